@@ -1,0 +1,39 @@
+import type { CanonicalMessage } from './generated/canonical';
+import { problemsFromAjv } from './ajv-problems';
+import { formatPath, type Problem, type Result } from './problem';
+import { crossFieldProblems, pathsOf } from './rules';
+import { canonicalValidator } from './schemas';
+
+/**
+ * Validates a draft canonical message against schemas/ and the rules beyond them, reporting every
+ * problem at once. `earlier` are problems a dialect reader already found; a field keeps only its
+ * first problem. The draft is taken over: unknown keys are removed from it.
+ */
+export function validateCanonical(draft: unknown, earlier: readonly Problem[] = []): Result<CanonicalMessage> {
+  if (typeof draft === 'object' && draft !== null && !Array.isArray(draft)) {
+    const record = draft as Record<string, unknown>;
+    // The contract: a patient in an acknowledgement is ignored.
+    if (record['type'] === 'acknowledgement') delete record['patient'];
+  }
+  const validate = canonicalValidator();
+  const schemaOk = validate(draft);
+  const problems = [...earlier, ...(schemaOk ? [] : problemsFromAjv(validate.errors ?? []))];
+  if (typeof draft === 'object' && draft !== null && !Array.isArray(draft)) {
+    problems.push(...crossFieldProblems(draft as Record<string, unknown>, pathsOf(problems)));
+  }
+  const unique = firstPerPath(problems);
+  if (unique.length > 0) return { ok: false, problems: unique };
+  return { ok: true, value: draft as CanonicalMessage };
+}
+
+function firstPerPath(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const p of problems) {
+    const key = formatPath(p.path);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
+}

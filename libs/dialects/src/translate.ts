@@ -1,0 +1,47 @@
+import { validateCanonical, type CanonicalMessage, type Problem, type Result } from '@svu/canonical';
+import { readCanonical } from './canonical/read-canonical';
+import { writeCanonical } from './canonical/write-canonical';
+import { readLifecare } from './lifecare/read-lifecare';
+import { writeLifecare } from './lifecare/write-lifecare';
+import { readSamsa } from './samsa/read-samsa';
+import { writeSamsa } from './samsa/write-samsa';
+import { FORMATS, type Format } from './shared/code-tables';
+import type { Draft } from './shared/draft';
+import { readWebcare } from './webcare/read-webcare';
+import { writeWebcare } from './webcare/write-webcare';
+
+const READERS: Readonly<Record<Format, (bytes: Uint8Array) => Draft | Problem>> = {
+  lifecare: readLifecare,
+  webcare: readWebcare,
+  samsa: readSamsa,
+  canonical: readCanonical,
+};
+
+const WRITERS: Readonly<Record<Format, (message: CanonicalMessage) => Buffer>> = {
+  lifecare: writeLifecare,
+  webcare: writeWebcare,
+  samsa: writeSamsa,
+  canonical: writeCanonical,
+};
+
+export function isFormat(value: string): value is Format {
+  return (FORMATS as readonly string[]).includes(value);
+}
+
+/** Reads and validates a message as received (bytes) in a dialect or canonical form; every problem at once. */
+export function readMessage(format: Format, bytes: Uint8Array): Result<CanonicalMessage> {
+  const draft = READERS[format](bytes);
+  if ('code' in draft) return { ok: false, problems: [draft] };
+  return validateCanonical(draft.message, draft.problems);
+}
+
+/** Writes a valid canonical message in a dialect or canonical form, as the bytes that go on the wire. */
+export function writeMessage(format: Format, message: CanonicalMessage): Buffer {
+  return WRITERS[format](message);
+}
+
+/** Reads, validates and writes: the contract's translation from one form to another. */
+export function translate(from: Format, to: Format, bytes: Uint8Array): Result<Buffer> {
+  const read = readMessage(from, bytes);
+  return read.ok ? { ok: true, value: writeMessage(to, read.value) } : read;
+}

@@ -1,0 +1,3 @@
+export { birthDate, identityProblem, withCheckDigit, type IdentityKind } from './identity-number';
+export { fromHyphenated, fromTenDigit, toHyphenated, toTenDigit } from './ten-digit';
+export { luhnCheckDigit } from './luhn';

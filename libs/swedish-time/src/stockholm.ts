@@ -1,0 +1,101 @@
+import { Temporal } from '@js-temporal/polyfill';
+import { dateExists, epochToInstant, instantToEpoch, timeExists, utcMs } from './calendar';
+
+/** Swedish time is always this IANA zone (dialects/README.md). */
+export const SWEDISH_ZONE = 'Europe/Stockholm';
+
+const HOUR_MS = 3_600_000;
+
+/** The parts of a wall-clock time. */
+export interface WallClock {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+// Europe/Stockholm changes offset only on whole UTC hours, so the offset found by Temporal for one
+// hour holds for every instant in it; caching per hour keeps the zone rules in Temporal and the
+// hot path (thousands of messages a second) free of repeated zone look-ups.
+const offsetByUtcHour = new Map<number, number>();
+const offsetByLocalHour = new Map<number, number>();
+const CACHE_LIMIT = 200_000;
+
+function remember(cache: Map<number, number>, key: number, value: number): number {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** Offset from UTC in milliseconds of Swedish time at an instant. */
+function offsetAt(epochMs: number): number {
+  const hour = Math.floor(epochMs / HOUR_MS);
+  const cached = offsetByUtcHour.get(hour);
+  if (cached !== undefined) return cached;
+  const zoned = Temporal.Instant.fromEpochMilliseconds(hour * HOUR_MS).toZonedDateTimeISO(SWEDISH_ZONE);
+  return remember(offsetByUtcHour, hour, zoned.offsetNanoseconds / 1e6);
+}
+
+/** Swedish wall clock of a canonical instant. */
+export function toSwedishWallClock(instant: string): WallClock {
+  const epoch = instantToEpoch(instant);
+  const local = new Date(epoch + offsetAt(epoch));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
+}
+
+/** Offset of Swedish time at an instant, as `+01:00` or `+02:00`. */
+export function swedishOffset(instant: string): string {
+  const minutes = offsetAt(instantToEpoch(instant)) / 60_000;
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/**
+ * The instant of a Swedish wall-clock time, resolved like Temporal's `disambiguation: "compatible"`:
+ * the earlier instant in the repeated autumn hour, moved forward by the gap in the spring.
+ * Undefined when the wall-clock time does not exist in the calendar.
+ */
+export function fromSwedishWallClock(wall: WallClock): string | undefined {
+  if (!dateExists(wall.year, wall.month, wall.day) || !timeExists(wall.hour, wall.minute, wall.second)) {
+    return undefined;
+  }
+  const asUtc = utcMs(wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second);
+  const localHour = Math.floor(asUtc / HOUR_MS);
+  let offset = offsetByLocalHour.get(localHour);
+  if (offset === undefined) {
+    const start = Temporal.PlainDateTime.from({
+      year: wall.year,
+      month: wall.month,
+      day: wall.day,
+      hour: wall.hour,
+    }).toZonedDateTime(SWEDISH_ZONE, { disambiguation: 'compatible' });
+    // In the spring gap "compatible" keeps the offset from before the change for the whole hour.
+    offset = remember(offsetByLocalHour, localHour, localHour * HOUR_MS - start.epochMilliseconds);
+  }
+  return epochToInstant(asUtc - offset);
+}
+
+/** The Swedish calendar date (`YYYY-MM-DD`) of a canonical instant. */
+export function swedishDate(instant: string): string {
+  const w = toSwedishWallClock(instant);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`;
+}
+
+/** The Swedish calendar year of a canonical instant. */
+export function swedishYear(instant: string): number {
+  return toSwedishWallClock(instant).year;
+}
+
+export function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
