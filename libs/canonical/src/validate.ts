@@ -21,7 +21,7 @@ export function validateCanonical(draft: unknown, earlier: readonly Problem[] = 
   if (typeof draft === 'object' && draft !== null && !Array.isArray(draft)) {
     problems.push(...crossFieldProblems(draft as Record<string, unknown>, pathsOf(problems)));
   }
-  const unique = firstPerPath(problems);
+  const unique = inDocumentOrder(firstPerPath(problems));
   if (unique.length > 0) return { ok: false, problems: unique };
   return { ok: true, value: draft as CanonicalMessage };
 }
@@ -36,4 +36,15 @@ function firstPerPath(problems: readonly Problem[]): Problem[] {
     out.push(p);
   }
   return out;
+}
+
+const TOP_LEVEL_ORDER = ['messageId', 'type', 'episodeId', 'sentAt', 'sender', 'recipients', 'patient', 'body'];
+
+/** Problems sorted by where their field stands in the message (whole-document problems first); stable otherwise. */
+function inDocumentOrder(problems: Problem[]): Problem[] {
+  const rank = (p: Problem) => (p.path.length === 0 ? -1 : TOP_LEVEL_ORDER.indexOf(String(p.path[0])));
+  return problems
+    .map((p, i) => ({ p, i, r: rank(p) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map(({ p }) => p);
 }

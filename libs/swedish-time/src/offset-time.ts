@@ -19,7 +19,7 @@ export function fromOffsetDateTime(value: string): string | undefined {
     if (oh > 14 || om > 59) return undefined;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const asUtc = utcMs(year!, month!, day!, hour!, minute!, second!);
+  const asUtc = utcMs(year!, month!, day!, hour, minute, second);
   return epochToInstant(asUtc - offsetMinutes * 60_000);
 }
 

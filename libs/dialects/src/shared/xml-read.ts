@@ -57,7 +57,7 @@ export function parseXml(xml: string): XmlResult {
   const roots = nodes.filter((node) => elementName(node) !== undefined);
   if (roots.length !== 1) return fail('must have exactly one root element');
   try {
-    return { ok: true, root: toElement(roots[0]!, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), 0) };
+    return { ok: true, root: toElement(roots[0], new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), 0) };
   } catch (error) {
     if (error instanceof XmlShapeError) return fail(error.message);
     throw error;
@@ -102,7 +102,7 @@ function toElement(node: unknown, outerScope: ReadonlyMap<string, string>, depth
   let text = '';
   for (const child of (raw[qname] ?? []) as RawNode[]) {
     if ('#text' in child) text += resolveEntities(String(child['#text']));
-    else if ('#cdata' in child) text += ((child['#cdata'] as RawNode[]) ?? []).map((c) => String(c['#text'] ?? '')).join('');
+    else if ('#cdata' in child) text += ((child['#cdata'] as Array<{ '#text'?: string }>) ?? []).map((c) => c['#text'] ?? '').join('');
     else if (elementName(child) !== undefined) children.push(toElement(child, scope, depth + 1));
   }
   return { ns: ns ?? '', name: colon < 0 ? qname : qname.slice(colon + 1), attrs, children, text };

@@ -23,7 +23,7 @@ export function decodeWebcare(bytes: Uint8Array): string | undefined {
  * (which readers take as Windows-1252), becomes a decimal character reference.
  */
 export function encodeWebcare(xml: string): Buffer {
-  // eslint-disable-next-line no-control-regex
+   
   const safe = xml.replace(/[\u0080-\u009f\u0100-\uffff]|[\ud800-\udbff][\udc00-\udfff]/gu, (ch) => `&#${ch.codePointAt(0)};`);
   return Buffer.from(safe, 'latin1');
 }

@@ -1,0 +1,34 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { MAX_MESSAGE_BYTES } from '@svu/dialects';
+
+/**
+ * Reads a file (or standard input for `-` or no name), stopping one byte past the message size limit:
+ * that is enough for the reader to refuse an over-size message without holding a huge input in memory.
+ */
+export function readInput(file: string | undefined): Buffer {
+  const fd = file === undefined || file === '-' ? 0 : openSync(file, 'r');
+  try {
+    const limit = MAX_MESSAGE_BYTES + 1;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.alloc(65_536);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, Math.min(chunk.length, limit - total), null);
+      } catch (error) {
+        // A non-blocking standard input (a pipe from some shells) reports EAGAIN until data arrives.
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((error as NodeJS.ErrnoException).code === 'EOF') break;
+        throw error;
+      }
+      if (n === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      if (total >= limit) break;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
