@@ -56,8 +56,8 @@ describe('canonical validation: one test per rule', () => {
     ['estimatedDischargeDate exists', 'admission', (m) => (m.body.estimatedDischargeDate = '2026-04-31'), 'body.estimatedDischargeDate'],
     ['careType code', 'admission', (m) => (m.body.careType = 'surgical'), 'body.careType'],
     ['reason length 2000', 'admission', (m) => (m.body.reason = 'x'.repeat(2001)), 'body.reason'],
-    // Only six codes exist, so a seventh entry also repeats one.
-    ['needs at most 6', 'admission', (m) => (m.body.needs = ['home-care', 'home-health-care', 'short-term-stay', 'special-housing', 'rehabilitation', 'assistive-devices', 'home-care']), ['body.needs', 'body.needs[6]']],
+    // Only six codes exist, so a seventh entry also repeats one; the list's own problem is reported first.
+    ['needs at most 6', 'admission', (m) => (m.body.needs = ['home-care', 'home-health-care', 'short-term-stay', 'special-housing', 'rehabilitation', 'assistive-devices', 'home-care']), 'body.needs'],
     ['needs distinct', 'admission', (m) => (m.body.needs = ['home-care', 'rehabilitation', 'home-care']), 'body.needs[2]'],
     ['need code', 'admission', (m) => (m.body.needs = ['home-care', 'gardening']), 'body.needs[1]'],
     ['discharge estimate date', 'discharge-estimate', (m) => (m.body.estimatedDischargeDate = '2026-4-6'), 'body.estimatedDischargeDate'],

@@ -26,13 +26,14 @@ export function validateCanonical(draft: unknown, earlier: readonly Problem[] = 
   return { ok: true, value: draft as CanonicalMessage };
 }
 
+/** One problem per field: the first found; none below a field that already has one. */
 function firstPerPath(problems: readonly Problem[]): Problem[] {
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const p of problems) {
-    const key = formatPath(p.path);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const covered = p.path.some((_, i) => seen.has(formatPath(p.path.slice(0, i + 1))));
+    if (covered) continue;
+    seen.add(formatPath(p.path));
     out.push(p);
   }
   return out;

@@ -24,6 +24,6 @@ export function decodeWebcare(bytes: Uint8Array): string | undefined {
  */
 export function encodeWebcare(xml: string): Buffer {
    
-  const safe = xml.replace(/[\u0080-\u009f\u0100-\uffff]|[\ud800-\udbff][\udc00-\udfff]/gu, (ch) => `&#${ch.codePointAt(0)};`);
+  const safe = xml.replace(/[\u0080-\u009f\u0100-\u{10ffff}]/gu, (ch) => `&#${ch.codePointAt(0)};`);
   return Buffer.from(safe, 'latin1');
 }
