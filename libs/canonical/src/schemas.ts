@@ -31,13 +31,14 @@ export const CANONICAL_SCHEMAS = [
 
 /**
  * An ajv instance for the project's schemas (JSON Schema 2020-12) with the formats a pattern
- * cannot express. `removeAdditional` makes unknown keys vanish, as the contract says readers ignore them.
+ * cannot express. By default unknown keys vanish, as the contract says message readers ignore them;
+ * configuration files keep them, so that a misspelt key is an error.
  */
-export function createAjv(): Ajv2020 {
+export function createAjv(options: { removeUnknown?: boolean } = {}): Ajv2020 {
   const ajv = new Ajv2020({
     allErrors: true,
     verbose: true,
-    removeAdditional: true,
+    removeAdditional: options.removeUnknown ?? true,
     strictRequired: false,
     strictTypes: false,
   });

@@ -35,6 +35,21 @@ export function readMessage(format: Format, bytes: Uint8Array): Result<Canonical
   return validateCanonical(draft.message, draft.problems);
 }
 
+/** The ids a message claims to have, read without validation, so that even an invalid message can be found by them. */
+export function peekIds(format: Format, bytes: Uint8Array): { messageId?: string; episodeId?: string; type?: string } {
+  const draft = READERS[format](bytes);
+  if ('code' in draft) return {};
+  const pick = (key: string) => (typeof draft.message[key] === 'string' ? (draft.message[key] as string) : undefined);
+  const ids: { messageId?: string; episodeId?: string; type?: string } = {};
+  const messageId = pick('messageId');
+  const episodeId = pick('episodeId');
+  const type = pick('type');
+  if (messageId !== undefined) ids.messageId = messageId.slice(0, 200);
+  if (episodeId !== undefined) ids.episodeId = episodeId.slice(0, 200);
+  if (type !== undefined) ids.type = type;
+  return ids;
+}
+
 /** Writes a valid canonical message in a dialect or canonical form, as the bytes that go on the wire. */
 export function writeMessage(format: Format, message: CanonicalMessage): Buffer {
   return WRITERS[format](message);

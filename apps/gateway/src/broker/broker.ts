@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { declareEgressQueue, declareTopology, topologyNames, type TopologyNames } from './topology';
+
+/** What a batch handler says of each message it was given, in the same order. */
+export type Disposition = 'ack' | 'requeue';
+
+export interface ConsumeOptions {
+  readonly prefetch: number;
+  /** Largest batch handed to the handler at once. */
+  readonly batchSize: number;
+  /** How long a partial batch waits for more messages. */
+  readonly batchWaitMs: number;
+}
+
+/**
+ * The gateway's RabbitMQ link, a thin layer over amqplib (through amqp-connection-manager, which
+ * reconnects and re-declares after a broker restart). Publishing waits for the publisher confirm;
+ * consumers acknowledge by hand, after their work is committed, and take messages in batches so
+ * that one database transaction serves many messages.
+ */
+@Injectable()
+export class Broker implements OnModuleDestroy {
+  private readonly logger = new Logger(Broker.name);
+  readonly names: TopologyNames;
+  private connection: AmqpConnectionManager | undefined;
+  private publisher: ChannelWrapper | undefined;
+  private readonly consumers: ChannelWrapper[] = [];
+  private readonly egressKeys = new Set<string>();
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.names = topologyNames(config.topologyPrefix);
+  }
+
+  /** Connects, declares the topology and waits until the broker has confirmed it. */
+  async start(): Promise<void> {
+    this.connection = amqp.connect([this.config.amqpUrl], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+    this.connection.on('disconnect', ({ err }) => this.logger.warn({ err: err?.message }, 'broker connection lost'));
+    this.connection.on('connect', () => this.logger.log('broker connected'));
+    this.publisher = this.connection.createChannel({
+      confirm: true,
+      publishTimeout: this.config.deliveryTimeoutMs,
+      setup: async (channel: ConfirmChannel) => {
+        await declareTopology(channel, this.names);
+        for (const key of this.egressKeys) await declareEgressQueue(this.names, key, channel);
+      },
+    });
+    await this.publisher.waitForConnect();
+  }
+
+  isConnected(): boolean {
+    return this.connection?.isConnected() ?? false;
+  }
+
+  /** Publishes persistently and resolves once the broker has confirmed the message. */
+  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
+    if (this.publisher === undefined) throw new Error('broker not started');
+    await this.publisher.publish(exchange, routingKey, content, { persistent: true, ...options });
+  }
+
+  /** Makes sure the queue for an AMQP recipient's routing key exists and stays declared after reconnects. */
+  async ensureEgressQueue(routingKey: string): Promise<void> {
+    if (this.egressKeys.has(routingKey) || this.publisher === undefined) return;
+    this.egressKeys.add(routingKey);
+    await this.publisher.addSetup((channel: ConfirmChannel) => declareEgressQueue(this.names, routingKey, channel));
+  }
+
+  /** Consumes a queue in batches; each message is acknowledged or requeued as the handler says. */
+  async consume(
+    queue: string,
+    options: ConsumeOptions,
+    handle: (messages: readonly ConsumeMessage[]) => Promise<readonly Disposition[]>,
+  ): Promise<void> {
+    if (this.connection === undefined) throw new Error('broker not started');
+    const channel = this.connection.createChannel({ confirm: false });
+    this.consumers.push(channel);
+    let pending: ConsumeMessage[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> = Promise.resolve();
+
+    const flush = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      running = running.then(async () => {
+        let dispositions: readonly Disposition[];
+        try {
+          dispositions = await handle(batch);
+        } catch (error) {
+          this.logger.error({ queue, err: (error as Error).message, count: batch.length }, 'batch failed; requeued');
+          dispositions = batch.map(() => 'requeue');
+        }
+        batch.forEach((message, i) => {
+          try {
+            if (dispositions[i] === 'ack') channel.ack(message);
+            else channel.nack(message, false, true);
+          } catch {
+            // The channel closed under us: the broker redelivers, and handlers are idempotent.
+          }
+        });
+      });
+    };
+
+    await channel.consume(
+      queue,
+      (message) => {
+        pending.push(message);
+        if (pending.length >= options.batchSize) flush();
+        else timer ??= setTimeout(flush, options.batchWaitMs);
+      },
+      { prefetch: options.prefetch, noAck: false },
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const consumer of this.consumers) await consumer.close().catch(() => undefined);
+    await this.publisher?.close().catch(() => undefined);
+    await this.connection?.close().catch(() => undefined);
+  }
+}

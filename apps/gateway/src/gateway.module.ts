@@ -1,0 +1,35 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { Broker } from './broker/broker';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
+import { DirectoryService } from './directory/directory.service';
+import { EgressService } from './egress/egress.service';
+import { Transports } from './egress/transports';
+import { HealthController } from './health/health.controller';
+import { IngressConsumer } from './ingress/ingress.consumer';
+import { IngressController } from './ingress/ingress.controller';
+import { IngressService } from './ingress/ingress.service';
+import { loggerParams } from './logging';
+import { RouterService } from './router/router.service';
+import { Database } from './store/database';
+import { PoisonService } from './sweeper/poison.service';
+import { SweeperService } from './sweeper/sweeper.service';
+import { Lifecycle } from './lifecycle';
+
+/** The gateway with the services that this process runs (SVU_SERVICES); all of them by default. */
+@Module({})
+export class GatewayModule {
+  static forConfig(config: GatewayConfig): DynamicModule {
+    const has = (name: Parameters<GatewayConfig['services']['has']>[0]) => config.services.has(name);
+    const providers: Provider[] = [{ provide: GATEWAY_CONFIG, useValue: config }, Database, Broker, DirectoryService, Lifecycle, PoisonService];
+    const controllers: Type[] = [HealthController];
+    if (has('ingress')) {
+      providers.push(IngressService, IngressConsumer);
+      controllers.push(IngressController);
+    }
+    if (has('router')) providers.push(RouterService);
+    if (has('egress')) providers.push(EgressService, Transports);
+    if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
+    return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams())], providers, controllers };
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Broker } from './broker/broker';
+import { DirectoryService } from './directory/directory.service';
+import { Database } from './store/database';
+
+/**
+ * Brings the store, the broker and the directory up before any consumer starts (consumers start in
+ * onApplicationBootstrap, which Nest runs after every onModuleInit has finished).
+ */
+@Injectable()
+export class Lifecycle implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly broker: Broker,
+    private readonly directory: DirectoryService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.db.migrate();
+    await this.directory.start();
+    await this.broker.start();
+    this.directory.onChange((directory) => {
+      for (const unit of directory.units) {
+        if (unit.transport.kind === 'amqp') void this.broker.ensureEgressQueue(unit.transport.routingKey);
+      }
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The store's schema, applied in order at start under an advisory lock (several processes may start
+ * at once). A migration is never edited once released; a change is a new entry.
+ */
+export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql: string }> = [
+  {
+    version: '001-messages-copies',
+    sql: `
+      CREATE TABLE messages (
+        id bigserial PRIMARY KEY,
+        message_id text NOT NULL UNIQUE,
+        type text NOT NULL,
+        episode_id text NOT NULL,
+        sender_hsa text NOT NULL,
+        dialect text NOT NULL,
+        ingress text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz NOT NULL,
+        payload bytea NOT NULL,
+        canonical jsonb NOT NULL,
+        notify_by timestamptz,
+        late_on_arrival boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX messages_episode ON messages (episode_id, id);
+
+      -- One copy per recipient; its id is the acceptance order that per-episode delivery follows.
+      CREATE TABLE copies (
+        id bigserial PRIMARY KEY,
+        message_pk bigint NOT NULL REFERENCES messages (id),
+        message_id text NOT NULL,
+        episode_id text NOT NULL,
+        type text NOT NULL,
+        recipient_hsa text NOT NULL,
+        recipient_role text NOT NULL,
+        dialect text,
+        transport jsonb,
+        state text NOT NULL,
+        payload bytea,
+        attempts integer NOT NULL DEFAULT 0,
+        first_attempt_at timestamptz,
+        next_attempt_at timestamptz,
+        lease_until timestamptz,
+        last_error text,
+        notify_by timestamptz,
+        delivered_at timestamptz,
+        acknowledged_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (message_pk, recipient_hsa)
+      );
+      CREATE INDEX copies_open_by_episode ON copies (episode_id, recipient_hsa, id)
+        WHERE state NOT IN ('delivered', 'acknowledged', 'dead-lettered', 'cancelled', 'manual');
+      CREATE INDEX copies_stale ON copies (state, updated_at)
+        WHERE state IN ('received', 'routed', 'sending', 'retrying');
+      CREATE INDEX copies_message ON copies (message_id);
+
+      CREATE TABLE copy_events (
+        id bigserial PRIMARY KEY,
+        copy_id bigint NOT NULL REFERENCES copies (id),
+        state text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(),
+        detail text
+      );
+      CREATE INDEX copy_events_copy ON copy_events (copy_id, id);
+
+      -- The dead-letter queue of record: invalid messages and copies that could not be delivered.
+      CREATE TABLE dead_letters (
+        id bigserial PRIMARY KEY,
+        message_pk bigint REFERENCES messages (id),
+        copy_id bigint REFERENCES copies (id),
+        message_id text,
+        episode_id text,
+        type text,
+        dialect text,
+        recipient_hsa text,
+        reason text NOT NULL,
+        problems jsonb,
+        last_error text,
+        payload bytea,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        resolved_at timestamptz,
+        resolution text,
+        resolved_by text
+      );
+      CREATE INDEX dead_letters_open ON dead_letters (created_at DESC, id DESC) WHERE resolved_at IS NULL;
+      CREATE INDEX dead_letters_message ON dead_letters (message_id);
+      CREATE INDEX dead_letters_episode ON dead_letters (episode_id);
+
+      CREATE TABLE deviations (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        message_id text,
+        copy_id bigint REFERENCES copies (id),
+        unit_hsa text,
+        at timestamptz NOT NULL DEFAULT now(),
+        detail text
+      );
+      CREATE INDEX deviations_at ON deviations (at);
+    `,
+  },
+];

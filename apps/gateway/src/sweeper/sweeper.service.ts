@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Broker } from '../broker/broker';
+import { encodeJob } from '../broker/jobs';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Database } from '../store/database';
+
+const BATCH = 500;
+
+/**
+ * The other half of the transactional outbox: the store says what should be moving, and the sweeper
+ * republishes whatever has stalled — a job lost between commit and publish, a process killed while
+ * sending (its lease runs out), a retry dropped by a broker restart. Jobs are idempotent, so sending
+ * one again is safe; rows are claimed with SKIP LOCKED, so several sweepers share the work.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SweeperService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly broker: Broker,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweepSafely(), this.config.sweepEveryMs);
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  private async sweepSafely(): Promise<void> {
+    if (this.running || !this.broker.isConnected()) return;
+    this.running = true;
+    try {
+      await this.sweep();
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'sweep failed; next round will try again');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One round; returns how many jobs it republished. */
+  async sweep(): Promise<number> {
+    const staleMs = this.config.staleAfterMs;
+    // Copies not yet routed: their message's route job.
+    const received = await this.db.query<{ message_pk: string }>(
+      `WITH stale AS (
+         SELECT id FROM copies WHERE state = 'received' AND updated_at < now() - $1 * interval '1 millisecond'
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE copies c SET updated_at = now() FROM stale WHERE c.id = stale.id RETURNING c.message_pk`,
+      [staleMs, BATCH],
+    );
+    // A process that died while sending: its lease ran out, so the attempt is open again.
+    await this.db.query(
+      `WITH expired AS (
+         SELECT id FROM copies WHERE state = 'sending' AND lease_until < now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE copies c SET state = CASE WHEN c.attempts = 0 THEN 'routed' ELSE 'retrying' END,
+         next_attempt_at = now(), lease_until = NULL, updated_at = now() - $2 * interval '1 millisecond'
+       FROM expired WHERE c.id = expired.id`,
+      [BATCH, staleMs * 2],
+    );
+    // Routed or retrying copies with no job moving them: a deliver job with their current attempt count.
+    const waiting = await this.db.query<{ id: string; attempts: number }>(
+      `WITH stale AS (
+         SELECT id FROM copies
+         WHERE state IN ('routed', 'retrying') AND updated_at < now() - $1 * interval '1 millisecond'
+           AND (next_attempt_at IS NULL OR next_attempt_at < now() - $1 * interval '1 millisecond')
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE copies c SET updated_at = now() FROM stale WHERE c.id = stale.id RETURNING c.id, c.attempts`,
+      [staleMs, BATCH],
+    );
+    const names = this.broker.names;
+    const messagePks = [...new Set(received.map((r) => r.message_pk))];
+    await Promise.all([
+      ...messagePks.map((messagePk) => this.broker.publish(names.workExchange, 'route', encodeJob({ messagePk }))),
+      ...waiting.map((c) => this.broker.publish(names.workExchange, 'deliver', encodeJob({ copyId: c.id, attempt: c.attempts }))),
+    ]);
+    const count = messagePks.length + waiting.length;
+    if (count > 0) this.logger.log({ routeJobs: messagePks.length, deliverJobs: waiting.length }, 'stalled work sent on again');
+    return count;
+  }
+}

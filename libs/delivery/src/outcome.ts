@@ -1,0 +1,16 @@
+/** What one delivery attempt came to. */
+export type AttemptOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'retry'; readonly error: string }
+  | { readonly kind: 'permanent'; readonly error: string };
+
+/**
+ * The outcome of an HTTP answer: 2xx delivers; 408 and 429 are worth another try, as is any 5xx;
+ * any other 4xx says the request itself is wrong, so retrying cannot help.
+ */
+export function httpOutcome(status: number): AttemptOutcome {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  if (status === 408 || status === 429 || status >= 500 || status < 200) return { kind: 'retry', error: `HTTP ${status}` };
+  if (status >= 400) return { kind: 'permanent', error: `HTTP ${status}` };
+  return { kind: 'retry', error: `HTTP ${status}` };
+}

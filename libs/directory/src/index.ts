@@ -1,0 +1,1 @@
+export { Directory, parseDirectory, describeDirectoryProblem, type DirectoryUnit, type UnitDirectory } from './directory';
