@@ -39,7 +39,7 @@ export function readMessage(format: Format, bytes: Uint8Array): Result<Canonical
 export function peekIds(format: Format, bytes: Uint8Array): { messageId?: string; episodeId?: string; type?: string } {
   const draft = READERS[format](bytes);
   if ('code' in draft) return {};
-  const pick = (key: string) => (typeof draft.message[key] === 'string' ? (draft.message[key] as string) : undefined);
+  const pick = (key: string) => (typeof draft.message[key] === 'string' ? (draft.message[key]) : undefined);
   const ids: { messageId?: string; episodeId?: string; type?: string } = {};
   const messageId = pick('messageId');
   const episodeId = pick('episodeId');

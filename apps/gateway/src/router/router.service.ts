@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ConsumeMessage } from 'amqplib';
 import type { CanonicalMessage } from '@svu/canonical';
-import { writeMessage, type Format } from '@svu/dialects';
+import { writeMessage } from '@svu/dialects';
 import { Inject } from '@nestjs/common';
 import { Broker, type Disposition } from '../broker/broker';
 import { decodeJob, encodeJob, type RouteJob } from '../broker/jobs';
@@ -79,7 +79,7 @@ export class RouterService implements OnApplicationBootstrap {
           await insertDeviation(tx, 'dead-lettered', { messageId: message.messageId, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: 'unknown-recipient' });
           continue;
         }
-        const dialect = unit.dialect as Format;
+        const dialect = unit.dialect;
         const key = `${copy.message_pk}/${dialect}`;
         let payload = translations.get(key);
         if (payload === undefined) {
