@@ -1,13 +1,19 @@
-// Unit tests: specs beside the code in apps/ and libs/. End-to-end suites live in test/ with their own configs.
+// `npm test` runs every project: unit specs beside the code, and the end-to-end suites in test/e2e
+// against the machine's RabbitMQ and PostgreSQL (each suite in its own vhost and database).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-/** @type {import('jest').Config} */
-module.exports = {
+const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'], testMatch: ['**/*.spec.ts'] },
+    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test/e2e'], testMatch: ['**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+  ],
 };

@@ -1,0 +1,277 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Format } from '@svu/dialects';
+import type { DirectoryUnit } from '@svu/directory';
+import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
+import { gatewayEnv, IngressPublisher, query, startInProcess, writeDirectory } from '../support/gateway-harness';
+import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
+import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { writeFileSync } from 'node:fs';
+
+const DIALECTS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'canonical'];
+
+let services: TestServices;
+let simulator: RecipientSimulator;
+let gateway: { app: INestApplication; url: string };
+let publisher: IngressPublisher;
+let units: DirectoryUnit[];
+let directoryPath: string;
+
+/** A recipient unit of each dialect over each transport. */
+function makeUnits(port: number): DirectoryUnit[] {
+  return DIALECTS.flatMap((dialect, i) => [
+    {
+      hsaId: `SE2120000001-H${i}`,
+      name: `HTTP ${dialect}`,
+      role: 'municipal-health-care',
+      dialect,
+      transport: { kind: 'http', url: `http://127.0.0.1:${port}/units/h${i}` },
+      fax: '+46 31 100 00 00',
+      postalAddress: ['Box 1', '411 00 Göteborg'],
+    },
+    {
+      hsaId: `SE2120000001-A${i}`,
+      name: `AMQP ${dialect}`,
+      role: 'primary-care',
+      dialect,
+      transport: { kind: 'amqp', routingKey: `unit-a${i}` },
+    },
+  ]);
+}
+
+const post = (format: Format, body: Buffer) =>
+  fetch(`${gateway.url}/ingress/${format}`, { method: 'POST', body }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+
+beforeAll(async () => {
+  services = await createTestServices('pipeline');
+  units = makeUnits(await freePort());
+  directoryPath = writeDirectory(units);
+  simulator = new RecipientSimulator({ units, amqpUrl: services.amqpUrl });
+  gateway = await startInProcess(gatewayEnv(services, directoryPath));
+  await simulator.start();
+  publisher = new IngressPublisher(services.amqpUrl);
+}, 60_000);
+
+afterAll(async () => {
+  await publisher?.close();
+  await simulator?.stop();
+  await gateway?.app.close();
+  await services?.cleanup();
+}, 60_000);
+
+describe('routing and translation', () => {
+  it('carries a message in each dialect to recipients of each dialect over both transports, with the same meaning', async () => {
+    const sent = DIALECTS.map((format) => ({ format, message: exampleFor('admission', units) }));
+    for (const [i, { format, message }] of sent.entries()) {
+      if (i % 2 === 0) expect((await post(format, bytesOf(message, format))).status).toBe(202);
+      else await publisher.publish(format, bytesOf(message, format));
+    }
+    for (const { message } of sent) {
+      for (const unit of units) {
+        const got = await eventually(
+          () => simulator.receivedBy(unit.hsaId).find((r) => r.messageId === message.messageId),
+          20_000,
+          `${message.messageId} at ${unit.name}`,
+        );
+        expect(canonicalOf(unit.dialect, got.bytes)).toEqual(message);
+      }
+    }
+  }, 60_000);
+
+  it('dead-letters a copy for a recipient missing from the directory and delivers the others', async () => {
+    const message = exampleFor('message', [units[0]!.hsaId, 'SE2120000001-NOWHERE']);
+    expect((await post('samsa', bytesOf(message, 'samsa'))).status).toBe(202);
+    await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
+    const dead = await eventually(async () => {
+      const rows = await query<{ reason: string; recipient_hsa: string }>(services.databaseUrl, 'SELECT reason, recipient_hsa FROM dead_letters WHERE message_id = $1', [message.messageId]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(dead).toEqual([{ reason: 'unknown-recipient', recipient_hsa: 'SE2120000001-NOWHERE' }]);
+  }, 30_000);
+});
+
+describe('invalid input', () => {
+  it('answers 400 with field paths over HTTP and keeps the message in the dead-letter queue', async () => {
+    const message = exampleFor('admission', [units[0]!]);
+    const broken = bytesOf(message, 'lifecare').toString('utf8').replace('SOMATIK', 'KIRURGI');
+    const answer = await post('lifecare', Buffer.from(broken));
+    expect(answer.status).toBe(400);
+    expect(answer.json.problems).toEqual([{ path: 'body.careType', message: 'unknown code "KIRURGI"' }]);
+    const rows = await query<{ reason: string; problems: unknown; payload: Buffer; message_id: string }>(
+      services.databaseUrl,
+      'SELECT reason, problems, payload, message_id FROM dead_letters WHERE id = $1',
+      [answer.json.deadLetterId],
+    );
+    expect(rows[0]).toMatchObject({ reason: 'invalid-message', message_id: message.messageId, problems: answer.json.problems });
+    expect(rows[0]!.payload.toString('utf8')).toBe(broken);
+  });
+
+  it('keeps an invalid AMQP message in the dead-letter queue with its problems', async () => {
+    const message = exampleFor('discharged', [units[0]!]);
+    const broken = JSON.parse(bytesOf(message, 'samsa').toString('utf8'));
+    broken.utskriven.destination = 'månen';
+    await publisher.publish('samsa', Buffer.from(JSON.stringify(broken)));
+    const rows = await eventually(async () => {
+      const r = await query<{ problems: unknown }>(services.databaseUrl, 'SELECT problems FROM dead_letters WHERE message_id = $1', [message.messageId]);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(rows[0]!.problems).toEqual([{ path: 'body.destination', message: 'unknown code "månen"' }]);
+  }, 30_000);
+
+  it('answers 413 over 256 KiB and 404 for an unknown dialect', async () => {
+    expect((await post('samsa', Buffer.alloc(262_145, 0x20))).status).toBe(413);
+    expect((await post('hl7' as Format, Buffer.from('x'))).status).toBe(404);
+  });
+});
+
+describe('delivery failures', () => {
+  it('retries a failing recipient with backoff until it recovers', async () => {
+    const unit = units[0]!;
+    simulator.behave(unit.hsaId, { mode: 'fail', status: 503 });
+    const message = exampleFor('message', [unit]);
+    expect((await post('canonical', bytesOf(message, 'canonical'))).status).toBe(202);
+    await eventually(async () => {
+      const r = await query<{ attempts: number }>(services.databaseUrl, 'SELECT attempts FROM copies WHERE message_id = $1', [message.messageId]);
+      return (r[0]?.attempts ?? 0) >= 2 ? true : undefined;
+    });
+    simulator.behave(unit.hsaId, { mode: 'accept' });
+    await eventually(() => simulator.receivedBy(unit.hsaId).find((r) => r.messageId === message.messageId));
+    const [copy] = await eventually(async () => {
+      const r = await query<{ state: string; attempts: number }>(services.databaseUrl, 'SELECT state, attempts FROM copies WHERE message_id = $1', [message.messageId]);
+      return r[0]?.state === 'delivered' ? r : undefined;
+    });
+    expect(copy!.attempts).toBeGreaterThanOrEqual(3);
+    const events = await query<{ state: string }>(
+      services.databaseUrl,
+      'SELECT e.state FROM copy_events e JOIN copies c ON c.id = e.copy_id WHERE c.message_id = $1 ORDER BY e.id',
+      [message.messageId],
+    );
+    expect(events.map((e) => e.state)).toEqual(expect.arrayContaining(['received', 'routed', 'sending', 'retrying', 'delivered']));
+  }, 30_000);
+
+  it('dead-letters with the last error when the retry budget is spent', async () => {
+    const unit = units[2]!;
+    simulator.behave(unit.hsaId, { mode: 'fail', status: 500 });
+    const message = exampleFor('message', [unit]);
+    expect((await post('canonical', bytesOf(message, 'canonical'))).status).toBe(202);
+    const rows = await eventually(async () => {
+      const r = await query<{ reason: string; last_error: string }>(services.databaseUrl, 'SELECT reason, last_error FROM dead_letters WHERE message_id = $1', [message.messageId]);
+      return r.length > 0 ? r : undefined;
+    }, 20_000);
+    expect(rows).toEqual([{ reason: 'delivery-failed', last_error: 'HTTP 500' }]);
+    const [copy] = await query<{ state: string; attempts: number }>(services.databaseUrl, 'SELECT state, attempts FROM copies WHERE message_id = $1', [message.messageId]);
+    expect(copy).toMatchObject({ state: 'dead-lettered' });
+    expect(copy!.attempts).toBeGreaterThan(2);
+    simulator.behave(unit.hsaId, { mode: 'accept' });
+  }, 30_000);
+
+  it('dead-letters at once on a 4xx that retrying cannot help', async () => {
+    const unit = units[4]!;
+    simulator.behave(unit.hsaId, { mode: 'fail', status: 422 });
+    const message = exampleFor('message', [unit]);
+    await post('canonical', bytesOf(message, 'canonical'));
+    const [copy] = await eventually(async () => {
+      const r = await query<{ state: string; attempts: number; last_error: string }>(services.databaseUrl, 'SELECT state, attempts, last_error FROM copies WHERE message_id = $1', [message.messageId]);
+      return r[0]?.state === 'dead-lettered' ? r : undefined;
+    });
+    expect(copy).toEqual({ state: 'dead-lettered', attempts: 1, last_error: 'HTTP 422' });
+    simulator.behave(unit.hsaId, { mode: 'accept' });
+  }, 30_000);
+});
+
+describe('idempotency, cancellation, acknowledgement', () => {
+  it('accepts a message id seen before with the same answer and delivers it once', async () => {
+    const unit = units[0]!;
+    const message = exampleFor('message', [unit]);
+    const first = await post('samsa', bytesOf(message, 'samsa'));
+    const second = await post('samsa', bytesOf(message, 'samsa'));
+    await publisher.publish('samsa', bytesOf(message, 'samsa'));
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.json.messageId).toBe(message.messageId);
+    await eventually(() => simulator.receivedBy(unit.hsaId).find((r) => r.messageId === message.messageId));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(simulator.receivedBy(unit.hsaId).filter((r) => r.messageId === message.messageId)).toHaveLength(1);
+  }, 30_000);
+
+  it('cancels pending copies without delivering them, and forwards the cancellation where the original was delivered', async () => {
+    const down = units[0]!;
+    const up = units[2]!;
+    simulator.behave(down.hsaId, { mode: 'fail', status: 503 });
+    // An earlier message of the episode that keeps failing holds the original back at the down
+    // recipient (per-episode order), so the original is surely still pending when it is cancelled.
+    const blocker = exampleFor('message', [down]);
+    await post('lifecare', bytesOf(blocker, 'lifecare'));
+    const original = exampleFor('discharge-estimate', [down, up], { episodeId: blocker.episodeId });
+    await post('lifecare', bytesOf(original, 'lifecare'));
+    await eventually(() => simulator.receivedBy(up.hsaId).find((r) => r.messageId === original.messageId));
+    const cancellation = exampleFor('cancellation', [down, up], { episodeId: original.episodeId });
+    (cancellation.body as { cancelsMessageId: string }).cancelsMessageId = original.messageId;
+    await post('lifecare', bytesOf(cancellation, 'lifecare'));
+    await eventually(() => simulator.receivedBy(up.hsaId).find((r) => r.messageId === cancellation.messageId));
+    simulator.behave(down.hsaId, { mode: 'accept' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(simulator.receivedBy(down.hsaId).filter((r) => [original.messageId, cancellation.messageId].includes(r.messageId!))).toEqual([]);
+    const states = await query<{ message_id: string; recipient_hsa: string; state: string }>(
+      services.databaseUrl,
+      'SELECT message_id, recipient_hsa, state FROM copies WHERE message_id = ANY($1) ORDER BY id',
+      [[original.messageId, cancellation.messageId]],
+    );
+    expect(states.map((s) => `${s.message_id === original.messageId ? 'original' : 'cancellation'} ${s.recipient_hsa === down.hsaId ? 'down' : 'up'} ${s.state}`)).toEqual([
+      'original down cancelled',
+      'original up delivered',
+      'cancellation down cancelled',
+      'cancellation up delivered',
+    ]);
+  }, 30_000);
+
+  it('marks the acknowledged copy, and records a rejection as a deviation', async () => {
+    const [a, b] = [units[0]!, units[2]!];
+    const original = exampleFor('admission', [a, b]);
+    await post('samsa', bytesOf(original, 'samsa'));
+    await eventually(() => simulator.receivedBy(b.hsaId).find((r) => r.messageId === original.messageId));
+    await eventually(() => simulator.receivedBy(a.hsaId).find((r) => r.messageId === original.messageId));
+    const ack = (from: DirectoryUnit, status: 'received' | 'rejected') => {
+      const m = exampleFor('acknowledgement', [units[1]!], { episodeId: original.episodeId }) as any;
+      m.sender = { hsaId: from.hsaId, name: from.name };
+      m.body = { acknowledgesMessageId: original.messageId, status, ...(status === 'rejected' ? { reason: 'Fel mottagare' } : {}) };
+      return m;
+    };
+    await post('canonical', bytesOf(ack(a, 'received'), 'canonical'));
+    await post('canonical', bytesOf(ack(b, 'rejected'), 'canonical'));
+    const copies = await eventually(async () => {
+      const r = await query<{ recipient_hsa: string; state: string; acknowledged: boolean }>(
+        services.databaseUrl,
+        'SELECT recipient_hsa, state, acknowledged_at IS NOT NULL AS acknowledged FROM copies WHERE message_id = $1 ORDER BY id',
+        [original.messageId],
+      );
+      return r.every((c) => c.acknowledged) ? r : undefined;
+    });
+    expect(copies.map((c) => c.state)).toEqual(['acknowledged', 'acknowledged']);
+    const deviations = await query<{ kind: string; unit_hsa: string; detail: string }>(
+      services.databaseUrl,
+      "SELECT kind, unit_hsa, detail FROM deviations WHERE message_id = $1 AND kind <> 'late-on-arrival'",
+      [original.messageId],
+    );
+    expect(deviations).toEqual([{ kind: 'rejected-by-recipient', unit_hsa: b.hsaId, detail: 'Fel mottagare' }]);
+  }, 30_000);
+});
+
+describe('unit directory', () => {
+  it('takes a changed file into force without restart, and keeps the previous one when a file is broken', async () => {
+    const newcomer: DirectoryUnit = { hsaId: 'SE2120000001-NEW1', name: 'Ny enhet', role: 'social-services', dialect: 'samsa', transport: { kind: 'amqp', routingKey: 'unit-new' } };
+    writeFileSync(directoryPath, '{ "units": [ { "hsaId": "broken" } ] }');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stillWorks = exampleFor('message', [units[0]!]);
+    await post('samsa', bytesOf(stillWorks, 'samsa'));
+    await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === stillWorks.messageId));
+
+    writeFileSync(directoryPath, JSON.stringify({ units: [...units, newcomer] }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const message = exampleFor('message', [newcomer]);
+    await post('samsa', bytesOf(message, 'samsa'));
+    const [copy] = await eventually(async () => {
+      const r = await query<{ state: string; dialect: string }>(services.databaseUrl, 'SELECT state, dialect FROM copies WHERE message_id = $1', [message.messageId]);
+      return r[0]?.state === 'delivered' ? r : undefined;
+    });
+    expect(copy).toEqual({ state: 'delivered', dialect: 'samsa' });
+  }, 30_000);
+});

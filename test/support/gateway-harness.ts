@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import { Client } from 'pg';
+import type { DirectoryUnit } from '@svu/directory';
+import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
+import { startGateway } from '../../apps/gateway/src/main';
+import type { TestServices } from './services';
+
+/** Environment for a gateway under test: its own services, a directory file, fast retries. */
+export function gatewayEnv(services: TestServices, directoryPath: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AMQP_URL: services.amqpUrl,
+    DATABASE_URL: services.databaseUrl,
+    SVU_DIRECTORY: directoryPath,
+    PORT: '0',
+    SVU_RETRY_BASE: 'PT0.05S',
+    SVU_RETRY_MAX: 'PT0.4S',
+    SVU_RETRY_BUDGET: 'PT3S',
+    SVU_STALE_AFTER: 'PT2S',
+    SVU_SWEEP_EVERY: 'PT0.5S',
+    SVU_DELIVERY_TIMEOUT: 'PT1S',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export function writeDirectory(units: readonly DirectoryUnit[], dir = mkdtempSync(join(tmpdir(), 'svu-dir-'))): string {
+  const path = join(dir, 'directory.json');
+  writeFileSync(path, JSON.stringify({ units }, null, 2));
+  return path;
+}
+
+/** A gateway running inside the test process. */
+export async function startInProcess(env: Record<string, string>): Promise<{ app: INestApplication; config: GatewayConfig; url: string }> {
+  const config = loadConfig({ ...env });
+  const app = await startGateway(config);
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, config, url: `http://127.0.0.1:${address.port}` };
+}
+
+/** A gateway running as its own process (the built one), to kill and restart. */
+export function spawnGateway(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/gateway/src/main.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', () => undefined);
+  return child;
+}
+
+/** Publishes messages to the gateway's AMQP ingress queues (with publisher confirms). */
+export class IngressPublisher {
+  private readonly connection: AmqpConnectionManager;
+  private readonly channel: ChannelWrapper;
+
+  constructor(amqpUrl: string, private readonly prefix = 'svu') {
+    this.connection = amqp.connect([amqpUrl], { reconnectTimeInSeconds: 1 });
+    this.channel = this.connection.createChannel({ confirm: true });
+  }
+
+  async publish(dialect: string, bytes: Buffer): Promise<void> {
+    await this.channel.publish(`${this.prefix}.ingress`, dialect, bytes, { persistent: true });
+  }
+
+  async close(): Promise<void> {
+    await this.channel.close();
+    await this.connection.close();
+  }
+}
+
+/** Runs one query against a test database. */
+export async function query<R extends Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
