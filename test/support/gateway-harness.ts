@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import { connect } from 'amqplib';
 import { Client } from 'pg';
 import type { DirectoryUnit } from '@svu/directory';
 import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
@@ -69,6 +70,29 @@ export class IngressPublisher {
   async close(): Promise<void> {
     await this.channel.close();
     await this.connection.close();
+  }
+}
+
+/** Waits until a gateway has declared its topology (its queues exist), so that publishing can begin. */
+export async function waitForTopology(amqpUrl: string, prefix = 'svu', timeoutMs = 30_000): Promise<void> {
+  const connection = await connect(amqpUrl);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        await channel.checkQueue(`${prefix}.deliver`);
+        await channel.checkExchange(`${prefix}.ingress`);
+        await channel.close();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error('the gateway did not declare its topology in time');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await connection.close();
   }
 }
 

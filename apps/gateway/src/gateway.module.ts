@@ -30,6 +30,6 @@ export class GatewayModule {
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
-    return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams())], providers, controllers };
+    return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel))], providers, controllers };
   }
 }

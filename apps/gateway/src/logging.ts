@@ -4,10 +4,10 @@ import type { Params } from 'nestjs-pino';
  * Structured pino logs. Code logs ids and codes only; the redact list is a backstop for personal
  * data that should never reach a log line (names, identity numbers, payloads, credentials).
  */
-export function loggerParams(): Params {
+export function loggerParams(level: string): Params {
   return {
     pinoHttp: {
-      level: process.env['LOG_LEVEL'] ?? 'info',
+      level,
       redact: {
         paths: [
           'req.headers.authorization',

@@ -5,7 +5,7 @@ import type { DirectoryUnit } from '@svu/directory';
 
 /** How a simulated recipient answers. */
 export type Behaviour =
-  | { readonly mode: 'accept'; readonly delayMs?: number }
+  | { readonly mode: 'accept'; readonly delayMs?: number; readonly jitterMs?: number }
   | { readonly mode: 'fail'; readonly status: number }
   | { readonly mode: 'timeout' }
   | { readonly mode: 'down' };
@@ -130,7 +130,8 @@ export class RecipientSimulator {
         res.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end('simulated failure');
         return;
       case 'accept':
-        if (behaviour.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+        const wait = (behaviour.delayMs ?? 0) + Math.random() * (behaviour.jitterMs ?? 0);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         this.record({
           hsaId: unit.hsaId,
           via: 'http',

@@ -23,6 +23,7 @@ export interface GatewayConfig {
   readonly deliveryTimeoutMs: number;
   /** Prefix of every queue and exchange name (tests give each run its own). */
   readonly topologyPrefix: string;
+  readonly logLevel: string;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -73,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sweepEveryMs: durationMs('SVU_SWEEP_EVERY', get('SVU_SWEEP_EVERY', 'PT5S')),
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
+    logLevel: get('LOG_LEVEL', 'info'),
   };
 }

@@ -49,7 +49,15 @@ export class IngressService {
     const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
     const now = new Date();
     const routed: string[] = [];
+    const episodes = [...new Set(read.flatMap(({ result }) => (result.ok ? [result.value.episodeId] : [])))];
     const results = await this.db.transaction(async (tx) => {
+      // Messages of one episode are stored one transaction at a time, so that the order of their
+      // copy ids (which egress follows) is the order in which they were accepted (committed), also
+      // with several ingress processes. Locks are taken in one global order, so batches cannot deadlock.
+      await tx.query(
+        'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($1::text[]) AS e ORDER BY 1) AS locks',
+        [episodes],
+      );
       const out: AcceptResult[] = [];
       for (const { item, result } of read) {
         if (!result.ok) {
