@@ -129,7 +129,7 @@ export class RecipientSimulator {
       case 'fail':
         res.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end('simulated failure');
         return;
-      case 'accept':
+      case 'accept': {
         const wait = (behaviour.delayMs ?? 0) + Math.random() * (behaviour.jitterMs ?? 0);
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         this.record({
@@ -141,6 +141,7 @@ export class RecipientSimulator {
           at: new Date(),
         });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"received"}');
+      }
     }
   }
 
