@@ -13,6 +13,8 @@ export interface ConsumeOptions {
   readonly batchSize: number;
   /** How long a partial batch waits for more messages. */
   readonly batchWaitMs: number;
+  /** Batches handled at the same time (handlers must be safe for that). */
+  readonly concurrency: number;
 }
 
 /**
@@ -78,31 +80,43 @@ export class Broker implements OnModuleDestroy {
     this.consumers.push(channel);
     let pending: ConsumeMessage[] = [];
     let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> = Promise.resolve();
+    const ready: ConsumeMessage[][] = [];
+    let inFlight = 0;
 
+    const run = async (batch: ConsumeMessage[]) => {
+      let dispositions: readonly Disposition[];
+      try {
+        dispositions = await handle(batch);
+      } catch (error) {
+        this.logger.error({ queue, err: (error as Error).message, count: batch.length }, 'batch failed; requeued');
+        dispositions = batch.map(() => 'requeue');
+      }
+      batch.forEach((message, i) => {
+        try {
+          if (dispositions[i] === 'ack') channel.ack(message);
+          else channel.nack(message, false, true);
+        } catch {
+          // The channel closed under us: the broker redelivers, and handlers are idempotent.
+        }
+      });
+    };
+    const pump = () => {
+      while (inFlight < options.concurrency && ready.length > 0) {
+        const batch = ready.shift()!;
+        inFlight += 1;
+        void run(batch).finally(() => {
+          inFlight -= 1;
+          pump();
+        });
+      }
+    };
     const flush = () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       if (pending.length === 0) return;
-      const batch = pending;
+      ready.push(pending);
       pending = [];
-      running = running.then(async () => {
-        let dispositions: readonly Disposition[];
-        try {
-          dispositions = await handle(batch);
-        } catch (error) {
-          this.logger.error({ queue, err: (error as Error).message, count: batch.length }, 'batch failed; requeued');
-          dispositions = batch.map(() => 'requeue');
-        }
-        batch.forEach((message, i) => {
-          try {
-            if (dispositions[i] === 'ack') channel.ack(message);
-            else channel.nack(message, false, true);
-          } catch {
-            // The channel closed under us: the broker redelivers, and handlers are idempotent.
-          }
-        });
-      });
+      pump();
     };
 
     await channel.consume(

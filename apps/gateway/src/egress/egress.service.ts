@@ -4,9 +4,9 @@ import { nextRetry, type AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker, type Disposition } from '../broker/broker';
-import { decodeJob, encodeJob, type DeliverJob } from '../broker/jobs';
+import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
 import { retryLevel } from '../broker/topology';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
 import { Transports } from './transports';
@@ -48,81 +48,110 @@ export class EgressService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.consume(
       this.broker.names.deliverQueue,
-      { prefetch: this.config.prefetch, batchSize: Math.min(100, this.config.prefetch), batchWaitMs: 5 },
+      consumeOptions(this.config),
       (messages) => this.handle(messages),
     );
   }
 
   async handle(messages: readonly ConsumeMessage[]): Promise<Disposition[]> {
-    return Promise.all(
-      messages.map(async (message): Promise<Disposition> => {
-        const job = decodeJob<DeliverJob>(message.content, 'copyId');
-        if (job === undefined) return 'requeue';
-        await this.process(job);
-        return 'ack';
-      }),
+    const jobs = messages.map((m) => decodeJob<DeliverJob>(m.content, 'copies'));
+    await this.processAll(jobs.flatMap((job) => job?.copies ?? []));
+    return jobs.map((job) => (job === undefined ? 'requeue' : 'ack'));
+  }
+
+  /** Deliver jobs: claim what can go now, deliver it, record the outcomes; jobs for copies that moved on are dropped. */
+  async processAll(refs: readonly CopyRef[]): Promise<void> {
+    const unique = [...new Map(refs.map((r) => [r.copyId, r])).values()];
+    if (unique.length === 0) return;
+    const claimed = await this.claim(unique);
+    const claimedIds = new Set(claimed.map((c) => c.id));
+    await this.deferHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)));
+    if (claimed.length === 0) return;
+    const outcomes = await Promise.all(
+      claimed.map((copy) =>
+        this.transports.deliver(copy.transport, {
+          copyId: copy.id,
+          messageId: copy.message_id,
+          recipientHsa: copy.recipient_hsa,
+          dialect: copy.dialect,
+          payload: copy.payload,
+        }),
+      ),
     );
+    const delivered = claimed.filter((_, i) => outcomes[i]!.kind === 'delivered');
+    if (delivered.length > 0) await this.recordDelivered(delivered);
+    for (const [i, copy] of claimed.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.kind !== 'delivered') await this.recordFailure(copy, outcome);
+    }
   }
 
-  /** One deliver job: claim, deliver, record. A job for a copy that moved on meanwhile is dropped. */
-  async process(job: DeliverJob): Promise<void> {
-    const copy = await this.claim(job);
-    if (copy === undefined) return;
-    const outcome = await this.transports.deliver(copy.transport, {
-      copyId: copy.id,
-      messageId: copy.message_id,
-      recipientHsa: copy.recipient_hsa,
-      dialect: copy.dialect,
-      payload: copy.payload,
-    });
-    await this.record(copy, outcome);
-  }
-
-  private async claim(job: DeliverJob): Promise<ClaimedCopy | undefined> {
+  /**
+   * Claims copies whose attempt count matches their job and whose earlier copies to the same
+   * recipient in the episode are all settled. Rows another process holds are skipped, not waited for.
+   */
+  private async claim(refs: readonly CopyRef[]): Promise<ClaimedCopy[]> {
     const leaseMs = this.config.deliveryTimeoutMs * 3;
     const claimed = await this.db.query<ClaimedCopy>(
-      `UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
+      `WITH candidates AS (
+         SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
+         WHERE c.state IN ('routed', 'retrying')
+           AND NOT EXISTS (
+             SELECT 1 FROM copies e
+             WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state <> ALL($4::text[]))
+         ORDER BY c.id FOR UPDATE OF c SKIP LOCKED)
+       UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
          first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
-       WHERE c.id = $1 AND c.attempts = $2 AND c.state IN ('routed', 'retrying')
-         AND NOT EXISTS (
-           SELECT 1 FROM copies e
-           WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id
-             AND e.state <> ALL($4::text[]))
+       FROM candidates WHERE c.id = candidates.id
        RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
                  c.payload, c.attempts, c.first_attempt_at`,
-      [job.copyId, job.attempt, leaseMs, SETTLED_STATES],
+      [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs, SETTLED_STATES],
     );
-    if (claimed[0] !== undefined) {
-      await this.db.query(`INSERT INTO copy_events (copy_id, state, detail) VALUES ($1, 'sending', $2)`, [job.copyId, `attempt ${job.attempt + 1}`]);
-      return claimed[0];
-    }
-    // Not claimable: held back by an earlier copy of the episode (wait and look again), or moved on (drop).
-    const rows = await this.db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM copies WHERE id = $1', [job.copyId]);
-    const row = rows[0];
-    if (row !== undefined && (row.state === 'routed' || row.state === 'retrying') && row.attempts === job.attempt) {
-      const deferrals = (job.deferrals ?? 0) + 1;
-      const delayMs = Math.min(MAX_DEFER_MS, 100 * 2 ** Math.min(deferrals, 10));
-      await this.db.query('UPDATE copies SET updated_at = now() WHERE id = $1', [job.copyId]);
-      await this.later({ ...job, deferrals }, delayMs);
-    }
-    return undefined;
+    if (claimed.length > 0) await recordEvents(this.db.pool, claimed.map((c) => c.id), 'sending');
+    return claimed;
   }
 
-  private async record(copy: ClaimedCopy, outcome: AttemptOutcome): Promise<void> {
-    const attempts = copy.attempts + 1;
-    if (outcome.kind === 'delivered') {
-      await this.db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
-             attempts = $2, delivered_at = now(), lease_until = NULL, last_error = NULL, updated_at = now()
-           WHERE id = $1`,
-          [copy.id, attempts],
-        );
-        await recordEvents(tx, [copy.id], 'delivered', `attempt ${attempts}`);
-      });
-      this.logger.log({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts, outcome: 'delivered' }, 'copy delivered');
-      return;
+  /** Jobs not claimed: those still waiting for an earlier copy look again later; the rest are stale and dropped. */
+  private async deferHeldBack(refs: readonly CopyRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const rows = await this.db.query<{ id: string; state: string; attempts: number }>(
+      'SELECT id, state, attempts FROM copies WHERE id = ANY($1::bigint[])',
+      [refs.map((r) => r.copyId)],
+    );
+    const current = new Map(rows.map((r) => [r.id, r]));
+    const waiting = refs.filter((ref) => {
+      const row = current.get(ref.copyId);
+      return row !== undefined && (row.state === 'routed' || row.state === 'retrying') && row.attempts === ref.attempt;
+    });
+    if (waiting.length === 0) return;
+    await this.db.query('UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[])', [waiting.map((r) => r.copyId)]);
+    const byDelay = new Map<number, CopyRef[]>();
+    for (const ref of waiting) {
+      const deferrals = (ref.deferrals ?? 0) + 1;
+      const delayMs = Math.min(MAX_DEFER_MS, 100 * 2 ** Math.min(deferrals, 10));
+      byDelay.set(delayMs, [...(byDelay.get(delayMs) ?? []), { ...ref, deferrals }]);
     }
+    for (const [delayMs, copies] of byDelay) await this.later(copies, delayMs);
+  }
+
+  private async recordDelivered(copies: readonly ClaimedCopy[]): Promise<void> {
+    const ids = copies.map((c) => c.id);
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
+           attempts = attempts + 1, delivered_at = now(), lease_until = NULL, last_error = NULL, updated_at = now()
+         WHERE id = ANY($1::bigint[])`,
+        [ids],
+      );
+      await recordEvents(tx, ids, 'delivered');
+    });
+    for (const copy of copies) {
+      this.logger.log({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts: copy.attempts + 1, outcome: 'delivered' }, 'copy delivered');
+    }
+  }
+
+  private async recordFailure(copy: ClaimedCopy, outcome: Exclude<AttemptOutcome, { kind: 'delivered' }>): Promise<void> {
+    const attempts = copy.attempts + 1;
     const decision =
       outcome.kind === 'permanent'
         ? ({ retry: false } as const)
@@ -138,7 +167,7 @@ export class EgressService implements OnApplicationBootstrap {
         await recordEvents(tx, [copy.id], 'retrying', outcome.error);
       });
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, retryInMs: decision.delayMs }, 'delivery failed; will retry');
-      await this.later({ copyId: copy.id, attempt: attempts }, decision.delayMs);
+      await this.later([{ copyId: copy.id, attempt: attempts }], decision.delayMs);
       return;
     }
     await this.db.transaction(async (tx) => {
@@ -164,10 +193,10 @@ export class EgressService implements OnApplicationBootstrap {
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, outcome: 'dead-lettered' }, 'copy dead-lettered');
   }
 
-  /** Sends a deliver job back after a delay, through the retry queue that holds delays of that length. */
-  private async later(job: DeliverJob, delayMs: number): Promise<void> {
+  /** Sends copies back after a delay, through the retry queue that holds delays of that length. */
+  private async later(copies: readonly CopyRef[], delayMs: number): Promise<void> {
     await this.broker
-      .publish(this.broker.names.retryExchange, String(retryLevel(delayMs)), encodeJob(job), { expiration: String(Math.max(1, Math.round(delayMs))) })
-      .catch((error: Error) => this.logger.warn({ copyId: job.copyId, err: error.message }, 'retry not scheduled; the sweeper will'));
+      .publish(this.broker.names.retryExchange, String(retryLevel(delayMs)), encodeJob({ copies }), { expiration: String(Math.max(1, Math.round(delayMs))) })
+      .catch((error: Error) => this.logger.warn({ count: copies.length, err: error.message }, 'retry not scheduled; the sweeper will'));
   }
 }

@@ -3,7 +3,7 @@ import { Inject } from '@nestjs/common';
 import type { ConsumeMessage } from 'amqplib';
 import { Broker, type Disposition } from '../broker/broker';
 import { INGRESS_DIALECTS } from '../broker/topology';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { IngressService } from './ingress.service';
 
 /**
@@ -23,7 +23,7 @@ export class IngressConsumer implements OnApplicationBootstrap {
     for (const dialect of INGRESS_DIALECTS) {
       await this.broker.consume(
         this.broker.names.ingressQueue(dialect),
-        { prefetch: this.config.prefetch, batchSize: Math.min(100, this.config.prefetch), batchWaitMs: 5 },
+        consumeOptions(this.config),
         async (messages: readonly ConsumeMessage[]): Promise<Disposition[]> => {
           await this.ingress.acceptMany(messages.map((m) => ({ format: dialect, bytes: m.content, via: 'amqp' })));
           return messages.map(() => 'ack');

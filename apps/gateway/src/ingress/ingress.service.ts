@@ -48,9 +48,8 @@ export class IngressService {
   async acceptMany(items: readonly Incoming[]): Promise<AcceptResult[]> {
     const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
     const now = new Date();
-    const routed: string[] = [];
     const episodes = [...new Set(read.flatMap(({ result }) => (result.ok ? [result.value.episodeId] : [])))];
-    const results = await this.db.transaction(async (tx) => {
+    const { results, stored } = await this.db.transaction(async (tx) => {
       // Messages of one episode are stored one transaction at a time, so that the order of their
       // copy ids (which egress follows) is the order in which they were accepted (committed), also
       // with several ingress processes. Locks are taken in one global order, so batches cannot deadlock.
@@ -58,88 +57,118 @@ export class IngressService {
         'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($1::text[]) AS e ORDER BY 1) AS locks',
         [episodes],
       );
+      const valid = read.flatMap(({ item, result }) => (result.ok ? [{ item, message: result.value }] : []));
+      const storedPks = await this.storeMessages(tx, valid, now);
       const out: AcceptResult[] = [];
+      const seen = new Set<string>();
       for (const { item, result } of read) {
-        if (!result.ok) {
-          const ids = peekIds(item.format, item.bytes);
-          const deadLetterId = await insertDeadLetter(tx, {
-            reason: 'invalid-message',
-            messageId: ids.messageId ?? null,
-            episodeId: ids.episodeId ?? null,
-            type: ids.type ?? null,
-            dialect: item.format,
-            problems: result.problems,
-            payload: item.bytes,
-          });
-          out.push({ status: 'invalid', problems: result.problems, deadLetterId, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
+        if (result.ok) {
+          const id = result.value.messageId;
+          const accepted = storedPks.has(id) && !seen.has(id);
+          seen.add(id);
+          out.push({ status: accepted ? 'accepted' : 'duplicate', messageId: id });
           continue;
         }
-        const message = result.value;
-        const messagePk = await this.store(tx, item, message, now);
-        if (messagePk === undefined) {
-          out.push({ status: 'duplicate', messageId: message.messageId });
-        } else {
-          routed.push(messagePk);
-          out.push({ status: 'accepted', messageId: message.messageId });
-        }
+        const ids = peekIds(item.format, item.bytes);
+        const deadLetterId = await insertDeadLetter(tx, {
+          reason: 'invalid-message',
+          messageId: ids.messageId ?? null,
+          episodeId: ids.episodeId ?? null,
+          type: ids.type ?? null,
+          dialect: item.format,
+          problems: result.problems,
+          payload: item.bytes,
+        });
+        out.push({ status: 'invalid', problems: result.problems, deadLetterId, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
       }
-      return out;
+      return { results: out, stored: [...storedPks.values()] };
     });
     for (const result of results) {
-      this.logger.log({ messageId: result.status === 'invalid' ? result.messageId : result.messageId, outcome: result.status }, 'message in');
+      this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
     }
-    await Promise.all(
-      routed.map((messagePk) =>
-        this.broker
-          .publish(this.broker.names.workExchange, 'route', encodeJob({ messagePk }))
-          .catch((error: Error) => this.logger.warn({ messagePk, err: error.message }, 'route job not published; the sweeper will')),
-      ),
-    );
+    if (stored.length > 0) {
+      await this.broker
+        .publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: stored }))
+        .catch((error: Error) => this.logger.warn({ count: stored.length, err: error.message }, 'route job not published; the sweeper will'));
+    }
     return results;
   }
 
-  /** Stores a valid message and its copies; undefined when the message id was seen before. */
-  private async store(tx: Queryable, item: Incoming, message: CanonicalMessage, now: Date): Promise<string | undefined> {
-    const deadline = message.type === 'admission' ? notifyBy(message.body) : null;
-    const lateOnArrival = deadline !== null && now.toISOString() > deadline;
-    const inserted = await tx.query<{ id: string }>(
+  /**
+   * Stores valid messages and their copies with a few set-based statements; returns the primary key
+   * of each message stored now, by message id (a message id seen before is left out).
+   */
+  private async storeMessages(tx: Queryable, valid: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): Promise<Map<string, string>> {
+    if (valid.length === 0) return new Map();
+    const deadlines = valid.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
+    const late = deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline);
+    const inserted = await tx.query<{ id: string; message_id: string }>(
       `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (message_id) DO NOTHING RETURNING id`,
-      [message.messageId, message.type, message.episodeId, message.sender.hsaId, item.format, item.via, message.sentAt, item.bytes, JSON.stringify(message), deadline, lateOnArrival],
+       SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[])
+         WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, n)
+       ORDER BY n
+       ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id`,
+      [
+        valid.map((v) => v.message.messageId),
+        valid.map((v) => v.message.type),
+        valid.map((v) => v.message.episodeId),
+        valid.map((v) => v.message.sender.hsaId),
+        valid.map((v) => v.item.format),
+        valid.map((v) => v.item.via),
+        valid.map((v) => v.message.sentAt),
+        valid.map((v) => v.item.bytes),
+        valid.map((v) => JSON.stringify(v.message)),
+        deadlines,
+        late,
+      ],
     );
-    const messagePk = inserted.rows[0]?.id;
-    if (messagePk === undefined) return undefined;
+    const pks = new Map(inserted.rows.map((r) => [r.message_id, r.id]));
+    const copyRows: Array<[string, string, string, string, string, string, string | null, boolean]> = [];
+    const counted = new Set<string>();
+    for (const [i, { message }] of valid.entries()) {
+      const pk = pks.get(message.messageId);
+      if (pk === undefined || counted.has(pk)) continue;
+      counted.add(pk);
+      const withheld = await this.actOnEarlier(tx, message);
+      if (late[i]) await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadlines[i]}` });
+      for (const r of message.recipients) {
+        copyRows.push([pk, message.messageId, message.episodeId, message.type, r.hsaId, r.role, deadlines[i] ?? null, withheld.has(r.hsaId)]);
+      }
+    }
+    const col = <K extends number>(k: K) => copyRows.map((row) => row[k]);
+    const copies = await tx.query<{ id: string; state: string }>(
+      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
+       SELECT pk, mid, ep, t, hsa, role, nb, CASE WHEN w THEN 'cancelled' ELSE 'received' END
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
+         WITH ORDINALITY AS c(pk, mid, ep, t, hsa, role, nb, w, n)
+       ORDER BY n RETURNING id, state`,
+      [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)],
+    );
+    await recordEvents(tx, copies.rows.filter((c) => c.state === 'received').map((c) => c.id), 'received');
+    await recordEvents(tx, copies.rows.filter((c) => c.state === 'cancelled').map((c) => c.id), 'cancelled', 'the cancelled message was never delivered');
+    return pks;
+  }
 
-    const recipients = message.recipients.map((r) => r.hsaId);
-    // SPEC rule 5: pending copies of the cancelled message are cancelled, and the cancellation is not
-    // forwarded to those recipients (they never saw the original); delivered ones get it forwarded.
+  /**
+   * What a cancellation or an acknowledgement does to earlier copies. Returns the recipients to whom
+   * a cancellation is not forwarded: SPEC rule 5, their copy of the cancelled message was still
+   * pending and is now cancelled, so they never saw it.
+   */
+  private async actOnEarlier(tx: Queryable, message: CanonicalMessage): Promise<Set<string>> {
     const withheld = new Set<string>();
     if (message.type === 'cancellation') {
       const cancelled = await tx.query<{ id: string; recipient_hsa: string }>(
         `UPDATE copies SET state = 'cancelled', updated_at = now()
          WHERE message_id = $1 AND recipient_hsa = ANY($2) AND state IN ('received', 'routed', 'retrying')
          RETURNING id, recipient_hsa`,
-        [message.body.cancelsMessageId, recipients],
+        [message.body.cancelsMessageId, message.recipients.map((r) => r.hsaId)],
       );
       await recordEvents(tx, cancelled.rows.map((r) => r.id), 'cancelled', `by ${message.messageId}`);
       for (const row of cancelled.rows) withheld.add(row.recipient_hsa);
     }
     if (message.type === 'acknowledgement') await this.acknowledge(tx, message);
-
-    const copies = await tx.query<{ id: string; state: string }>(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state, notify_by)
-       SELECT $1, $2, $3, $4, r.hsa, r.role, CASE WHEN r.hsa = ANY($8) THEN 'cancelled' ELSE 'received' END, $7
-       FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS r(hsa, role, n) ORDER BY r.n
-       RETURNING id, state`,
-      [messagePk, message.messageId, message.episodeId, message.type, recipients, message.recipients.map((r) => r.role), deadline, [...withheld]],
-    );
-    await recordEvents(tx, copies.rows.filter((c) => c.state === 'received').map((c) => c.id), 'received');
-    await recordEvents(tx, copies.rows.filter((c) => c.state === 'cancelled').map((c) => c.id), 'cancelled', 'the cancelled message was never delivered');
-    if (lateOnArrival) {
-      await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadline}` });
-    }
-    return messagePk;
+    return withheld;
   }
 
   /** SPEC rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */

@@ -1,13 +1,13 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ConsumeMessage } from 'amqplib';
 import type { CanonicalMessage } from '@svu/canonical';
-import { writeMessage } from '@svu/dialects';
+import { writeMessage, type Format } from '@svu/dialects';
 import { Inject } from '@nestjs/common';
 import { Broker, type Disposition } from '../broker/broker';
-import { decodeJob, encodeJob, type RouteJob } from '../broker/jobs';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { decodeJob, encodeJob, type CopyRef, type RouteJob } from '../broker/jobs';
+import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
-import { Database } from '../store/database';
+import { Database, type Queryable } from '../store/database';
 import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
 
 interface PendingCopy {
@@ -36,21 +36,21 @@ export class RouterService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.consume(
       this.broker.names.routeQueue,
-      { prefetch: this.config.prefetch, batchSize: Math.min(100, this.config.prefetch), batchWaitMs: 5 },
+      consumeOptions(this.config),
       (messages) => this.handle(messages),
     );
   }
 
   async handle(messages: readonly ConsumeMessage[]): Promise<Disposition[]> {
-    const pks = messages.map((m) => decodeJob<RouteJob>(m.content, 'messagePk')?.messagePk).filter((pk): pk is string => pk !== undefined);
-    await this.route(pks);
+    const pks = messages.flatMap((m) => decodeJob<RouteJob>(m.content, 'messagePks')?.messagePks ?? []);
+    await this.route([...new Set(pks)]);
     return messages.map(() => 'ack');
   }
 
   /** Routes the copies still waiting of these messages; idempotent, so a repeated job does nothing. */
   async route(messagePks: readonly string[]): Promise<void> {
     if (messagePks.length === 0) return;
-    const deliver: string[] = [];
+    const deliver: CopyRef[] = [];
     await this.db.transaction(async (tx) => {
       const copies = await tx.query<PendingCopy>(
         `SELECT c.id, c.message_pk, c.recipient_hsa, m.canonical
@@ -60,50 +60,54 @@ export class RouterService implements OnApplicationBootstrap {
         [messagePks],
       );
       const translations = new Map<string, Buffer>();
+      const routed: Array<{ id: string; state: 'routed' | 'manual'; dialect: Format; transport: string; payload: Buffer }> = [];
       for (const copy of copies.rows) {
         const unit = this.directory.lookup(copy.recipient_hsa);
-        const message = copy.canonical;
         if (unit === undefined) {
-          await tx.query(`UPDATE copies SET state = 'dead-lettered', last_error = 'unknown-recipient', updated_at = now() WHERE id = $1`, [copy.id]);
-          await recordEvents(tx, [copy.id], 'dead-lettered', 'unknown-recipient');
-          await insertDeadLetter(tx, {
-            reason: 'unknown-recipient',
-            messagePk: copy.message_pk,
-            copyId: copy.id,
-            messageId: message.messageId,
-            episodeId: message.episodeId,
-            type: message.type,
-            recipientHsa: copy.recipient_hsa,
-            lastError: `${copy.recipient_hsa} is not in the unit directory`,
-          });
-          await insertDeviation(tx, 'dead-lettered', { messageId: message.messageId, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: 'unknown-recipient' });
+          await this.unknownRecipient(tx, copy);
           continue;
         }
-        const dialect = unit.dialect;
-        const key = `${copy.message_pk}/${dialect}`;
+        const key = `${copy.message_pk}/${unit.dialect}`;
         let payload = translations.get(key);
         if (payload === undefined) {
-          payload = writeMessage(dialect, message);
+          payload = writeMessage(unit.dialect, copy.canonical);
           translations.set(key, payload);
         }
-        const state = unit.transport.kind === 'none' ? 'manual' : 'routed';
-        await tx.query(`UPDATE copies SET state = $2, dialect = $3, transport = $4, payload = $5, updated_at = now() WHERE id = $1`, [
-          copy.id,
-          state,
-          dialect,
-          JSON.stringify(unit.transport),
-          payload,
-        ]);
-        await recordEvents(tx, [copy.id], state, `${dialect} over ${unit.transport.kind}`);
-        if (state === 'routed') deliver.push(copy.id);
+        routed.push({ id: copy.id, state: unit.transport.kind === 'none' ? 'manual' : 'routed', dialect: unit.dialect, transport: JSON.stringify(unit.transport), payload });
       }
+      if (routed.length === 0) return;
+      await tx.query(
+        `UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[]) AS u(id, state, dialect, transport, payload)
+         WHERE c.id = u.id`,
+        [routed.map((r) => r.id), routed.map((r) => r.state), routed.map((r) => r.dialect), routed.map((r) => r.transport), routed.map((r) => r.payload)],
+      );
+      await recordEvents(tx, routed.filter((r) => r.state === 'routed').map((r) => r.id), 'routed');
+      await recordEvents(tx, routed.filter((r) => r.state === 'manual').map((r) => r.id), 'manual', 'the recipient has no electronic route');
+      for (const r of routed) if (r.state === 'routed') deliver.push({ copyId: r.id, attempt: 0 });
     });
-    await Promise.all(
-      deliver.map((copyId) =>
-        this.broker
-          .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copyId, attempt: 0 }))
-          .catch((error: Error) => this.logger.warn({ copyId, err: error.message }, 'deliver job not published; the sweeper will')),
-      ),
-    );
+    if (deliver.length > 0) {
+      await this.broker
+        .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: deliver }))
+        .catch((error: Error) => this.logger.warn({ count: deliver.length, err: error.message }, 'deliver job not published; the sweeper will'));
+    }
+  }
+
+  /** SPEC: a recipient missing from the directory is a routing problem; that copy is dead-lettered. */
+  private async unknownRecipient(tx: Queryable, copy: PendingCopy): Promise<void> {
+    const message = copy.canonical;
+    await tx.query(`UPDATE copies SET state = 'dead-lettered', last_error = 'unknown-recipient', updated_at = now() WHERE id = $1`, [copy.id]);
+    await recordEvents(tx, [copy.id], 'dead-lettered', 'unknown-recipient');
+    await insertDeadLetter(tx, {
+      reason: 'unknown-recipient',
+      messagePk: copy.message_pk,
+      copyId: copy.id,
+      messageId: message.messageId,
+      episodeId: message.episodeId,
+      type: message.type,
+      recipientHsa: copy.recipient_hsa,
+      lastError: `${copy.recipient_hsa} is not in the unit directory`,
+    });
+    await insertDeviation(tx, 'dead-lettered', { messageId: message.messageId, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: 'unknown-recipient' });
   }
 }

@@ -19,7 +19,7 @@ export class PoisonService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.broker.consume(this.broker.names.poisonQueue, { prefetch: 20, batchSize: 20, batchWaitMs: 20 }, (messages) => this.handle(messages));
+    await this.broker.consume(this.broker.names.poisonQueue, { prefetch: 20, batchSize: 20, batchWaitMs: 20, concurrency: 1 }, (messages) => this.handle(messages));
   }
 
   async handle(messages: readonly ConsumeMessage[]): Promise<Disposition[]> {

@@ -76,10 +76,10 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const names = this.broker.names;
     const messagePks = [...new Set(received.map((r) => r.message_pk))];
-    await Promise.all([
-      ...messagePks.map((messagePk) => this.broker.publish(names.workExchange, 'route', encodeJob({ messagePk }))),
-      ...waiting.map((c) => this.broker.publish(names.workExchange, 'deliver', encodeJob({ copyId: c.id, attempt: c.attempts }))),
-    ]);
+    if (messagePks.length > 0) await this.broker.publish(names.workExchange, 'route', encodeJob({ messagePks }));
+    if (waiting.length > 0) {
+      await this.broker.publish(names.workExchange, 'deliver', encodeJob({ copies: waiting.map((c) => ({ copyId: c.id, attempt: c.attempts })) }));
+    }
     const count = messagePks.length + waiting.length;
     if (count > 0) this.logger.log({ routeJobs: messagePks.length, deliverJobs: waiting.length }, 'stalled work sent on again');
     return count;
