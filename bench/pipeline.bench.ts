@@ -6,7 +6,7 @@
 import { connect, type Channel, type ConfirmChannel } from 'amqplib';
 import type { DirectoryUnit } from '@svu/directory';
 import { writeMessage } from '@svu/dialects';
-import { gatewayEnv, startInProcess, writeDirectory } from '../test/support/gateway-harness';
+import { gatewayEnv, query, startInProcess, writeDirectory } from '../test/support/gateway-harness';
 import { exampleFor } from '../test/support/messages';
 import { createTestServices } from '../test/support/services';
 import { fmt, machine, mib } from './bench-util';
@@ -96,6 +96,12 @@ async function main(): Promise<void> {
     console.log(`raw amqplib two-hop (quorum, confirms): ${fmt(raw)} msg/s`);
     console.log(`gateway end to end:                     ${fmt(ours.rate)} msg/s (${fmt(ours.seconds, 1)} s)`);
     console.log(`ratio ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'ok' : 'MISSED'}); peak RSS of the process ${mib(ours.peakRss)}`);
+    const stages = await query<{ stage: string; seconds: number }>(
+      services.databaseUrl,
+      `SELECT 'stored' AS stage, extract(epoch FROM max(received_at) - min(received_at))::float AS seconds FROM messages
+       UNION ALL SELECT state, extract(epoch FROM max(at) - (SELECT min(received_at) FROM messages))::float FROM copy_events WHERE state IN ('routed', 'delivered') GROUP BY state`,
+    );
+    console.log(`stages, seconds after the first message was stored: ${stages.map((s) => `${s.stage} ${fmt(s.seconds, 2)}`).join(', ')}`);
     if (ratio < TARGET_RATIO) process.exitCode = 1;
   } finally {
     await services.cleanup();
