@@ -62,7 +62,7 @@ async function rawTwoHop(amqpUrl: string, bodies: readonly Buffer[]): Promise<nu
 }
 
 async function gatewayRun(amqpUrl: string, databaseUrl: string, messages: readonly Buffer[], unit: DirectoryUnit, directoryPath: string) {
-  const gateway = await startInProcess(gatewayEnv({ amqpUrl, databaseUrl, name: 'bench', cleanup: () => Promise.resolve() }, directoryPath, { SVU_PREFETCH: '500', LOG_LEVEL: 'error', SVU_STALE_AFTER: 'PT60S' }));
+  const gateway = await startInProcess(gatewayEnv({ amqpUrl, databaseUrl, name: 'bench', cleanup: () => Promise.resolve() }, directoryPath, { LOG_LEVEL: 'error', SVU_STALE_AFTER: 'PT60S' }));
   const connection = await connect(amqpUrl);
   const producer = await connection.createConfirmChannel();
   const sink = await connection.createChannel();

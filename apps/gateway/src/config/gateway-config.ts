@@ -69,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       budgetMs: durationMs('SVU_RETRY_BUDGET', get('SVU_RETRY_BUDGET', 'PT24H')),
     },
     services: new Set(services as ServiceName[]),
-    prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '100'), 1, 5_000),
+    prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
     staleAfterMs: durationMs('SVU_STALE_AFTER', get('SVU_STALE_AFTER', 'PT30S')),
     sweepEveryMs: durationMs('SVU_SWEEP_EVERY', get('SVU_SWEEP_EVERY', 'PT5S')),
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
