@@ -15,13 +15,25 @@ import { Database } from './store/database';
 import { PoisonService } from './sweeper/poison.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
+import { CLOCK, systemClock, type Clock } from './clock/clock';
+import { DeadlineService } from './deadlines/deadline.service';
+import { DispatchService } from './deadlines/dispatch.service';
 
 /** The gateway with the services that this process runs (SVU_SERVICES); all of them by default. */
 @Module({})
 export class GatewayModule {
-  static forConfig(config: GatewayConfig): DynamicModule {
+  static forConfig(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
     const has = (name: Parameters<GatewayConfig['services']['has']>[0]) => config.services.has(name);
-    const providers: Provider[] = [{ provide: GATEWAY_CONFIG, useValue: config }, Database, Broker, DirectoryService, Lifecycle, PoisonService];
+    const providers: Provider[] = [
+      { provide: GATEWAY_CONFIG, useValue: config },
+      { provide: CLOCK, useValue: clock },
+      Database,
+      Broker,
+      DirectoryService,
+      Lifecycle,
+      PoisonService,
+      DispatchService,
+    ];
     const controllers: Type[] = [HealthController];
     if (has('ingress')) {
       providers.push(IngressService, IngressConsumer);
@@ -29,6 +41,7 @@ export class GatewayModule {
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);
+    if (has('deadlines')) providers.push(DeadlineService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
     return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel))], providers, controllers };
   }

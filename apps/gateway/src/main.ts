@@ -4,10 +4,11 @@ import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { loadConfig, type GatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
+import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
-export async function startGateway(config: GatewayConfig = loadConfig()): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config), { bodyParser: false, bufferLogs: true });
+export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock): Promise<INestApplication> {
+  const app = await NestFactory.create(GatewayModule.forConfig(config, clock), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.listen(config.port, '0.0.0.0');

@@ -19,6 +19,8 @@ export interface GatewayConfig {
   /** How long a copy may sit without progress before the sweeper sends it on again. */
   readonly staleAfterMs: number;
   readonly sweepEveryMs: number;
+  /** How often the deadline watcher looks for copies due for fallback. */
+  readonly deadlineEveryMs: number;
   /** How long one delivery attempt may take before it counts as failed. */
   readonly deliveryTimeoutMs: number;
   /** Prefix of every queue and exchange name (tests give each run its own). */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
     staleAfterMs: durationMs('SVU_STALE_AFTER', get('SVU_STALE_AFTER', 'PT30S')),
     sweepEveryMs: durationMs('SVU_SWEEP_EVERY', get('SVU_SWEEP_EVERY', 'PT5S')),
+    deadlineEveryMs: durationMs('SVU_DEADLINE_EVERY', get('SVU_DEADLINE_EVERY', 'PT5S')),
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),

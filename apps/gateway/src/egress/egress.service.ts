@@ -4,6 +4,7 @@ import { nextRetry, type AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker, type Disposition } from '../broker/broker';
+import { CLOCK, type Clock } from '../clock/clock';
 import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
 import { retryLevel } from '../broker/topology';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -43,6 +44,7 @@ export class EgressService implements OnApplicationBootstrap {
     private readonly broker: Broker,
     private readonly transports: Transports,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -139,9 +141,9 @@ export class EgressService implements OnApplicationBootstrap {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
-           attempts = attempts + 1, delivered_at = now(), lease_until = NULL, last_error = NULL, updated_at = now()
+           attempts = attempts + 1, delivered_at = $2, lease_until = NULL, last_error = NULL, updated_at = now()
          WHERE id = ANY($1::bigint[])`,
-        [ids],
+        [ids, this.clock.now()],
       );
       await recordEvents(tx, ids, 'delivered');
     });

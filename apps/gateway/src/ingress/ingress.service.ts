@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
+import { CLOCK, type Clock } from '../clock/clock';
 import { peekIds, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
@@ -33,6 +34,7 @@ export class IngressService {
   constructor(
     private readonly db: Database,
     private readonly broker: Broker,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Whether both the store and the broker can take a message now. */
@@ -47,7 +49,7 @@ export class IngressService {
   /** Accepts several messages in one transaction; results in the same order. */
   async acceptMany(items: readonly Incoming[]): Promise<AcceptResult[]> {
     const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
-    const now = new Date();
+    const now = this.clock.now();
     const episodes = [...new Set(read.flatMap(({ result }) => (result.ok ? [result.value.episodeId] : [])))];
     const { results, stored } = await this.db.transaction(async (tx) => {
       // Messages of one episode are stored one transaction at a time, so that the order of their
@@ -103,8 +105,8 @@ export class IngressService {
     const deadlines = valid.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
     const late = deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline);
     const inserted = await tx.query<{ id: string; message_id: string }>(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival)
-       SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late
+      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
+       SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, $12
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[])
          WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, n)
        ORDER BY n
@@ -121,6 +123,7 @@ export class IngressService {
         valid.map((v) => JSON.stringify(v.message)),
         deadlines,
         late,
+        now,
       ],
     );
     const pks = new Map(inserted.rows.map((r) => [r.message_id, r.id]));
@@ -131,6 +134,16 @@ export class IngressService {
       if (pk === undefined || counted.has(pk)) continue;
       counted.add(pk);
       const withheld = await this.actOnEarlier(tx, message);
+      if (message.type === 'ready-for-discharge') {
+        // SPEC rule 4: day 0 is the Swedish date on which the notice was sent.
+        await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING', [
+          message.episodeId,
+          message.messageId,
+          dayZero(message),
+          message.sentAt,
+          now,
+        ]);
+      }
       if (late[i]) await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadlines[i]}` });
       for (const r of message.recipients) {
         copyRows.push([pk, message.messageId, message.episodeId, message.type, r.hsaId, r.role, deadlines[i] ?? null, withheld.has(r.hsaId)]);
@@ -166,6 +179,8 @@ export class IngressService {
       );
       await recordEvents(tx, cancelled.rows.map((r) => r.id), 'cancelled', `by ${message.messageId}`);
       for (const row of cancelled.rows) withheld.add(row.recipient_hsa);
+      // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
+      await tx.query('UPDATE day_zero SET cancelled_at = $2 WHERE message_id = $1 AND cancelled_at IS NULL', [message.body.cancelsMessageId, this.clock.now()]);
     }
     if (message.type === 'acknowledgement') await this.acknowledge(tx, message);
     return withheld;

@@ -98,4 +98,48 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX deviations_at ON deviations (at);
     `,
   },
+  {
+    version: '002-deadlines-fallback-day-zero',
+    sql: `
+      ALTER TABLE messages ALTER COLUMN received_at DROP DEFAULT;
+      ALTER TABLE copies
+        ADD COLUMN fallback_at timestamptz,
+        ADD COLUMN manual_delivered_at timestamptz,
+        ADD COLUMN deadline_missed_at timestamptz;
+      CREATE INDEX copies_deadline ON copies (notify_by) WHERE notify_by IS NOT NULL AND fallback_at IS NULL;
+
+      -- Fallback documents and the manual-dispatch queue: one per copy at most, generated once.
+      CREATE TABLE fallback_documents (
+        id bigserial PRIMARY KEY,
+        copy_id bigint NOT NULL UNIQUE REFERENCES copies (id),
+        message_id text NOT NULL,
+        recipient_hsa text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('letter', 'fax')),
+        trigger text NOT NULL,
+        reference text NOT NULL UNIQUE,
+        deadline timestamptz,
+        pdf bytea NOT NULL,
+        created_at timestamptz NOT NULL,
+        status text NOT NULL DEFAULT 'waiting' CHECK (status IN ('waiting', 'sent')),
+        sent_via text CHECK (sent_via IN ('fax', 'letter')),
+        sent_at timestamptz,
+        sent_by text
+      );
+      CREATE INDEX fallback_documents_waiting ON fallback_documents (created_at, id) WHERE status = 'waiting';
+
+      -- Day 0 of each ready-for-discharge notice: the Swedish date it was sent. Later notices of the
+      -- same episode are kept beside earlier ones, as history.
+      CREATE TABLE day_zero (
+        id bigserial PRIMARY KEY,
+        episode_id text NOT NULL,
+        message_id text NOT NULL UNIQUE,
+        day_zero date NOT NULL,
+        sent_at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        cancelled_at timestamptz
+      );
+      CREATE INDEX day_zero_episode ON day_zero (episode_id, sent_at);
+      CREATE INDEX deviations_unit ON deviations (unit_hsa, at);
+    `,
+  },
 ];

@@ -12,7 +12,9 @@ export type CopyState =
   | 'acknowledged'
   | 'dead-lettered'
   | 'cancelled'
-  | 'manual';
+  | 'manual'
+  | 'fallback'
+  | 'delivered-by-hand';
 
 /** States in which a copy no longer holds back later copies of its episode to the same recipient. */
 export const SETTLED_STATES: readonly CopyState[] = ['delivered', 'acknowledged', 'dead-lettered', 'cancelled', 'manual'];
@@ -69,13 +71,14 @@ export async function insertDeadLetter(tx: Queryable, record: DeadLetterRecord):
 export async function insertDeviation(
   tx: Queryable,
   kind: DeviationKind,
-  fields: { messageId?: string | null; copyId?: number | string | null; unitHsa?: string | null; detail?: string | null },
+  fields: { messageId?: string | null; copyId?: number | string | null; unitHsa?: string | null; detail?: string | null; at?: Date },
 ): Promise<void> {
-  await tx.query('INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail) VALUES ($1, $2, $3, $4, $5)', [
+  await tx.query('INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at) VALUES ($1, $2, $3, $4, $5, $6)', [
     kind,
     fields.messageId ?? null,
     fields.copyId ?? null,
     fields.unitHsa ?? null,
     fields.detail ?? null,
+    fields.at ?? new Date(),
   ]);
 }

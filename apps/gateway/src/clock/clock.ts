@@ -1,0 +1,25 @@
+/** The time the gateway goes by; injectable so that tests can move it instead of sleeping. */
+export interface Clock {
+  now(): Date;
+}
+
+export const CLOCK = Symbol('CLOCK');
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock that stands still until moved (tests). */
+export class ManualClock implements Clock {
+  constructor(private current: Date) {}
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  set(to: Date | string): void {
+    this.current = new Date(to);
+  }
+
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}

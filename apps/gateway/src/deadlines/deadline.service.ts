@@ -1,0 +1,162 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { CanonicalMessage } from '@svu/canonical';
+import { dejavuFonts, renderFallbackDocument } from '@svu/documents';
+import { CLOCK, type Clock } from '../clock/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { DirectoryService } from '../directory/directory.service';
+import { Database, type Queryable } from '../store/database';
+import { insertDeviation, recordEvents } from '../store/records';
+
+/** Why a copy went to fallback. */
+export type FallbackTrigger = 'deadline-near' | 'retries-exhausted' | 'no-electronic-route' | 'unknown-recipient';
+
+interface DueCopy {
+  readonly id: string;
+  readonly message_id: string;
+  readonly recipient_hsa: string;
+  readonly state: string;
+  readonly last_error: string | null;
+  readonly notify_by: Date;
+  readonly canonical: CanonicalMessage;
+}
+
+const BATCH = 20;
+
+/**
+ * The deadline watcher (SPEC rules 2–3). For every admission copy not yet delivered it produces the
+ * fallback document — a fax when the directory has the recipient's fax number, else a letter — and
+ * puts it in the manual-dispatch queue, when `notifyBy − margin` has come, when retries are exhausted
+ * or the recipient is unknown, or at once when the recipient has no electronic route. Claiming goes
+ * through the database (row locks, SKIP LOCKED, one document per copy by a unique key), so a copy
+ * falls back exactly once with any number of watchers and across restarts. It also records a
+ * deviation for every copy whose deadline passed without electronic or manual delivery.
+ */
+@Injectable()
+export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DeadlineService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly fonts = dejavuFonts();
+
+  constructor(
+    private readonly db: Database,
+    private readonly directory: DirectoryService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tickSafely(), this.config.deadlineEveryMs);
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  private async tickSafely(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.tick();
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'deadline round failed; the next one tries again');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One round: fallback for every copy due now, then missed deadlines. Returns the documents made. */
+  async tick(): Promise<number> {
+    let made = 0;
+    for (;;) {
+      const n = await this.fallBackBatch();
+      made += n;
+      if (n < BATCH) break;
+    }
+    await this.recordMissedDeadlines();
+    return made;
+  }
+
+  private async fallBackBatch(): Promise<number> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const due = await tx.query<DueCopy>(
+        `SELECT c.id, c.message_id, c.recipient_hsa, c.state, c.last_error, c.notify_by, m.canonical
+         FROM copies c JOIN messages m ON m.id = c.message_pk
+         WHERE c.type = 'admission' AND c.notify_by IS NOT NULL AND c.fallback_at IS NULL AND c.delivered_at IS NULL
+           AND c.state NOT IN ('cancelled', 'delivered', 'acknowledged')
+           AND (c.state IN ('manual', 'dead-lettered')
+                OR (NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2))
+         ORDER BY c.notify_by, c.id
+         LIMIT $3 FOR UPDATE OF c SKIP LOCKED`,
+        [this.config.fallbackMarginMs, now, BATCH],
+      );
+      for (const copy of due.rows) await this.fallBack(tx, copy, now);
+      return due.rows.length;
+    });
+  }
+
+  private async fallBack(tx: Queryable, copy: DueCopy, now: Date): Promise<void> {
+    const trigger: FallbackTrigger =
+      copy.state === 'manual'
+        ? 'no-electronic-route'
+        : copy.state === 'dead-lettered'
+          ? copy.last_error === 'unknown-recipient'
+            ? 'unknown-recipient'
+            : 'retries-exhausted'
+          : 'deadline-near';
+    const unit = this.directory.lookup(copy.recipient_hsa);
+    const kind = unit?.fax !== undefined ? 'fax' : 'letter';
+    const reference = `SVU-${copy.id}-${copy.message_id}`;
+    const deadline = copy.notify_by.toISOString().slice(0, 19) + 'Z';
+    const pdf = await renderFallbackDocument({
+      kind,
+      message: copy.canonical,
+      recipient: {
+        hsaId: copy.recipient_hsa,
+        ...(unit === undefined ? {} : { name: unit.name }),
+        ...(unit?.fax === undefined ? {} : { fax: unit.fax }),
+        ...(unit?.postalAddress === undefined ? {} : { postalAddress: unit.postalAddress }),
+      },
+      deadline,
+      reference,
+      createdAt: now.toISOString().slice(0, 19) + 'Z',
+      fonts: this.fonts,
+    });
+    const inserted = await tx.query(
+      `INSERT INTO fallback_documents (copy_id, message_id, recipient_hsa, kind, trigger, reference, deadline, pdf, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (copy_id) DO NOTHING`,
+      [copy.id, copy.message_id, copy.recipient_hsa, kind, trigger, reference, copy.notify_by, pdf, now],
+    );
+    await tx.query('UPDATE copies SET fallback_at = $2, updated_at = now() WHERE id = $1', [copy.id, now]);
+    if (inserted.rowCount === 0) return;
+    await recordEvents(tx, [copy.id], 'fallback', `${kind}, ${trigger}`);
+    this.logger.warn({ messageId: copy.message_id, copyId: copy.id, kind, trigger }, 'fallback document waiting for manual dispatch');
+  }
+
+  /** A deviation for each admission copy whose deadline passed with neither electronic nor manual delivery by then. */
+  private async recordMissedDeadlines(): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction(async (tx) => {
+      const missed = await tx.query<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date }>(
+        `UPDATE copies c SET deadline_missed_at = $1
+         FROM messages m
+         WHERE m.id = c.message_pk AND NOT m.late_on_arrival
+           AND c.type = 'admission' AND c.notify_by < $1 AND c.deadline_missed_at IS NULL AND c.state <> 'cancelled'
+           AND (c.delivered_at IS NULL OR c.delivered_at > c.notify_by)
+           AND (c.manual_delivered_at IS NULL OR c.manual_delivered_at > c.notify_by)
+         RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by`,
+        [now],
+      );
+      for (const copy of missed.rows) {
+        await insertDeviation(tx, 'deadline-missed', {
+          messageId: copy.message_id,
+          copyId: copy.id,
+          unitHsa: copy.recipient_hsa,
+          detail: `notifyBy ${copy.notify_by.toISOString()}`,
+          at: now,
+        });
+      }
+    });
+  }
+}
