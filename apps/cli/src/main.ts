@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FORMATS, type Format } from '@svu/dialects';
 import { EXIT_FAILURE, runInspect, runTranslate, runValidate, type Io } from './message-commands';
+import { readInput } from './read-input';
+import { hashPassword } from '../../gateway/src/console/auth/users';
 
 const io: Io = {
   out: (data) => process.stdout.write(data),
@@ -49,6 +51,19 @@ export function buildProgram(): Command {
     .argument('[file]', FILE_HELP)
     .action((file: string | undefined, opts: { from: Format }) => {
       process.exitCode = runInspect(io, opts.from, file);
+    });
+
+  program
+    .command('hash-password')
+    .description('hash a console password for the users file (SVU_USERS); reads the password from standard input')
+    .action(() => {
+      const password = readInput(undefined).toString('utf8').replace(/\r?\n$/, '');
+      if (password.length < 8) {
+        process.stderr.write('svu: a password needs at least 8 characters\n');
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      process.stdout.write(`${hashPassword(password)}\n`);
     });
 
   return program;

@@ -15,6 +15,16 @@ import { Database } from './store/database';
 import { PoisonService } from './sweeper/poison.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthController } from './console/auth/auth.controller';
+import { AuthGuard, SessionSecret } from './console/auth/auth.guard';
+import { AuditService } from './console/audit.service';
+import { BulkService } from './console/bulk.service';
+import { ConsoleController } from './console/console.controller';
+import { DeadLettersService } from './console/dead-letters.service';
+import { MetricsController } from './console/metrics.controller';
+import { MetricsService } from './console/metrics.service';
+import { OverviewService } from './console/overview.service';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
@@ -33,11 +43,20 @@ export class GatewayModule {
       Lifecycle,
       PoisonService,
       DispatchService,
+      MetricsService,
+      SessionSecret,
+      AuditService,
+      { provide: APP_GUARD, useClass: AuthGuard },
     ];
-    const controllers: Type[] = [HealthController];
+    const controllers: Type[] = [HealthController, MetricsController];
+    if (has('ingress') || has('console')) providers.push(IngressService);
     if (has('ingress')) {
-      providers.push(IngressService, IngressConsumer);
+      providers.push(IngressConsumer);
       controllers.push(IngressController);
+    }
+    if (has('console')) {
+      providers.push(DeadLettersService, BulkService, OverviewService);
+      controllers.push(AuthController, ConsoleController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);

@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { loadConfig, type GatewayConfig } from './config/gateway-config';
+import { json } from 'express';
 import { GatewayModule } from './gateway.module';
+import { mountConsole } from './console/mount-console';
 import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
@@ -11,6 +13,9 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   const app = await NestFactory.create(GatewayModule.forConfig(config, clock), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  // Ingress reads message bodies as raw bytes itself; only the console API takes JSON.
+  app.use('/api', json({ limit: '1mb' }));
+  if (config.services.has('console')) mountConsole(app);
   await app.listen(config.port, '0.0.0.0');
   return app;
 }

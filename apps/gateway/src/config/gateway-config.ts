@@ -26,6 +26,13 @@ export interface GatewayConfig {
   /** Prefix of every queue and exchange name (tests give each run its own). */
   readonly topologyPrefix: string;
   readonly logLevel: string;
+  /** The console's users file (roles viewer and operator, scrypt password hashes). */
+  readonly usersPath: string;
+  /** Signs console sessions; set the same value in every console process. Random per process when unset. */
+  readonly sessionSecret: Buffer | undefined;
+  readonly sessionMs: number;
+  /** Items a bulk action handles per second. */
+  readonly bulkPerSecond: number;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -78,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
+    usersPath: get('SVU_USERS', 'config/users.json'),
+    sessionSecret: env['SVU_SESSION_SECRET'] === undefined ? undefined : Buffer.from(env['SVU_SESSION_SECRET']),
+    sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),
+    bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
   };
 }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { CanonicalMessage } from '@svu/canonical';
 import { dejavuFonts, renderFallbackDocument } from '@svu/documents';
 import { CLOCK, type Clock } from '../clock/clock';
+import { MetricsService } from '../console/metrics.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
@@ -43,6 +44,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly directory: DirectoryService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -131,6 +133,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     await tx.query('UPDATE copies SET fallback_at = $2, updated_at = now() WHERE id = $1', [copy.id, now]);
     if (inserted.rowCount === 0) return;
     await recordEvents(tx, [copy.id], 'fallback', `${kind}, ${trigger}`);
+    this.metrics.fallbacks.inc({ kind, trigger });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, kind, trigger }, 'fallback document waiting for manual dispatch');
   }
 

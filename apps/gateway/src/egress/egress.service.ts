@@ -5,6 +5,7 @@ import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker, type Disposition } from '../broker/broker';
 import { CLOCK, type Clock } from '../clock/clock';
+import { MetricsService } from '../console/metrics.service';
 import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
 import { retryLevel } from '../broker/topology';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -24,6 +25,7 @@ interface ClaimedCopy {
   readonly payload: Buffer;
   readonly attempts: number;
   readonly first_attempt_at: Date;
+  readonly received_at: Date;
 }
 
 /** Longest wait of a copy held back by an earlier copy of its episode before it looks again. */
@@ -45,6 +47,7 @@ export class EgressService implements OnApplicationBootstrap {
     private readonly transports: Transports,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -106,7 +109,7 @@ export class EgressService implements OnApplicationBootstrap {
          first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
        FROM candidates WHERE c.id = candidates.id
        RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
-                 c.payload, c.attempts, c.first_attempt_at`,
+                 c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at`,
       [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs, SETTLED_STATES],
     );
     if (claimed.length > 0) await recordEvents(this.db.pool, claimed.map((c) => c.id), 'sending');
@@ -147,7 +150,9 @@ export class EgressService implements OnApplicationBootstrap {
       );
       await recordEvents(tx, ids, 'delivered');
     });
+    const now = this.clock.now().getTime();
     for (const copy of copies) {
+      this.metrics.deliveryLatency.observe({ transport: copy.transport.kind }, Math.max(0, (now - copy.received_at.getTime()) / 1000));
       this.logger.log({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts: copy.attempts + 1, outcome: 'delivered' }, 'copy delivered');
     }
   }

@@ -2,8 +2,10 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Broker } from '../broker/broker';
 import { Database } from '../store/database';
+import { Public } from '../console/auth/auth.guard';
 
 /** Liveness (the process answers) and readiness (broker and database reachable). */
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

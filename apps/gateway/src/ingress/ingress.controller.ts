@@ -4,6 +4,7 @@ import { formatPath } from '@svu/canonical';
 import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import { problemsJson } from '../store/records';
 import { IngressService } from './ingress.service';
+import { Public } from '../console/auth/auth.guard';
 
 /** Reads a request body, stopping one byte past the limit. */
 async function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
@@ -22,6 +23,7 @@ async function readBody(req: Request, limit: number): Promise<Buffer | 'too-larg
  * message id once stored (also for a message id seen before), 400 with the problems (the message is
  * kept in the dead-letter queue), 413 over 256 KiB, 503 when the broker or the store cannot take it.
  */
+@Public()
 @Controller('ingress')
 export class IngressController {
   constructor(private readonly ingress: IngressService) {}

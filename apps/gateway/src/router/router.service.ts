@@ -12,6 +12,7 @@ import { insertDeadLetter, insertDeviation, recordEvents } from '../store/record
 
 interface PendingCopy {
   readonly id: string;
+  readonly attempts: number;
   readonly message_pk: string;
   readonly recipient_hsa: string;
   readonly canonical: CanonicalMessage;
@@ -53,14 +54,14 @@ export class RouterService implements OnApplicationBootstrap {
     const deliver: CopyRef[] = [];
     await this.db.transaction(async (tx) => {
       const copies = await tx.query<PendingCopy>(
-        `SELECT c.id, c.message_pk, c.recipient_hsa, m.canonical
+        `SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
          FROM copies c JOIN messages m ON m.id = c.message_pk
          WHERE c.message_pk = ANY($1::bigint[]) AND c.state = 'received'
          ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`,
         [messagePks],
       );
       const translations = new Map<string, Buffer>();
-      const routed: Array<{ id: string; state: 'routed' | 'manual'; dialect: Format; transport: string; payload: Buffer }> = [];
+      const routed: Array<{ id: string; attempts: number; state: 'routed' | 'manual'; dialect: Format; transport: string; payload: Buffer }> = [];
       for (const copy of copies.rows) {
         const unit = this.directory.lookup(copy.recipient_hsa);
         if (unit === undefined) {
@@ -73,7 +74,7 @@ export class RouterService implements OnApplicationBootstrap {
           payload = writeMessage(unit.dialect, copy.canonical);
           translations.set(key, payload);
         }
-        routed.push({ id: copy.id, state: unit.transport.kind === 'none' ? 'manual' : 'routed', dialect: unit.dialect, transport: JSON.stringify(unit.transport), payload });
+        routed.push({ id: copy.id, attempts: copy.attempts, state: unit.transport.kind === 'none' ? 'manual' : 'routed', dialect: unit.dialect, transport: JSON.stringify(unit.transport), payload });
       }
       if (routed.length === 0) return;
       await tx.query(
@@ -84,7 +85,7 @@ export class RouterService implements OnApplicationBootstrap {
       );
       await recordEvents(tx, routed.filter((r) => r.state === 'routed').map((r) => r.id), 'routed');
       await recordEvents(tx, routed.filter((r) => r.state === 'manual').map((r) => r.id), 'manual', 'the recipient has no electronic route');
-      for (const r of routed) if (r.state === 'routed') deliver.push({ copyId: r.id, attempt: 0 });
+      for (const r of routed) if (r.state === 'routed') deliver.push({ copyId: r.id, attempt: r.attempts });
     });
     if (deliver.length > 0) {
       await this.broker

@@ -142,4 +142,44 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX deviations_unit ON deviations (unit_hsa, at);
     `,
   },
+  {
+    version: '003-console-audit',
+    sql: `
+      -- Every action and every view of a message's patient data. Entries are never changed or removed.
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        username text NOT NULL,
+        role text NOT NULL,
+        action text NOT NULL,
+        target text,
+        detail jsonb
+      );
+      CREATE FUNCTION audit_log_unchangeable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit log entries cannot be changed or removed'; END $$;
+      CREATE TRIGGER audit_log_unchangeable BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_unchangeable();
+
+      CREATE TABLE bulk_jobs (
+        id bigserial PRIMARY KEY,
+        action text NOT NULL CHECK (action IN ('replay', 'discard')),
+        filter jsonb NOT NULL,
+        reason text,
+        total integer NOT NULL,
+        done integer NOT NULL DEFAULT 0,
+        failed integer NOT NULL DEFAULT 0,
+        status text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'cancelled')),
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+
+      ALTER TABLE dead_letters ADD COLUMN resolution_detail text;
+      CREATE INDEX dead_letters_open_reason ON dead_letters (reason, created_at DESC, id DESC) WHERE resolved_at IS NULL;
+      CREATE INDEX dead_letters_open_dialect ON dead_letters (dialect, created_at DESC, id DESC) WHERE resolved_at IS NULL;
+      CREATE INDEX dead_letters_open_recipient ON dead_letters (recipient_hsa, created_at DESC, id DESC) WHERE resolved_at IS NULL;
+      CREATE INDEX dead_letters_open_type ON dead_letters (type, created_at DESC, id DESC) WHERE resolved_at IS NULL;
+      CREATE INDEX dead_letters_all ON dead_letters (created_at DESC, id DESC);
+    `,
+  },
 ];

@@ -1,0 +1,172 @@
+import { BadRequestException, Body, Controller, Get, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
+import { DispatchService } from '../deadlines/dispatch.service';
+import { Database } from '../store/database';
+import { Roles, type AuthedRequest } from './auth/auth.guard';
+import { AuditService } from './audit.service';
+import { BulkService } from './bulk.service';
+import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
+import { DeadLettersService } from './dead-letters.service';
+import { OverviewService } from './overview.service';
+
+function limitOf(raw: unknown, fallback = 50): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw new BadRequestException('limit must be a whole number from 1 to 500');
+  return n;
+}
+
+function filterOf(raw: Record<string, unknown>): DeadLetterFilter {
+  const filter = parseFilter(raw ?? {});
+  if (typeof filter === 'string') throw new BadRequestException(filter);
+  return filter;
+}
+
+const ID = /^\d{1,18}$/;
+function idOf(raw: string): string {
+  if (!ID.test(raw)) throw new NotFoundException('no such id');
+  return raw;
+}
+
+/** The operations console's JSON API (documented at /api/docs). Actions need the operator role. */
+@Controller('api')
+export class ConsoleController {
+  constructor(
+    private readonly overviewService: OverviewService,
+    private readonly deadLetters: DeadLettersService,
+    private readonly bulk: BulkService,
+    private readonly dispatch: DispatchService,
+    private readonly audit: AuditService,
+    private readonly db: Database,
+  ) {}
+
+  @Get('overview')
+  overview() {
+    return this.overviewService.overview();
+  }
+
+  @Get('at-risk')
+  atRisk(@Query('limit') limit?: string) {
+    return this.overviewService.atRisk(limitOf(limit));
+  }
+
+  @Get('dead-letters')
+  list(@Query() query: Record<string, unknown>) {
+    return this.deadLetters.list(filterOf(query), typeof query['cursor'] === 'string' && query['cursor'] !== '' ? query['cursor'] : undefined, limitOf(query['limit']));
+  }
+
+  @Get('dead-letters/:id')
+  detail(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.deadLetters.detail(idOf(id), req.session!);
+  }
+
+  @Roles('operator')
+  @Post('dead-letters/:id/replay')
+  replay(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.deadLetters.replay(idOf(id), req.session!);
+  }
+
+  @Roles('operator')
+  @Post('dead-letters/:id/correct')
+  correct(@Param('id') id: string, @Body() body: { payload?: unknown; dialect?: unknown }, @Req() req: AuthedRequest) {
+    if (typeof body?.payload !== 'string' || body.payload.trim() === '') throw new BadRequestException('payload (the corrected message) is required');
+    const dialect = typeof body.dialect === 'string' ? body.dialect : undefined;
+    return this.deadLetters.correct(idOf(id), body.payload, dialect, req.session!);
+  }
+
+  @Roles('operator')
+  @Post('dead-letters/:id/discard')
+  discard(@Param('id') id: string, @Body() body: { reason?: unknown }, @Req() req: AuthedRequest) {
+    if (typeof body?.reason !== 'string' || body.reason.trim() === '') throw new BadRequestException('reason is required to discard');
+    return this.deadLetters.discard(idOf(id), body.reason, req.session!);
+  }
+
+  @Roles('operator')
+  @Post('dead-letters/bulk/preview')
+  async preview(@Body() body: { filter?: Record<string, unknown> }) {
+    const filter = { ...filterOf(body?.filter ?? {}), status: 'open' as const };
+    return { count: await this.deadLetters.count(filter), filter };
+  }
+
+  @Roles('operator')
+  @Post('dead-letters/bulk')
+  startBulk(@Body() body: { filter?: Record<string, unknown>; action?: unknown; reason?: unknown; confirm?: unknown }, @Req() req: AuthedRequest) {
+    if (body?.action !== 'replay' && body?.action !== 'discard') throw new BadRequestException('action must be replay or discard');
+    if (typeof body.confirm !== 'number' || !Number.isInteger(body.confirm) || body.confirm < 1) {
+      throw new BadRequestException('confirm must be the count the preview showed');
+    }
+    if (body.action === 'discard' && (typeof body.reason !== 'string' || body.reason.trim() === '')) throw new BadRequestException('reason is required to discard');
+    return this.bulk.start(filterOf(body.filter ?? {}), body.action, typeof body.reason === 'string' ? body.reason : undefined, body.confirm, req.session!);
+  }
+
+  @Get('bulk-jobs/:id')
+  bulkJob(@Param('id') id: string) {
+    return this.bulk.get(idOf(id));
+  }
+
+  @Roles('operator')
+  @Post('bulk-jobs/:id/cancel')
+  cancelBulk(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.bulk.cancel(idOf(id), req.session!);
+  }
+
+  @Get('manual-dispatch')
+  manualDispatch(@Query('status') status?: string, @Query('limit') limit?: string) {
+    const s = status === undefined || status === '' ? 'waiting' : status;
+    if (s !== 'waiting' && s !== 'sent' && s !== 'all') throw new BadRequestException('status must be waiting, sent or all');
+    return this.dispatch.list(s, limitOf(limit, 100));
+  }
+
+  @Get('manual-dispatch/:id/pdf')
+  @Header('content-type', 'application/pdf')
+  async pdf(@Param('id') id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
+    const doc = await this.dispatch.pdf(idOf(id));
+    if (doc === undefined) throw new NotFoundException(`no fallback document ${id}`);
+    await this.audit.record(req.session!, 'download-fallback-document', `fallback-document:${id}`, { reference: doc.reference });
+    res.setHeader('content-disposition', `attachment; filename="${doc.reference.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`);
+    return new StreamableFile(doc.pdf);
+  }
+
+  @Roles('operator')
+  @Post('manual-dispatch/:id/sent')
+  async markSent(@Param('id') id: string, @Body() body: { via?: unknown; at?: unknown }, @Req() req: AuthedRequest) {
+    if (body?.via !== 'fax' && body?.via !== 'letter') throw new BadRequestException('via must be fax or letter');
+    const at = typeof body.at === 'string' && !Number.isNaN(Date.parse(body.at)) ? new Date(body.at) : undefined;
+    const entry = await this.dispatch.markSent(idOf(id), body.via, req.session!.username, at);
+    if (entry === undefined) throw new BadRequestException(`fallback document ${id} is not waiting`);
+    await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, messageId: entry.messageId });
+    return entry;
+  }
+
+  @Get('deviations')
+  deviations(@Query() query: Record<string, unknown>) {
+    const params: unknown[] = [];
+    const conditions: string[] = [];
+    for (const [key, column] of [['kind', 'kind'], ['unit', 'unit_hsa']] as const) {
+      const value = query[key];
+      if (typeof value === 'string' && value !== '') {
+        params.push(value);
+        conditions.push(`${column} = $${params.length}`);
+      }
+    }
+    for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
+      const value = query[key];
+      if (typeof value === 'string' && value !== '') {
+        if (Number.isNaN(Date.parse(value))) throw new BadRequestException(`${key} must be a date or an instant`);
+        params.push(new Date(value));
+        conditions.push(`at ${op} $${params.length}`);
+      }
+    }
+    params.push(limitOf(query['limit'], 200));
+    return this.db.query(
+      `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
+       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  @Get('audit')
+  auditLog(@Query('before') before?: string, @Query('limit') limit?: string) {
+    return this.audit.list(before === undefined || before === '' ? undefined : idOf(before), limitOf(limit, 100));
+  }
+}

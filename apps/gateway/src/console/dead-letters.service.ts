@@ -1,0 +1,205 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { formatProblem, type CanonicalMessage } from '@svu/canonical';
+import { isFormat, readMessage, type Format } from '@svu/dialects';
+import { Broker } from '../broker/broker';
+import { encodeJob } from '../broker/jobs';
+import { IngressService } from '../ingress/ingress.service';
+import { Database } from '../store/database';
+import { problemsJson, recordEvents } from '../store/records';
+import type { Session } from './auth/session';
+import { AuditService } from './audit.service';
+import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
+import { maskMessage, maskPayload } from './masking';
+
+export interface DeadLetterRow {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly reason: string;
+  readonly messageId: string | null;
+  readonly episodeId: string | null;
+  readonly type: string | null;
+  readonly dialect: string | null;
+  readonly recipientHsa: string | null;
+  readonly lastError: string | null;
+  readonly problemCount: number;
+  readonly resolvedAt: Date | null;
+  readonly resolution: string | null;
+}
+
+const LIST_COLUMNS = `id, created_at AS "createdAt", reason, message_id AS "messageId", episode_id AS "episodeId", type, dialect,
+  recipient_hsa AS "recipientHsa", last_error AS "lastError", coalesce(jsonb_array_length(problems), 0) AS "problemCount",
+  resolved_at AS "resolvedAt", resolution`;
+
+/** Cursor of keyset paging: the last row's time and id. */
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (at === undefined || id === undefined || Number.isNaN(Date.parse(at)) || !/^\d+$/.test(id)) throw new BadRequestException('cursor is not valid');
+  return { at: new Date(at), id };
+}
+
+/**
+ * The dead-letter queue for operations: list (filters, search by message or episode id, keyset
+ * paging), detail, replay, correct-and-replay, discard. Lists never show identity numbers; a detail
+ * shows them only to operators, and every detail view is audited.
+ */
+@Injectable()
+export class DeadLettersService {
+  constructor(
+    private readonly db: Database,
+    private readonly broker: Broker,
+    private readonly ingress: IngressService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<{ items: DeadLetterRow[]; next: string | null }> {
+    const { where, params } = filterSql(filter);
+    let keyset = '';
+    if (cursor !== undefined) {
+      const c = decodeCursor(cursor);
+      params.push(c.at, c.id);
+      keyset = ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
+    }
+    params.push(limit + 1);
+    const rows = await this.db.query<DeadLetterRow & Record<string, unknown>>(
+      `SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where}${keyset} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map((r) => ({ ...r, problemCount: Number(r.problemCount) }));
+    return { items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+  }
+
+  async count(filter: DeadLetterFilter): Promise<number> {
+    const { where, params } = filterSql(filter);
+    const rows = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM dead_letters WHERE ${where}`, params);
+    return Number(rows[0]!.n);
+  }
+
+  async ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {
+    const { where, params } = filterSql(filter);
+    params.push(limit);
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM dead_letters WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`, params);
+    return rows.map((r) => r.id);
+  }
+
+  /** One dead letter with its payload, canonical form, problems and delivery history; the view is audited. */
+  async detail(id: string, session: Session): Promise<Record<string, unknown>> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at
+       FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk WHERE d.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new NotFoundException(`no dead letter ${id}`);
+    const events =
+      row['copy_id'] === null
+        ? []
+        : await this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [row['copy_id']]);
+    const payload = (row['payload'] ?? row['message_payload'] ?? null) as Buffer | null;
+    const dialect = (row['dialect'] ?? row['message_dialect'] ?? null) as string | null;
+    const canonical = (row['canonical'] as CanonicalMessage | null) ?? this.readable(dialect, payload);
+    const operator = session.role === 'operator';
+    await this.audit.record(session, 'view-dead-letter', `dead-letter:${id}`, { messageId: row['message_id'], patientDataShown: operator });
+    return {
+      id: row['id'],
+      createdAt: row['created_at'],
+      reason: row['reason'],
+      messageId: row['message_id'],
+      episodeId: row['episode_id'],
+      type: row['type'],
+      dialect,
+      recipientHsa: row['recipient_hsa'],
+      problems: row['problems'] ?? [],
+      lastError: row['last_error'],
+      attempts: events,
+      resolvedAt: row['resolved_at'],
+      resolution: row['resolution'],
+      resolvedBy: row['resolved_by'],
+      resolutionDetail: row['resolution_detail'],
+      canonical: canonical === undefined ? null : operator ? canonical : maskMessage(canonical),
+      payload: payload === null ? null : operator ? payload.toString(dialect === 'webcare' ? 'latin1' : 'utf8') : maskPayload(),
+      payloadHidden: !operator,
+    };
+  }
+
+  private readable(dialect: string | null, payload: Buffer | null): CanonicalMessage | undefined {
+    if (dialect === null || payload === null || !isFormat(dialect)) return undefined;
+    const read = readMessage(dialect, payload);
+    return read.ok ? read.value : undefined;
+  }
+
+  private async openRow(id: string): Promise<Record<string, unknown>> {
+    const rows = await this.db.query<Record<string, unknown>>('SELECT * FROM dead_letters WHERE id = $1', [id]);
+    const row = rows[0];
+    if (row === undefined) throw new NotFoundException(`no dead letter ${id}`);
+    if (row['resolved_at'] !== null) throw new ConflictException(`dead letter ${id} is already ${String(row["resolution"])}`);
+    return row;
+  }
+
+  private async resolve(id: string, resolution: string, session: Session, detail: string | null): Promise<void> {
+    const updated = await this.db.query(
+      `UPDATE dead_letters SET resolved_at = now(), resolution = $2, resolved_by = $3, resolution_detail = $4 WHERE id = $1 AND resolved_at IS NULL RETURNING id`,
+      [id, resolution, session.username, detail],
+    );
+    if (updated.length === 0) throw new ConflictException(`dead letter ${id} was resolved meanwhile`);
+  }
+
+  /**
+   * Replay: a message that was refused is read again as it was stored (accepted if it now passes, e.g.
+   * after a directory or code change); a copy that could not be delivered is routed and sent again.
+   */
+  async replay(id: string, session: Session): Promise<{ status: string; messageId?: string }> {
+    const row = await this.openRow(id);
+    if (row['copy_id'] !== null) {
+      const reset = await this.db.transaction(async (tx) => {
+        const copies = await tx.query<{ id: string; message_pk: string }>(
+          `UPDATE copies SET state = 'received', first_attempt_at = NULL, last_error = NULL, next_attempt_at = NULL, updated_at = now()
+           WHERE id = $1 AND state = 'dead-lettered' RETURNING id, message_pk`,
+          [row['copy_id']],
+        );
+        if (copies.rows.length > 0) await recordEvents(tx, [row['copy_id'] as string], 'received', `replayed by ${session.username}`);
+        return copies.rows[0];
+      });
+      if (reset === undefined) throw new ConflictException('the copy is no longer dead-lettered');
+      await this.resolve(id, 'replayed', session, null);
+      await this.broker.publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: [reset.message_pk] }));
+      await this.audit.record(session, 'replay', `dead-letter:${id}`, { messageId: row['message_id'] });
+      return { status: 'replayed', messageId: row['message_id'] as string };
+    }
+    const dialect = row['dialect'] as string | null;
+    if (dialect === null || !isFormat(dialect) || row['payload'] === null) throw new BadRequestException('this dead letter has no payload to replay; correct it instead');
+    return this.ingest(id, dialect, row['payload'] as Buffer, session, 'replayed');
+  }
+
+  /** Correct-and-replay: the edited payload is validated first; the original stays in the dead letter. */
+  async correct(id: string, payload: string, dialect: string | undefined, session: Session): Promise<{ status: string; messageId?: string }> {
+    const row = await this.openRow(id);
+    const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
+    if (format === undefined || !isFormat(format)) throw new BadRequestException('dialect must be lifecare, webcare, samsa or canonical');
+    const bytes = Buffer.from(payload, format === 'webcare' ? 'latin1' : 'utf8');
+    return this.ingest(id, format, bytes, session, 'corrected');
+  }
+
+  private async ingest(id: string, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected') {
+    const read = readMessage(format, bytes);
+    if (!read.ok) {
+      throw new BadRequestException({ message: 'the message is still not valid', problems: problemsJson(read.problems), lines: read.problems.map(formatProblem) });
+    }
+    const result = await this.ingress.accept({ format, bytes, via: 'replay' });
+    if (result.status === 'invalid') throw new BadRequestException({ message: 'the message is not valid', problems: problemsJson(result.problems) });
+    await this.resolve(id, resolution, session, `${result.status} as ${result.messageId}`);
+    await this.audit.record(session, resolution === 'corrected' ? 'correct-and-replay' : 'replay', `dead-letter:${id}`, { messageId: result.messageId, outcome: result.status });
+    return { status: resolution, messageId: result.messageId };
+  }
+
+  async discard(id: string, reason: string, session: Session): Promise<{ status: string }> {
+    if (reason.trim() === '') throw new BadRequestException('a reason is required to discard');
+    const row = await this.openRow(id);
+    await this.resolve(id, 'discarded', session, reason.trim());
+    await this.audit.record(session, 'discard', `dead-letter:${id}`, { messageId: row['message_id'], reason: reason.trim() });
+    return { status: 'discarded' };
+  }
+}

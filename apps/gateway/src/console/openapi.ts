@@ -1,0 +1,131 @@
+/** OpenAPI 3.0 description of the console API, served at /api/docs (UI) and /api/docs/openapi.json. */
+
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const ok = (description: string, schema: object = { type: 'object' }) => ({ 200: { description, ...json(schema) } });
+const errors = {
+  400: { description: 'Bad request: the message says which field' },
+  401: { description: 'Not signed in' },
+  403: { description: 'Signed in, but the role may not do this (viewer on an action)' },
+  404: { description: 'No such item' },
+  409: { description: 'The item changed meanwhile (already resolved, selection changed)' },
+};
+const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d+$' } };
+const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const filterParams = [
+  q('status', 'open (default), resolved or all', { type: 'string', enum: ['open', 'resolved', 'all'] }),
+  q('reason', 'invalid-message, unknown-recipient, delivery-failed, unprocessable'),
+  q('dialect', 'lifecare, webcare, samsa, canonical'),
+  q('recipient', 'recipient HSA-id'),
+  q('type', 'canonical message type'),
+  q('from', 'created at or after (ISO 8601)'),
+  q('to', 'created before (ISO 8601)'),
+  q('q', 'message id or episode id, exactly'),
+];
+const filterSchema = {
+  type: 'object',
+  properties: Object.fromEntries(['reason', 'dialect', 'recipient', 'type', 'from', 'to', 'q'].map((k) => [k, { type: 'string' }])),
+};
+const deadLetterRow = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    reason: { type: 'string' },
+    messageId: { type: 'string', nullable: true },
+    episodeId: { type: 'string', nullable: true },
+    type: { type: 'string', nullable: true },
+    dialect: { type: 'string', nullable: true },
+    recipientHsa: { type: 'string', nullable: true },
+    lastError: { type: 'string', nullable: true },
+    problemCount: { type: 'integer' },
+    resolvedAt: { type: 'string', format: 'date-time', nullable: true },
+    resolution: { type: 'string', nullable: true },
+  },
+};
+const op = (summary: string, roles: 'any' | 'operator', extra: object) => ({
+  summary,
+  description: roles === 'operator' ? 'Role operator. Audited.' : 'Any signed-in user.',
+  security: [{ bearer: [] }, { cookie: [] }],
+  ...extra,
+});
+
+export const OPENAPI = {
+  openapi: '3.0.3',
+  info: {
+    title: 'SVU gateway console API',
+    version: '1',
+    description:
+      'Operations API of the SVU gateway: dead-letter queue, deadlines at risk, manual dispatch, deviations, audit log. ' +
+      'Sign in with POST /api/login; send the token as `Authorization: Bearer <token>` or use the session cookie. ' +
+      'Lists never show identity numbers; a dead letter detail shows them to operators only, and every detail view is audited.',
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      cookie: { type: 'apiKey', in: 'cookie', name: 'svu_session' },
+    },
+  },
+  paths: {
+    '/api/login': {
+      post: {
+        summary: 'Sign in',
+        security: [],
+        requestBody: json({ type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } }),
+        responses: { ...ok('Signed in', { type: 'object', properties: { token: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator'] } } }), 401: errors[401] },
+      },
+    },
+    '/api/logout': { post: { summary: 'Sign out (clears the cookie)', security: [], responses: ok('Signed out') } },
+    '/api/me': { get: op('Who is signed in', 'any', { responses: { ...ok('The user'), 401: errors[401] } }) },
+    '/api/overview': { get: op('Counts by state, dead letters, copies at risk, deliveries per minute, last errors', 'any', { responses: { ...ok('Overview'), 401: errors[401] } }) },
+    '/api/at-risk': { get: op('Admission copies whose deadline is within the fallback margin or past', 'any', { parameters: [q('limit', '1-500')], responses: { ...ok('Copies at risk', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/dead-letters': {
+      get: op('Dead letters, newest first, keyset-paged', 'any', {
+        parameters: [...filterParams, q('cursor', 'the `next` of the previous page'), q('limit', '1-500, default 50')],
+        responses: { ...ok('A page', { type: 'object', properties: { items: { type: 'array', items: deadLetterRow }, next: { type: 'string', nullable: true } } }), 400: errors[400], 401: errors[401] },
+      }),
+    },
+    '/api/dead-letters/{id}': {
+      get: op('One dead letter: payload, canonical form, problems with field paths, delivery attempts and errors (audited)', 'any', { parameters: [id], responses: { ...ok('Detail'), 401: errors[401], 404: errors[404] } }),
+    },
+    '/api/dead-letters/{id}/replay': { post: op('Replay: read again as stored, or route and deliver the copy again', 'operator', { parameters: [id], responses: { ...ok('Replayed'), ...errors } }) },
+    '/api/dead-letters/{id}/correct': {
+      post: op('Correct and replay: the edited payload is validated first; the original is kept', 'operator', {
+        parameters: [id],
+        requestBody: json({ type: 'object', required: ['payload'], properties: { payload: { type: 'string' }, dialect: { type: 'string' } } }),
+        responses: { ...ok('Accepted as a new message'), ...errors },
+      }),
+    },
+    '/api/dead-letters/{id}/discard': {
+      post: op('Discard with a reason', 'operator', { parameters: [id], requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }), responses: { ...ok('Discarded'), ...errors } }),
+    },
+    '/api/dead-letters/bulk/preview': {
+      post: op('How many open dead letters a bulk action on this filter would touch', 'operator', { requestBody: json({ type: 'object', properties: { filter: filterSchema } }), responses: { ...ok('Count', { type: 'object', properties: { count: { type: 'integer' } } }), ...errors } }),
+    },
+    '/api/dead-letters/bulk': {
+      post: op('Start a bulk replay or discard; `confirm` must equal the previewed count. Runs throttled in the background', 'operator', {
+        requestBody: json({
+          type: 'object',
+          required: ['action', 'confirm'],
+          properties: { filter: filterSchema, action: { type: 'string', enum: ['replay', 'discard'] }, reason: { type: 'string' }, confirm: { type: 'integer' } },
+        }),
+        responses: { ...ok('The job'), ...errors },
+      }),
+    },
+    '/api/bulk-jobs/{id}': { get: op('Progress of a bulk job', 'any', { parameters: [id], responses: { ...ok('The job'), 401: errors[401], 404: errors[404] } }) },
+    '/api/bulk-jobs/{id}/cancel': { post: op('Cancel a running bulk job', 'operator', { parameters: [id], responses: { ...ok('The job'), ...errors } }) },
+    '/api/manual-dispatch': { get: op('Fallback documents: waiting (default), sent or all', 'any', { parameters: [q('status', 'waiting, sent, all'), q('limit', '1-500')], responses: { ...ok('Documents', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/manual-dispatch/{id}/pdf': { get: op('Download the PDF (audited)', 'any', { parameters: [id], responses: { 200: { description: 'PDF', content: { 'application/pdf': {} } }, 401: errors[401], 404: errors[404] } }) },
+    '/api/manual-dispatch/{id}/sent': {
+      post: op('Mark sent by fax or letter; the copy counts as delivered by hand at that time', 'operator', {
+        parameters: [id],
+        requestBody: json({ type: 'object', required: ['via'], properties: { via: { type: 'string', enum: ['fax', 'letter'] }, at: { type: 'string', format: 'date-time' } } }),
+        responses: { ...ok('The document'), ...errors },
+      }),
+    },
+    '/api/deviations': { get: op('Deviations by period, unit and kind', 'any', { parameters: [q('from', 'ISO 8601'), q('to', 'ISO 8601'), q('unit', 'HSA-id'), q('kind', 'late-on-arrival, deadline-missed, rejected-by-recipient, dead-lettered'), q('limit', '1-500')], responses: { ...ok('Deviations', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/audit': { get: op('Audit log, newest first', 'any', { parameters: [q('before', 'id to page from'), q('limit', '1-500')], responses: { ...ok('Entries', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format' } } } },
+    '/health/live': { get: { summary: 'The process answers', security: [], responses: ok('ok') } },
+    '/health/ready': { get: { summary: 'Broker and database reachable', security: [], responses: { ...ok('ready'), 503: { description: 'not ready' } } } },
+  },
+};
