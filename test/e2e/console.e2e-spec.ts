@@ -1,0 +1,236 @@
+import type { INestApplication } from '@nestjs/common';
+import type { DirectoryUnit } from '@svu/directory';
+import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { OPENAPI } from '../../apps/gateway/src/console/openapi';
+import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
+import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
+import { startGateway } from '../../apps/gateway/src/main';
+import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
+import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
+import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { bytesOf, exampleFor } from '../support/messages';
+import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+
+let services: TestServices;
+let simulator: RecipientSimulator;
+let app: INestApplication;
+let base: string;
+let units: DirectoryUnit[];
+let viewer: string;
+let operator: string;
+const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
+
+type Call = { status: number; body: any; headers: Headers };
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<Call> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const type = res.headers.get('content-type') ?? '';
+  return { status: res.status, headers: res.headers, body: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) };
+}
+const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+/** Every documented API route, with its path parameters filled in. */
+const ROUTES = Object.entries(OPENAPI.paths)
+  .filter(([path]) => path.startsWith('/api/') && path !== '/api/login' && path !== '/api/logout')
+  .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path: path.replace('{id}', '1'), operatorOnly: String((op as { description?: string }).description).startsWith('Role operator') })));
+
+beforeAll(async () => {
+  services = await createTestServices('console');
+  const port = await freePort();
+  units = [
+    { hsaId: 'SE2120000004-HTTP', name: 'Hemsjukvården Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000004-NONE', name: 'Socialtjänst Test', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 9', '411 09 Göteborg'] },
+  ];
+  simulator = new RecipientSimulator({ units });
+  await simulator.start();
+  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_BULK_PER_SECOND: '20', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
+  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  viewer = await signIn(base, VIEWER);
+  operator = await signIn(base, OPERATOR);
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await simulator?.stop();
+  await services?.cleanup();
+}, 60_000);
+
+describe('authorization', () => {
+  it('documents every route of the API in OpenAPI', () => {
+    const express = app.getHttpAdapter().getInstance() as { router?: { stack: any[] }; _router?: { stack: any[] } };
+    const stack = (express.router ?? express._router)!.stack;
+    const served = stack
+      .filter((layer) => layer.route?.path?.startsWith('/api/') && !String(layer.route.path).startsWith('/api/docs'))
+      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(':id', '{id}')}`));
+    const documented = new Set(Object.entries(OPENAPI.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)));
+    expect(served.length).toBeGreaterThanOrEqual(19);
+    expect(served.filter((route) => !documented.has(route))).toEqual([]);
+  });
+
+  it.each(ROUTES.map((r) => [r.method, r.path]))('%s %s refuses a caller who is not signed in', async (method, path) => {
+    expect((await call(method, path)).status).toBe(401);
+    expect((await call(method, path, 'forged.token')).status).toBe(401);
+  });
+
+  it.each(ROUTES.filter((r) => r.operatorOnly).map((r) => [r.method, r.path]))('%s %s refuses a viewer', async (method, path) => {
+    expect((await call(method, path, viewer, {})).status).toBe(403);
+  });
+
+  it('refuses a wrong password and a tampered token', async () => {
+    expect((await call('POST', '/api/login', undefined, { username: OPERATOR.username, password: 'wrong' })).status).toBe(401);
+    const [body, mac] = viewer.split('.');
+    const forged = Buffer.from(JSON.stringify({ username: VIEWER.username, role: 'operator', exp: Date.now() + 1e6 })).toString('base64url');
+    expect((await call('POST', '/api/dead-letters/1/discard', `${forged}.${mac}`, { reason: 'x' })).status).toBe(401);
+    expect((await call('GET', '/api/me', `${body}.${mac}`)).body).toEqual({ username: VIEWER.username, role: 'viewer' });
+  });
+});
+
+describe('dead-letter queue', () => {
+  it('lists without identity numbers, filters, searches, and shows the payload to operators only, audited', async () => {
+    const message = exampleFor('admission', [units[0]!]);
+    const broken = bytesOf(message, 'lifecare').toString('utf8').replace('SOMATIK', 'KIRURGI');
+    const answer = await ingest('lifecare', Buffer.from(broken));
+    expect(answer.status).toBe(400);
+    const list = await call('GET', `/api/dead-letters?reason=invalid-message&dialect=lifecare&q=${message.messageId}`, viewer);
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    expect(JSON.stringify(list.body)).not.toMatch(/19410708|410708-6995|194107086995|Karin|Öberg/);
+    expect((await call('GET', `/api/dead-letters?dialect=samsa&q=${message.messageId}`, viewer)).body.items).toHaveLength(0);
+    expect((await call('GET', `/api/dead-letters?q=${message.episodeId}`, viewer)).body.items).toHaveLength(1);
+    const id = list.body.items[0].id as string;
+
+    const asViewer = (await call('GET', `/api/dead-letters/${id}`, viewer)).body;
+    expect(asViewer.payload).toBeNull();
+    expect(asViewer.problems).toEqual([{ path: 'body.careType', message: 'unknown code "KIRURGI"' }]);
+    expect(JSON.stringify(asViewer)).not.toMatch(/194107086995|410708-6995/);
+    const asOperator = (await call('GET', `/api/dead-letters/${id}`, operator)).body;
+    expect(asOperator.payload).toBe(broken);
+
+    const audit = (await call('GET', '/api/audit', viewer)).body as Array<{ username: string; action: string; target: string; detail: any }>;
+    const views = audit.filter((a) => a.action === 'view-dead-letter' && a.target === `dead-letter:${id}`);
+    expect(views.map((v) => [v.username, v.detail.patientDataShown])).toEqual([[OPERATOR.username, true], [VIEWER.username, false]]);
+  }, 30_000);
+
+  it('pages with a cursor through many dead letters without repeats', async () => {
+    const episodeId = `PAGE-${Date.now()}`;
+    for (let i = 0; i < 7; i++) await ingest('samsa', Buffer.from(JSON.stringify({ meddelandeId: `PAGE-${episodeId}-${i}`, vardtillfalleId: episodeId })));
+    const seen: string[] = [];
+    let cursor = '';
+    for (let page = 0; page < 5; page++) {
+      const res = await call('GET', `/api/dead-letters?q=${episodeId}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, viewer);
+      seen.push(...res.body.items.map((d: any) => d.messageId));
+      if (res.body.next === null) break;
+      cursor = res.body.next;
+    }
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen).size).toBe(7);
+  });
+
+  it('corrects and replays: refuses a still-invalid edit, accepts a valid one, keeps the original', async () => {
+    const message = exampleFor('message', [units[0]!]);
+    const original = bytesOf(message, 'samsa').toString('utf8').replace('"meddelande": {', '"meddelandeX": {');
+    const { body } = await ingest('samsa', Buffer.from(original));
+    const id = body.deadLetterId as string;
+    const stillBad = await call('POST', `/api/dead-letters/${id}/correct`, operator, { payload: original.replace('kommunal-hsl', 'kommun') });
+    expect(stillBad.status).toBe(400);
+    expect(stillBad.body.problems.map((p: any) => p.path)).toEqual(expect.arrayContaining(['body.subject', 'recipients[0].role']));
+    const fixed = await call('POST', `/api/dead-letters/${id}/correct`, operator, { payload: bytesOf(message, 'samsa').toString('utf8') });
+    expect(fixed.status).toBe(201);
+    expect(fixed.body).toEqual({ status: 'corrected', messageId: message.messageId });
+    await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
+    const detail = (await call('GET', `/api/dead-letters/${id}`, operator)).body;
+    expect(detail).toMatchObject({ resolution: 'corrected', resolvedBy: OPERATOR.username, payload: original });
+    expect((await call('POST', `/api/dead-letters/${id}/discard`, operator, { reason: 'late' })).status).toBe(409);
+  }, 30_000);
+
+  it('replays a copy that could not be delivered once the recipient is back', async () => {
+    simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 500 });
+    const message = exampleFor('message', [units[0]!]);
+    await ingest('canonical', bytesOf(message, 'canonical'));
+    const [dead] = await eventually(async () => {
+      const rows = await query<{ id: string }>(services.databaseUrl, "SELECT id FROM dead_letters WHERE message_id = $1 AND reason = 'delivery-failed'", [message.messageId]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    simulator.behave(units[0]!.hsaId, { mode: 'accept' });
+    expect((await call('POST', `/api/dead-letters/${dead!.id}/replay`, operator)).body).toEqual({ status: 'replayed', messageId: message.messageId });
+    await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
+  }, 30_000);
+
+  it('discards only with a reason', async () => {
+    const { body } = await ingest('samsa', Buffer.from('{"meddelandeId": "DISCARD-ME"}'));
+    expect((await call('POST', `/api/dead-letters/${body.deadLetterId}/discard`, operator, {})).status).toBe(400);
+    expect((await call('POST', `/api/dead-letters/${body.deadLetterId}/discard`, operator, { reason: 'Testmeddelande från leverantör' })).body).toEqual({ status: 'discarded' });
+  });
+
+  it('bulk: previews the count, needs it confirmed, runs in the background with progress, and can be cancelled', async () => {
+    const episodeId = `BULK-${Date.now()}`;
+    for (let i = 0; i < 6; i++) await ingest('samsa', Buffer.from(JSON.stringify({ meddelandeId: `B-${episodeId}-${i}`, vardtillfalleId: episodeId })));
+    const filter = { q: episodeId };
+    expect((await call('POST', '/api/dead-letters/bulk/preview', operator, { filter })).body.count).toBe(6);
+    expect((await call('POST', '/api/dead-letters/bulk', operator, { filter, action: 'discard', reason: 'skräp', confirm: 5 })).status).toBe(409);
+    const job = (await call('POST', '/api/dead-letters/bulk', operator, { filter, action: 'discard', reason: 'skräp', confirm: 6 })).body;
+    expect(job).toMatchObject({ total: 6, status: 'running' });
+    const finished = await eventually(async () => {
+      const j = (await call('GET', `/api/bulk-jobs/${job.id}`, viewer)).body;
+      return j.status === 'done' ? j : undefined;
+    });
+    expect(finished).toMatchObject({ done: 6, failed: 0 });
+    expect((await call('GET', `/api/dead-letters?q=${episodeId}`, viewer)).body.items).toHaveLength(0);
+
+    const many = `BULK2-${Date.now()}`;
+    for (let i = 0; i < 40; i++) await ingest('samsa', Buffer.from(JSON.stringify({ meddelandeId: `C-${many}-${i}`, vardtillfalleId: many })));
+    const slow = (await call('POST', '/api/dead-letters/bulk', operator, { filter: { q: many }, action: 'discard', reason: 'skräp', confirm: 40 })).body;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancelled = (await call('POST', `/api/bulk-jobs/${slow.id}/cancel`, operator)).body;
+    expect(cancelled.status).toBe('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const after = (await call('GET', `/api/bulk-jobs/${slow.id}`, viewer)).body;
+    expect(after.done).toBeLessThan(40);
+    expect((await call('GET', `/api/dead-letters?q=${many}&limit=100`, viewer)).body.items.length).toBe(40 - after.done);
+  }, 60_000);
+});
+
+describe('manual dispatch, deviations, audit, metrics', () => {
+  it('lists fallback documents, serves the PDF (audited), and lets only an operator mark one sent', async () => {
+    const message = exampleFor('admission', [units[1]!]);
+    await ingest('samsa', bytesOf(message, 'samsa'));
+    await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state = 'manual'", [message.messageId])).length > 0 ? true : undefined));
+    await app.get(DeadlineService).tick();
+    const waiting = (await call('GET', '/api/manual-dispatch', viewer)).body as any[];
+    const doc = waiting.find((d) => d.messageId === message.messageId);
+    expect(doc).toMatchObject({ kind: 'letter', trigger: 'no-electronic-route', status: 'waiting' });
+    const pdf = await call('GET', `/api/manual-dispatch/${doc.id}/pdf`, viewer);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, viewer, { via: 'letter' })).status).toBe(403);
+    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).body).toMatchObject({ status: 'sent', sentBy: OPERATOR.username });
+    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).status).toBe(400);
+    const audit = (await call('GET', '/api/audit', viewer)).body as any[];
+    expect(audit.some((a) => a.action === 'download-fallback-document' && a.username === VIEWER.username)).toBe(true);
+    expect(audit.some((a) => a.action === 'mark-sent' && a.username === OPERATOR.username)).toBe(true);
+  }, 30_000);
+
+  it('queries deviations by unit and period', async () => {
+    const rows = (await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&kind=dead-lettered&from=2020-01-01`, viewer)).body as any[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.unitHsa === units[0]!.hsaId && r.kind === 'dead-lettered')).toBe(true);
+    expect((await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&to=2000-01-01`, viewer)).body).toEqual([]);
+    expect((await call('GET', '/api/deviations?from=yesterday', viewer)).status).toBe(400);
+  });
+
+  it('offers no way to change the audit log, and the store refuses it too', async () => {
+    for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) expect([404, 405]).toContain((await call(method, '/api/audit', operator, {})).status);
+    await expect(query(services.databaseUrl, "UPDATE audit_log SET username = 'someone else'")).rejects.toThrow(/cannot be changed/);
+    await expect(query(services.databaseUrl, 'DELETE FROM audit_log')).rejects.toThrow(/cannot be changed/);
+  });
+
+  it('serves Prometheus metrics and health', async () => {
+    const text = (await call('GET', '/metrics')).body.toString('utf8');
+    for (const name of ['svu_messages', 'svu_copies', 'svu_dead_letters', 'svu_copies_at_risk', 'svu_delivery_latency_seconds_bucket', 'svu_fallback_documents_total']) expect(text).toContain(name);
+    expect(text).not.toMatch(/194107086995|Karin/);
+    expect((await call('GET', '/health/ready')).body).toEqual({ status: 'ready', broker: true, database: true });
+  });
+});
