@@ -15,12 +15,13 @@ const h = (tag, attrs = {}, ...children) => {
 };
 
 async function api(path, options = {}) {
+  const { probe, ...init } = options;
   const res = await fetch(path, {
-    ...options,
+    ...init,
     headers: { 'content-type': 'application/json', ...(options.headers || {}) },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-  if (res.status === 401) { state.me = null; render(); throw new Error('Signed out'); }
+  if (res.status === 401 && !options.probe) { state.me = null; render(); throw new Error('Signed out'); }
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     const err = new Error(body?.message?.message || body?.message || `HTTP ${res.status}`);
@@ -43,7 +44,7 @@ function loginView() {
   const form = h('form', { class: 'login', onsubmit: async (e) => {
     e.preventDefault();
     try {
-      state.me = await api('/api/login', { method: 'POST', body: { username: form.username.value, password: form.password.value } });
+      state.me = await api('/api/login', { method: 'POST', probe: true, body: { username: form.username.value, password: form.password.value } });
       location.hash = '#/overview';
       render();
     } catch (err) { form.querySelector('.error').textContent = err.message; }
@@ -156,7 +157,11 @@ async function deadLetterView(id) {
   const d = await api(`/api/dead-letters/${id}`);
   const out = h('div', { id: 'action-result' });
   const act = async (fn) => {
-    try { const r = await fn(); out.replaceChildren(message(`Done: ${r.status}${r.messageId ? ` (${r.messageId})` : ''}`)); }
+    try {
+      const r = await fn();
+      out.replaceChildren(message(`Done: ${r.status}${r.messageId ? ` (${r.messageId})` : ''}`));
+      setTimeout(() => { if (location.hash === `#/dead-letters/${id}`) render(); }, 1500);
+    }
     catch (err) {
       const problems = err.body?.message?.problems || err.body?.problems;
       out.replaceChildren(message(err.message, 'error'), problems ? h('ul', { class: 'problems' }, problems.map((p) => h('li', {}, `${p.path}: ${p.message}`))) : '');
@@ -211,7 +216,7 @@ async function render() {
   const nav = document.getElementById('nav');
   const who = document.getElementById('who');
   if (!state.me) {
-    try { state.me = await api('/api/me'); } catch { state.me = null; }
+    try { state.me = await api('/api/me', { probe: true }); } catch { state.me = null; }
   }
   nav.hidden = !state.me;
   if (!state.me) { who.replaceChildren(); main.replaceChildren(loginView()); return; }

@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { DirectoryUnit } from '@svu/directory';
+import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
+import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
+import { startGateway } from '../../apps/gateway/src/main';
+import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
+import { OPERATOR, writeUsers } from '../support/console-users';
+import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { bytesOf, exampleFor } from '../support/messages';
+import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+
+/** The web console in headless Chromium (Debian's package, installed by .ci/run), driven by playwright-core. */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const SCREENS = join(tmpdir(), 'svu-console-screens');
+
+let services: TestServices;
+let simulator: RecipientSimulator;
+let app: INestApplication;
+let base: string;
+let browser: Browser;
+let page: Page;
+let units: DirectoryUnit[];
+const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
+
+const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then((r) => r.json() as Promise<any>);
+const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (the CI script does), or set CHROMIUM_PATH`);
+  mkdirSync(SCREENS, { recursive: true });
+  services = await createTestServices('browser');
+  const port = await freePort();
+  units = [
+    { hsaId: 'SE2120000005-HTTP', name: 'Hemsjukvården Webb', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000005-NONE', name: 'Socialtjänst Webb', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '411 05 Göteborg'] },
+  ];
+  simulator = new RecipientSimulator({ units });
+  await simulator.start();
+  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
+  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true })).newPage();
+  page.on('dialog', (dialog) => void (dialog.type() === 'prompt' ? dialog.accept('Felaktig testdata') : dialog.accept()));
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await simulator?.stop();
+  await services?.cleanup();
+}, 60_000);
+
+it('signs in, finds a dead-lettered message, corrects and replays it, and sees it delivered', async () => {
+  const message = exampleFor('discharged', [units[0]!]);
+  const broken = bytesOf(message, 'lifecare').toString('utf8').replace('<lc:Destination>HEM</lc:Destination>', '<lc:Destination>HEMMA</lc:Destination>');
+  await ingest('lifecare', Buffer.from(broken));
+
+  await page.goto(base);
+  await page.fill('input[name=username]', OPERATOR.username);
+  await page.fill('input[name=password]', OPERATOR.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#dead-letter-count');
+  await shot('1-overview');
+
+  await page.click('nav a[href="#/dead-letters"]');
+  await page.fill('input[name=q]', message.messageId);
+  await page.click('form.filters button[type=submit]');
+  await page.waitForSelector(`#dead-letters tr.clickable >> text=${message.messageId}`);
+  await shot('2-dead-letters');
+  await page.click(`#dead-letters tr.clickable >> text=${message.messageId}`);
+  await page.waitForSelector('#payload-editor');
+  expect(await page.textContent('.problems')).toContain('body.destination: unknown code "HEMMA"');
+  await page.fill('#payload-editor', broken.replace('HEMMA', 'HEM'));
+  await page.click('#correct');
+  await page.waitForSelector('#action-result >> text=Done: corrected');
+  await shot('3-corrected');
+  await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
+}, 60_000);
+
+it('replays a filtered selection in bulk after confirming the count, with progress', async () => {
+  simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 503 });
+  const messages = [0, 1, 2].map(() => exampleFor('message', [units[0]!]));
+  for (const m of messages) await ingest('samsa', bytesOf(m, 'samsa'));
+  await eventually(async () => {
+    const rows = await query(services.databaseUrl, "SELECT 1 FROM dead_letters WHERE reason = 'delivery-failed' AND message_id = ANY($1)", [messages.map((m) => m.messageId)]);
+    return rows.length === 3 ? true : undefined;
+  });
+  simulator.behave(units[0]!.hsaId, { mode: 'accept' });
+  await page.goto(`${base}/#/dead-letters?reason=delivery-failed&recipient=${units[0]!.hsaId}`);
+  await page.waitForSelector('#dead-letters tr.clickable');
+  await page.click('text=Replay all filtered…');
+  await page.waitForSelector('#bulk-status >> text=done');
+  expect(await page.textContent('#bulk-status')).toContain('3 of 3 (0 failed)');
+  await shot('4-bulk-replay');
+  for (const m of messages) await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === m.messageId));
+}, 60_000);
+
+it('downloads a fallback document and marks it sent', async () => {
+  const message = exampleFor('admission', [units[1]!]);
+  await ingest('canonical', bytesOf(message, 'canonical'));
+  await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state = 'manual'", [message.messageId])).length > 0 ? true : undefined));
+  await app.get(DeadlineService).tick();
+  await page.goto(`${base}/#/dispatch`);
+  await page.waitForSelector('#dispatch');
+  await shot('5-manual-dispatch');
+  const row = page.locator('#dispatch tr', { hasText: message.messageId });
+  const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a', { hasText: 'PDF' }).click()]);
+  const file = await download.path();
+  expect(readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-');
+  await row.locator('button', { hasText: 'Mark sent by letter' }).click();
+  await page.waitForSelector(`#dispatch tr:has-text("${message.messageId}") >> text=sent by letter`);
+  await page.goto(`${base}/#/deviations`);
+  await page.waitForSelector('h2 >> text=Deviations');
+  await shot('6-deviations');
+  await page.goto(`${base}/#/audit`);
+  await page.waitForSelector('h2 >> text=Audit log');
+  expect(await page.textContent('main')).toContain('mark-sent');
+  await shot('7-audit');
+}, 60_000);
