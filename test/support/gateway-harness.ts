@@ -24,7 +24,7 @@ export function gatewayEnv(services: TestServices, directoryPath: string, extra:
     SVU_STALE_AFTER: 'PT2S',
     SVU_SWEEP_EVERY: 'PT0.5S',
     SVU_DELIVERY_TIMEOUT: 'PT1S',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...extra,
   };
 }
