@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { FORMATS, type Format } from '@svu/dialects';
 import { EXIT_FAILURE, runInspect, runTranslate, runValidate, type Io } from './message-commands';
 import { readInput } from './read-input';
+import { runReplay } from './replay-command';
+import { runSimulate } from './simulate-command';
 import { hashPassword } from '../../gateway/src/console/auth/users';
 
 const io: Io = {
@@ -51,6 +53,42 @@ export function buildProgram(): Command {
     .argument('[file]', FILE_HELP)
     .action((file: string | undefined, opts: { from: Format }) => {
       process.exitCode = runInspect(io, opts.from, file);
+    });
+
+  program
+    .command('replay')
+    .description('replay fixture sets against a running gateway with simulated recipients; compare what they receive')
+    .argument('<dir...>', 'fixture set folders (each with a manifest.json)')
+    .option('--gateway <url>', 'the gateway (env SVU_GATEWAY_URL)', process.env['SVU_GATEWAY_URL'] ?? 'http://127.0.0.1:8080')
+    .option('--amqp-url <url>', 'the gateway\'s RabbitMQ (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
+    .option('--directory <file>', 'the unit directory the gateway uses (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
+    .option('--user <name>', 'console user for dead-letter and fallback checks (env SVU_REPLAY_USER)', process.env['SVU_REPLAY_USER'])
+    .option('--password <password>', 'its password (env SVU_REPLAY_PASSWORD)', process.env['SVU_REPLAY_PASSWORD'])
+    .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
+    .option('--junit <file>', 'write JUnit XML here')
+    .option('--record', 'write what recipients received as the new expected files (review them before committing)')
+    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; prefix: string; junit?: string; record?: boolean }) => {
+      process.exitCode = await runReplay(dirs, {
+        gatewayUrl: opts.gateway.replace(/\/$/, ''),
+        amqpUrl: opts.amqpUrl,
+        directoryPath: opts.directory,
+        topologyPrefix: opts.prefix,
+        ...(opts.user === undefined ? {} : { username: opts.user }),
+        ...(opts.password === undefined ? {} : { password: opts.password }),
+        ...(opts.junit === undefined ? {} : { junit: opts.junit }),
+        record: opts.record === true,
+      });
+    });
+
+  program
+    .command('simulate')
+    .description('run simulated recipients for the units of a directory, with a control API to make them fail')
+    .option('--directory <file>', 'unit directory (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
+    .option('--amqp-url <url>', 'RabbitMQ of the gateway (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
+    .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
+    .option('--control-port <port>', 'port of the control API', '9100')
+    .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string }) => {
+      await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort) });
     });
 
   program

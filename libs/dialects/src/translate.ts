@@ -7,6 +7,8 @@ import { readSamsa } from './samsa/read-samsa';
 import { writeSamsa } from './samsa/write-samsa';
 import { FORMATS, type Format } from './shared/code-tables';
 import type { Draft } from './shared/draft';
+import type { WireTime } from './shared/fields';
+import { OFFSET_TIME, UTC_TIME, WALL_CLOCK_TIME } from './shared/times';
 import { readWebcare } from './webcare/read-webcare';
 import { writeWebcare } from './webcare/write-webcare';
 
@@ -23,6 +25,18 @@ const WRITERS: Readonly<Record<Format, (message: CanonicalMessage) => Buffer>> =
   samsa: writeSamsa,
   canonical: writeCanonical,
 };
+
+const TIMES: Readonly<Record<Format, WireTime>> = {
+  lifecare: OFFSET_TIME,
+  webcare: WALL_CLOCK_TIME,
+  samsa: UTC_TIME,
+  canonical: UTC_TIME,
+};
+
+/** How a form writes instants and dates (for tools that fill in times, such as fixture replay). */
+export function timeCodecOf(format: Format): WireTime {
+  return TIMES[format];
+}
 
 export function isFormat(value: string): value is Format {
   return (FORMATS as readonly string[]).includes(value);

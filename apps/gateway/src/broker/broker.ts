@@ -31,6 +31,7 @@ export class Broker implements OnModuleDestroy {
   private publisher: ChannelWrapper | undefined;
   private readonly consumers: ChannelWrapper[] = [];
   private readonly egressKeys = new Set<string>();
+  private stopping = false;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.names = topologyNames(config.topologyPrefix);
@@ -83,12 +84,19 @@ export class Broker implements OnModuleDestroy {
     const ready: ConsumeMessage[][] = [];
     let inFlight = 0;
 
+    let failuresInARow = 0;
     const run = async (batch: ConsumeMessage[]) => {
       let dispositions: readonly Disposition[];
       try {
         dispositions = await handle(batch);
+        failuresInARow = 0;
       } catch (error) {
-        this.logger.error({ queue, err: (error as Error).message, count: batch.length }, 'batch failed; requeued');
+        // Usually the store is unreachable: wait before handing the batch back, longer each time, so
+        // that an outage neither spins nor uses up the delivery limit within seconds.
+        failuresInARow += 1;
+        const waitMs = Math.min(30_000, 500 * 2 ** Math.min(failuresInARow - 1, 6));
+        this.logger.error({ queue, err: (error as Error).message, count: batch.length, retryInMs: waitMs }, 'batch failed; requeued');
+        if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, waitMs));
         dispositions = batch.map(() => 'requeue');
       }
       batch.forEach((message, i) => {
@@ -131,6 +139,7 @@ export class Broker implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     for (const consumer of this.consumers) await consumer.close().catch(() => undefined);
     await this.publisher?.close().catch(() => undefined);
     await this.connection?.close().catch(() => undefined);

@@ -20,8 +20,12 @@ export type TopologyNames = ReturnType<typeof topologyNames>;
 
 export const INGRESS_DIALECTS = ['lifecare', 'webcare', 'samsa', 'canonical'] as const;
 
-/** A message that makes a handler fail this many times goes to the poison queue instead of looping. */
-export const DELIVERY_LIMIT = 5;
+/**
+ * A message that makes a handler fail this many times goes to the poison queue instead of looping.
+ * With the consumer's growing wait after a failure (up to 30 s) this rides out several minutes of an
+ * unreachable store; the sweeper resends any job that is lost to the poison queue anyway.
+ */
+export const DELIVERY_LIMIT = 20;
 
 /** Retry delays are held in queues of doubling length: level n holds delays up to 100 ms × 2^n. */
 export const RETRY_LEVELS = 18;

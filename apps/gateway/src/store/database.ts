@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { MIGRATIONS } from './migrations';
@@ -10,7 +10,7 @@ export type Queryable = Pick<PoolClient, 'query'>;
 
 /** The PostgreSQL store: a connection pool, transactions, and migrations at start. */
 @Injectable()
-export class Database implements OnModuleDestroy {
+export class Database implements OnApplicationShutdown {
   private readonly logger = new Logger(Database.name);
   readonly pool: Pool;
 
@@ -74,7 +74,8 @@ export class Database implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last of all at shutdown, after the consumers and timers that use the pool have stopped. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
 }

@@ -1,0 +1,47 @@
+import { Temporal } from '@js-temporal/polyfill';
+import { timeCodecOf, type Format } from '@svu/dialects';
+import { epochToInstant, swedishDate } from '@svu/swedish-time';
+
+const PLACEHOLDER = /\{\{\s*(run|time|date)\s*(?:([+-])\s*(P[0-9A-Z.]+))?\s*\}\}/g;
+
+/** What placeholders stand for in one run: the run id and the moment the run started (whole minutes). */
+export interface RunValues {
+  readonly run: string;
+  readonly startMs: number;
+}
+
+function shifted(start: number, sign: string | undefined, duration: string | undefined): number {
+  if (duration === undefined) return start;
+  const ms = Temporal.Duration.from(duration).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+  return start + (sign === '-' ? -ms : ms);
+}
+
+/**
+ * Fills in a fixture file: {{run}} with the run id, {{time±P…}} with an instant and {{date±P…}} with
+ * a Swedish date relative to the start of the run, each written as the file's dialect writes it.
+ */
+export function fillPlaceholders(text: string, format: Format, values: RunValues): string {
+  const codec = timeCodecOf(format);
+  return text.replace(PLACEHOLDER, (_whole, kind: string, sign: string | undefined, duration: string | undefined) => {
+    if (kind === 'run') return values.run;
+    const instant = epochToInstant(shifted(values.startMs, sign, duration));
+    return kind === 'time' ? codec.writeInstant(instant) : codec.writeDate(swedishDate(instant));
+  });
+}
+
+/**
+ * The reverse, for `--record`: puts the placeholders of `template` back where a received text holds
+ * the values they stood for. Only placeholders that occur in the template are put back.
+ */
+export function restorePlaceholders(received: string, template: string, format: Format, values: RunValues): string {
+  let out = received;
+  const seen = new Set<string>();
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const placeholder = match[0];
+    if (seen.has(placeholder)) continue;
+    seen.add(placeholder);
+    const value = fillPlaceholders(placeholder, format, values);
+    out = out.split(value).join(placeholder);
+  }
+  return out;
+}

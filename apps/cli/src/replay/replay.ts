@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Temporal } from '@js-temporal/polyfill';
+import amqp from 'amqp-connection-manager';
+import { readMessage, type Format } from '@svu/dialects';
+import { parseDirectory, type Directory } from '@svu/directory';
+import { RecipientSimulator, type Received } from '../../../simulator/src/recipient-simulator';
+import type { CaseResult } from './junit';
+import { loadManifest, type Expectation, type Manifest, type Step } from './manifest';
+import { fillPlaceholders, restorePlaceholders, type RunValues } from './placeholders';
+import { Progress } from './progress';
+import { describeDifference, semanticDiff } from './semantic-diff';
+
+export interface ReplayOptions {
+  readonly gatewayUrl: string;
+  readonly amqpUrl: string;
+  readonly directoryPath: string;
+  readonly topologyPrefix: string;
+  /** A console user (a viewer is enough), for expectations about dead letters and fallback documents. */
+  readonly username?: string;
+  readonly password?: string;
+  /** Write what recipients received as the new expected files. */
+  readonly record?: boolean;
+  readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+const encodingOf = (format: Format): BufferEncoding => (format === 'webcare' ? 'latin1' : 'utf8');
+const ms = (duration: string) => Temporal.Duration.from(duration).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
+
+/** Replays fixture sets against a running gateway with simulated recipients; one result per step problem and expectation. */
+export async function replay(dirs: readonly string[], options: ReplayOptions): Promise<CaseResult[]> {
+  const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
+  if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
+  const directory = parsed.value;
+  const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, topologyPrefix: options.topologyPrefix });
+  await simulator.start();
+  const connection = amqp.connect([options.amqpUrl], { reconnectTimeInSeconds: 1 });
+  const channel = connection.createChannel({ confirm: true });
+  const results: CaseResult[] = [];
+  try {
+    const token = options.username !== undefined && options.password !== undefined ? await signIn(options) : undefined;
+    for (const dir of dirs) {
+      const started = Date.now();
+      let manifest: Manifest;
+      try {
+        manifest = loadManifest(dir);
+      } catch (error) {
+        results.push({ suite: dir, name: 'manifest', seconds: 0, failure: { message: 'manifest not valid', details: (error as Error).message } });
+        continue;
+      }
+      const set = new SetRun(dir, manifest, directory, simulator, options, token, (bytes, dialect) => channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true }).then(() => undefined));
+      results.push(...(await set.run()));
+      options.out.write(`${manifest.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    await channel.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await simulator.stop();
+  }
+  return results;
+}
+
+async function signIn(options: ReplayOptions): Promise<string> {
+  const res = await fetch(`${options.gatewayUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: options.username, password: options.password }),
+  });
+  if (res.status !== 200) throw new Error(`could not sign in to the gateway console as ${options.username}: HTTP ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** One fixture set being replayed. */
+class SetRun {
+  private readonly values: RunValues;
+  private readonly results: CaseResult[] = [];
+
+  constructor(
+    private readonly dir: string,
+    private readonly manifest: Manifest,
+    private readonly directory: Directory,
+    private readonly simulator: RecipientSimulator,
+    private readonly options: ReplayOptions,
+    private readonly token: string | undefined,
+    private readonly publish: (bytes: Buffer, dialect: string) => Promise<void>,
+  ) {
+    this.values = { run: randomBytes(4).toString('hex'), startMs: Math.floor(Date.now() / 60_000) * 60_000 };
+  }
+
+  private fail(name: string, message: string, details = message, seconds = 0): void {
+    this.results.push({ suite: this.manifest.name, name, seconds, failure: { message, details } });
+  }
+
+  private pass(name: string, seconds: number): void {
+    this.results.push({ suite: this.manifest.name, name, seconds });
+  }
+
+  /** A fixture file with its placeholders filled in, as bytes in its dialect's encoding. */
+  private file(name: string, format: Format): { bytes: Buffer; template: string } {
+    const template = readFileSync(join(this.dir, name)).toString(encodingOf(format));
+    return { bytes: Buffer.from(fillPlaceholders(template, format, this.values), encodingOf(format)), template };
+  }
+
+  async run(): Promise<CaseResult[]> {
+    for (const b of this.manifest.behaviours ?? []) this.simulator.behave(b.hsaId, toBehaviour(b));
+    const progress = new Progress(this.options.out, this.manifest.steps.length + this.manifest.expect.length);
+    let done = 0;
+    for (const [i, step] of this.manifest.steps.entries()) {
+      await this.step(step, i);
+      progress.step(++done, `${this.manifest.name}: ${describeStep(step)}`);
+    }
+    const deadline = Date.now() + ms(this.manifest.timeout ?? 'PT60S');
+    for (const expectation of this.manifest.expect) {
+      const started = Date.now();
+      await this.check(expectation, deadline, started);
+      progress.step(++done, `${this.manifest.name}: ${describeExpectation(expectation)}`);
+    }
+    progress.done();
+    return this.results;
+  }
+
+  private async step(step: Step, index: number): Promise<void> {
+    if ('wait' in step) {
+      await sleep(ms(step.wait));
+      return;
+    }
+    if ('behave' in step) return this.simulator.behave(step.behave.hsaId, toBehaviour(step.behave));
+    const name = `step ${index + 1}: send ${step.send}`;
+    const { bytes } = this.file(step.send, step.dialect);
+    if ((step.via ?? 'http') === 'amqp') {
+      await this.publish(bytes, step.dialect);
+      return;
+    }
+    const res = await fetch(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes });
+    const wanted = step.expectRejected === true ? 400 : 202;
+    if (res.status !== wanted) this.fail(name, `the gateway answered ${res.status}, expected ${wanted}`, await res.text());
+  }
+
+  private async check(expectation: Expectation, deadline: number, started: number): Promise<void> {
+    const name = describeExpectation(expectation);
+    const seconds = () => (Date.now() - started) / 1000;
+    if ('message' in expectation) {
+      const unit = this.directory.lookup(expectation.recipient);
+      if (unit === undefined) return this.fail(name, `${expectation.recipient} is not in the unit directory`);
+      const format = unit.dialect;
+      const { bytes, template } = this.file(expectation.message, format);
+      const expected = readMessage(format, bytes);
+      if (!expected.ok) return this.fail(name, `the expected file ${expectation.message} is not a valid ${format} message`, expected.problems.map((p) => p.message).join('\n'));
+      const got = await poll(deadline, () => this.simulator.receivedBy(expectation.recipient).find((r: Received) => r.messageId === expected.value.messageId));
+      if (got === undefined) return this.fail(name, `${expectation.recipient} did not receive ${expected.value.messageId}`, 'nothing received before the timeout', seconds());
+      if (this.options.record === true) {
+        writeFileSync(join(this.dir, expectation.message), Buffer.from(restorePlaceholders(got.bytes.toString(encodingOf(format)), template, format, this.values), encodingOf(format)));
+        return this.pass(`${name} (recorded)`, seconds());
+      }
+      const received = readMessage(format, got.bytes);
+      if (!received.ok) return this.fail(name, `${expectation.recipient} received an invalid ${format} message`, received.problems.map((p) => p.message).join('\n'), seconds());
+      const differences = semanticDiff(expected.value, received.value);
+      if (differences.length > 0) return this.fail(name, `${differences.length} field(s) differ`, differences.map(describeDifference).join('\n'), seconds());
+      return this.pass(name, seconds());
+    }
+    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user and --password');
+    const messageId = fillPlaceholders(expectation.messageId, 'canonical', this.values);
+    if ('deadLetter' in expectation) {
+      const found = await poll(deadline, async () => {
+        const page = (await this.api(`/api/dead-letters?status=all&limit=100&q=${encodeURIComponent(messageId)}`)) as { items: Array<{ id: string; reason: string; recipientHsa: string | null }> };
+        return page.items.find((d) => d.reason === expectation.deadLetter && (expectation.recipient === undefined || d.recipientHsa === expectation.recipient));
+      });
+      if (found === undefined) return this.fail(name, `no dead letter ${expectation.deadLetter} for ${messageId}`, 'nothing found before the timeout', seconds());
+      if (expectation.problems !== undefined) {
+        const detail = (await this.api(`/api/dead-letters/${found.id}`)) as { problems: Array<{ path: string }> };
+        const paths = detail.problems.map((p) => p.path);
+        const missing = expectation.problems.filter((p) => !paths.includes(p));
+        if (missing.length > 0) return this.fail(name, `problems at ${missing.join(', ')} expected`, `reported: ${paths.join(', ') || 'none'}`, seconds());
+      }
+      return this.pass(name, seconds());
+    }
+    const found = await poll(deadline, async () => {
+      const docs = (await this.api('/api/manual-dispatch?status=all&limit=500')) as Array<{ messageId: string; recipientHsa: string; kind: string }>;
+      return docs.find((d) => d.messageId === messageId && d.recipientHsa === expectation.recipient);
+    });
+    if (found === undefined) return this.fail(name, `no fallback document for ${messageId} to ${expectation.recipient}`, 'nothing found before the timeout', seconds());
+    if (found.kind !== expectation.fallback) return this.fail(name, `fallback is a ${found.kind}, expected a ${expectation.fallback}`, `kind: expected ${expectation.fallback}, got ${found.kind}`, seconds());
+    return this.pass(name, seconds());
+  }
+
+  private async api(path: string): Promise<unknown> {
+    const res = await fetch(`${this.options.gatewayUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+    return res.json();
+  }
+}
+
+async function poll<T>(deadline: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await sleep(200);
+  }
+}
+
+function toBehaviour(b: { mode: string; status?: number; delayMs?: number }) {
+  switch (b.mode) {
+    case 'fail':
+      return { mode: 'fail', status: b.status ?? 500 } as const;
+    case 'timeout':
+      return { mode: 'timeout' } as const;
+    case 'down':
+      return { mode: 'down' } as const;
+    default:
+      return { mode: 'accept', ...(b.delayMs === undefined ? {} : { delayMs: b.delayMs }) } as const;
+  }
+}
+
+function describeStep(step: Step): string {
+  if ('wait' in step) return `wait ${step.wait}`;
+  if ('behave' in step) return `${step.behave.hsaId} → ${step.behave.mode}`;
+  return `send ${step.send}`;
+}
+
+function describeExpectation(e: Expectation): string {
+  if ('message' in e) return `${e.recipient} receives ${e.message}`;
+  if ('deadLetter' in e) return `${e.messageId} dead-lettered as ${e.deadLetter}`;
+  return `${e.messageId} falls back to a ${e.fallback} for ${e.recipient}`;
+}
