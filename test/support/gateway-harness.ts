@@ -11,6 +11,9 @@ import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config/ga
 import { startGateway } from '../../apps/gateway/src/main';
 import type { TestServices } from './services';
 
+/** Where gateways under test write their logs. */
+export const TEST_LOG_DIR = process.env['SVU_TEST_LOG_DIR'] ?? join(tmpdir(), 'svu-test-logs');
+
 /** Environment for a gateway under test: its own services, a directory file, fast retries. */
 export function gatewayEnv(services: TestServices, directoryPath: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -24,7 +27,10 @@ export function gatewayEnv(services: TestServices, directoryPath: string, extra:
     SVU_STALE_AFTER: 'PT2S',
     SVU_SWEEP_EVERY: 'PT0.5S',
     SVU_DELIVERY_TIMEOUT: 'PT1S',
-    LOG_LEVEL: 'error',
+    // Everything the gateways under test log goes, at info level, to one folder that CI scans for
+    // identity numbers and patient names (scripts/scan-logs.mjs).
+    LOG_LEVEL: 'info',
+    SVU_LOG_FILE: join(TEST_LOG_DIR, `${services.name}.log`),
     ...extra,
   };
 }

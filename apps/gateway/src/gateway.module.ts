@@ -62,6 +62,6 @@ export class GatewayModule {
     if (has('egress')) providers.push(EgressService, Transports);
     if (has('deadlines')) providers.push(DeadlineService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
-    return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel))], providers, controllers };
+    return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel, config.logFile))], providers, controllers };
   }
 }

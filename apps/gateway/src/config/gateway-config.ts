@@ -26,6 +26,8 @@ export interface GatewayConfig {
   /** Prefix of every queue and exchange name (tests give each run its own). */
   readonly topologyPrefix: string;
   readonly logLevel: string;
+  /** Log to this file instead of standard output. */
+  readonly logFile: string | undefined;
   /** The console's users file (roles viewer and operator, scrypt password hashes). */
   readonly usersPath: string;
   /** Signs console sessions; set the same value in every console process. Random per process when unset. */
@@ -85,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
+    logFile: env['SVU_LOG_FILE'],
     usersPath: get('SVU_USERS', 'config/users.json'),
     sessionSecret: env['SVU_SESSION_SECRET'] === undefined ? undefined : Buffer.from(env['SVU_SESSION_SECRET']),
     sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),

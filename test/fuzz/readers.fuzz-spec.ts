@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { formatProblem, type Problem } from '@svu/canonical';
+import { FORMATS, MAX_MESSAGE_BYTES, readMessage, writeMessage, type Format } from '@svu/dialects';
+import { exampleBytes, MESSAGE_TYPES } from '../fixtures/contract-examples';
+
+/**
+ * Mutation fuzzing of every reader: contract examples mutated at random (bytes flipped, cut, repeated,
+ * hostile tokens inserted) must never make a reader throw or hang; every refusal names field paths;
+ * whatever is accepted writes and reads back to the same message.
+ */
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 100_000);
+const SLOW_MS = 1_000;
+
+const TOKENS = [
+  '<', '>', '&', '&amp;', '&#0;', '&#x110000;', '&#xD800;', '&lol;', '<!DOCTYPE x [<!ENTITY a "b">]>', '<![CDATA[', ']]>', '<!--', '-->',
+  '<?xml version="1.0"?>', 'xmlns="urn:other"', 'xmlns:lc="urn:x"', '"', "'", '=', '/>', '</', '\u0000', '\u0001', '\r\n', '\uFFFE', '😀', 'Đ',
+  '{', '}', '[', ']', ':', ',', '"__proto__":{"x":1},', '"constructor":{"prototype":{"x":1}},', 'null', 'true', '1e999', '-0', '""',
+  '2026-02-29', '2026-03-29T02:30:00+01:00', '202610250230', '19410708-6994', '410708+6995', 'KIRURGI', '9'.repeat(40),
+];
+
+type Mutation =
+  | { kind: 'flip'; at: number; byte: number }
+  | { kind: 'delete'; at: number; length: number }
+  | { kind: 'repeat'; at: number; length: number; times: number }
+  | { kind: 'insert'; at: number; token: string }
+  | { kind: 'truncate'; at: number };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 60 }), times: fc.integer({ min: 1, max: 50 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), token: fc.constantFrom(...TOKENS) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+);
+
+function apply(bytes: Buffer, mutations: readonly Mutation[]): Buffer {
+  let out = bytes;
+  for (const m of mutations) {
+    const at = out.length === 0 ? 0 : m.at % out.length;
+    switch (m.kind) {
+      case 'flip':
+        out = Buffer.from(out);
+        if (out.length > 0) out[at] = m.byte;
+        break;
+      case 'delete':
+        out = Buffer.concat([out.subarray(0, at), out.subarray(at + m.length)]);
+        break;
+      case 'repeat': {
+        const piece = out.subarray(at, at + m.length);
+        out = Buffer.concat([out.subarray(0, at), ...Array.from({ length: m.times }, () => piece), out.subarray(at)]);
+        break;
+      }
+      case 'insert':
+        out = Buffer.concat([out.subarray(0, at), Buffer.from(m.token, 'utf8'), out.subarray(at)]);
+        break;
+      case 'truncate':
+        out = out.subarray(0, at);
+        break;
+    }
+  }
+  return out;
+}
+
+function checkProblems(problems: readonly Problem[]): void {
+  expect(problems.length).toBeGreaterThan(0);
+  for (const p of problems) {
+    expect(formatProblem(p)).toMatch(/^(message|[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+(\[\d+\])?)*): \S/);
+  }
+}
+
+describe.each(FORMATS)('%s reader under mutation', (format: Format) => {
+  const seeds = MESSAGE_TYPES.map((type) => exampleBytes(type, format));
+  let slowest = 0;
+
+  it(`survives ${RUNS.toLocaleString('en')} mutated inputs`, () => {
+    fc.assert(
+      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (seed, mutations) => {
+        const input = apply(seeds[seed]!, mutations);
+        const started = performance.now();
+        const result = readMessage(format, input);
+        slowest = Math.max(slowest, performance.now() - started);
+        if (!result.ok) {
+          checkProblems(result.problems);
+          return;
+        }
+        const again = readMessage(format, writeMessage(format, result.value));
+        expect(again.ok && again.value).toEqual(result.value);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(slowest).toBeLessThan(SLOW_MS);
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+  }, 600_000);
+});
+
+describe('hostile documents', () => {
+  const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+  const cases: Array<[string, Format, Buffer]> = [
+    ['billion laughs', 'lifecare', xml('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><lc:SvuMessage xmlns:lc="urn:lifecare:sp:svu:2">&lol2;</lc:SvuMessage>')],
+    ['external entity', 'webcare', xml('<!DOCTYPE WCMsg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><WCMsg ver="4"><HDR><ID>&xxe;</ID></HDR></WCMsg>')],
+    ['deep nesting', 'lifecare', xml(`<lc:SvuMessage xmlns:lc="urn:lifecare:sp:svu:2">${'<a>'.repeat(60_000)}${'</a>'.repeat(60_000)}</lc:SvuMessage>`)],
+    ['huge attribute', 'webcare', xml(`<WCMsg ver="4"><HDR><FROM hsa="${'A'.repeat(250_000)}">x</FROM></HDR></WCMsg>`)],
+    ['invalid UTF-8', 'lifecare', Buffer.concat([xml('<lc:SvuMessage xmlns:lc="urn:lifecare:sp:svu:2">'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('</lc:SvuMessage>')])],
+    ['byte undefined in Windows-1252', 'webcare', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><WCMsg ver="4"><HDR><ID>'), Buffer.from([0x81]), Buffer.from('</ID></HDR></WCMsg>')])],
+    ['deep JSON', 'samsa', Buffer.from(`${'['.repeat(120_000)}${']'.repeat(120_000)}`.slice(0, MAX_MESSAGE_BYTES))],
+    ['deep JSON object', 'canonical', Buffer.from(`{"a":${'{"a":'.repeat(40_000)}1${'}'.repeat(40_001)}`)],
+    ['prototype keys', 'canonical', Buffer.from('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"type":"message"}')],
+  ];
+  it.each(cases)('%s is refused with problems, quickly', (_name, format, bytes) => {
+    const started = performance.now();
+    const result = readMessage(format, bytes);
+    expect(performance.now() - started).toBeLessThan(SLOW_MS);
+    expect(result.ok).toBe(false);
+    if (!result.ok) checkProblems(result.problems);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
