@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { formatPath } from '@svu/canonical';
 import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
@@ -26,6 +26,8 @@ async function readBody(req: Request, limit: number): Promise<Buffer | 'too-larg
 @Public()
 @Controller('ingress')
 export class IngressController {
+  private readonly logger = new Logger(IngressController.name);
+
   constructor(private readonly ingress: IngressService) {}
 
   @Post(':dialect')
@@ -51,7 +53,8 @@ export class IngressController {
         return;
       }
       res.status(202).json({ messageId: result.messageId, ...(result.status === 'duplicate' ? { duplicate: true } : {}) });
-    } catch {
+    } catch (error) {
+      this.logger.error({ dialect, err: (error as Error).message }, 'message not stored; answered 503');
       res.status(503).setHeader('retry-after', '5').json({ error: 'the gateway cannot store messages right now; try again later' });
     }
   }

@@ -23,9 +23,24 @@ export type DeviationKind = 'late-on-arrival' | 'deadline-missed' | 'rejected-by
 
 export type DeadLetterReason = 'invalid-message' | 'unknown-recipient' | 'delivery-failed' | 'unprocessable';
 
+// Control characters other than tab and newline, and halves of surrogate pairs standing alone.
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONGEST = 500;
+
+/**
+ * Text taken from a refused message (a reason that quotes it, an id read without validation) made safe
+ * to store: PostgreSQL text and jsonb take neither NUL nor a lone surrogate, so those become U+FFFD,
+ * and an overlong quote is cut.
+ */
+export function storable(text: string): string {
+  const clean = text.replace(UNSTORABLE, '\uFFFD');
+  return clean.length > LONGEST ? `${clean.slice(0, LONGEST)}…` : clean;
+}
+
 /** Problems as stored and returned by the API: the canonical field path as text, and the reason. */
 export function problemsJson(problems: readonly Problem[]): Array<{ path: string; message: string }> {
-  return problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
+  return problems.map((p) => ({ path: storable(formatPath(p.path)), message: storable(p.message) }));
 }
 
 export async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyState, detail?: string): Promise<void> {
@@ -55,9 +70,9 @@ export async function insertDeadLetter(tx: Queryable, record: DeadLetterRecord):
       record.reason,
       record.messagePk ?? null,
       record.copyId ?? null,
-      record.messageId ?? null,
-      record.episodeId ?? null,
-      record.type ?? null,
+      record.messageId === undefined || record.messageId === null ? null : storable(record.messageId),
+      record.episodeId === undefined || record.episodeId === null ? null : storable(record.episodeId),
+      record.type === undefined || record.type === null ? null : storable(record.type),
       record.dialect ?? null,
       record.recipientHsa ?? null,
       record.problems === undefined ? null : JSON.stringify(problemsJson(record.problems)),
