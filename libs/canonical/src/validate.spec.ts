@@ -50,6 +50,7 @@ describe('canonical validation: one test per rule', () => {
     ['municipality county 11 does not exist', 'admission', (m) => (m.patient.municipality = '1180'), 'patient.municipality'],
     ['municipality county 26 does not exist', 'admission', (m) => (m.patient.municipality = '2680'), 'patient.municipality'],
     ['text without control characters', 'admission', (m) => (m.body.reason = 'Höft\tfraktur'), 'body.reason'],
+    ['text without a lone surrogate', 'admission', (m) => (m.body.reason = 'Höft\uD800fraktur'), 'body.reason'],
     ['admittedAt required', 'admission', (m) => delete m.body.admittedAt, 'body.admittedAt'],
     ['assessedAt not before admittedAt', 'admission', (m) => (m.body.assessedAt = '2026-03-28T09:39:59Z'), 'body.assessedAt'],
     ['estimate not before the Swedish admission date', 'admission', (m) => Object.assign(m.body, { admittedAt: '2026-03-28T23:30:00Z', assessedAt: undefined, estimatedDischargeDate: '2026-03-28' }), 'body.estimatedDischargeDate'],

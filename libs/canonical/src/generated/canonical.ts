@@ -23,7 +23,7 @@ export type Instant = string;
  */
 export type HsaId = string;
 /**
- * must not contain control characters other than newline
+ * must not contain control characters other than newline, nor halves of surrogate pairs
  */
 export type Text = string;
 export type RecipientRole =
