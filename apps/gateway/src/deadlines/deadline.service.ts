@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { CanonicalMessage } from '@svu/canonical';
 import { dejavuFonts, renderFallbackDocument } from '@svu/documents';
 import { CLOCK, type Clock } from '../clock/clock';
+import { Periodic } from '../clock/periodic';
 import { MetricsService } from '../console/metrics.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
@@ -35,8 +36,7 @@ const BATCH = 20;
 @Injectable()
 export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeadlineService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
   private readonly fonts = dejavuFonts();
 
   constructor(
@@ -45,26 +45,16 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tickSafely(), this.config.deadlineEveryMs);
+    this.periodic.start();
   }
 
   onModuleDestroy(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-  }
-
-  private async tickSafely(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.tick();
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'deadline round failed; the next one tries again');
-    } finally {
-      this.running = false;
-    }
+    this.periodic.stop();
   }
 
   /** One round: fallback for every copy due now, then missed deadlines. Returns the documents made. */

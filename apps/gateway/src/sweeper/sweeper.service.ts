@@ -3,6 +3,7 @@ import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
+import { Periodic } from '../clock/periodic';
 
 const BATCH = 500;
 
@@ -15,33 +16,22 @@ const BATCH = 500;
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SweeperService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly db: Database,
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.periodic = new Periodic('sweep', config.sweepEveryMs, () => this.sweep(), this.logger, () => this.broker.isConnected());
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweepSafely(), this.config.sweepEveryMs);
+    this.periodic.start();
   }
 
   onModuleDestroy(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-  }
-
-  private async sweepSafely(): Promise<void> {
-    if (this.running || !this.broker.isConnected()) return;
-    this.running = true;
-    try {
-      await this.sweep();
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'sweep failed; next round will try again');
-    } finally {
-      this.running = false;
-    }
+    this.periodic.stop();
   }
 
   /** One round; returns how many jobs it republished. */

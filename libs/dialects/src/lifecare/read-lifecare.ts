@@ -1,16 +1,28 @@
-import { problem, type Problem } from '@svu/canonical';
+import { problem, type MessageType, type Problem } from '@svu/canonical';
 import { fromHyphenated } from '@svu/identity';
 import { BODY_LAYOUT, LIFECARE_LIST_ITEM } from '../shared/body-fields';
 import { checkEnvelopeBytes, decodeUtf8, documentProblem } from '../shared/document';
 import { compact, type Draft } from '../shared/draft';
+import { readXmlEnvelope, xmlAttr, xmlText, type XmlEnvelopeNames } from '../shared/xml-envelope';
 import { readBody, readCode } from '../shared/fields';
-import { cleanText } from '../shared/text';
 import { OFFSET_TIME } from '../shared/times';
 import { childOf, childrenOf, parseXml, type XmlElement } from '../shared/xml-read';
 import { LIFECARE_NS } from './lifecare-ns';
 
-const text = (element: XmlElement | undefined): string | undefined => cleanText(element?.text);
-const attr = (element: XmlElement | undefined, name: string): string | undefined => cleanText(element?.attrs[name]);
+const text = xmlText;
+const attr = xmlAttr;
+
+const LIFECARE_ENVELOPE: XmlEnvelopeNames = {
+  ns: LIFECARE_NS,
+  messageId: 'MessageId',
+  type: 'MessageType',
+  episodeId: 'EpisodeId',
+  sentAt: 'SentAt',
+  sender: 'Sender',
+  recipient: 'Recipient',
+  hsaAttribute: 'hsaId',
+  roleAttribute: 'role',
+};
 
 /** Reads lifecare bytes (UTF-8 XML in namespace urn:lifecare:sp:svu:2) into a draft canonical message. */
 export function readLifecare(bytes: Uint8Array): Draft | Problem {
@@ -31,29 +43,8 @@ export function readLifecare(bytes: Uint8Array): Draft | Problem {
 
   const problems: Problem[] = [];
   const el = (parent: XmlElement | undefined, name: string) => childOf(parent, LIFECARE_NS, name);
-  const header = el(root, 'Header');
-  const rawType = text(el(header, 'MessageType'));
-  const type = rawType === undefined ? undefined : readCode('messageType', 'lifecare', rawType, ['type'], problems);
-  const rawSent = text(el(header, 'SentAt'));
-  const sentAt = rawSent === undefined ? undefined : OFFSET_TIME.readInstant(rawSent);
-  if (rawSent !== undefined && sentAt === undefined) {
-    problems.push(problem('format', ['sentAt'], `${JSON.stringify(rawSent)} is not ${OFFSET_TIME.instantForm}`));
-  }
-  const sender = el(header, 'Sender');
-  const message: Record<string, unknown> = compact({
-    messageId: text(el(header, 'MessageId')),
-    type,
-    episodeId: text(el(header, 'EpisodeId')),
-    sentAt,
-    sender: sender === undefined ? undefined : compact({ hsaId: attr(sender, 'hsaId'), name: text(sender) }),
-    recipients: childrenOf(header, LIFECARE_NS, 'Recipient').map((recipient, i) => {
-      const role = attr(recipient, 'role');
-      return compact({
-        hsaId: attr(recipient, 'hsaId'),
-        role: role === undefined ? undefined : readCode('role', 'lifecare', role, ['recipients', i, 'role'], problems),
-      });
-    }),
-  });
+  const message = readXmlEnvelope(el(root, 'Header'), LIFECARE_ENVELOPE, 'lifecare', OFFSET_TIME, problems);
+  const type = message['type'] as MessageType | undefined;
   if (type !== 'acknowledgement') {
     const patient = el(root, 'Patient');
     if (patient !== undefined) message['patient'] = readPatient(patient, problems);

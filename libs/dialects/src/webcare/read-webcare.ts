@@ -1,18 +1,30 @@
-import { problem, type Problem } from '@svu/canonical';
+import { problem, type MessageType, type Problem } from '@svu/canonical';
 import { fromTenDigit } from '@svu/identity';
 import { swedishYear } from '@svu/swedish-time';
 import { BODY_LAYOUT } from '../shared/body-fields';
 import { checkEnvelopeBytes, documentProblem } from '../shared/document';
 import { compact, type Draft } from '../shared/draft';
+import { readXmlEnvelope, xmlAttr, xmlText, type XmlEnvelopeNames } from '../shared/xml-envelope';
 import { readBody, readCode } from '../shared/fields';
-import { cleanText } from '../shared/text';
 import { WALL_CLOCK_TIME } from '../shared/times';
-import { childOf, childrenOf, parseXml, type XmlElement } from '../shared/xml-read';
+import { childOf, parseXml, type XmlElement } from '../shared/xml-read';
 import { decodeWebcare } from './encoding';
 
-const text = (element: XmlElement | undefined): string | undefined => cleanText(element?.text);
-const attr = (element: XmlElement | undefined, name: string): string | undefined => cleanText(element?.attrs[name]);
+const text = xmlText;
+const attr = xmlAttr;
 const el = (parent: XmlElement | undefined, name: string) => childOf(parent, '', name);
+
+const WEBCARE_ENVELOPE: XmlEnvelopeNames = {
+  ns: '',
+  messageId: 'ID',
+  type: 'TYP',
+  episodeId: 'VTF',
+  sentAt: 'TS',
+  sender: 'FROM',
+  recipient: 'TO',
+  hsaAttribute: 'hsa',
+  roleAttribute: 'roll',
+};
 
 /** Reads webcare bytes (ISO-8859-1 XML, root WCMsg) into a draft canonical message. */
 export function readWebcare(bytes: Uint8Array): Draft | Problem {
@@ -30,29 +42,9 @@ export function readWebcare(bytes: Uint8Array): Draft | Problem {
   }
 
   const problems: Problem[] = [];
-  const header = el(root, 'HDR');
-  const rawType = text(el(header, 'TYP'));
-  const type = rawType === undefined ? undefined : readCode('messageType', 'webcare', rawType, ['type'], problems);
-  const rawSent = text(el(header, 'TS'));
-  const sentAt = rawSent === undefined ? undefined : WALL_CLOCK_TIME.readInstant(rawSent);
-  if (rawSent !== undefined && sentAt === undefined) {
-    problems.push(problem('format', ['sentAt'], `${JSON.stringify(rawSent)} is not ${WALL_CLOCK_TIME.instantForm}`));
-  }
-  const sender = el(header, 'FROM');
-  const message: Record<string, unknown> = compact({
-    messageId: text(el(header, 'ID')),
-    type,
-    episodeId: text(el(header, 'VTF')),
-    sentAt,
-    sender: sender === undefined ? undefined : compact({ hsaId: attr(sender, 'hsa'), name: text(sender) }),
-    recipients: childrenOf(header, '', 'TO').map((recipient, i) => {
-      const role = attr(recipient, 'roll');
-      return compact({
-        hsaId: attr(recipient, 'hsa'),
-        role: role === undefined ? undefined : readCode('role', 'webcare', role, ['recipients', i, 'role'], problems),
-      });
-    }),
-  });
+  const message = readXmlEnvelope(el(root, 'HDR'), WEBCARE_ENVELOPE, 'webcare', WALL_CLOCK_TIME, problems);
+  const type = message['type'] as MessageType | undefined;
+  const sentAt = message['sentAt'] as string | undefined;
   if (type !== 'acknowledgement') {
     const patient = el(root, 'PAT');
     if (patient !== undefined) message['patient'] = readPatient(patient, sentAt, problems);
