@@ -1,0 +1,2 @@
+export { calendarDaysBetween, dayZeroInForce, waitingDays, type ReadyNotice } from './waiting-days';
+export { DEFAULT_RULE_SETS, liability, type EpisodeWait, type MonthLiability, type RuleSet } from './rule-sets';
