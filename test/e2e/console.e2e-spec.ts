@@ -35,7 +35,7 @@ const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${forma
 /** Every documented API route, with its path parameters filled in. */
 const ROUTES = Object.entries(OPENAPI.paths)
   .filter(([path]) => path.startsWith('/api/') && path !== '/api/login' && path !== '/api/logout')
-  .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path: path.replace('{id}', '1'), operatorOnly: String((op as { description?: string }).description).startsWith('Role operator') })));
+  .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path: path.replace(/\{\w+\}/g, '1'), operatorOnly: String((op as { description?: string }).description).startsWith('Role operator') })));
 
 beforeAll(async () => {
   services = await createTestServices('console');
@@ -64,7 +64,7 @@ describe('authorization', () => {
     const stack = (express.router ?? express._router)!.stack;
     const served = stack
       .filter((layer) => layer.route?.path?.startsWith('/api/') && !String(layer.route.path).startsWith('/api/docs'))
-      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(':id', '{id}')}`));
+      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`));
     const documented = new Set(Object.entries(OPENAPI.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)));
     expect(served.length).toBeGreaterThanOrEqual(19);
     expect(served.filter((route) => !documented.has(route))).toEqual([]);

@@ -4,6 +4,7 @@ import { FORMATS, type Format } from '@svu/dialects';
 import { EXIT_FAILURE, runInspect, runTranslate, runValidate, type Io } from './message-commands';
 import { readInput } from './read-input';
 import { runReplay } from './replay-command';
+import { runReport } from './report-command';
 import { runSimulate } from './simulate-command';
 import { hashPassword } from '../../gateway/src/console/auth/users';
 
@@ -89,6 +90,26 @@ export function buildProgram(): Command {
     .option('--control-port <port>', 'port of the control API', '9100')
     .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string }) => {
       await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort) });
+    });
+
+  program
+    .command('report')
+    .description('monthly follow-up from the store: notifications within 24 hours, days waiting after ready-for-discharge, liable days')
+    .requiredOption('--month <YYYY-MM>', 'the month')
+    .option('--municipality <kod>', 'one municipality (kommunkod)')
+    .option('--unit <hsaId>', 'one hospital unit')
+    .addOption(new Option('--format <format>', 'output').choices(['json', 'csv']).default('json'))
+    .option('--database-url <url>', 'the gateway\'s store (env DATABASE_URL)', process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/svu')
+    .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
+    .action(async (opts: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; databaseUrl: string; rules: string }) => {
+      process.exitCode = await runReport({
+        month: opts.month,
+        format: opts.format,
+        databaseUrl: opts.databaseUrl,
+        rulesPath: opts.rules,
+        ...(opts.municipality === undefined ? {} : { municipality: opts.municipality }),
+        ...(opts.unit === undefined ? {} : { unit: opts.unit }),
+      });
     });
 
   program

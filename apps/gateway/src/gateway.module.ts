@@ -25,6 +25,7 @@ import { DeadLettersService } from './console/dead-letters.service';
 import { MetricsController } from './console/metrics.controller';
 import { MetricsService } from './console/metrics.service';
 import { OverviewService } from './console/overview.service';
+import { ReportsController } from './reports/reports.controller';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
@@ -56,7 +57,7 @@ export class GatewayModule {
     }
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService);
-      controllers.push(AuthController, ConsoleController);
+      controllers.push(AuthController, ConsoleController, ReportsController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);

@@ -33,6 +33,8 @@ export interface GatewayConfig {
   /** Signs console sessions; set the same value in every console process. Random per process when unset. */
   readonly sessionSecret: Buffer | undefined;
   readonly sessionMs: number;
+  /** Which payment-liability rule set applies to which municipality. */
+  readonly reportRulesPath: string;
   /** Items a bulk action handles per second. */
   readonly bulkPerSecond: number;
 }
@@ -91,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     usersPath: get('SVU_USERS', 'config/users.json'),
     sessionSecret: env['SVU_SESSION_SECRET'] === undefined ? undefined : Buffer.from(env['SVU_SESSION_SECRET']),
     sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),
+    reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
   };
 }

@@ -182,4 +182,18 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX dead_letters_all ON dead_letters (created_at DESC, id DESC);
     `,
   },
+  {
+    version: '004-episode-notes',
+    sql: `
+      -- What operators record about an episode for follow-up reports: a delay the region caused.
+      CREATE TABLE episode_notes (
+        episode_id text PRIMARY KEY,
+        region_caused boolean NOT NULL DEFAULT false,
+        note text,
+        noted_by text NOT NULL,
+        noted_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX messages_municipality ON messages ((canonical -> 'patient' ->> 'municipality'));
+    `,
+  },
 ];

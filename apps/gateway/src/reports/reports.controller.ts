@@ -1,0 +1,86 @@
+import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { reportsCsv, type MonthlyReport } from '@svu/reports';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
+import { AuditService } from '../console/audit.service';
+import { Database } from '../store/database';
+import { loadEpisodeRows, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function monthOf(raw: unknown): string {
+  if (typeof raw !== 'string' || !MONTH.test(raw)) throw new BadRequestException('month must be YYYY-MM');
+  return raw;
+}
+
+/** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
+@Controller('api/reports')
+export class ReportsController {
+  private readonly rules: ReportRules;
+
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditService,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.rules = loadReportRules(config.reportRulesPath);
+  }
+
+  private query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
+
+  @Get('monthly')
+  async monthly(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
+    const month = monthOf(q['month']);
+    const only = {
+      ...(typeof q['municipality'] === 'string' && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
+      ...(typeof q['unit'] === 'string' && q['unit'] !== '' ? { unit: q['unit'] } : {}),
+    };
+    const reports = await loadMonthlyReports(this.query, this.rules, month, only);
+    if (q['format'] === 'csv') {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
+      return reportsCsv(reports);
+    }
+    return reports;
+  }
+
+  /** One municipality over the last months, for the console's chart. */
+  @Get('series')
+  async series(@Query('municipality') municipality: string | undefined, @Query('month') month: string | undefined, @Query('months') months: string | undefined) {
+    if (municipality === undefined || municipality === '') throw new BadRequestException('municipality is required');
+    const count = months === undefined ? 12 : Number(months);
+    if (!Number.isInteger(count) || count < 1 || count > 36) throw new BadRequestException('months must be 1-36');
+    const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
+    const out: MonthlyReport[] = [];
+    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality })));
+    return out;
+  }
+
+  /** Episodes discharged or admitted in a month (ids and facts only: no identity numbers or names). */
+  @Get('episodes')
+  async episodes(@Query() q: Record<string, unknown>) {
+    const month = monthOf(q['month']);
+    const rows = await loadEpisodeRows(this.query);
+    return rows.filter(
+      (r) =>
+        (q['municipality'] === undefined || r.municipality === q['municipality']) &&
+        [r.dischargeDate, r.admittedAt?.slice(0, 10) ?? null].some((d) => d !== null && d.startsWith(month)),
+    );
+  }
+
+  /** Records that an episode's delay was (or was not) the region's doing; such days carry no liability under Västerbotten's rule. */
+  @Roles('operator')
+  @Post('episodes/:episodeId/region-caused')
+  async regionCaused(@Param('episodeId') episodeId: string, @Body() body: { regionCaused?: unknown; note?: unknown }, @Req() req: AuthedRequest) {
+    if (typeof body?.regionCaused !== 'boolean') throw new BadRequestException('regionCaused must be true or false');
+    const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
+    await this.db.query(
+      `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = $3, noted_by = $4, noted_at = now()`,
+      [episodeId, body.regionCaused, note, req.session!.username],
+    );
+    await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused });
+    return { episodeId, regionCaused: body.regionCaused };
+  }
+}
