@@ -107,6 +107,8 @@ it('reports a Jönköping municipality: share within 24 hours, waiting days afte
     waitingDistribution: { 0: 0, 1: 1, 2: 0, 3: 0, '4-7': 1, '8+': 0 },
     liableDays: 6,
     ruleSet: 'jonkoping',
+    // B's admission reached the gateway 28 hours after admission.
+    deviations: { 'late-on-arrival': 1, 'deadline-missed': 0, 'rejected-by-recipient': 0, 'dead-lettered': 0 },
   });
 });
 
@@ -128,8 +130,8 @@ it('offers CSV, a series for the chart, and records a region-caused delay (opera
   const csv = await get('/api/reports/monthly?month=2026-05&format=csv');
   expect(csv.type).toContain('text/csv');
   const lines = csv.text.trim().split('\n');
-  expect(lines[0]).toBe('month;group_by;group;episodes;notifications;notifications_on_time;share_on_time;average_waiting_days;waiting_0;waiting_1;waiting_2;waiting_3;waiting_4-7;waiting_8+;liable_days;rule_set');
-  expect(lines).toContain('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping');
+  expect(lines[0]).toBe('month;group_by;group;episodes;notifications;notifications_on_time;share_on_time;average_waiting_days;waiting_0;waiting_1;waiting_2;waiting_3;waiting_4-7;waiting_8+;liable_days;rule_set;deviations_late-on-arrival;deviations_deadline-missed;deviations_rejected-by-recipient;deviations_dead-lettered');
+  expect(lines).toContain('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
   const series = JSON.parse((await get('/api/reports/series?municipality=1480&month=2026-05&months=3')).text) as any[];
   expect(series.map((r) => r.month)).toEqual(['2026-03', '2026-04', '2026-05']);
   const res = await fetch(`${base}/api/reports/episodes/REP-C/region-caused`, {
@@ -149,5 +151,5 @@ it('svu report prints the same from the store', async () => {
     child.stdout.on('data', (c: Buffer) => (text += c.toString()));
     child.on('close', () => resolve(text));
   });
-  expect(out.trim().split('\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping');
+  expect(out.trim().split('\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
 });

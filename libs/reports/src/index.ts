@@ -1,3 +1,3 @@
 export { calendarDaysBetween, dayZeroInForce, waitingDays, type ReadyNotice } from './waiting-days';
 export { DEFAULT_RULE_SETS, liability, type EpisodeWait, type MonthLiability, type RuleSet } from './rule-sets';
-export { BUCKETS, episodeRow, monthlyReport, reportsCsv, type EpisodeFacts, type EpisodeRow, type MonthlyReport, type NotificationOutcome } from './monthly';
+export { BUCKETS, DEVIATION_KINDS, episodeRow, monthlyReport, reportsCsv, type EpisodeFacts, type EpisodeRow, type MonthlyReport, type NotificationOutcome } from './monthly';

@@ -75,7 +75,11 @@ export interface MonthlyReport {
   readonly waitingDistribution: Readonly<Record<(typeof BUCKETS)[number], number>>;
   readonly liableDays: number | null;
   readonly ruleSet: string | null;
+  /** Deviations recorded in the month (Swedish time) for messages of the group, by kind. */
+  readonly deviations: Readonly<Record<(typeof DEVIATION_KINDS)[number], number>>;
 }
+
+export const DEVIATION_KINDS = ['late-on-arrival', 'deadline-missed', 'rejected-by-recipient', 'dead-lettered'] as const;
 
 const monthOf = (date: string) => date.slice(0, 7);
 
@@ -85,7 +89,14 @@ const monthOf = (date: string) => date.slice(0, 7);
  * known), notifications in the month of admission. Liability, for municipalities with a rule set,
  * runs over every month up to the one asked for, since Västerbotten's rule depends on earlier months.
  */
-export function monthlyReport(rows: readonly EpisodeRow[], groupBy: MonthlyReport['groupBy'], group: string, month: string, rules?: { name: string; rules: RuleSet }): MonthlyReport {
+export function monthlyReport(
+  rows: readonly EpisodeRow[],
+  groupBy: MonthlyReport['groupBy'],
+  group: string,
+  month: string,
+  rules?: { name: string; rules: RuleSet },
+  deviations: Partial<Record<string, number>> = {},
+): MonthlyReport {
   const mine = rows.filter((r) => (groupBy === 'municipality' ? r.municipality : r.hospitalUnit) === group);
   const discharged = mine.filter((r) => r.dischargeDate !== null && r.waitingDays !== null);
   const inMonth = discharged.filter((r) => monthOf(r.dischargeDate!) === month);
@@ -117,15 +128,18 @@ export function monthlyReport(rows: readonly EpisodeRow[], groupBy: MonthlyRepor
     waitingDistribution: distribution,
     liableDays,
     ruleSet: rules?.name ?? null,
+    deviations: Object.fromEntries(DEVIATION_KINDS.map((k) => [k, deviations[k] ?? 0])) as MonthlyReport['deviations'],
   };
 }
 
 /** The reports as CSV (semicolon-separated, as Swedish spreadsheets expect). */
 export function reportsCsv(reports: readonly MonthlyReport[]): string {
-  const head = ['month', 'group_by', 'group', 'episodes', 'notifications', 'notifications_on_time', 'share_on_time', 'average_waiting_days', ...BUCKETS.map((b) => `waiting_${b}`), 'liable_days', 'rule_set'];
+  const head = ['month', 'group_by', 'group', 'episodes', 'notifications', 'notifications_on_time', 'share_on_time', 'average_waiting_days', ...BUCKETS.map((b) => `waiting_${b}`), 'liable_days', 'rule_set', ...DEVIATION_KINDS.map((k) => `deviations_${k}`)];
   const cell = (v: string | number | null) => (v === null ? '' : String(v).replace(/[;\n"]/g, ' '));
   const lines = reports.map((r) =>
-    [r.month, r.groupBy, r.group, r.episodes, r.notifications, r.notificationsOnTime, r.shareOnTime, r.averageWaitingDays, ...BUCKETS.map((b) => r.waitingDistribution[b]), r.liableDays, r.ruleSet].map(cell).join(';'),
+    [r.month, r.groupBy, r.group, r.episodes, r.notifications, r.notificationsOnTime, r.shareOnTime, r.averageWaitingDays, ...BUCKETS.map((b) => r.waitingDistribution[b]), r.liableDays, r.ruleSet, ...DEVIATION_KINDS.map((k) => r.deviations[k])]
+      .map(cell)
+      .join(';'),
   );
   return `${[head.join(';'), ...lines].join('\n')}\n`;
 }

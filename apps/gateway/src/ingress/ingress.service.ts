@@ -144,7 +144,7 @@ export class IngressService {
           now,
         ]);
       }
-      if (late[i]) await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadlines[i]}` });
+      if (late[i]) await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadlines[i]}`, at: now });
       for (const r of message.recipients) {
         copyRows.push([pk, message.messageId, message.episodeId, message.type, r.hsaId, r.role, deadlines[i] ?? null, withheld.has(r.hsaId)]);
       }
@@ -198,6 +198,7 @@ export class IngressService {
     await recordEvents(tx, marked.rows.map((r) => r.id), 'acknowledged', rejected ? `rejected: ${ack.body.reason ?? ''}` : 'received');
     if (rejected) {
       await insertDeviation(tx, 'rejected-by-recipient', {
+        at: this.clock.now(),
         messageId: ack.body.acknowledgesMessageId,
         copyId: marked.rows[0]?.id ?? null,
         unitHsa: ack.sender.hsaId,

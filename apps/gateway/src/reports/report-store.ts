@@ -81,9 +81,23 @@ export async function loadMonthlyReports(query: Query, rules: ReportRules, month
   const touches = (r: EpisodeRow) => [r.dischargeDate, r.admittedAt === null ? null : swedishDate(r.admittedAt)].some((d) => d !== null && d.startsWith(month));
   const municipalities = only?.unit !== undefined ? [] : only?.municipality !== undefined ? [only.municipality] : [...new Set(rows.filter(touches).map((r) => r.municipality).filter((m): m is string => m !== null))].sort();
   const units = only?.municipality !== undefined ? [] : only?.unit !== undefined ? [only.unit] : [...new Set(rows.filter(touches).map((r) => r.hospitalUnit).filter((u): u is string => u !== null))].sort();
+  const deviations = await query<{ kind: string; municipality: string | null; unit: string | null; n: string }>(
+    `SELECT d.kind, m.canonical -> 'patient' ->> 'municipality' AS municipality,
+            (SELECT a.sender_hsa FROM messages a WHERE a.episode_id = m.episode_id AND a.type = 'admission' ORDER BY a.id LIMIT 1) AS unit,
+            count(*) AS n
+     FROM deviations d JOIN messages m ON m.message_id = d.message_id
+     WHERE to_char(d.at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM') = $1
+     GROUP BY 1, 2, 3`,
+    [month],
+  );
+  const countsFor = (key: 'municipality' | 'unit', group: string) => {
+    const counts: Record<string, number> = {};
+    for (const d of deviations) if (d[key] === group) counts[d.kind] = (counts[d.kind] ?? 0) + Number(d.n);
+    return counts;
+  };
   return [
-    ...municipalities.map((m) => monthlyReport(rows, 'municipality', m, month, ruleFor(rules, m))),
-    ...units.map((u) => monthlyReport(rows, 'hospital-unit', u, month)),
+    ...municipalities.map((m) => monthlyReport(rows, 'municipality', m, month, ruleFor(rules, m), countsFor('municipality', m))),
+    ...units.map((u) => monthlyReport(rows, 'hospital-unit', u, month, undefined, countsFor('unit', u))),
   ];
 }
 

@@ -8,6 +8,7 @@ import { decodeJob, encodeJob, type CopyRef, type RouteJob } from '../broker/job
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
+import { CLOCK, type Clock } from '../clock/clock';
 import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
 
 interface PendingCopy {
@@ -32,6 +33,7 @@ export class RouterService implements OnApplicationBootstrap {
     private readonly broker: Broker,
     private readonly directory: DirectoryService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -109,6 +111,6 @@ export class RouterService implements OnApplicationBootstrap {
       recipientHsa: copy.recipient_hsa,
       lastError: `${copy.recipient_hsa} is not in the unit directory`,
     });
-    await insertDeviation(tx, 'dead-lettered', { messageId: message.messageId, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: 'unknown-recipient' });
+    await insertDeviation(tx, 'dead-lettered', { messageId: message.messageId, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: 'unknown-recipient', at: this.clock.now() });
   }
 }
