@@ -28,6 +28,11 @@ interface ClaimedCopy {
   readonly received_at: Date;
 }
 
+// The settled states written out in the SQL, exactly as in the predicate of the partial index
+// copies_open_by_episode: with a parameter instead, a generic plan cannot use that index and the
+// order check scans every copy.
+const UNSETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
+
 /** Longest wait of a copy held back by an earlier copy of its episode before it looks again. */
 const MAX_DEFER_MS = 30_000;
 
@@ -103,14 +108,14 @@ export class EgressService implements OnApplicationBootstrap {
          WHERE c.state IN ('routed', 'retrying')
            AND NOT EXISTS (
              SELECT 1 FROM copies e
-             WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state <> ALL($4::text[]))
+             WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${UNSETTLED_SQL}))
          ORDER BY c.id FOR UPDATE OF c SKIP LOCKED)
        UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
          first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
        FROM candidates WHERE c.id = candidates.id
        RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
                  c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at`,
-      [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs, SETTLED_STATES],
+      [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs],
     );
     if (claimed.length > 0) await recordEvents(this.db.pool, claimed.map((c) => c.id), 'sending');
     return claimed;
