@@ -23,7 +23,7 @@ export class Database implements OnApplicationShutdown {
   /** Creates the database if it does not exist yet, then applies the migrations it lacks. */
   async migrate(): Promise<void> {
     await createDatabaseIfMissing(this.config.databaseUrl);
-    const client = await this.pool.connect();
+    const client = await this.checkOut();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
@@ -41,7 +41,7 @@ export class Database implements OnApplicationShutdown {
       throw error;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-      client.release();
+      client.done();
     }
   }
 
@@ -51,7 +51,7 @@ export class Database implements OnApplicationShutdown {
 
   /** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.checkOut();
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -61,8 +61,31 @@ export class Database implements OnApplicationShutdown {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.done();
     }
+  }
+
+  /**
+   * Takes a client from the pool for several statements. While a client is checked out the pool does
+   * not listen for its errors, so a connection lost between two statements (a database restart while
+   * a fallback document is being rendered, say) would be an unhandled 'error' event and end the
+   * process. This listens for it, and `done` gives a broken client back to be discarded, not reused.
+   */
+  private async checkOut(): Promise<PoolClient & { done(): void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.logger.warn({ err: error.message }, 'database connection lost');
+    };
+    client.on('error', onError);
+    return Object.assign(client, {
+      done: () => {
+        // A broken client keeps the listener: it may still report an error while being discarded.
+        if (lost === undefined) client.removeListener('error', onError);
+        client.release(lost);
+      },
+    });
   }
 
   async isReachable(): Promise<boolean> {
