@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { declareEgressQueue, declareTopology, topologyNames, type TopologyNames } from './topology';
 
@@ -77,8 +77,13 @@ export class Broker implements OnModuleDestroy {
     handle: (messages: readonly ConsumeMessage[]) => Promise<readonly Disposition[]>,
   ): Promise<void> {
     if (this.connection === undefined) throw new Error('broker not started');
-    const channel = this.connection.createChannel({ confirm: false });
-    this.consumers.push(channel);
+    // Each message is acknowledged on the channel it came on. After a reconnect the wrapper has a new
+    // channel on which the old delivery tags mean nothing: acknowledging one there makes the broker
+    // close the channel (406 unknown delivery tag), which hands back everything in flight again.
+    // The broker has already requeued what was unacknowledged on the old channel, so such acks are
+    // left out.
+    const received = new WeakMap<ConsumeMessage, Channel>();
+    let current: Channel | undefined;
     let pending: ConsumeMessage[] = [];
     let timer: NodeJS.Timeout | undefined;
     const ready: ConsumeMessage[][] = [];
@@ -100,6 +105,8 @@ export class Broker implements OnModuleDestroy {
         dispositions = batch.map(() => 'requeue');
       }
       batch.forEach((message, i) => {
+        const channel = received.get(message);
+        if (channel === undefined || channel !== current) return;
         try {
           if (dispositions[i] === 'ack') channel.ack(message);
           else channel.nack(message, false, true);
@@ -127,15 +134,29 @@ export class Broker implements OnModuleDestroy {
       pump();
     };
 
-    await channel.consume(
-      queue,
-      (message) => {
-        pending.push(message);
-        if (pending.length >= options.batchSize) flush();
-        else timer ??= setTimeout(flush, options.batchWaitMs);
+    const wrapper = this.connection.createChannel({
+      confirm: false,
+      setup: async (channel: Channel) => {
+        current = channel;
+        channel.once('close', () => {
+          if (current === channel) current = undefined;
+        });
+        await channel.prefetch(options.prefetch);
+        await channel.consume(
+          queue,
+          (message) => {
+            if (message === null) return;
+            received.set(message, channel);
+            pending.push(message);
+            if (pending.length >= options.batchSize) flush();
+            else timer ??= setTimeout(flush, options.batchWaitMs);
+          },
+          { noAck: false },
+        );
       },
-      { prefetch: options.prefetch, noAck: false },
-    );
+    });
+    this.consumers.push(wrapper);
+    await wrapper.waitForConnect();
   }
 
   async onModuleDestroy(): Promise<void> {
