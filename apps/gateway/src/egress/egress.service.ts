@@ -36,6 +36,42 @@ const UNSETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
 /** Longest wait of a copy held back by an earlier copy of its episode before it looks again. */
 const MAX_DEFER_MS = 30_000;
 
+/** Copies claimed and sent at a time by one batch of deliver jobs. */
+const SEND_CHUNK = 100;
+
+/** Longest wait between two attempts to record an outcome while the store is unreachable. */
+const MAX_RECORD_WAIT_MS = 2_000;
+
+/** Writes items handed to it as they come: one write at a time, each taking all that arrived meanwhile. */
+class Coalescing<T> {
+  private waiting: Array<{ item: T; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private writing = false;
+
+  constructor(private readonly write: (items: T[]) => Promise<void>) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      try {
+        await this.write(batch.map((w) => w.item));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    this.writing = false;
+  }
+}
+
 /**
  * Egress: claims a copy in the store (only when every earlier copy of its episode to the same
  * recipient is settled, which keeps per-episode order with any number of processes), delivers it,
@@ -69,30 +105,67 @@ export class EgressService implements OnApplicationBootstrap {
     return jobs.map((job) => (job === undefined ? 'requeue' : 'ack'));
   }
 
-  /** Deliver jobs: claim what can go now, deliver it, record the outcomes; jobs for copies that moved on are dropped. */
+  /**
+   * Deliver jobs: claim what can go now, deliver it, record the outcomes; jobs for copies that moved
+   * on are dropped. A batch of jobs can name thousands of copies (the sweeper's jobs after an outage
+   * name up to 500 each); they are claimed and sent a chunk at a time, so that a process never has
+   * more than a chunk per batch on the wire (more would only queue in the HTTP client until the
+   * attempts time out, to be sent again to recipients that may have had them), and a claim's lease
+   * starts when its copies are about to go.
+   */
   async processAll(refs: readonly CopyRef[]): Promise<void> {
     const unique = [...new Map(refs.map((r) => [r.copyId, r])).values()];
-    if (unique.length === 0) return;
+    for (let i = 0; i < unique.length; i += SEND_CHUNK) await this.processChunk(unique.slice(i, i + SEND_CHUNK));
+  }
+
+  private async processChunk(unique: readonly CopyRef[]): Promise<void> {
+    const claimedAt = Date.now();
     const claimed = await this.claim(unique);
     const claimedIds = new Set(claimed.map((c) => c.id));
     await this.deferHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)));
     if (claimed.length === 0) return;
-    const outcomes = await Promise.all(
-      claimed.map((copy) =>
-        this.transports.deliver(copy.transport, {
+    // What the recipients answered is known only here, so it is recorded as soon as each answer comes
+    // (answers arriving together share one transaction), not after the slowest copy of the batch, and
+    // even if the store is gone for a while (a database restart): retried until it lands or the lease
+    // is nearly over. Otherwise the copies would stay 'sending' until the sweeper opened them again
+    // when their lease ran out, and a recipient that had them would get them twice.
+    const recordBy = claimedAt + this.leaseMs - this.config.deliveryTimeoutMs;
+    const delivered = new Coalescing<ClaimedCopy>((copies) => this.persistently('delivered', recordBy, () => this.recordDelivered(copies)));
+    await Promise.all(
+      claimed.map(async (copy) => {
+        const outcome = await this.transports.deliver(copy.transport, {
           copyId: copy.id,
           messageId: copy.message_id,
           recipientHsa: copy.recipient_hsa,
           dialect: copy.dialect,
           payload: copy.payload,
-        }),
-      ),
+        });
+        if (outcome.kind === 'delivered') await delivered.add(copy);
+        else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome));
+      }),
     );
-    const delivered = claimed.filter((_, i) => outcomes[i]!.kind === 'delivered');
-    if (delivered.length > 0) await this.recordDelivered(delivered);
-    for (const [i, copy] of claimed.entries()) {
-      const outcome = outcomes[i]!;
-      if (outcome.kind !== 'delivered') await this.recordFailure(copy, outcome);
+  }
+
+  /**
+   * How long a claimed copy is this process's to deliver. When it runs out (the process died while
+   * sending) the sweeper opens the attempt again. It outlasts a delivery attempt and the time to
+   * record its outcome through a short store outage, so that a live process is not overtaken.
+   */
+  private get leaseMs(): number {
+    return this.config.deliveryTimeoutMs * 3 + this.config.staleAfterMs * 2;
+  }
+
+  private async persistently(what: string, until: number, record: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await record();
+        return;
+      } catch (error) {
+        const waitMs = Math.min(MAX_RECORD_WAIT_MS, 100 * 2 ** attempt);
+        if (Date.now() + waitMs > until) throw error;
+        this.logger.warn({ outcome: what, err: (error as Error).message, retryInMs: waitMs }, 'outcome not recorded yet; trying again');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
   }
 
@@ -101,7 +174,7 @@ export class EgressService implements OnApplicationBootstrap {
    * recipient in the episode are all settled. Rows another process holds are skipped, not waited for.
    */
   private async claim(refs: readonly CopyRef[]): Promise<ClaimedCopy[]> {
-    const leaseMs = this.config.deliveryTimeoutMs * 3;
+    const leaseMs = this.leaseMs;
     const claimed = await this.db.query<ClaimedCopy>(
       `WITH candidates AS (
          SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
