@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import { connect } from 'amqplib';
@@ -55,7 +55,13 @@ export function spawnGateway(env: Record<string, string>): ChildProcess {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr?.on('data', () => undefined);
+  // What a process writes to stderr (a crash, say) is kept beside its log, and scanned with it.
+  const logFile = env['SVU_LOG_FILE'];
+  if (logFile === undefined) child.stderr?.resume();
+  else {
+    mkdirSync(dirname(logFile), { recursive: true });
+    child.stderr?.pipe(createWriteStream(`${logFile}.stderr`, { flags: 'a' }));
+  }
   return child;
 }
 
