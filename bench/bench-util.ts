@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** Messages per second of `work` over `count` calls, after a warm-up. */
@@ -27,4 +28,34 @@ export function fmt(n: number, digits = 0): string {
 
 export function mib(bytes: number): string {
   return `${fmt(bytes / 2 ** 20, 1)} MiB`;
+}
+
+/** Resident set size of a process now, from /proc (Linux), in bytes; 0 once it has gone. */
+export function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the resident memory of named processes every 100 ms and keeps each one's peak. */
+export class RssPeaks {
+  readonly peaks = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pids: () => ReadonlyMap<string, number>) {
+    this.timer = setInterval(() => this.sample(), 100);
+  }
+
+  sample(): void {
+    for (const [name, pid] of this.pids()) this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, rssOf(pid)));
+  }
+
+  stop(): Map<string, number> {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peaks;
+  }
 }

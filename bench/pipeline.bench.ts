@@ -7,7 +7,7 @@ import { connect, type Channel, type ConfirmChannel } from 'amqplib';
 import type { DirectoryUnit } from '@svu/directory';
 import { writeMessage } from '@svu/dialects';
 import { gatewayEnv, query, startInProcess, writeDirectory } from '../test/support/gateway-harness';
-import { exampleFor } from '../test/support/messages';
+import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices } from '../test/support/services';
 import { fmt, machine, mib } from './bench-util';
 
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   try {
     const unit: DirectoryUnit = { hsaId: 'SE2120000009-BENCH', name: 'Bänkmottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'amqp', routingKey: 'bench-sink' } };
     const directoryPath = writeDirectory([unit]);
-    const messages = Array.from({ length: COUNT }, (_, i) => writeMessage('lifecare', exampleFor('admission', [unit], { episodeId: `BENCH-${i % 2_000}` })));
+    const messages = Array.from({ length: COUNT }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `BENCH-${i % 2_000}` })));
     console.log(`# bench:pipeline — ${machine()}`);
     console.log(`${fmt(COUNT)} admissions, lifecare in over AMQP, samsa out over AMQP; one recipient each\n`);
     const raw = await rawTwoHop(services.amqpUrl, messages);

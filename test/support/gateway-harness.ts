@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import { connect } from 'amqplib';
@@ -51,7 +51,9 @@ export async function startInProcess(env: Record<string, string>): Promise<{ app
 
 /** A gateway running as its own process (the built one), to kill and restart. */
 export function spawnGateway(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/gateway/src/main.js')], {
+  // This file runs from the sources (tests) or from dist/ (benchmarks); the gateway always from dist/.
+  const root = join(__dirname, __dirname.includes(`${sep}dist${sep}`) ? '../../..' : '../..');
+  const child = spawn(process.execPath, [join(root, 'dist/apps/gateway/src/main.js')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

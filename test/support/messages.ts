@@ -31,3 +31,15 @@ export function canonicalOf(format: Format, bytes: Buffer): CanonicalMessage {
   if (!result.ok) throw new Error(`recipient got an invalid message: ${JSON.stringify(result.problems)}`);
   return result.value;
 }
+
+/**
+ * An admission as a hospital sends it in the normal case: admitted two hours ago, assessed an hour
+ * ago, sent now, so its 24-hour deadline lies ahead (the contract example's dates are long past,
+ * which would make every copy late on arrival). Estimated discharge in five days.
+ */
+export function onTimeAdmission(recipients: readonly DirectoryUnit[], overrides: { messageId?: string; episodeId?: string } = {}): CanonicalMessage {
+  const message = exampleFor('admission', recipients, overrides) as Extract<CanonicalMessage, { type: 'admission' }>;
+  const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString().slice(0, 19) + 'Z';
+  const body = { ...message.body, admittedAt: at(2), assessedAt: at(1), estimatedDischargeDate: at(-120).slice(0, 10) };
+  return { ...message, sentAt: at(0), body };
+}

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
 import type { Options } from 'pino-http';
@@ -30,5 +31,14 @@ export function loggerParams(level: string, file?: string): Params {
     },
   };
   // SVU_LOG_FILE sends the log to a file (appended) instead of standard output.
-  return { pinoHttp: file === undefined ? options : [options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })] };
+  return {
+    pinoHttp: file === undefined ? options : [options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })],
+    // No request logging on the hot paths: ingress logs each message with its id itself, and health
+    // checks are not worth a line. Per request it costs more than storing the message does.
+    exclude: [
+      { method: RequestMethod.POST, path: 'ingress/:dialect' },
+      { method: RequestMethod.GET, path: 'health/live' },
+      { method: RequestMethod.GET, path: 'health/ready' },
+    ],
+  };
 }

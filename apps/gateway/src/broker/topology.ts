@@ -1,4 +1,4 @@
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 
 /** Names of the gateway's exchanges and queues, under one prefix. */
 export function topologyNames(prefix: string) {
@@ -78,7 +78,7 @@ export async function declareTopology(channel: ConfirmChannel, names: TopologyNa
 }
 
 /** The queue that holds what the gateway delivers to an AMQP recipient until it is consumed. */
-export async function declareEgressQueue(names: TopologyNames, routingKey: string, channel: ConfirmChannel): Promise<void> {
+export async function declareEgressQueue(names: TopologyNames, routingKey: string, channel: Channel): Promise<void> {
   await channel.assertQueue(names.egressQueue(routingKey), quorum());
   await channel.bindQueue(names.egressQueue(routingKey), names.egressExchange, routingKey);
 }

@@ -10,6 +10,7 @@ import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/j
 import { retryLevel } from '../broker/topology';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
+import { GroupCommit } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
 import { Transports } from './transports';
 
@@ -37,40 +38,10 @@ const UNSETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
 const MAX_DEFER_MS = 30_000;
 
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
-const SEND_CHUNK = 100;
+const SEND_CHUNK = 250;
 
 /** Longest wait between two attempts to record an outcome while the store is unreachable. */
 const MAX_RECORD_WAIT_MS = 2_000;
-
-/** Writes items handed to it as they come: one write at a time, each taking all that arrived meanwhile. */
-class Coalescing<T> {
-  private waiting: Array<{ item: T; resolve: () => void; reject: (error: unknown) => void }> = [];
-  private writing = false;
-
-  constructor(private readonly write: (items: T[]) => Promise<void>) {}
-
-  add(item: T): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0);
-      try {
-        await this.write(batch.map((w) => w.item));
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
-    }
-    this.writing = false;
-  }
-}
 
 /**
  * Egress: claims a copy in the store (only when every earlier copy of its episode to the same
@@ -130,7 +101,10 @@ export class EgressService implements OnApplicationBootstrap {
     // is nearly over. Otherwise the copies would stay 'sending' until the sweeper opened them again
     // when their lease ran out, and a recipient that had them would get them twice.
     const recordBy = claimedAt + this.leaseMs - this.config.deliveryTimeoutMs;
-    const delivered = new Coalescing<ClaimedCopy>((copies) => this.persistently('delivered', recordBy, () => this.recordDelivered(copies)));
+    const delivered = new GroupCommit<ClaimedCopy, void>(async (copies) => {
+      await this.persistently('delivered', recordBy, () => this.recordDelivered(copies));
+      return copies.map(() => undefined);
+    });
     await Promise.all(
       claimed.map(async (copy) => {
         const outcome = await this.transports.deliver(copy.transport, {
@@ -174,7 +148,7 @@ export class EgressService implements OnApplicationBootstrap {
    * recipient in the episode are all settled. Rows another process holds are skipped, not waited for.
    */
   private async claim(refs: readonly CopyRef[]): Promise<ClaimedCopy[]> {
-    const leaseMs = this.leaseMs;
+    // One statement claims the copies and writes their 'sending' event: one round trip per chunk.
     const claimed = await this.db.query<ClaimedCopy>(
       `WITH candidates AS (
          SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
@@ -182,15 +156,17 @@ export class EgressService implements OnApplicationBootstrap {
            AND NOT EXISTS (
              SELECT 1 FROM copies e
              WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${UNSETTLED_SQL}))
-         ORDER BY c.id FOR UPDATE OF c SKIP LOCKED)
-       UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
-         first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
-       FROM candidates WHERE c.id = candidates.id
-       RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
-                 c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at`,
-      [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs],
+         ORDER BY c.id FOR UPDATE OF c SKIP LOCKED),
+       claimed AS (
+         UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
+           first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+         FROM candidates WHERE c.id = candidates.id
+         RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
+                   c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at),
+       events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'sending' FROM claimed)
+       SELECT * FROM claimed ORDER BY id`,
+      [refs.map((r) => r.copyId), refs.map((r) => r.attempt), this.leaseMs],
     );
-    if (claimed.length > 0) await recordEvents(this.db.pool, claimed.map((c) => c.id), 'sending');
     return claimed;
   }
 
@@ -219,15 +195,15 @@ export class EgressService implements OnApplicationBootstrap {
 
   private async recordDelivered(copies: readonly ClaimedCopy[]): Promise<void> {
     const ids = copies.map((c) => c.id);
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
+    // One statement (so one implicit transaction and one round trip) for the state and its events.
+    await this.db.query(
+      `WITH delivered AS (
+         UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
            attempts = attempts + 1, delivered_at = $2, lease_until = NULL, last_error = NULL, updated_at = now()
-         WHERE id = ANY($1::bigint[])`,
-        [ids, this.clock.now()],
-      );
-      await recordEvents(tx, ids, 'delivered');
-    });
+         WHERE id = ANY($1::bigint[]) RETURNING id)
+       INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM delivered`,
+      [ids, this.clock.now()],
+    );
     const now = this.clock.now().getTime();
     for (const copy of copies) {
       this.metrics.deliveryLatency.observe({ transport: copy.transport.kind }, Math.max(0, (now - copy.received_at.getTime()) / 1000));

@@ -42,7 +42,7 @@ export class IngressController {
       res.status(413).json({ problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] });
       return;
     }
-    if (!(await this.ingress.canAccept())) {
+    if (!this.ingress.canAccept()) {
       res.status(503).setHeader('retry-after', '5').json({ error: 'the gateway cannot store messages right now; try again later' });
       return;
     }

@@ -5,7 +5,8 @@ import { peekIds, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { Database, type Queryable } from '../store/database';
-import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
+import { GroupCommit, isDataError } from '../store/group-commit';
+import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents } from '../store/records';
 
 /** How a message came in. */
 export type IngressVia = 'http' | 'amqp' | 'replay';
@@ -37,13 +38,20 @@ export class IngressService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Whether both the store and the broker can take a message now. */
-  async canAccept(): Promise<boolean> {
-    return this.broker.isConnected() && (await this.db.isReachable());
+  /**
+   * Messages taken one at a time (HTTP requests) are stored in groups: each transaction takes every
+   * message that arrived while the ones before it were being stored, and each is answered after the
+   * commit that holds it.
+   */
+  private readonly grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), { maxBatch: 250, concurrency: 2, splitOn: isDataError });
+
+  /** Whether the broker link is up; the store tells for itself when a transaction fails. */
+  canAccept(): boolean {
+    return this.broker.isConnected();
   }
 
-  async accept(incoming: Incoming): Promise<AcceptResult> {
-    return (await this.acceptMany([incoming]))[0]!;
+  accept(incoming: Incoming): Promise<AcceptResult> {
+    return this.grouped.add(incoming);
   }
 
   /** Accepts several messages in one transaction; results in the same order. */
@@ -129,6 +137,7 @@ export class IngressService {
     const pks = new Map(inserted.rows.map((r) => [r.message_id, r.id]));
     const copyRows: Array<[string, string, string, string, string, string, string | null, boolean]> = [];
     const counted = new Set<string>();
+    const lateOnArrival: Array<{ messageId: string; detail: string; at: Date }> = [];
     for (const [i, { message }] of valid.entries()) {
       const pk = pks.get(message.messageId);
       if (pk === undefined || counted.has(pk)) continue;
@@ -144,11 +153,12 @@ export class IngressService {
           now,
         ]);
       }
-      if (late[i]) await insertDeviation(tx, 'late-on-arrival', { messageId: message.messageId, detail: `notifyBy ${deadlines[i]}`, at: now });
+      if (late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${deadlines[i]}`, at: now });
       for (const r of message.recipients) {
         copyRows.push([pk, message.messageId, message.episodeId, message.type, r.hsaId, r.role, deadlines[i] ?? null, withheld.has(r.hsaId)]);
       }
     }
+    await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
     const col = <K extends number>(k: K) => copyRows.map((row) => row[k]);
     const copies = await tx.query<{ id: string; state: string }>(
       `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)

@@ -1,0 +1,75 @@
+/**
+ * npm run bench:load — HTTP ingress under a steady 500 requests per second for 60 s (an open-model
+ * load against localhost, see steady-load.ts): latency p50/p99 of `POST /ingress/lifecare` beside the same load on the same
+ * process's `GET /health/live` in the same run, and the peak resident memory of every service
+ * process (each service runs as its own process, with the default settings).
+ */
+import type { DirectoryUnit } from '@svu/directory';
+import { writeMessage } from '@svu/dialects';
+import { SERVICE_NAMES } from '../apps/gateway/src/config/gateway-config';
+import { query, writeDirectory } from '../test/support/gateway-harness';
+import { onTimeAdmission } from '../test/support/messages';
+import { createTestServices, eventually } from '../test/support/services';
+import { connect } from 'amqplib';
+import { countUntil, sinkQueue } from './amqp-util';
+import { fmt, machine, mib, RssPeaks } from './bench-util';
+import { ServiceProcesses } from './service-processes';
+import { steadyLoad, type LoadResult } from './steady-load';
+
+const RATE = Number(process.env['BENCH_LOAD_RATE'] ?? 500);
+const SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 60);
+const P99_TARGET_MS = 50;
+const RSS_TARGET = 300 * 2 ** 20;
+
+
+async function main(): Promise<void> {
+  const services = await createTestServices('bench_load');
+  const unit: DirectoryUnit = { hsaId: 'SE2120000009-LOAD', name: 'Lastmottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'amqp', routingKey: 'load-sink' } };
+  const processes = new ServiceProcesses(services, writeDirectory([unit]));
+  try {
+    for (const service of SERVICE_NAMES) await processes.start(service);
+    const port = processes.ports.get('ingress')!;
+
+    const total = RATE * SECONDS;
+    const bodies = Array.from({ length: total }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `LOAD-${i % 5_000}` })));
+    const connection = await connect(services.amqpUrl);
+    const sink = await connection.createChannel();
+    await sink.prefetch(500);
+    void countUntil(sink, await sinkQueue(sink, unit), Number.MAX_SAFE_INTEGER);
+
+    console.log(`# bench:load — ${machine()}`);
+    console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s; services as separate processes: ${SERVICE_NAMES.join(', ')}\n`);
+    const baseline = await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: SECONDS });
+    const memory = new RssPeaks(() => processes.pids());
+    const ingress = await steadyLoad(`http://127.0.0.1:${port}/ingress/lifecare`, {
+      rate: RATE,
+      seconds: SECONDS,
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: (i) => bodies[i]!,
+    });
+    // Everything accepted is delivered too, before memory sampling ends.
+    const accepted = ingress.ok;
+    await eventually(async () => {
+      const rows = await query<{ n: string }>(services.databaseUrl, `SELECT count(*) AS n FROM copies WHERE state = 'delivered'`);
+      return Number(rows[0]!.n) >= accepted ? true : undefined;
+    }, 300_000, 'every accepted message delivered');
+    const peaks = memory.stop();
+    await connection.close();
+
+    const row = (name: string, r: LoadResult) => `| ${name} | ${fmt(r.sent / r.seconds)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${fmt(r.failed)} |`;
+    console.log('| | req/s | p50 ms | p99 ms | max ms | not 2xx |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log(row('baseline: GET /health/live', baseline));
+    console.log(row('POST /ingress/lifecare (admission)', ingress));
+    console.log(`\ningress p99 ${fmt(ingress.p99, 1)} ms (target < ${P99_TARGET_MS} ms: ${ingress.p99 < P99_TARGET_MS ? 'ok' : 'MISSED'}); ${fmt(accepted)} accepted and delivered`);
+    const worst = Math.max(...peaks.values());
+    console.log(`peak RSS per process: ${[...peaks].map(([name, rss]) => `${name} ${mib(rss)}`).join(', ')} (target < 300 MiB: ${worst < RSS_TARGET ? 'ok' : 'MISSED'})`);
+    if (ingress.p99 >= P99_TARGET_MS || worst >= RSS_TARGET || ingress.failed > 0) process.exitCode = 1;
+  } finally {
+    processes.stopAll();
+    await services.cleanup();
+  }
+}
+
+void main();
