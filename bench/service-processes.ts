@@ -17,6 +17,7 @@ export class ServiceProcesses {
   constructor(
     private readonly services: TestServices,
     private readonly directoryPath: string,
+    private readonly settings: Record<string, string> = {},
   ) {}
 
   async start(service: ServiceName, extra: Record<string, string> = {}): Promise<number> {
@@ -32,6 +33,7 @@ export class ServiceProcesses {
         PORT: String(port),
         LOG_LEVEL: 'warn',
         SVU_LOG_FILE: join(tmpdir(), 'svu-bench-logs', `${this.services.name}-${service}.log`),
+        ...this.settings,
         ...extra,
       }),
     );
