@@ -18,6 +18,8 @@ import { steadyLoad, type LoadResult } from './steady-load';
 
 const RATE = Number(process.env['BENCH_LOAD_RATE'] ?? 500);
 const SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 60);
+/** Seconds of the same load before measuring, so that start-up (JIT, connection pools) is not measured. */
+const WARM_UP_SECONDS = 5;
 const P99_TARGET_MS = 50;
 const RSS_TARGET = 300 * 2 ** 20;
 
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
     for (const service of SERVICE_NAMES) await processes.start(service);
     const port = processes.ports.get('ingress')!;
 
-    const total = RATE * SECONDS;
+    const total = RATE * (SECONDS + WARM_UP_SECONDS);
     const bodies = Array.from({ length: total }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `LOAD-${i % 5_000}` })));
     const connection = await connect(services.amqpUrl);
     const sink = await connection.createChannel();
@@ -38,18 +40,22 @@ async function main(): Promise<void> {
     void countUntil(sink, await sinkQueue(sink, unit), Number.MAX_SAFE_INTEGER);
 
     console.log(`# bench:load — ${machine()}`);
-    console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s; services as separate processes: ${SERVICE_NAMES.join(', ')}\n`);
-    const baseline = await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: SECONDS });
+    console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s after ${WARM_UP_SECONDS} s of warm-up; services as separate processes: ${SERVICE_NAMES.join(', ')}\n`);
     const memory = new RssPeaks(() => processes.pids());
-    const ingress = await steadyLoad(`http://127.0.0.1:${port}/ingress/lifecare`, {
-      rate: RATE,
-      seconds: SECONDS,
-      method: 'POST',
-      headers: { 'content-type': 'application/xml' },
-      body: (i) => bodies[i]!,
-    });
+    const post = (seconds: number, first: number) =>
+      steadyLoad(`http://127.0.0.1:${port}/ingress/lifecare`, {
+        rate: RATE,
+        seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/xml' },
+        body: (i) => bodies[first + i]!,
+      });
+    await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: WARM_UP_SECONDS });
+    const baseline = await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: SECONDS });
+    const warmUp = await post(WARM_UP_SECONDS, 0);
+    const ingress = await post(SECONDS, warmUp.sent);
     // Everything accepted is delivered too, before memory sampling ends.
-    const accepted = ingress.ok;
+    const accepted = warmUp.ok + ingress.ok;
     await eventually(async () => {
       const rows = await query<{ n: string }>(services.databaseUrl, `SELECT count(*) AS n FROM copies WHERE state = 'delivered'`);
       return Number(rows[0]!.n) >= accepted ? true : undefined;

@@ -36,6 +36,7 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
   let ok = 0;
   let failed = 0;
   const answered: Array<Promise<void>> = [];
+  const perSecond: number[][] = [];
   const fire = (i: number, dueAt: number) =>
     new Promise<void>((resolve) => {
       const body = options.body?.(i);
@@ -43,6 +44,7 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
         res.resume();
         res.on('end', () => {
           latencies.push(performance.now() - dueAt);
+          (perSecond[Math.floor((dueAt - start) / 1000)] ??= []).push(performance.now() - dueAt);
           if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok += 1;
           else failed += 1;
           resolve();
@@ -69,6 +71,7 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
   const seconds = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  if (process.env['BENCH_TRACE'] !== undefined) console.log(perSecond.map((l) => Math.round(l.sort((a, b) => a - b)[Math.floor(l.length * 0.99)]!)).join(' '));
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return { sent: total, ok, failed, seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN };
 }

@@ -1,4 +1,6 @@
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
+import { FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL } from '../../apps/gateway/src/deadlines/deadline.service';
+import { CLAIM_SQL } from '../../apps/gateway/src/egress/egress.service';
 import { Database } from '../../apps/gateway/src/store/database';
 import { query } from '../support/gateway-harness';
 import { createTestServices, type TestServices } from '../support/services';
@@ -30,5 +32,44 @@ describe('the store when a connection is lost inside a transaction', () => {
     await expect(failed).rejects.toThrow();
     const after = await db.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one);
     expect(after).toBe(1);
+  });
+});
+
+describe('the hot queries as history grows', () => {
+  // A year of a small region: 30,000 admission copies, long delivered and judged, over 3,000 episodes.
+  beforeAll(async () => {
+    await db.query(
+      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
+       SELECT 'HIST-' || g, 'admission', 'HIST-EP-' || (g % 3000), 'SE2321000016-H1', 'lifecare', 'amqp', now() - interval '300 days',
+              '\\x00', '{}', now() - interval '300 days' + g * interval '1 minute', false, now() - interval '300 days'
+       FROM generate_series(1, 30000) AS g`,
+    );
+    await db.query(
+      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state, delivered_at, deadline_checked_at)
+       SELECT id, message_id, episode_id, 'admission', 'SE2120000007-R1', 'primary-care', notify_by, 'delivered', received_at, notify_by FROM messages`,
+    );
+    await db.query('ANALYZE messages');
+    await db.query('ANALYZE copies');
+  }, 60_000);
+
+  /** The plan PostgreSQL uses for `sql` as a prepared statement after several runs (a generic plan). */
+  async function genericPlan(sql: string, params: string[]): Promise<string> {
+    return db.transaction(async (tx) => {
+      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.query(`PREPARE hot AS ${sql}`);
+      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE hot(${params.join(', ')})`);
+      await tx.query('DEALLOCATE hot');
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+  }
+
+  it.each([
+    ['deadline watcher: copies due for a fallback document', FALLBACK_DUE_SQL, ['7200000', 'now()', '20'], 'copies_fallback_due'],
+    ['deadline watcher: deadlines not judged yet', JUDGE_DEADLINES_SQL, ['now()', '500'], 'copies_deadline_unjudged'],
+    ['egress: claim with the per-episode order check', CLAIM_SQL, ["'{1,2,3}'", "'{0,0,0}'", '90000'], 'copies_open_by_episode'],
+  ])('%s reads a partial index of the open copies, never the whole table', async (_, sql, params, index) => {
+    const plan = await genericPlan(sql, params);
+    expect(plan).toContain(index);
+    expect(plan).not.toMatch(/Seq Scan on copies/);
   });
 });

@@ -7,7 +7,7 @@ import { MetricsService } from '../console/metrics.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
-import { insertDeviation, recordEvents } from '../store/records';
+import { insertDeviations, recordEvents } from '../store/records';
 
 /** Why a copy went to fallback. */
 export type FallbackTrigger = 'deadline-near' | 'retries-exhausted' | 'no-electronic-route' | 'unknown-recipient';
@@ -22,7 +22,39 @@ interface DueCopy {
   readonly canonical: CanonicalMessage;
 }
 
+/**
+ * Admission copies due for a fallback document: $1 margin (ms), $2 now, $3 limit. The conditions on
+ * fallback, delivery and state are written out as in the predicate of the partial index
+ * copies_fallback_due, which holds only open admission copies, so the question stays cheap however
+ * many copies the store has (test/e2e/store checks the plan).
+ */
+export const FALLBACK_DUE_SQL = `SELECT c.id, c.message_id, c.recipient_hsa, c.state, c.last_error, c.notify_by, m.canonical
+  FROM copies c JOIN messages m ON m.id = c.message_pk
+  WHERE c.type = 'admission' AND c.notify_by IS NOT NULL AND c.fallback_at IS NULL AND c.delivered_at IS NULL
+    AND c.state NOT IN ('cancelled', 'delivered', 'acknowledged')
+    AND (c.state IN ('manual', 'dead-lettered')
+         OR (NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2))
+  ORDER BY c.notify_by, c.id
+  LIMIT $3 FOR UPDATE OF c SKIP LOCKED`;
+
+/** Judges passed deadlines not judged yet ($1 now, $2 limit), from the partial index copies_deadline_unjudged. */
+export const JUDGE_DEADLINES_SQL = `WITH due AS (
+    SELECT id FROM copies WHERE notify_by IS NOT NULL AND deadline_checked_at IS NULL AND notify_by < $1
+    ORDER BY notify_by LIMIT $2 FOR UPDATE SKIP LOCKED)
+  UPDATE copies c SET deadline_checked_at = $1,
+    deadline_missed_at = CASE WHEN missed THEN $1 END
+  FROM (SELECT c.id,
+          NOT m.late_on_arrival AND c.type = 'admission' AND c.state <> 'cancelled'
+          AND (c.delivered_at IS NULL OR c.delivered_at > c.notify_by)
+          AND (c.manual_delivered_at IS NULL OR c.manual_delivered_at > c.notify_by) AS missed
+        FROM due JOIN copies c ON c.id = due.id JOIN messages m ON m.id = c.message_pk) AS j
+  WHERE c.id = j.id
+  RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by, j.missed`;
+
 const BATCH = 20;
+
+/** Deadlines judged per transaction. */
+const JUDGE_BATCH = 500;
 
 /**
  * The deadline watcher (SPEC rules 2–3). For every admission copy not yet delivered it produces the
@@ -73,14 +105,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const due = await tx.query<DueCopy>(
-        `SELECT c.id, c.message_id, c.recipient_hsa, c.state, c.last_error, c.notify_by, m.canonical
-         FROM copies c JOIN messages m ON m.id = c.message_pk
-         WHERE c.type = 'admission' AND c.notify_by IS NOT NULL AND c.fallback_at IS NULL AND c.delivered_at IS NULL
-           AND c.state NOT IN ('cancelled', 'delivered', 'acknowledged')
-           AND (c.state IN ('manual', 'dead-lettered')
-                OR (NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2))
-         ORDER BY c.notify_by, c.id
-         LIMIT $3 FOR UPDATE OF c SKIP LOCKED`,
+        FALLBACK_DUE_SQL,
         [this.config.fallbackMarginMs, now, BATCH],
       );
       for (const copy of due.rows) await this.fallBack(tx, copy, now);
@@ -127,29 +152,27 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, kind, trigger }, 'fallback document waiting for manual dispatch');
   }
 
-  /** A deviation for each admission copy whose deadline passed with neither electronic nor manual delivery by then. */
+  /**
+   * Judges every copy whose deadline has passed, once: missed (a deviation) when it had neither
+   * electronic nor manual delivery by then, unless the message was late on arrival or the copy was
+   * cancelled. Copies leave the index of unjudged deadlines as they are judged.
+   */
   private async recordMissedDeadlines(): Promise<void> {
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
-      const missed = await tx.query<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date }>(
-        `UPDATE copies c SET deadline_missed_at = $1
-         FROM messages m
-         WHERE m.id = c.message_pk AND NOT m.late_on_arrival
-           AND c.type = 'admission' AND c.notify_by < $1 AND c.deadline_missed_at IS NULL AND c.state <> 'cancelled'
-           AND (c.delivered_at IS NULL OR c.delivered_at > c.notify_by)
-           AND (c.manual_delivered_at IS NULL OR c.manual_delivered_at > c.notify_by)
-         RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by`,
-        [now],
-      );
-      for (const copy of missed.rows) {
-        await insertDeviation(tx, 'deadline-missed', {
-          messageId: copy.message_id,
-          copyId: copy.id,
-          unitHsa: copy.recipient_hsa,
-          detail: `notifyBy ${copy.notify_by.toISOString()}`,
-          at: now,
-        });
-      }
-    });
+    for (;;) {
+      const judged = await this.db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date; missed: boolean }>(
+          JUDGE_DEADLINES_SQL,
+          [now, JUDGE_BATCH],
+        );
+        await insertDeviations(
+          tx,
+          'deadline-missed',
+          rows.filter((c) => c.missed).map((c) => ({ messageId: c.message_id, copyId: c.id, unitHsa: c.recipient_hsa, detail: `notifyBy ${c.notify_by.toISOString()}`, at: now })),
+        );
+        return rows.length;
+      });
+      if (judged < JUDGE_BATCH) return;
+    }
   }
 }

@@ -32,7 +32,29 @@ interface ClaimedCopy {
 // The settled states written out in the SQL, exactly as in the predicate of the partial index
 // copies_open_by_episode: with a parameter instead, a generic plan cannot use that index and the
 // order check scans every copy.
-const UNSETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
+const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * Claims copies ($1 copy ids, $2 their attempts, $3 lease in ms) that can go now — whose earlier copies
+ * to the same recipient in the episode are settled — and writes their 'sending' event, in one
+ * statement. The order check reads the partial index copies_open_by_episode (test/e2e/store checks
+ * the plan), so it costs the same however many settled copies an episode has.
+ */
+export const CLAIM_SQL = `WITH candidates AS (
+    SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
+    WHERE c.state IN ('routed', 'retrying')
+      AND NOT EXISTS (
+        SELECT 1 FROM copies e
+        WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${SETTLED_SQL}))
+    ORDER BY c.id FOR UPDATE OF c SKIP LOCKED),
+  claimed AS (
+    UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
+      first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+    FROM candidates WHERE c.id = candidates.id
+    RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
+              c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at),
+  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'sending' FROM claimed)
+  SELECT * FROM claimed ORDER BY id`;
 
 /** Longest wait of a copy held back by an earlier copy of its episode before it looks again. */
 const MAX_DEFER_MS = 30_000;
@@ -150,21 +172,7 @@ export class EgressService implements OnApplicationBootstrap {
   private async claim(refs: readonly CopyRef[]): Promise<ClaimedCopy[]> {
     // One statement claims the copies and writes their 'sending' event: one round trip per chunk.
     const claimed = await this.db.query<ClaimedCopy>(
-      `WITH candidates AS (
-         SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
-         WHERE c.state IN ('routed', 'retrying')
-           AND NOT EXISTS (
-             SELECT 1 FROM copies e
-             WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${UNSETTLED_SQL}))
-         ORDER BY c.id FOR UPDATE OF c SKIP LOCKED),
-       claimed AS (
-         UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond',
-           first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
-         FROM candidates WHERE c.id = candidates.id
-         RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
-                   c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at),
-       events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'sending' FROM claimed)
-       SELECT * FROM claimed ORDER BY id`,
+      CLAIM_SQL,
       [refs.map((r) => r.copyId), refs.map((r) => r.attempt), this.leaseMs],
     );
     return claimed;

@@ -160,16 +160,18 @@ export class IngressService {
     }
     await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
     const col = <K extends number>(k: K) => copyRows.map((row) => row[k]);
-    const copies = await tx.query<{ id: string; state: string }>(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
-       SELECT pk, mid, ep, t, hsa, role, nb, CASE WHEN w THEN 'cancelled' ELSE 'received' END
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
-         WITH ORDINALITY AS c(pk, mid, ep, t, hsa, role, nb, w, n)
-       ORDER BY n RETURNING id, state`,
+    // The copies and their first events in one statement.
+    await tx.query(
+      `WITH copies AS (
+         INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
+         SELECT pk, mid, ep, t, hsa, role, nb, CASE WHEN w THEN 'cancelled' ELSE 'received' END
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
+           WITH ORDINALITY AS c(pk, mid, ep, t, hsa, role, nb, w, n)
+         ORDER BY n RETURNING id, state)
+       INSERT INTO copy_events (copy_id, state, detail)
+       SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM copies ORDER BY id`,
       [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)],
     );
-    await recordEvents(tx, copies.rows.filter((c) => c.state === 'received').map((c) => c.id), 'received');
-    await recordEvents(tx, copies.rows.filter((c) => c.state === 'cancelled').map((c) => c.id), 'cancelled', 'the cancelled message was never delivered');
     return pks;
   }
 

@@ -196,4 +196,19 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX messages_municipality ON messages ((canonical -> 'patient' ->> 'municipality'));
     `,
   },
+  {
+    version: '005-deadline-indexes-that-stay-small',
+    sql: `
+      -- The deadline watcher's two questions are answered from indexes that hold only the copies still
+      -- in question, so a round costs the same after a year as on the first day: copies that may need
+      -- a fallback document (open admission copies without one), and copies whose deadline has not
+      -- been judged yet (missed or kept, judged once, when it has passed).
+      ALTER TABLE copies ADD COLUMN deadline_checked_at timestamptz;
+      UPDATE copies SET deadline_checked_at = deadline_missed_at WHERE deadline_missed_at IS NOT NULL;
+      DROP INDEX copies_deadline;
+      CREATE INDEX copies_fallback_due ON copies (notify_by)
+        WHERE notify_by IS NOT NULL AND fallback_at IS NULL AND delivered_at IS NULL AND state NOT IN ('cancelled', 'delivered', 'acknowledged');
+      CREATE INDEX copies_deadline_unjudged ON copies (notify_by) WHERE notify_by IS NOT NULL AND deadline_checked_at IS NULL;
+    `,
+  },
 ];
