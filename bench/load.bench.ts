@@ -2,7 +2,8 @@
  * npm run bench:load — HTTP ingress under a steady 500 requests per second for 60 s (an open-model
  * load against localhost, see steady-load.ts): latency p50/p99 of `POST /ingress/lifecare` beside the same load on the same
  * process's `GET /health/live` in the same run, and the peak resident memory of every service
- * process (each service runs as its own process, with the default settings).
+ * process (each service runs as its own process, with the default settings). BENCH_LOAD_RATE and
+ * BENCH_LOAD_SECONDS change the load; BENCH_TRACE=1 prints the p99 of every second.
  */
 import type { DirectoryUnit } from '@svu/directory';
 import { writeMessage } from '@svu/dialects';
@@ -21,6 +22,11 @@ const SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 60);
 /** Seconds of the same load before measuring, so that start-up (JIT, connection pools) is not measured. */
 const WARM_UP_SECONDS = 5;
 const P99_TARGET_MS = 50;
+/**
+ * Each service in its own process (the default here: on a small machine one Node process running every
+ * service is the bottleneck), or `npm start`'s layout with BENCH_LOAD_LAYOUT=one.
+ */
+const LAYOUT = process.env['BENCH_LOAD_LAYOUT'] === 'one' ? 'one process' : 'separate processes';
 const RSS_TARGET = 300 * 2 ** 20;
 
 
@@ -29,8 +35,10 @@ async function main(): Promise<void> {
   const unit: DirectoryUnit = { hsaId: 'SE2120000009-LOAD', name: 'Lastmottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'amqp', routingKey: 'load-sink' } };
   const processes = new ServiceProcesses(services, writeDirectory([unit]));
   try {
-    for (const service of SERVICE_NAMES) await processes.start(service);
-    const port = processes.ports.get('ingress')!;
+    const all = 'ingress,router,egress,deadlines,console';
+    if (LAYOUT === 'one process') await processes.start(all);
+    else for (const service of SERVICE_NAMES) await processes.start(service);
+    const port = processes.ports.get(LAYOUT === 'one process' ? all : 'ingress')!;
 
     const total = RATE * (SECONDS + WARM_UP_SECONDS);
     const bodies = Array.from({ length: total }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `LOAD-${i % 5_000}` })));
@@ -40,7 +48,7 @@ async function main(): Promise<void> {
     void countUntil(sink, await sinkQueue(sink, unit), Number.MAX_SAFE_INTEGER);
 
     console.log(`# bench:load — ${machine()}`);
-    console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s after ${WARM_UP_SECONDS} s of warm-up; services as separate processes: ${SERVICE_NAMES.join(', ')}\n`);
+    console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s after ${WARM_UP_SECONDS} s of warm-up; ${LAYOUT}: ${SERVICE_NAMES.join(', ')}\n`);
     const memory = new RssPeaks(() => processes.pids());
     const post = (seconds: number, first: number) =>
       steadyLoad(`http://127.0.0.1:${port}/ingress/lifecare`, {

@@ -20,7 +20,8 @@ export class ServiceProcesses {
     private readonly settings: Record<string, string> = {},
   ) {}
 
-  async start(service: ServiceName, extra: Record<string, string> = {}): Promise<number> {
+  /** Starts a process running `service` (or several, comma-separated, as SVU_SERVICES takes them). */
+  async start(service: ServiceName | `${ServiceName},${string}`, extra: Record<string, string> = {}): Promise<number> {
     const port = await freePort();
     this.ports.set(service, port);
     this.children.set(

@@ -100,5 +100,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
 
 /** How the pipeline's consumers take messages: batches of up to a quarter of the prefetch, two at a time. */
 export function consumeOptions(config: GatewayConfig): { prefetch: number; batchSize: number; batchWaitMs: number; concurrency: number } {
-  return { prefetch: config.prefetch, batchSize: Math.max(1, Math.floor(config.prefetch / 4)), batchWaitMs: 5, concurrency: 2 };
+  return { prefetch: config.prefetch, batchSize: Math.max(1, Math.floor(config.prefetch / 4)), batchWaitMs: 20, concurrency: 2 };
 }
