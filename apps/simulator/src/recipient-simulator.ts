@@ -18,6 +18,11 @@ export interface Received {
   readonly messageId: string | undefined;
   readonly idempotencyKey: string | undefined;
   readonly at: Date;
+  /**
+   * AMQP: the broker hands this message out again (an earlier hand-out was not acknowledged, e.g. the
+   * acknowledgement was lost in a broker restart). The same message, not a second delivery by the gateway.
+   */
+  readonly redelivered?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -106,6 +111,7 @@ export class RecipientSimulator {
       messageId: message.properties.messageId as string | undefined,
       idempotencyKey: headers['idempotency-key'] as string | undefined,
       at: new Date(),
+      redelivered: message.fields.redelivered,
     });
     channel.ack(message);
   }
