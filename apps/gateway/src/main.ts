@@ -13,6 +13,11 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   const app = await NestFactory.create(GatewayModule.forConfig(config, clock), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot
+  // path), no X-Powered-By. Static files of the console keep their own ETags.
+  const express = app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void };
+  express.set('etag', false);
+  express.set('x-powered-by', false);
   // Ingress reads message bodies as raw bytes itself; only the console API takes JSON.
   app.use('/api', json({ limit: '1mb' }));
   if (config.services.has('console')) mountConsole(app);
