@@ -79,14 +79,16 @@ export class RouterService implements OnApplicationBootstrap {
         routed.push({ id: copy.id, attempts: copy.attempts, state: unit.transport.kind === 'none' ? 'manual' : 'routed', dialect: unit.dialect, transport: JSON.stringify(unit.transport), payload });
       }
       if (routed.length === 0) return;
+      // The copies and their events in one statement.
       await tx.query(
-        `UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[]) AS u(id, state, dialect, transport, payload)
-         WHERE c.id = u.id`,
+        `WITH updated AS (
+           UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[]) AS u(id, state, dialect, transport, payload)
+           WHERE c.id = u.id RETURNING c.id, c.state)
+         INSERT INTO copy_events (copy_id, state, detail)
+         SELECT id, state, CASE WHEN state = 'manual' THEN 'the recipient has no electronic route' END FROM updated ORDER BY id`,
         [routed.map((r) => r.id), routed.map((r) => r.state), routed.map((r) => r.dialect), routed.map((r) => r.transport), routed.map((r) => r.payload)],
       );
-      await recordEvents(tx, routed.filter((r) => r.state === 'routed').map((r) => r.id), 'routed');
-      await recordEvents(tx, routed.filter((r) => r.state === 'manual').map((r) => r.id), 'manual', 'the recipient has no electronic route');
       for (const r of routed) if (r.state === 'routed') deliver.push({ copyId: r.id, attempt: r.attempts });
     });
     if (deliver.length > 0) {
