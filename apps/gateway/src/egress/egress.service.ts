@@ -204,11 +204,13 @@ export class EgressService implements OnApplicationBootstrap {
   private async recordDelivered(copies: readonly ClaimedCopy[]): Promise<void> {
     const ids = copies.map((c) => c.id);
     // One statement (so one implicit transaction and one round trip) for the state and its events.
+    // Copies already recorded as delivered are left alone, so that recording again after a commit
+    // whose answer was lost (see persistently) neither counts the attempt twice nor repeats the event.
     await this.db.query(
       `WITH delivered AS (
          UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
            attempts = attempts + 1, delivered_at = $2, lease_until = NULL, last_error = NULL, updated_at = now()
-         WHERE id = ANY($1::bigint[]) RETURNING id)
+         WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL RETURNING id)
        INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM delivered`,
       [ids, this.clock.now()],
     );
