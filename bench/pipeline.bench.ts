@@ -17,6 +17,7 @@ import { ServiceProcesses } from './service-processes';
 
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 20_000);
 const TARGET_RATIO = 0.5;
+const LAYOUTS = (process.env['BENCH_LAYOUT'] === 'one' ? ['one process'] : process.env['BENCH_LAYOUT'] === 'separate' ? ['separate processes'] : ['one process', 'separate processes']) as Layout[];
 
 type Layout = 'one process' | 'separate processes';
 
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   console.log(`# bench:pipeline — ${machine()}`);
   console.log(`${fmt(COUNT)} admissions, lifecare in over AMQP, samsa out over AMQP; one recipient each; the baseline right after each run, on the same broker\n`);
   let best = 0;
-  for (const layout of ['one process', 'separate processes'] as const) {
+  for (const layout of LAYOUTS) {
     const result = await run(layout, unit);
     const ratio = result.rate / result.raw;
     best = Math.max(best, ratio);

@@ -3,9 +3,10 @@ import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { gatewayEnv, IngressPublisher, query, startInProcess, writeDirectory } from '../support/gateway-harness';
-import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
+import { bytesOf, canonicalOf, exampleFor, onTimeAdmission } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 import { writeFileSync } from 'node:fs';
+import { Client } from 'pg';
 
 const DIALECTS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'canonical'];
 
@@ -252,6 +253,49 @@ describe('idempotency, cancellation, acknowledgement', () => {
       [original.messageId],
     );
     expect(deviations).toEqual([{ kind: 'rejected-by-recipient', unit_hsa: b.hsaId, detail: 'Fel mottagare' }]);
+  }, 30_000);
+});
+
+describe('storing at ingress', () => {
+  // A batch of messages that change nothing stored before is stored in one statement; any other
+  // batch (here: a ready-for-discharge notice, which records day 0) in a transaction of several.
+  // Either way the episode's lock must be held before anything is stored, or two ingress processes
+  // could give copies of one episode ids in another order than their commits.
+  it.each([
+    ['an on-time admission', (unit: DirectoryUnit) => onTimeAdmission([unit])],
+    ['a ready-for-discharge notice', (unit: DirectoryUnit) => exampleFor('ready-for-discharge', [unit])],
+  ])('stores %s only once it holds the episode lock', async (_, make) => {
+    const message = make(units[2]!);
+    const holder = new Client({ connectionString: services.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [message.episodeId]);
+      let answered = false;
+      const answer = post('samsa', bytesOf(message, 'samsa')).finally(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(answered).toBe(false);
+      expect(await query(services.databaseUrl, 'SELECT 1 FROM messages WHERE message_id = $1', [message.messageId])).toEqual([]);
+      await holder.query('COMMIT');
+      expect((await answer).status).toBe(202);
+      expect(await query(services.databaseUrl, 'SELECT state FROM copies WHERE message_id = $1', [message.messageId])).toHaveLength(1);
+    } finally {
+      await holder.end();
+    }
+  }, 30_000);
+
+  it('stores a message id sent twice within one batch once, with one copy per recipient', async () => {
+    const [a, b] = [units[1]!, units[3]!];
+    const message = onTimeAdmission([a, b]);
+    const other = onTimeAdmission([a]);
+    // Published back to back to one queue, the three arrive in one batch (the consumer waits to fill it).
+    await Promise.all([publisher.publish('samsa', bytesOf(message, 'samsa')), publisher.publish('samsa', bytesOf(other, 'samsa')), publisher.publish('samsa', bytesOf(message, 'samsa'))]);
+    await eventually(() => simulator.receivedBy(a.hsaId).find((r) => r.messageId === other.messageId));
+    await eventually(() => simulator.receivedBy(b.hsaId).find((r) => r.messageId === message.messageId));
+    const copies = await query<{ recipient_hsa: string }>(services.databaseUrl, 'SELECT recipient_hsa FROM copies WHERE message_id = $1 ORDER BY id', [message.messageId]);
+    expect(copies.map((c) => c.recipient_hsa)).toEqual([a.hsaId, b.hsaId]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(simulator.receivedBy(a.hsaId).filter((r) => r.messageId === message.messageId)).toHaveLength(1);
   }, 30_000);
 });
 

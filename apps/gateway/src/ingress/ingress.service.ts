@@ -25,8 +25,8 @@ export type AcceptResult =
  * Takes messages in: validates, and stores each valid message with one copy per recipient in the
  * same transaction (so nothing is accepted that is not stored); an invalid one is stored in the
  * dead-letter queue with its problems. Cancellations and acknowledgements act on earlier copies here,
- * inside that transaction. After the commit a route job is published; if that fails the sweeper
- * publishes it later.
+ * inside that transaction. After the commit a route job is published, without holding up the answer;
+ * if that fails the sweeper publishes it later.
  */
 @Injectable()
 export class IngressService {
@@ -58,91 +58,98 @@ export class IngressService {
   async acceptMany(items: readonly Incoming[]): Promise<AcceptResult[]> {
     const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
     const now = this.clock.now();
-    const episodes = [...new Set(read.flatMap(({ result }) => (result.ok ? [result.value.episodeId] : [])))];
-    const { results, stored } = await this.db.transaction(async (tx) => {
-      // Messages of one episode are stored one transaction at a time, so that the order of their
-      // copy ids (which egress follows) is the order in which they were accepted (committed), also
-      // with several ingress processes. Locks are taken in one global order, so batches cannot deadlock.
-      await tx.query(
-        'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($1::text[]) AS e ORDER BY 1) AS locks',
-        [episodes],
-      );
-      const valid = read.flatMap(({ item, result }) => (result.ok ? [{ item, message: result.value }] : []));
-      const storedPks = await this.storeMessages(tx, valid, now);
-      const out: AcceptResult[] = [];
-      const seen = new Set<string>();
-      for (const { item, result } of read) {
-        if (result.ok) {
-          const id = result.value.messageId;
-          const accepted = storedPks.has(id) && !seen.has(id);
-          seen.add(id);
-          out.push({ status: accepted ? 'accepted' : 'duplicate', messageId: id });
-          continue;
-        }
-        const ids = peekIds(item.format, item.bytes);
-        const deadLetterId = await insertDeadLetter(tx, {
-          reason: 'invalid-message',
-          messageId: ids.messageId ?? null,
-          episodeId: ids.episodeId ?? null,
-          type: ids.type ?? null,
-          dialect: item.format,
-          problems: result.problems,
-          payload: item.bytes,
+    const valid = read.flatMap(({ item, result }) => (result.ok ? [{ item, message: result.value }] : []));
+    const batch = prepare(valid, now);
+    // The common batch (valid messages that change nothing stored before) is one statement, its
+    // own transaction; any other takes a transaction of several.
+    const simple = valid.length === read.length && batch.late.every((late) => !late) && valid.every(({ message }) => !ACTS_ON_EARLIER.has(message.type));
+    const { results, stored } = simple
+      ? await this.storeSimple(batch).then((pks) => ({ results: this.outcomes(read, pks, []), stored: [...pks.values()] }))
+      : await this.db.transaction(async (tx) => {
+          const pks = await this.storeMessages(tx, batch, now);
+          const deadLetterIds: string[] = [];
+          for (const { item, result } of read) {
+            if (result.ok) continue;
+            const ids = peekIds(item.format, item.bytes);
+            deadLetterIds.push(
+              await insertDeadLetter(tx, {
+                reason: 'invalid-message',
+                messageId: ids.messageId ?? null,
+                episodeId: ids.episodeId ?? null,
+                type: ids.type ?? null,
+                dialect: item.format,
+                problems: result.problems,
+                payload: item.bytes,
+              }),
+            );
+          }
+          return { results: this.outcomes(read, pks, deadLetterIds), stored: [...pks.values()] };
         });
-        out.push({ status: 'invalid', problems: result.problems, deadLetterId, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
-      }
-      return { results: out, stored: [...storedPks.values()] };
-    });
     for (const result of results) {
       this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
     }
+    // The answer does not wait for the route job's confirm: the messages are stored, and a job
+    // that is not published (the process ends first, the broker refuses) is published by the sweeper.
     if (stored.length > 0) {
-      await this.broker
+      this.broker
         .publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: stored }))
         .catch((error: Error) => this.logger.warn({ count: stored.length, err: error.message }, 'route job not published; the sweeper will'));
     }
     return results;
   }
 
+  /** Each item's outcome: stored now, stored before (a duplicate), or invalid (dead letters in order). */
+  private outcomes(read: ReadonlyArray<{ item: Incoming; result: ReturnType<typeof readMessage> }>, pks: ReadonlyMap<string, string>, deadLetterIds: readonly string[]): AcceptResult[] {
+    const seen = new Set<string>();
+    let invalid = 0;
+    return read.map(({ item, result }): AcceptResult => {
+      if (result.ok) {
+        const id = result.value.messageId;
+        const accepted = pks.has(id) && !seen.has(id);
+        seen.add(id);
+        return { status: accepted ? 'accepted' : 'duplicate', messageId: id };
+      }
+      const { messageId } = peekIds(item.format, item.bytes);
+      return { status: 'invalid', problems: result.problems, deadLetterId: deadLetterIds[invalid++]!, ...(messageId === undefined ? {} : { messageId }) };
+    });
+  }
+
   /**
-   * Stores valid messages and their copies with a few set-based statements; returns the primary key
-   * of each message stored now, by message id (a message id seen before is left out).
+   * Stores a batch of messages that act on nothing stored before, with their copies and the copies'
+   * first events, in one statement. Messages of one episode are stored one transaction at a time, so
+   * that the order of their copy ids (which egress follows) is the order in which they were accepted
+   * (committed), also with several ingress processes: the statement takes the episodes' locks before
+   * it inserts anything, in one global order, so batches cannot deadlock.
    */
-  private async storeMessages(tx: Queryable, valid: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): Promise<Map<string, string>> {
-    if (valid.length === 0) return new Map();
-    const deadlines = valid.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
-    const late = deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline);
-    const inserted = await tx.query<{ id: string; message_id: string }>(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-       SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, $12
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[])
-         WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, n)
-       ORDER BY n
-       ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id`,
-      [
-        valid.map((v) => v.message.messageId),
-        valid.map((v) => v.message.type),
-        valid.map((v) => v.message.episodeId),
-        valid.map((v) => v.message.sender.hsaId),
-        valid.map((v) => v.item.format),
-        valid.map((v) => v.item.via),
-        valid.map((v) => v.message.sentAt),
-        valid.map((v) => v.item.bytes),
-        valid.map((v) => JSON.stringify(v.message)),
-        deadlines,
-        late,
-        now,
-      ],
+  private async storeSimple(batch: PreparedBatch): Promise<Map<string, string>> {
+    if (batch.messages.length === 0) return new Map();
+    const params = messageParams(batch);
+    const rows = await this.db.query<{ id: string; message_id: string }>(
+      `WITH locks AS (${episodeLocksSql(params.length + 1)}),
+       stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
+       ${copiesSql(params.length + 2)}
+       SELECT id, message_id FROM stored`,
+      [...params, episodesOf(batch), ...copyParams(batch, new Set())],
     );
+    return new Map(rows.map((r) => [r.message_id, r.id]));
+  }
+
+  /**
+   * Stores valid messages and their copies in the transaction `tx`, with what cancellations,
+   * acknowledgements and ready-for-discharge notices do besides; returns the primary key of each
+   * message stored now, by message id (a message id seen before is left out).
+   */
+  private async storeMessages(tx: Queryable, batch: PreparedBatch, now: Date): Promise<Map<string, string>> {
+    if (batch.messages.length === 0) return new Map();
+    // Episode locks first, as in storeSimple.
+    await tx.query(episodeLocksSql(1), [episodesOf(batch)]);
+    const inserted = await tx.query<{ id: string; message_id: string }>(insertMessagesSql(''), messageParams(batch));
     const pks = new Map(inserted.rows.map((r) => [r.message_id, r.id]));
-    const copyRows: Array<[string, string, string, string, string, string, string | null, boolean]> = [];
-    const counted = new Set<string>();
+    const withheld = new Set<string>();
     const lateOnArrival: Array<{ messageId: string; detail: string; at: Date }> = [];
-    for (const [i, { message }] of valid.entries()) {
-      const pk = pks.get(message.messageId);
-      if (pk === undefined || counted.has(pk)) continue;
-      counted.add(pk);
-      const withheld = await this.actOnEarlier(tx, message);
+    for (const [i, { message }] of batch.messages.entries()) {
+      if (!pks.has(message.messageId) || !batch.first[i]) continue;
+      for (const hsaId of await this.actOnEarlier(tx, message)) withheld.add(`${message.messageId} ${hsaId}`);
       if (message.type === 'ready-for-discharge') {
         // SPEC rule 4: day 0 is the Swedish date on which the notice was sent.
         await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING', [
@@ -153,25 +160,13 @@ export class IngressService {
           now,
         ]);
       }
-      if (late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${deadlines[i]}`, at: now });
-      for (const r of message.recipients) {
-        copyRows.push([pk, message.messageId, message.episodeId, message.type, r.hsaId, r.role, deadlines[i] ?? null, withheld.has(r.hsaId)]);
-      }
+      if (batch.late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${batch.deadlines[i]}`, at: now });
     }
     await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
-    const col = <K extends number>(k: K) => copyRows.map((row) => row[k]);
-    // The copies and their first events in one statement.
-    await tx.query(
-      `WITH copies AS (
-         INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
-         SELECT pk, mid, ep, t, hsa, role, nb, CASE WHEN w THEN 'cancelled' ELSE 'received' END
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
-           WITH ORDINALITY AS c(pk, mid, ep, t, hsa, role, nb, w, n)
-         ORDER BY n RETURNING id, state)
-       INSERT INTO copy_events (copy_id, state, detail)
-       SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM copies ORDER BY id`,
-      [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)],
-    );
+    await tx.query(`WITH stored AS (SELECT id, message_id, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${copiesSql(2)} SELECT 1`, [
+      [...pks.values()],
+      ...copyParams(batch, withheld),
+    ]);
     return pks;
   }
 
@@ -218,4 +213,83 @@ export class IngressService {
       });
     }
   }
+}
+
+/** Message types whose storing changes copies stored before (or records day 0). */
+const ACTS_ON_EARLIER: ReadonlySet<string> = new Set(['cancellation', 'acknowledgement', 'ready-for-discharge']);
+
+/** Takes the advisory lock of every episode in parameter $`param` (text[]), in one global order. */
+function episodeLocksSql(param: number): string {
+  return `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($${param}::text[]) AS e ORDER BY 1) AS locks`;
+}
+
+/** Inserts the messages of `messageParams` ($1–$12) that `where` lets through; returns those not stored before. */
+function insertMessagesSql(where: string): string {
+  return `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
+  SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, $12
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[])
+    WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, n)
+  ${where} ORDER BY n
+  ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id, episode_id, type, notify_by`;
+}
+
+/**
+ * The CTEs inserting one copy per recipient of each message in \`stored\` (id, message_id,
+ * episode_id, type, notify_by) and the copies' first events, from \`copyParams\` at $first….
+ * Copy ids follow the order of the batch, then of the recipients.
+ */
+function copiesSql(first: number): string {
+  const [mid, hsa, role, withheld] = [first, first + 1, first + 2, first + 3];
+  return `new_copies AS (
+      INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
+      SELECT s.id, s.message_id, s.episode_id, s.type, r.hsa, r.role, s.notify_by, CASE WHEN r.w THEN 'cancelled' ELSE 'received' END
+      FROM unnest($${mid}::text[], $${hsa}::text[], $${role}::text[], $${withheld}::boolean[]) WITH ORDINALITY AS r(mid, hsa, role, w, n)
+        JOIN stored s ON s.message_id = r.mid
+      ORDER BY r.n RETURNING id, state),
+    new_events AS (
+      INSERT INTO copy_events (copy_id, state, detail)
+      SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM new_copies ORDER BY id)`;
+}
+
+interface PreparedBatch {
+  readonly messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>;
+  /** Whether each message is the first in the batch with its message id (only that one gets copies). */
+  readonly first: readonly boolean[];
+  readonly deadlines: ReadonlyArray<string | null>;
+  readonly late: readonly boolean[];
+  readonly now: Date;
+}
+
+function prepare(messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): PreparedBatch {
+  const deadlines = messages.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
+  const seen = new Set<string>();
+  const first = messages.map(({ message }) => !seen.has(message.messageId) && seen.add(message.messageId) !== undefined);
+  return { messages, first, deadlines, late: deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline), now };
+}
+
+function episodesOf(batch: PreparedBatch): string[] {
+  return [...new Set(batch.messages.map(({ message }) => message.episodeId))];
+}
+
+function messageParams({ messages, deadlines, late, now }: PreparedBatch): unknown[] {
+  return [
+    messages.map((v) => v.message.messageId),
+    messages.map((v) => v.message.type),
+    messages.map((v) => v.message.episodeId),
+    messages.map((v) => v.message.sender.hsaId),
+    messages.map((v) => v.item.format),
+    messages.map((v) => v.item.via),
+    messages.map((v) => v.message.sentAt),
+    messages.map((v) => v.item.bytes),
+    messages.map((v) => JSON.stringify(v.message)),
+    deadlines,
+    late,
+    now,
+  ];
+}
+
+/** One row per recipient of each first occurrence of a message; \`withheld\` holds "messageId hsaId" of copies stored cancelled. */
+function copyParams(batch: PreparedBatch, withheld: ReadonlySet<string>): unknown[] {
+  const rows = batch.messages.flatMap(({ message }, i) => (batch.first[i] ? message.recipients.map((r) => [message.messageId, r.hsaId, r.role] as const) : []));
+  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => withheld.has(`${r[0]} ${r[1]}`))];
 }
