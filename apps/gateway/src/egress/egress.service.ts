@@ -38,11 +38,14 @@ const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
  * Claims copies ($1 copy ids, $2 their attempts, $3 lease in ms) that can go now — whose earlier copies
  * to the same recipient in the episode are settled — and writes their 'sending' event, in one
  * statement. The order check reads the partial index copies_open_by_episode (test/e2e/store checks
- * the plan), so it costs the same however many settled copies an episode has.
+ * the plan), so it costs the same however many settled copies an episode has. The batch is found by
+ * key (`c.id = ANY`); the state is tested as `(…) IS TRUE`, which no index serves, so that the planner
+ * cannot prefer the index of open copies when its statistics have not yet seen a growing backlog
+ * (it would read the whole backlog for every batch).
  */
 export const CLAIM_SQL = `WITH candidates AS (
     SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
-    WHERE c.state IN ('routed', 'retrying')
+    WHERE c.id = ANY($1::bigint[]) AND (c.state IN ('routed', 'retrying')) IS TRUE
       AND NOT EXISTS (
         SELECT 1 FROM copies e
         WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${SETTLED_SQL}))
