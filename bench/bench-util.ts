@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** Messages per second of `work` over `count` calls, after a warm-up. */
@@ -57,5 +57,52 @@ export class RssPeaks {
     clearInterval(this.timer);
     this.sample();
     return this.peaks;
+  }
+}
+
+/** CPU time (user + system, of the process and its reaped children) in seconds, from /proc (Linux). */
+function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14–17 of proc(5) (utime, stime, cutime, cstime), counted from `state` as field 3.
+    return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of every process whose command name (/proc/<pid>/comm) is `name`. */
+function pidsNamed(name: string): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      return readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * CPU seconds spent between construction and `stop()` by the named gateway processes and by the
+ * machine's PostgreSQL (all `postgres` processes) and RabbitMQ (`beam.smp`), to show where a
+ * benchmark's time goes.
+ */
+export class CpuAccount {
+  private readonly start: Map<string, number>;
+
+  constructor(private readonly pids: () => ReadonlyMap<string, number>) {
+    this.start = this.read();
+  }
+
+  private read(): Map<string, number> {
+    const sum = (pids: readonly number[]) => pids.reduce((total, pid) => total + cpuOf(pid), 0);
+    return new Map([...[...this.pids()].map(([name, pid]) => [name, cpuOf(pid)] as const), ['PostgreSQL', sum(pidsNamed('postgres'))], ['RabbitMQ', sum(pidsNamed('beam.smp'))]]);
+  }
+
+  /** CPU seconds per process name over the span. */
+  stop(): Map<string, number> {
+    return new Map([...this.read()].map(([name, seconds]) => [name, seconds - (this.start.get(name) ?? 0)]));
   }
 }

@@ -13,7 +13,7 @@ import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices, eventually } from '../test/support/services';
 import { connect } from 'amqplib';
 import { countUntil, sinkQueue } from './amqp-util';
-import { fmt, machine, mib, RssPeaks } from './bench-util';
+import { CpuAccount, fmt, machine, mib, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 import { steadyLoad, type LoadResult } from './steady-load';
 
@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: WARM_UP_SECONDS });
     const baseline = await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: SECONDS });
     const warmUp = await post(WARM_UP_SECONDS, 0);
+    const cpu = new CpuAccount(() => new Map([...processes.pids(), ['load generator and recipient', process.pid]]));
     const ingress = await post(SECONDS, warmUp.sent);
+    const cpuSeconds = cpu.stop();
     // Everything accepted is delivered too, before memory sampling ends.
     const accepted = warmUp.ok + ingress.ok;
     await eventually(async () => {
@@ -76,7 +78,9 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|---:|');
     console.log(row('baseline: GET /health/live', baseline));
     console.log(row('POST /ingress/lifecare (admission)', ingress));
-    console.log(`\ningress p99 ${fmt(ingress.p99, 1)} ms (target < ${P99_TARGET_MS} ms: ${ingress.p99 < P99_TARGET_MS ? 'ok' : 'MISSED'}); ${fmt(accepted)} accepted and delivered`);
+    if (ingress.failed > 0) console.log(`\nnot 2xx: ${[...ingress.failures].map(([why, n]) => `${n} × ${why}`).join(', ')}`);
+    console.log(`\nCPU during the measured load, % of one core: ${[...cpuSeconds].map(([name, seconds]) => `${name} ${fmt((seconds / ingress.seconds) * 100)}`).join(', ')}`);
+    console.log(`ingress p99 ${fmt(ingress.p99, 1)} ms (target < ${P99_TARGET_MS} ms: ${ingress.p99 < P99_TARGET_MS ? 'ok' : 'MISSED'}); ${fmt(accepted)} accepted and delivered`);
     const worst = Math.max(...peaks.values());
     console.log(`peak RSS per process: ${[...peaks].map(([name, rss]) => `${name} ${mib(rss)}`).join(', ')} (target < 300 MiB: ${worst < RSS_TARGET ? 'ok' : 'MISSED'})`);
     if (ingress.p99 >= P99_TARGET_MS || worst >= RSS_TARGET || ingress.failed > 0) process.exitCode = 1;

@@ -12,7 +12,7 @@ import { writeDirectory } from '../test/support/gateway-harness';
 import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices, type TestServices } from '../test/support/services';
 import { countUntil, publishAll, rawTwoHop, sinkQueue, WINDOW } from './amqp-util';
-import { fmt, machine, mib, RssPeaks } from './bench-util';
+import { CpuAccount, fmt, machine, mib, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 20_000);
@@ -30,12 +30,14 @@ async function endToEnd(services: TestServices, unit: DirectoryUnit, messages: r
   const queue = await sinkQueue(sink, unit);
   const memory = new RssPeaks(pids);
   const done = countUntil(sink, queue, messages.length);
+  const cpu = new CpuAccount(pids);
   const start = Date.now();
   await publishAll(producer, 'svu.ingress', 'lifecare', messages);
   const end = await done;
+  const cpuSeconds = cpu.stop();
   const peaks = memory.stop();
   await connection.close();
-  return { rate: messages.length / ((end - start) / 1000), seconds: (end - start) / 1000, peaks };
+  return { rate: messages.length / ((end - start) / 1000), seconds: (end - start) / 1000, peaks, cpuSeconds };
 }
 
 /** One run on its own vhost and database, with the gateway's default settings (log level error). */
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     best = Math.max(best, ratio);
     console.log(`${layout}: gateway ${fmt(result.rate)} msg/s (${fmt(result.seconds, 1)} s), raw amqplib two-hop ${fmt(result.raw)} msg/s, ratio ${fmt(ratio, 2)}`);
     console.log(`  peak RSS: ${[...result.peaks].map(([name, rss]) => `${name} ${mib(rss)}`).join(', ')}`);
+    console.log(`  CPU per message: ${[...result.cpuSeconds].map(([name, seconds]) => `${name} ${fmt((seconds / COUNT) * 1e6)} µs`).join(', ')}`);
   }
   console.log(`best ratio ${fmt(best, 2)} (target ≥ ${TARGET_RATIO}: ${best >= TARGET_RATIO ? 'ok' : 'MISSED'})`);
   if (best < TARGET_RATIO) process.exitCode = 1;

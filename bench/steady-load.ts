@@ -6,6 +6,8 @@ export interface LoadResult {
   readonly ok: number;
   /** Requests answered otherwise, or not at all. */
   readonly failed: number;
+  /** What the failed ones got: `HTTP <status>` or the socket error's code, with counts. */
+  readonly failures: ReadonlyMap<string, number>;
   readonly seconds: number;
   readonly p50: number;
   readonly p99: number;
@@ -35,6 +37,11 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
+  const failures = new Map<string, number>();
+  const fail = (why: string) => {
+    failed += 1;
+    failures.set(why, (failures.get(why) ?? 0) + 1);
+  };
   const answered: Array<Promise<void>> = [];
   const perSecond: number[][] = [];
   const fire = (i: number, dueAt: number) =>
@@ -46,12 +53,12 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
           latencies.push(performance.now() - dueAt);
           (perSecond[Math.floor((dueAt - start) / 1000)] ??= []).push(performance.now() - dueAt);
           if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok += 1;
-          else failed += 1;
+          else fail(`HTTP ${res.statusCode}`);
           resolve();
         });
       });
-      req.on('error', () => {
-        failed += 1;
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        fail(error.code ?? error.message);
         resolve();
       });
       req.end(body);
@@ -73,5 +80,5 @@ export async function steadyLoad(url: string, options: LoadOptions): Promise<Loa
   latencies.sort((a, b) => a - b);
   if (process.env['BENCH_TRACE'] !== undefined) console.log(perSecond.map((l) => Math.round(l.sort((a, b) => a - b)[Math.floor(l.length * 0.99)]!)).join(' '));
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { sent: total, ok, failed, seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN };
+  return { sent: total, ok, failed, failures, seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN };
 }

@@ -9,7 +9,7 @@ import { MetricsService } from '../console/metrics.service';
 import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
 import { retryLevel } from '../broker/topology';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database } from '../store/database';
+import { Database, prepared } from '../store/database';
 import { GroupCommit } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
 import { Transports } from './transports';
@@ -58,6 +58,15 @@ export const CLAIM_SQL = `WITH candidates AS (
               c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at),
   events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'sending' FROM claimed)
   SELECT * FROM claimed ORDER BY id`;
+
+const CLAIM = prepared(CLAIM_SQL);
+
+/** Records copies ($1 ids) delivered at $2, with their events. */
+const RECORD_DELIVERED = prepared(`WITH delivered AS (
+    UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
+      attempts = attempts + 1, delivered_at = $2, lease_until = NULL, last_error = NULL, updated_at = now()
+    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL RETURNING id)
+  INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM delivered`);
 
 /** Longest wait of a copy held back by an earlier copy of its episode before it looks again. */
 const MAX_DEFER_MS = 30_000;
@@ -175,7 +184,7 @@ export class EgressService implements OnApplicationBootstrap {
   private async claim(refs: readonly CopyRef[]): Promise<ClaimedCopy[]> {
     // One statement claims the copies and writes their 'sending' event: one round trip per chunk.
     const claimed = await this.db.query<ClaimedCopy>(
-      CLAIM_SQL,
+      CLAIM,
       [refs.map((r) => r.copyId), refs.map((r) => r.attempt), this.leaseMs],
     );
     return claimed;
@@ -209,14 +218,7 @@ export class EgressService implements OnApplicationBootstrap {
     // One statement (so one implicit transaction and one round trip) for the state and its events.
     // Copies already recorded as delivered are left alone, so that recording again after a commit
     // whose answer was lost (see persistently) neither counts the attempt twice nor repeats the event.
-    await this.db.query(
-      `WITH delivered AS (
-         UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
-           attempts = attempts + 1, delivered_at = $2, lease_until = NULL, last_error = NULL, updated_at = now()
-         WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL RETURNING id)
-       INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM delivered`,
-      [ids, this.clock.now()],
-    );
+    await this.db.query(RECORD_DELIVERED, [ids, this.clock.now()]);
     const now = this.clock.now().getTime();
     for (const copy of copies) {
       this.metrics.deliveryLatency.observe({ transport: copy.transport.kind }, Math.max(0, (now - copy.received_at.getTime()) / 1000));

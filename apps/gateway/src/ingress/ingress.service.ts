@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '../clock/clock';
 import { peekIds, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
-import { Database, type Queryable } from '../store/database';
+import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents } from '../store/records';
 
@@ -123,14 +123,7 @@ export class IngressService {
    */
   private async storeSimple(batch: PreparedBatch): Promise<Map<string, string>> {
     if (batch.messages.length === 0) return new Map();
-    const params = messageParams(batch);
-    const rows = await this.db.query<{ id: string; message_id: string }>(
-      `WITH locks AS (${episodeLocksSql(params.length + 1)}),
-       stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
-       ${copiesSql(params.length + 2)}
-       SELECT id, message_id FROM stored`,
-      [...params, episodesOf(batch), ...copyParams(batch, new Set())],
-    );
+    const rows = await this.db.query<{ id: string; message_id: string }>(STORE_SIMPLE, [...messageParams(batch), episodesOf(batch), ...copyParams(batch, new Set())]);
     return new Map(rows.map((r) => [r.message_id, r.id]));
   }
 
@@ -234,8 +227,8 @@ function insertMessagesSql(where: string): string {
 }
 
 /**
- * The CTEs inserting one copy per recipient of each message in \`stored\` (id, message_id,
- * episode_id, type, notify_by) and the copies' first events, from \`copyParams\` at $first….
+ * The CTEs inserting one copy per recipient of each message in `stored` (id, message_id,
+ * episode_id, type, notify_by) and the copies' first events, from `copyParams` at $first….
  * Copy ids follow the order of the batch, then of the recipients.
  */
 function copiesSql(first: number): string {
@@ -288,8 +281,14 @@ function messageParams({ messages, deadlines, late, now }: PreparedBatch): unkno
   ];
 }
 
-/** One row per recipient of each first occurrence of a message; \`withheld\` holds "messageId hsaId" of copies stored cancelled. */
+/** One row per recipient of each first occurrence of a message; `withheld` holds "messageId hsaId" of copies stored cancelled. */
 function copyParams(batch: PreparedBatch, withheld: ReadonlySet<string>): unknown[] {
   const rows = batch.messages.flatMap(({ message }, i) => (batch.first[i] ? message.recipients.map((r) => [message.messageId, r.hsaId, r.role] as const) : []));
   return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => withheld.has(`${r[0]} ${r[1]}`))];
 }
+
+/** storeSimple's statement: `messageParams` ($1–$12), the episodes ($13), `copyParams` ($14–$17). */
+const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(13)}),
+  stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
+  ${copiesSql(14)}
+  SELECT id, message_id FROM stored`);

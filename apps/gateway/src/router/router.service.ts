@@ -7,9 +7,23 @@ import { Broker, type Disposition } from '../broker/broker';
 import { decodeJob, encodeJob, type CopyRef, type RouteJob } from '../broker/jobs';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
-import { Database, type Queryable } from '../store/database';
+import { Database, prepared, type Queryable } from '../store/database';
 import { CLOCK, type Clock } from '../clock/clock';
 import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
+
+/** The copies of messages $1 still waiting to be routed, with the canonical message, locked. */
+const PENDING = prepared(`SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
+  FROM copies c JOIN messages m ON m.id = c.message_pk
+  WHERE c.message_pk = ANY($1::bigint[]) AND c.state = 'received'
+  ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`);
+
+/** Records routed copies ($1 ids, $2 states, $3 dialects, $4 transports, $5 payloads) and their events. */
+const ROUTED = prepared(`WITH updated AS (
+    UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[]) AS u(id, state, dialect, transport, payload)
+    WHERE c.id = u.id RETURNING c.id, c.state)
+  INSERT INTO copy_events (copy_id, state, detail)
+  SELECT id, state, CASE WHEN state = 'manual' THEN 'the recipient has no electronic route' END FROM updated ORDER BY id`);
 
 interface PendingCopy {
   readonly id: string;
@@ -55,13 +69,7 @@ export class RouterService implements OnApplicationBootstrap {
     if (messagePks.length === 0) return;
     const deliver: CopyRef[] = [];
     await this.db.transaction(async (tx) => {
-      const copies = await tx.query<PendingCopy>(
-        `SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
-         FROM copies c JOIN messages m ON m.id = c.message_pk
-         WHERE c.message_pk = ANY($1::bigint[]) AND c.state = 'received'
-         ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`,
-        [messagePks],
-      );
+      const copies = await tx.query<PendingCopy>({ ...PENDING, values: [messagePks] });
       const translations = new Map<string, Buffer>();
       const routed: Array<{ id: string; attempts: number; state: 'routed' | 'manual'; dialect: Format; transport: string; payload: Buffer }> = [];
       for (const copy of copies.rows) {
@@ -80,15 +88,7 @@ export class RouterService implements OnApplicationBootstrap {
       }
       if (routed.length === 0) return;
       // The copies and their events in one statement.
-      await tx.query(
-        `WITH updated AS (
-           UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[]) AS u(id, state, dialect, transport, payload)
-           WHERE c.id = u.id RETURNING c.id, c.state)
-         INSERT INTO copy_events (copy_id, state, detail)
-         SELECT id, state, CASE WHEN state = 'manual' THEN 'the recipient has no electronic route' END FROM updated ORDER BY id`,
-        [routed.map((r) => r.id), routed.map((r) => r.state), routed.map((r) => r.dialect), routed.map((r) => r.transport), routed.map((r) => r.payload)],
-      );
+      await tx.query({ ...ROUTED, values: [routed.map((r) => r.id), routed.map((r) => r.state), routed.map((r) => r.dialect), routed.map((r) => r.transport), routed.map((r) => r.payload)] });
       for (const r of routed) if (r.state === 'routed') deliver.push({ copyId: r.id, attempt: r.attempts });
     });
     if (deliver.length > 0) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -7,6 +8,22 @@ import { MIGRATIONS } from './migrations';
 const MIGRATION_LOCK = 4_172_001;
 
 export type Queryable = Pick<PoolClient, 'query'>;
+
+/**
+ * A statement the pipeline runs many times a second. It is prepared on each connection the first
+ * time it runs there (under a name derived from its text) and then only bound and executed, which
+ * spares PostgreSQL parsing and analysing it again for every batch. Only for statements whose text
+ * is fixed and whose plan does not depend on the parameters' values (PostgreSQL may settle on a
+ * generic plan after five runs; test/e2e/store checks those of the hot queries).
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): Prepared {
+  return { name: `svu_${createHash('sha1').update(text).digest('hex')}`, text };
+}
 
 /** The PostgreSQL store: a connection pool, transactions, and migrations at start. */
 @Injectable()
@@ -45,8 +62,8 @@ export class Database implements OnApplicationShutdown {
     }
   }
 
-  async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>(sql, params)).rows;
+  async query<R extends QueryResultRow>(sql: string | Prepared, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(typeof sql === 'string' ? { text: sql, values: params } : { ...sql, values: params })).rows;
   }
 
   /** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */
