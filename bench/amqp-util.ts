@@ -1,5 +1,6 @@
 import { connect, type Channel, type ConfirmChannel } from 'amqplib';
 import type { DirectoryUnit } from '@svu/directory';
+import { CpuAccount } from './bench-util';
 import { declareEgressQueue, topologyNames } from '../apps/gateway/src/broker/topology';
 
 /** Unconfirmed messages a benchmark publisher (and the baseline's consumers) may have at once. */
@@ -29,9 +30,9 @@ export function countUntil(channel: Channel, queue: string, total: number): Prom
 /**
  * The baseline of the broker-bound benchmarks: a raw amqplib two-hop round trip over quorum queues
  * with publisher confirms, the forwarder acknowledging hop 1 only after hop 2 has confirmed (as the
- * gateway does). Returns messages per second.
+ * gateway does). Returns messages per second, and the CPU seconds spent (this process, RabbitMQ).
  */
-export async function rawTwoHop(amqpUrl: string, bodies: readonly Buffer[]): Promise<number> {
+export async function rawTwoHop(amqpUrl: string, bodies: readonly Buffer[]): Promise<{ rate: number; cpuSeconds: Map<string, number> }> {
   const connection = await connect(amqpUrl);
   const producer = await connection.createConfirmChannel();
   const forwardIn = await connection.createChannel();
@@ -49,13 +50,15 @@ export async function rawTwoHop(amqpUrl: string, bodies: readonly Buffer[]): Pro
     });
   });
   const done = countUntil(sink, 'bench.hop2', bodies.length);
+  const cpu = new CpuAccount(() => new Map([['publisher, forwarder and consumer', process.pid]]));
   const start = Date.now();
   await publishAll(producer, '', 'bench.hop1', bodies);
   const end = await done;
+  const cpuSeconds = cpu.stop();
   await producer.deleteQueue('bench.hop1');
   await producer.deleteQueue('bench.hop2');
   await connection.close();
-  return bodies.length / ((end - start) / 1000);
+  return { rate: bodies.length / ((end - start) / 1000), cpuSeconds };
 }
 
 /** Declares and binds the queue an AMQP recipient of the gateway reads, as the gateway names it. */

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const messages = Array.from({ length: COUNT }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `DRAIN-${i % 10_000}` })));
     console.log(`# bench:drain — ${machine()}`);
     console.log(`${fmt(COUNT)} admissions (lifecare in over AMQP, samsa out over AMQP) queued while egress is down, then egress started\n`);
-    const raw = await rawTwoHop(services.amqpUrl, messages);
+    const { rate: raw } = await rawTwoHop(services.amqpUrl, messages);
 
     for (const service of ['ingress', 'router', 'deadlines', 'console'] as const) await processes.start(service);
     const memory = new RssPeaks(() => processes.pids());

@@ -7,6 +7,7 @@ import { bytesOf, canonicalOf, exampleFor, onTimeAdmission } from '../support/me
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
+import type { Server } from 'node:http';
 
 const DIALECTS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'canonical'];
 
@@ -254,6 +255,14 @@ describe('idempotency, cancellation, acknowledgement', () => {
     );
     expect(deviations).toEqual([{ kind: 'rejected-by-recipient', unit_hsa: b.hsaId, detail: 'Fel mottagare' }]);
   }, 30_000);
+});
+
+describe('HTTP connections', () => {
+  it('keeps an idle keep-alive connection open for SVU_HTTP_KEEP_ALIVE (65 s by default), not the 5 s of Node', () => {
+    const server = gateway.app.getHttpServer() as Server;
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.headersTimeout).toBeGreaterThan(server.keepAliveTimeout);
+  });
 });
 
 describe('storing at ingress', () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { loadConfig, type GatewayConfig } from './config/gateway-config';
 import { json } from 'express';
@@ -22,6 +23,12 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   app.use('/api', json({ limit: '1mb' }));
   if (config.services.has('console')) mountConsole(app);
   await app.listen(config.port, '0.0.0.0');
+  // Idle keep-alive connections stay open longer than a load balancer's or client's own idle timeout
+  // (commonly 60 s): Node's default of 5 s closes them first, and a request sent on a connection at
+  // the moment the server closes it fails with a reset.
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = config.httpKeepAliveMs;
+  server.headersTimeout = config.httpKeepAliveMs + 1_000;
   return app;
 }
 

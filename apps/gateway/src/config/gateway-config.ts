@@ -23,6 +23,8 @@ export interface GatewayConfig {
   readonly deadlineEveryMs: number;
   /** How long one delivery attempt may take before it counts as failed. */
   readonly deliveryTimeoutMs: number;
+  /** How long the HTTP server keeps an idle keep-alive connection open. */
+  readonly httpKeepAliveMs: number;
   /** Prefix of every queue and exchange name (tests give each run its own). */
   readonly topologyPrefix: string;
   readonly logLevel: string;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sweepEveryMs: durationMs('SVU_SWEEP_EVERY', get('SVU_SWEEP_EVERY', 'PT5S')),
     deadlineEveryMs: durationMs('SVU_DEADLINE_EVERY', get('SVU_DEADLINE_EVERY', 'PT5S')),
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
+    httpKeepAliveMs: durationMs('SVU_HTTP_KEEP_ALIVE', get('SVU_HTTP_KEEP_ALIVE', 'PT65S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],
