@@ -45,6 +45,19 @@ export class IngressService {
    */
   private readonly grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), { maxBatch: 250, concurrency: 2, splitOn: isDataError });
 
+  /**
+   * Route jobs, one per publish: the messages of every commit that ended while the previous job was
+   * waiting for its confirm go out in one job, so that under load the broker carries a few larger
+   * jobs rather than one per small HTTP group.
+   */
+  private readonly routeJobs = new GroupCommit<readonly string[], void>(
+    async (groups) => {
+      await this.broker.publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: groups.flat() }));
+      return groups.map(() => undefined);
+    },
+    { maxBatch: 100, concurrency: 1 },
+  );
+
   /** Whether the broker link is up; the store tells for itself when a transaction fails. */
   canAccept(): boolean {
     return this.broker.isConnected();
@@ -91,9 +104,7 @@ export class IngressService {
     // The answer does not wait for the route job's confirm: the messages are stored, and a job
     // that is not published (the process ends first, the broker refuses) is published by the sweeper.
     if (stored.length > 0) {
-      this.broker
-        .publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: stored }))
-        .catch((error: Error) => this.logger.warn({ count: stored.length, err: error.message }, 'route job not published; the sweeper will'));
+      this.routeJobs.add(stored).catch((error: Error) => this.logger.warn({ count: stored.length, err: error.message }, 'route job not published; the sweeper will'));
     }
     return results;
   }
