@@ -30,6 +30,9 @@ export function mib(bytes: number): string {
   return `${fmt(bytes / 2 ** 20, 1)} MiB`;
 }
 
+/** The memory target of every service process (issue 8): resident set under 300 MiB. */
+export const RSS_TARGET = 300 * 2 ** 20;
+
 /** Resident set size of a process now, from /proc (Linux), in bytes; 0 once it has gone. */
 export function rssOf(pid: number): number {
   try {

@@ -11,12 +11,11 @@ import { query, writeDirectory } from '../test/support/gateway-harness';
 import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices, eventually } from '../test/support/services';
 import { countUntil, publishAll, rawTwoHop, sinkQueue } from './amqp-util';
-import { fmt, machine, mib, RssPeaks } from './bench-util';
+import { fmt, machine, mib, RSS_TARGET, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 
 const COUNT = Number(process.env['BENCH_DRAIN_COUNT'] ?? 50_000);
 const TARGET_RATIO = 0.5;
-const RSS_TARGET = 300 * 2 ** 20;
 
 async function main(): Promise<void> {
   const services = await createTestServices('bench_drain');

@@ -13,7 +13,7 @@ import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices, eventually } from '../test/support/services';
 import { connect } from 'amqplib';
 import { countUntil, sinkQueue } from './amqp-util';
-import { CpuAccount, fmt, machine, mib, RssPeaks } from './bench-util';
+import { CpuAccount, fmt, machine, mib, RSS_TARGET, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 import { steadyLoad, type LoadResult } from './steady-load';
 
@@ -27,7 +27,6 @@ const P99_TARGET_MS = 50;
  * service is the bottleneck), or `npm start`'s layout with BENCH_LOAD_LAYOUT=one.
  */
 const LAYOUT = process.env['BENCH_LOAD_LAYOUT'] === 'one' ? 'one process' : 'separate processes';
-const RSS_TARGET = 300 * 2 ** 20;
 
 
 async function main(): Promise<void> {

@@ -82,31 +82,30 @@ export class IngressService implements OnApplicationBootstrap {
     const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
     const now = this.clock.now();
     const valid = read.flatMap(({ item, result }) => (result.ok ? [{ item, message: result.value }] : []));
-    const batch = prepare(valid, now);
+    const batch = batchOf(valid, now);
     // The common batch (valid messages that change nothing stored before) is one statement, its
     // own transaction; any other takes a transaction of several.
     const simple = valid.length === read.length && batch.late.every((late) => !late) && valid.every(({ message }) => !ACTS_ON_EARLIER.has(message.type));
     const { results, stored } = simple
       ? await this.storeSimple(batch).then((pks) => ({ results: this.outcomes(read, pks, []), stored: [...pks.values()] }))
       : await this.db.transaction(async (tx) => {
-          const pks = await this.storeMessages(tx, batch, now);
-          const deadLetterIds: string[] = [];
+          const pks = await this.storeMessages(tx, batch);
+          const deadLetters: DeadLettered[] = [];
           for (const { item, result } of read) {
             if (result.ok) continue;
             const ids = peekIds(item.format, item.bytes);
-            deadLetterIds.push(
-              await insertDeadLetter(tx, {
-                reason: 'invalid-message',
-                messageId: ids.messageId ?? null,
-                episodeId: ids.episodeId ?? null,
-                type: ids.type ?? null,
-                dialect: item.format,
-                problems: result.problems,
-                payload: item.bytes,
-              }),
-            );
+            const deadLetterId = await insertDeadLetter(tx, {
+              reason: 'invalid-message',
+              messageId: ids.messageId ?? null,
+              episodeId: ids.episodeId ?? null,
+              type: ids.type ?? null,
+              dialect: item.format,
+              problems: result.problems,
+              payload: item.bytes,
+            });
+            deadLetters.push({ deadLetterId, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
           }
-          return { results: this.outcomes(read, pks, deadLetterIds), stored: [...pks.values()] };
+          return { results: this.outcomes(read, pks, deadLetters), stored: [...pks.values()] };
         });
     for (const result of results) {
       this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
@@ -119,19 +118,18 @@ export class IngressService implements OnApplicationBootstrap {
     return results;
   }
 
-  /** Each item's outcome: stored now, stored before (a duplicate), or invalid (dead letters in order). */
-  private outcomes(read: ReadonlyArray<{ item: Incoming; result: ReturnType<typeof readMessage> }>, pks: ReadonlyMap<string, string>, deadLetterIds: readonly string[]): AcceptResult[] {
+  /** Each item's outcome: stored now, stored before (a duplicate), or invalid (`deadLetters` in order). */
+  private outcomes(read: ReadonlyArray<{ result: ReturnType<typeof readMessage> }>, pks: ReadonlyMap<string, string>, deadLetters: readonly DeadLettered[]): AcceptResult[] {
     const seen = new Set<string>();
     let invalid = 0;
-    return read.map(({ item, result }): AcceptResult => {
+    return read.map(({ result }): AcceptResult => {
       if (result.ok) {
         const id = result.value.messageId;
         const accepted = pks.has(id) && !seen.has(id);
         seen.add(id);
         return { status: accepted ? 'accepted' : 'duplicate', messageId: id };
       }
-      const { messageId } = peekIds(item.format, item.bytes);
-      return { status: 'invalid', problems: result.problems, deadLetterId: deadLetterIds[invalid++]!, ...(messageId === undefined ? {} : { messageId }) };
+      return { status: 'invalid', problems: result.problems, ...deadLetters[invalid++]! };
     });
   }
 
@@ -142,7 +140,7 @@ export class IngressService implements OnApplicationBootstrap {
    * (committed), also with several ingress processes: the statement takes the episodes' locks before
    * it inserts anything, in one global order, so batches cannot deadlock.
    */
-  private async storeSimple(batch: PreparedBatch): Promise<Map<string, string>> {
+  private async storeSimple(batch: Batch): Promise<Map<string, string>> {
     if (batch.messages.length === 0) return new Map();
     const rows = await this.db.query<{ id: string; message_id: string }>(STORE_SIMPLE, [...messageParams(batch), episodesOf(batch), ...copyParams(batch, new Set())]);
     return new Map(rows.map((r) => [r.message_id, r.id]));
@@ -153,8 +151,9 @@ export class IngressService implements OnApplicationBootstrap {
    * acknowledgements and ready-for-discharge notices do besides; returns the primary key of each
    * message stored now, by message id (a message id seen before is left out).
    */
-  private async storeMessages(tx: Queryable, batch: PreparedBatch, now: Date): Promise<Map<string, string>> {
+  private async storeMessages(tx: Queryable, batch: Batch): Promise<Map<string, string>> {
     if (batch.messages.length === 0) return new Map();
+    const { now } = batch;
     // Episode locks first, as in storeSimple.
     await tx.query(episodeLocksSql(1), [episodesOf(batch)]);
     const inserted = await tx.query<{ id: string; message_id: string }>(insertMessagesSql(''), messageParams(batch));
@@ -265,7 +264,13 @@ function copiesSql(first: number): string {
       SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM new_copies ORDER BY id)`;
 }
 
-interface PreparedBatch {
+/** An invalid message as kept in the dead-letter queue, with its id when one could be read. */
+interface DeadLettered {
+  readonly deadLetterId: string;
+  readonly messageId?: string;
+}
+
+interface Batch {
   readonly messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>;
   /** Whether each message is the first in the batch with its message id (only that one gets copies). */
   readonly first: readonly boolean[];
@@ -274,18 +279,22 @@ interface PreparedBatch {
   readonly now: Date;
 }
 
-function prepare(messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): PreparedBatch {
+function batchOf(messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): Batch {
   const deadlines = messages.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
   const seen = new Set<string>();
-  const first = messages.map(({ message }) => !seen.has(message.messageId) && seen.add(message.messageId) !== undefined);
+  const first = messages.map(({ message }) => {
+    if (seen.has(message.messageId)) return false;
+    seen.add(message.messageId);
+    return true;
+  });
   return { messages, first, deadlines, late: deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline), now };
 }
 
-function episodesOf(batch: PreparedBatch): string[] {
+function episodesOf(batch: Batch): string[] {
   return [...new Set(batch.messages.map(({ message }) => message.episodeId))];
 }
 
-function messageParams({ messages, deadlines, late, now }: PreparedBatch): unknown[] {
+function messageParams({ messages, deadlines, late, now }: Batch): unknown[] {
   return [
     messages.map((v) => v.message.messageId),
     messages.map((v) => v.message.type),
@@ -303,7 +312,7 @@ function messageParams({ messages, deadlines, late, now }: PreparedBatch): unkno
 }
 
 /** One row per recipient of each first occurrence of a message; `withheld` holds "messageId hsaId" of copies stored cancelled. */
-function copyParams(batch: PreparedBatch, withheld: ReadonlySet<string>): unknown[] {
+function copyParams(batch: Batch, withheld: ReadonlySet<string>): unknown[] {
   const rows = batch.messages.flatMap(({ message }, i) => (batch.first[i] ? message.recipients.map((r) => [message.messageId, r.hsaId, r.role] as const) : []));
   return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => withheld.has(`${r[0]} ${r[1]}`))];
 }
