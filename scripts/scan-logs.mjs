@@ -2,9 +2,10 @@
 // (masked) with its line number and the scan exits 1. Used by .ci/run on everything the test suites logged.
 import { readFileSync } from 'node:fs';
 
-// 12 digits (YYYYMMDDNNNC) or 10 (YYMMDDNNNC), with or without - or + before the last four; birth
-// month 01-12 and day 01-91 (samordningsnummer add 60), so that timestamps and ids rarely match.
-const IDENTITY = /(?<![\d.:-])(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[1-8]\d|9[01])[-+]?\d{4}(?![\d:.])/g;
+// 12 digits (YYYYMMDDNNNC) or 10 (YYMMDDNNNC), with or without - or + before the last four, wherever
+// they stand (inside an id too); birth month 01-12 and day 01-91 (samordningsnummer add 60), so that
+// organisation numbers, HSA ids and times do not match.
+const IDENTITY = /(?<!\d)(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[1-8]\d|9[01])[-+]?\d{4}(?!\d)/g;
 // Names of the test patients in the contract examples and fixture sets.
 const NAMES = ['Karin', 'Öberg', 'Áilu', 'Ŋuorra'];
 

@@ -5,7 +5,8 @@ import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator
 import { gatewayEnv, IngressPublisher, query, startInProcess, writeDirectory } from '../support/gateway-harness';
 import { bytesOf, canonicalOf, exampleFor, onTimeAdmission } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { Client } from 'pg';
 import type { Server } from 'node:http';
 
@@ -13,7 +14,7 @@ const DIALECTS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'canonical'
 
 let services: TestServices;
 let simulator: RecipientSimulator;
-let gateway: { app: INestApplication; url: string };
+let gateway: { app: INestApplication; url: string; config: GatewayConfig };
 let publisher: IngressPublisher;
 let units: DirectoryUnit[];
 let directoryPath: string;
@@ -118,6 +119,18 @@ describe('invalid input', () => {
     });
     expect(rows[0]!.problems).toEqual([{ path: 'body.destination', message: 'unknown code "månen"' }]);
   }, 30_000);
+
+  it('logs message ids with anything shaped like an identity number masked, valid or not', async () => {
+    const valid = { ...onTimeAdmission([units[0]!]), messageId: 'MSG-19410708-6994' };
+    expect((await post('canonical', bytesOf(valid, 'canonical'))).status).toBe(202);
+    const invalid = bytesOf(exampleFor('admission', [units[0]!]), 'lifecare').toString('utf8').replace(/<lc:MessageId>[^<]*/, '<lc:MessageId>MSG+410708+6995');
+    expect((await post('lifecare', Buffer.from(invalid))).status).toBe(400);
+    const log = await eventually(() => {
+      const text = readFileSync(gateway.config.logFile!, 'utf8');
+      return text.includes('"messageId":"MSG+******+****"') && text.includes('"messageId":"MSG-********-****"') ? text : undefined;
+    });
+    expect(log).not.toMatch(/19410708-6994|410708\+6995/);
+  });
 
   it('answers 413 over 256 KiB and 404 for an unknown dialect', async () => {
     expect((await post('samsa', Buffer.alloc(262_145, 0x20))).status).toBe(413);

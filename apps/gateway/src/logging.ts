@@ -2,10 +2,13 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
 import type { Options } from 'pino-http';
+import { maskIdentityNumbers } from '@svu/identity';
 
 /**
  * Structured pino logs. Code logs ids and codes only; the redact list is a backstop for personal
  * data that should never reach a log line (names, identity numbers, payloads, credentials).
+ * A second backstop masks anything shaped like an identity number in every string logged, message
+ * ids included: an id is the sender's choice, and a sender may build one from a patient's number.
  */
 export function loggerParams(level: string, file?: string): Params {
   const options: Options = {
@@ -24,9 +27,14 @@ export function loggerParams(level: string, file?: string): Params {
       ],
       censor: '[redacted]',
     },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => masked(arg, 3)) as Parameters<typeof method>);
+      },
+    },
     autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
     serializers: {
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url === undefined ? undefined : maskIdentityNumbers(req.url) }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };
@@ -41,4 +49,17 @@ export function loggerParams(level: string, file?: string): Params {
       { method: RequestMethod.GET, path: 'health/ready' },
     ],
   };
+}
+
+/** `value` with identity-number-shaped runs masked in its strings, errors, arrays and plain objects. */
+function masked(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskIdentityNumbers(value);
+  if (depth === 0 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { type: value.name, message: maskIdentityNumbers(value.message), ...(value.stack === undefined ? {} : { stack: maskIdentityNumbers(value.stack) }) };
+  }
+  if (Array.isArray(value)) return value.map((item) => masked(item, depth - 1));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value; // requests, responses: serialised above
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, depth - 1)]));
 }

@@ -1,4 +1,4 @@
-import { birthDate, fromHyphenated, fromTenDigit, identityProblem, luhnCheckDigit, toHyphenated, toTenDigit, withCheckDigit } from './index';
+import { birthDate, maskIdentityNumbers, fromHyphenated, fromTenDigit, identityProblem, luhnCheckDigit, toHyphenated, toTenDigit, withCheckDigit } from './index';
 
 describe('Luhn', () => {
   it('computes the check digit over YYMMDDNNN with weights 2,1,2,…', () => {
@@ -69,4 +69,24 @@ describe('ten-digit form and the century', () => {
     expect(fromHyphenated('19410708-6995')).toBe('194107086995');
     expect(fromHyphenated('194107086995')).toBeUndefined();
   });
+});
+
+describe('masking identity numbers in text', () => {
+  it.each([
+    ['MSG-19410708-6994', 'MSG-********-****'],
+    ['194107086995', '************'],
+    ['id 410708+6995 in', 'id ******+**** in'],
+    ['x4107086995y', 'x**********y'],
+    ['coordination 195211642383', 'coordination ************'],
+  ])('masks every digit of an identity-shaped run: %s', (text, masked) => expect(maskIdentityNumbers(text)).toBe(masked));
+
+  it.each([
+    'SE2321000016-7VNX', // an HSA id: organisation numbers have month 20 or more
+    'MSG-2026-000123',
+    '2026-11-25T20:05:43.123Z',
+    '1764100000123', // 13 digits: not an identity number's length
+    '19411308-6994', // month 13
+    '19410700-6994', // day 00
+    'copy 12345',
+  ])('leaves text without one alone: %s', (text) => expect(maskIdentityNumbers(text)).toBe(text));
 });
