@@ -32,7 +32,9 @@ export class Database implements OnApplicationShutdown {
   readonly pool: Pool;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    // The application name tells operators (pg_stat_activity) which gateway services a connection serves.
+    const applicationName = `svu ${[...config.services].join(',')}`.slice(0, 63);
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: 10, connectionTimeoutMillis: 5_000, application_name: applicationName });
     // A dropped idle connection must not take the process down; the next query reconnects.
     this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection lost'));
   }

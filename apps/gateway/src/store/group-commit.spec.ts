@@ -43,6 +43,34 @@ describe('GroupCommit', () => {
     expect(most).toBe(2);
   });
 
+  it('with lingerMs, holds a write until its oldest item has waited that long, or the group is full', async () => {
+    jest.useFakeTimers();
+    try {
+      const writes: number[][] = [];
+      const group = new GroupCommit<number, number>(
+        async (items) => {
+          writes.push(items);
+          return items;
+        },
+        { maxBatch: 3, concurrency: 1, lingerMs: 10 },
+      );
+      const first = [group.add(1), group.add(2)];
+      await jest.advanceTimersByTimeAsync(9);
+      expect(writes).toEqual([]);
+      const third = group.add(3);
+      const rest = [group.add(4), group.add(5)];
+      await Promise.all([...first, third]);
+      expect(writes).toEqual([[1, 2, 3]]); // full: written without waiting out the linger
+      await jest.advanceTimersByTimeAsync(9);
+      expect(writes).toEqual([[1, 2, 3]]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await Promise.all(rest)).toEqual([4, 5]);
+      expect(writes).toEqual([[1, 2, 3], [4, 5]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('fails a whole group when the store is gone, and only the refused item when the data is at fault', async () => {
     const gone = new GroupCommit<number, number>(async () => Promise.reject(new Error('connect ECONNREFUSED')), { maxBatch: 10, concurrency: 1, splitOn: isDataError });
     const blocked = gone.add(0);

@@ -1,5 +1,6 @@
 interface Waiting<T, R> {
   readonly item: T;
+  readonly at: number;
   readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -11,15 +12,22 @@ interface Waiting<T, R> {
  * turns many small transactions into a few larger ones; when idle an item is written at once. A group
  * whose write fails for a reason `splitOn` says is about the data is written again item by item, so
  * that one item the store refuses cannot fail the others with it; any other failure (the store is
- * gone) fails the whole group at once.
+ * gone) fails the whole group at once. With `lingerMs`, a write waits until its oldest item has
+ * waited that long (or the group is full), so that a steady trickle goes out in fewer, larger writes.
  */
 export class GroupCommit<T, R> {
   private readonly waiting: Array<Waiting<T, R>> = [];
   private running = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
-    private readonly options: { readonly maxBatch: number; readonly concurrency: number; readonly splitOn?: (error: unknown) => boolean } = {
+    private readonly options: {
+      readonly maxBatch: number;
+      readonly concurrency: number;
+      readonly lingerMs?: number;
+      readonly splitOn?: (error: unknown) => boolean;
+    } = {
       maxBatch: 250,
       concurrency: 1,
     },
@@ -27,13 +35,24 @@ export class GroupCommit<T, R> {
 
   add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, at: performance.now(), resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.running < this.options.concurrency && this.waiting.length > 0) {
+      const linger = this.options.lingerMs ?? 0;
+      if (linger > 0 && this.waiting.length < this.options.maxBatch) {
+        const dueIn = this.waiting[0]!.at + linger - performance.now();
+        if (dueIn > 0) {
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, dueIn);
+          return;
+        }
+      }
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.running += 1;
       void this.writeGroup(batch).finally(() => {
