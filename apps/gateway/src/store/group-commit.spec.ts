@@ -48,9 +48,9 @@ describe('GroupCommit', () => {
     try {
       const writes: number[][] = [];
       const group = new GroupCommit<number, number>(
-        async (items) => {
+        (items) => {
           writes.push(items);
-          return items;
+          return Promise.resolve(items);
         },
         { maxBatch: 3, concurrency: 1, lingerMs: 10 },
       );
