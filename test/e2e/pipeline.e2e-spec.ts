@@ -306,6 +306,27 @@ describe('storing at ingress', () => {
     }
   }, 30_000);
 
+  it('stores HTTP messages that arrive within SVU_INGRESS_GROUP_WAIT of each other in one group', async () => {
+    const receivedAt = async (url: string) => {
+      const [first, second] = [onTimeAdmission([units[0]!]), onTimeAdmission([units[0]!])];
+      const answers = [fetch(`${url}/ingress/samsa`, { method: 'POST', body: bytesOf(first, 'samsa') })];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answers.push(fetch(`${url}/ingress/samsa`, { method: 'POST', body: bytesOf(second, 'samsa') }));
+      expect((await Promise.all(answers)).map((a) => a.status)).toEqual([202, 202]);
+      const rows = await query<{ at: string }>(services.databaseUrl, 'SELECT received_at::text AS at FROM messages WHERE message_id = ANY($1) ORDER BY id', [[first.messageId, second.messageId]]);
+      return new Set(rows.map((r) => r.at)).size;
+    };
+    // A group's messages share its clock time: 100 ms apart they are two groups by default (3 ms)...
+    expect(await receivedAt(gateway.url)).toBe(2);
+    // ...and one group where the gateway waits 300 ms for more.
+    const waiting = await startInProcess(gatewayEnv(services, directoryPath, { SVU_SERVICES: 'ingress', SVU_INGRESS_GROUP_WAIT: 'PT0.3S' }));
+    try {
+      expect(await receivedAt(waiting.url)).toBe(1);
+    } finally {
+      await waiting.app.close();
+    }
+  }, 30_000);
+
   it('stores a message id sent twice within one batch once, with one copy per recipient', async () => {
     const [a, b] = [units[1]!, units[3]!];
     const message = onTimeAdmission([a, b]);

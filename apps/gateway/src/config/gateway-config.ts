@@ -25,6 +25,8 @@ export interface GatewayConfig {
   readonly deliveryTimeoutMs: number;
   /** How long the HTTP server keeps an idle keep-alive connection open. */
   readonly httpKeepAliveMs: number;
+  /** How long an HTTP ingress group waits for more messages before it is stored. */
+  readonly ingressGroupWaitMs: number;
   /** Prefix of every queue and exchange name (tests give each run its own). */
   readonly topologyPrefix: string;
   readonly logLevel: string;
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     deadlineEveryMs: durationMs('SVU_DEADLINE_EVERY', get('SVU_DEADLINE_EVERY', 'PT5S')),
     deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
     httpKeepAliveMs: durationMs('SVU_HTTP_KEEP_ALIVE', get('SVU_HTTP_KEEP_ALIVE', 'PT65S')),
+    ingressGroupWaitMs: durationMs('SVU_INGRESS_GROUP_WAIT', get('SVU_INGRESS_GROUP_WAIT', 'PT0.003S')),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
 import { CLOCK, type Clock } from '../clock/clock';
 import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
@@ -42,15 +43,24 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly db: Database,
     private readonly broker: Broker,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'ingressGroupWaitMs'>,
+  ) {
+    this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
+      maxBatch: 250,
+      concurrency: 1,
+      lingerMs: config.ingressGroupWaitMs,
+      splitOn: isDataError,
+    });
+  }
 
   /**
    * Messages taken one at a time (HTTP requests) are stored in groups: each transaction takes every
-   * message that arrived while the one before it was being stored, and each is answered after the
-   * commit that holds it. One group at a time: at 500 requests/s that halves the transactions (and
-   * PostgreSQL's CPU by about a fifth) against two at a time, and lowers the tail latency with it.
+   * message that arrived while the one before it was being stored, or within SVU_INGRESS_GROUP_WAIT
+   * (3 ms) of the group's first, and each is answered after the commit that holds it. One group at a
+   * time: at 500 requests/s that halves the transactions against two at a time; the wait brings
+   * groups from about one message to about three, and PostgreSQL's and ingress's CPU down by a fifth.
    */
-  private readonly grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), { maxBatch: 250, concurrency: 1, splitOn: isDataError });
+  private readonly grouped: GroupCommit<Incoming, AcceptResult>;
 
   /**
    * Route jobs, one per publish: the messages of every commit that ended while the previous job was
