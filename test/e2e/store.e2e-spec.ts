@@ -20,6 +20,31 @@ afterAll(async () => {
   await services?.cleanup();
 });
 
+/** The plan PostgreSQL uses for `sql` as a prepared statement after several runs (a generic plan). */
+async function genericPlan(sql: string, params: string[]): Promise<string> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await tx.query(`PREPARE hot AS ${sql}`);
+    const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE hot(${params.join(', ')})`);
+    await tx.query('DEALLOCATE hot');
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  });
+}
+
+/** `count` messages with ids `<prefix>-1`… (each its own episode), and one copy each in `state` (an SQL expression over the message's `id`). */
+async function messagesWithCopies(prefix: string, count: number, state: string, extra: { columns: string; values: string } = { columns: '', values: '' }): Promise<void> {
+  await db.query(
+    `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
+     SELECT '${prefix}-' || g, 'message', '${prefix}-EP-' || g, 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
+     FROM generate_series(1, ${count}) AS g`,
+  );
+  await db.query(
+    `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state${extra.columns})
+     SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', ${state}${extra.values}
+     FROM messages WHERE message_id LIKE '${prefix}-%'`,
+  );
+}
+
 describe('the store when a connection is lost inside a transaction', () => {
   it('fails that transaction, keeps the process up, and serves the next one on a fresh connection', async () => {
     const failed = db.transaction(async (tx) => {
@@ -53,17 +78,6 @@ describe('the hot queries as history grows', () => {
     await db.query('ANALYZE copies');
   }, 60_000);
 
-  /** The plan PostgreSQL uses for `sql` as a prepared statement after several runs (a generic plan). */
-  async function genericPlan(sql: string, params: string[]): Promise<string> {
-    return db.transaction(async (tx) => {
-      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.query(`PREPARE hot AS ${sql}`);
-      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE hot(${params.join(', ')})`);
-      await tx.query('DEALLOCATE hot');
-      return rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
-  }
-
   it.each([
     ['deadline watcher: copies due for a fallback document', FALLBACK_DUE_SQL, ['7200000', 'now()', '20'], 'copies_fallback_due'],
     ['deadline watcher: deadlines not judged yet', JUDGE_DEADLINES_SQL, ['now()', '500'], 'copies_deadline_unjudged'],
@@ -80,17 +94,8 @@ describe('the egress claim with a backlog the statistics do not know of yet', ()
   // planner believes few copies are open, and must still look a batch's copies up by key rather than
   // read every open copy for each batch of 250 (which would make draining the backlog quadratic).
   it('looks the batch up by key', async () => {
-    await db.query(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-       SELECT 'BACKLOG-' || g, 'message', 'BACKLOG-EP-' || g, 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
-       FROM generate_series(1, 30000) AS g`,
-    );
     await db.query('ANALYZE copies');
-    await db.query(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state, dialect, transport)
-       SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', 'routed', 'samsa', '{"kind":"amqp","routingKey":"k"}'
-       FROM messages WHERE message_id LIKE 'BACKLOG-%'`,
-    );
+    await messagesWithCopies('BACKLOG', 30_000, "'routed'", { columns: ', dialect, transport', values: `, 'samsa', '{"kind":"amqp","routingKey":"k"}'` });
     const ids = (await db.query<{ id: string }>("SELECT id FROM copies WHERE message_id LIKE 'BACKLOG-%' ORDER BY id LIMIT 250")).map((r) => r.id);
     const plan = await db.transaction(async (tx) => (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${CLAIM_SQL}`, [ids, ids.map(() => 0), 90_000])).rows);
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
@@ -104,24 +109,9 @@ describe('the router with many copies routed since the last vacuum', () => {
   // copies_stale keeps an entry for each until vacuum. The router's prepared (generic) plan must find
   // a job's copies by message key, not by reading those entries for every job.
   it('looks the pending copies up by message key in its generic plan', async () => {
-    await db.query(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-       SELECT 'ROUTED-' || g, 'message', 'ROUTED-EP-' || g, 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
-       FROM generate_series(1, 20000) AS g`,
-    );
-    await db.query(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state)
-       SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', CASE WHEN id % 1000 = 0 THEN 'received' ELSE 'delivered' END
-       FROM messages WHERE message_id LIKE 'ROUTED-%'`,
-    );
+    await messagesWithCopies('ROUTED', 20_000, "CASE WHEN id % 1000 = 0 THEN 'received' ELSE 'delivered' END");
     await db.query('ANALYZE copies');
-    const plan = await db.transaction(async (tx) => {
-      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.query(`PREPARE pending_plan(bigint[]) AS ${PENDING.text}`);
-      const rows = (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE pending_plan('{1,2,3,4,5,6,7,8,9,10}')`)).rows;
-      await tx.query('DEALLOCATE pending_plan');
-      return rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
+    const plan = await genericPlan(PENDING.text, ["'{1,2,3,4,5,6,7,8,9,10}'"]);
     expect(plan).toMatch(/Index Cond: \(message_pk = ANY/);
     expect(plan).not.toMatch(/Seq Scan on copies|copies_stale/);
   }, 60_000);
