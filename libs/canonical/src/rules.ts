@@ -5,9 +5,10 @@ import { formatPath, problem, type Problem } from './problem';
 type Json = Record<string, unknown>;
 
 /**
- * The rules of the contract that JSON Schema cannot express: identity numbers (dates, Luhn, not born
- * after sending), time order in an admission, and recipients named twice. Runs on a message that
- * has passed the schema except at the paths in `invalid`, whose values it leaves alone.
+ * The rules of the contract that JSON Schema cannot express: identity numbers (dates, not born after
+ * sending, birth number not 000, Luhn; docs/identity-numbers.md), time order in an admission, and
+ * recipients named twice. Runs on a message that has passed the schema except at the paths in
+ * `invalid`, whose values it leaves alone.
  */
 export function crossFieldProblems(message: Json, invalid: ReadonlySet<string>): Problem[] {
   const out: Problem[] = [];

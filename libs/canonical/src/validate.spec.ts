@@ -40,6 +40,8 @@ describe('canonical validation: one test per rule', () => {
     ['personnummer Luhn', 'admission', (m) => (m.patient.id = '194107086994'), 'patient.id'],
     ['personnummer date exists', 'admission', (m) => (m.patient.id = withCheckDigit('19410231699')), 'patient.id'],
     ['born after sending', 'admission', (m) => (m.patient.id = withCheckDigit('20260329699')), 'patient.id'],
+    ['personnummer birth number 000', 'admission', (m) => (m.patient.id = withCheckDigit('19410708000')), 'patient.id'],
+    ['samordningsnummer birth number 000', 'admission', (m) => Object.assign(m.patient, { idType: 'samordningsnummer', id: withCheckDigit('19410768000') }), 'patient.id'],
     ['samordningsnummer day + 60', 'admission', (m) => Object.assign(m.patient, { idType: 'samordningsnummer', id: '194107086995' }), 'patient.id'],
     ['reservnummer pattern', 'admission', (m) => Object.assign(m.patient, { idType: 'reservnummer', id: 'res 1' }), 'patient.id'],
     ['givenName required without protection', 'admission', (m) => delete m.patient.givenName, 'patient.givenName'],

@@ -10,6 +10,9 @@ const RESERVNUMMER = /^[A-Z0-9-]{1,20}$/;
 /** Samordningsnummer carry the birth day plus 60. */
 const SAMORDNING_DAY_OFFSET = 60;
 
+/** The birth number (the three digits before the check digit) that is never issued (docs/identity-numbers.md). */
+const UNISSUED_BIRTH_NUMBER = '000';
+
 /** Birth date `YYYY-MM-DD` of a 12-digit personnummer or samordningsnummer, or undefined if it does not exist. */
 export function birthDate(kind: 'personnummer' | 'samordningsnummer', id: string): string | undefined {
   const m = TWELVE.exec(id);
@@ -44,6 +47,7 @@ export function identityProblem(kind: IdentityKind, id: string, latestBirthDate?
   if (latestBirthDate !== undefined && born > latestBirthDate) {
     return `birth date ${born} lies after the message was sent`;
   }
+  if (m[4] === UNISSUED_BIRTH_NUMBER) return 'birth number 000 is never issued';
   if (luhnCheckDigit(id.slice(2, 11)) !== Number(m[5])) return 'check digit is wrong (Luhn)';
   return undefined;
 }

@@ -28,6 +28,19 @@ describe('personnummer and samordningsnummer', () => {
     expect(identityProblem('samordningsnummer', withCheckDigit('19521104238'), '2026-07-01')).toMatch(/plus 60/);
     expect(identityProblem('samordningsnummer', withCheckDigit('19521191238'), '2026-07-01')).toMatch(/plus 60/); // 31 Nov
   });
+  it('refuses the birth number 000, which is never issued, in personnummer and samordningsnummer', () => {
+    // 201509160006: a date that exists and a right check digit (the personnummer project's list.json).
+    expect(luhnCheckDigit('150916000')).toBe(6);
+    expect(identityProblem('personnummer', '201509160006', '2026-03-28')).toBe('birth number 000 is never issued');
+    expect(identityProblem('samordningsnummer', withCheckDigit('20150976000'), '2026-03-28')).toBe('birth number 000 is never issued');
+    expect(identityProblem('personnummer', withCheckDigit('20150916001'), '2026-03-28')).toBeUndefined();
+    expect(identityProblem('samordningsnummer', withCheckDigit('20150976001'), '2026-03-28')).toBeUndefined();
+    expect(identityProblem('personnummer', withCheckDigit('20150916100'), '2026-03-28')).toBeUndefined();
+  });
+  it('reports a birth date that does not exist before the birth number', () =>
+    expect(identityProblem('personnummer', withCheckDigit('20150931000'), '2026-03-28')).toMatch(/does not exist/));
+  it('does not check the birth number of a reservnummer', () =>
+    expect(identityProblem('reservnummer', '201509160006', '2026-03-28')).toBeUndefined());
   it('refuses forms that are not 12 digits', () => {
     expect(identityProblem('personnummer', '4107086995', '2026-03-28')).toMatch(/12 digits/);
     expect(identityProblem('personnummer', '19410708-6995', '2026-03-28')).toMatch(/12 digits/);
@@ -78,6 +91,10 @@ describe('masking identity numbers in text', () => {
     ['id 410708+6995 in', 'id ******+**** in'],
     ['x4107086995y', 'x**********y'],
     ['coordination 195211642383', 'coordination ************'],
+    // Masking is about shape, not validity: the unissued birth number 000 is masked too.
+    ['pnr 201509160006.', 'pnr ************.'],
+    ['MSG-150916-0006', 'MSG-******-****'],
+    ['snr 20150976-0004', 'snr ********-****'],
   ])('masks every digit of an identity-shaped run: %s', (text, masked) => expect(maskIdentityNumbers(text)).toBe(masked));
 
   it.each([
