@@ -1,10 +1,10 @@
 import { problem, type MessageType, type Problem } from '@svu/canonical';
-import { fromHyphenated } from '@svu/identity';
 import { BODY_LAYOUT, LIFECARE_LIST_ITEM } from '../shared/body-fields';
 import { checkEnvelopeBytes, decodeUtf8, documentProblem } from '../shared/document';
 import { compact, type Draft } from '../shared/draft';
 import { readXmlEnvelope, xmlAttr, xmlText, type XmlEnvelopeNames } from '../shared/xml-envelope';
 import { readBody, readCode } from '../shared/fields';
+import { readHyphenatedId } from '../shared/identity-field';
 import { OFFSET_TIME } from '../shared/times';
 import { childOf, childrenOf, parseXml, type XmlElement } from '../shared/xml-read';
 import { LIFECARE_NS } from './lifecare-ns';
@@ -74,11 +74,7 @@ function readPatient(patient: XmlElement, problems: Problem[]): Record<string, u
   const idType =
     rawIdType === undefined ? undefined : readCode('idType', 'lifecare', rawIdType, ['patient', 'idType'], problems);
   let id = text(el('Id'));
-  if (id !== undefined && (idType === 'personnummer' || idType === 'samordningsnummer')) {
-    const twelve = fromHyphenated(id);
-    if (twelve === undefined) problems.push(problem('format', ['patient', 'id'], 'must be written YYYYMMDD-NNNN'));
-    id = twelve;
-  }
+  if (id !== undefined && (idType === 'personnummer' || idType === 'samordningsnummer')) id = readHyphenatedId(id, problems);
   const rawProtected = text(el('ProtectedIdentity'));
   let protectedIdentity: boolean | undefined;
   if (rawProtected === 'true' || rawProtected === 'false') protectedIdentity = rawProtected === 'true';

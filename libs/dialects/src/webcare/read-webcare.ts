@@ -1,11 +1,10 @@
 import { problem, type MessageType, type Problem } from '@svu/canonical';
-import { fromTenDigit } from '@svu/identity';
-import { swedishYear } from '@svu/swedish-time';
 import { BODY_LAYOUT } from '../shared/body-fields';
 import { checkEnvelopeBytes, documentProblem } from '../shared/document';
 import { compact, type Draft } from '../shared/draft';
 import { readXmlEnvelope, xmlAttr, xmlText, type XmlEnvelopeNames } from '../shared/xml-envelope';
 import { readBody, readCode } from '../shared/fields';
+import { readTenDigitId } from '../shared/identity-field';
 import { WALL_CLOCK_TIME } from '../shared/times';
 import { childOf, parseXml, type XmlElement } from '../shared/xml-read';
 import { decodeWebcare } from './encoding';
@@ -75,18 +74,7 @@ function readPatient(patient: XmlElement, sentAt: string | undefined, problems: 
   const idElement = ID_ELEMENTS.find((name) => el(patient, name) !== undefined);
   const idType = idElement === undefined ? undefined : readCode('idType', 'webcare', idElement, ['patient', 'idType'], problems);
   let id = idElement === undefined ? undefined : text(el(patient, idElement));
-  if (id !== undefined && idElement !== 'RES') {
-    if (sentAt === undefined) {
-      problems.push(problem('rule', ['patient', 'id'], 'cannot be read without a valid sentAt (the century depends on it)'));
-      id = undefined;
-    } else {
-      const twelve = fromTenDigit(id, swedishYear(sentAt));
-      if (twelve === undefined) {
-        problems.push(problem('format', ['patient', 'id'], 'must be written YYMMDD-NNNC (+ instead of - from the 100th year)'));
-      }
-      id = twelve;
-    }
-  }
+  if (id !== undefined && idElement !== 'RES') id = readTenDigitId(id, sentAt, problems);
   const rawProtected = text(el(patient, 'SKYDD'));
   let protectedIdentity: boolean | undefined;
   if (rawProtected === 'J' || rawProtected === 'N') protectedIdentity = rawProtected === 'J';
