@@ -2,10 +2,12 @@ import { formatProblem, type Problem } from '@svu/canonical';
 import { identityProblem } from '@svu/identity';
 import {
   ALL_PINS,
+  CARRIES,
   ID_TYPE_OF,
   LIST_CASES,
   LIST_FORMS,
   SENT_2026,
+  WRONG_FORM,
   identityMessage,
   momentsAround100,
   webcareSeparator,
@@ -108,22 +110,6 @@ describe(`allPins.json through whole messages (every ${SAMPLE_STRIDE}th number a
     expect(wrong.slice(0, 10)).toEqual([]);
   });
 });
-
-/** Whether a format carries a form of the number (dialects contract; docs/identity-numbers.md). */
-const CARRIES: Readonly<Record<Format, RegExp>> = {
-  canonical: /^\d{12}$/,
-  samsa: /^\d{12}$/,
-  lifecare: /^\d{8}-\d{4}$/,
-  webcare: /^\d{6}[-+]\d{4}$/,
-};
-
-/** The problem a format reports for a form it does not carry. */
-const WRONG_FORM: Readonly<Record<Format, string>> = {
-  canonical: 'patient.id: must be 12 digits YYYYMMDDNNNC',
-  samsa: 'patient.id: must be 12 digits YYYYMMDDNNNC',
-  lifecare: 'patient.id: must be written YYYYMMDD-NNNN',
-  webcare: 'patient.id: must be written YYMMDD-NNNC (+ instead of - from the 100th year)',
-};
 
 describe('list.json through whole messages: every case, in every form of the data, in every format', () => {
   /**
