@@ -95,6 +95,8 @@ describe('masking identity numbers in text', () => {
     ['pnr 201509160006.', 'pnr ************.'],
     ['MSG-150916-0006', 'MSG-******-****'],
     ['snr 20150976-0004', 'snr ********-****'],
+    ['MSG 19090527 1474', 'MSG ******** ****'], // a space as separator (list.json of the personnummer project)
+    ['id 090527 1474.', 'id ****** ****.'],
   ])('masks every digit of an identity-shaped run: %s', (text, masked) => expect(maskIdentityNumbers(text)).toBe(masked));
 
   it.each([
@@ -105,5 +107,7 @@ describe('masking identity numbers in text', () => {
     '19411308-6994', // month 13
     '19410700-6994', // day 00
     'copy 12345',
+    'batch 250 of 1200', // digits with spaces, not shaped like a number
+    '20261301 1234', // month 13, with a space
   ])('leaves text without one alone: %s', (text) => expect(maskIdentityNumbers(text)).toBe(text));
 });
