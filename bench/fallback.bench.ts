@@ -1,9 +1,13 @@
 /**
- * npm run bench:fallback — time to render a two-page fallback letter, beside a bare pdfkit page with
- * the same embedded font measured in the same run. Target: under 50 ms a document.
+ * npm run bench:fallback — time to render a two-page fallback letter, and a ready-for-discharge fax
+ * (cover page and content), each with the sender's contact, the other recipients by name and the
+ * municipality by name, beside a bare pdfkit page with the same embedded font measured in the same
+ * run. Target: under 50 ms a document.
  */
 import PDFDocument from 'pdfkit';
-import { dejavuFonts, renderFallbackDocument } from '@svu/documents';
+import { readFileSync } from 'node:fs';
+import { parseDirectory } from '@svu/directory';
+import { dejavuFonts, renderFallbackDocument, type UnitContact } from '@svu/documents';
 import { exampleCanonical } from '../test/fixtures/contract-examples';
 import { fmt, machine } from './bench-util';
 
@@ -29,6 +33,15 @@ async function timePerDocument(render: () => Promise<Buffer>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6 / COUNT;
 }
 
+const parsed = parseDirectory(readFileSync('config/directory.json', 'utf8'));
+if (!parsed.ok) throw new Error('config/directory.json is invalid');
+const directory = parsed.value;
+const unit = (hsaId: string): UnitContact | undefined => {
+  const found = directory.lookup(hsaId);
+  return found === undefined ? undefined : { ...found, hsaId };
+};
+const municipalityName = (code: string) => ({ '1480': 'Göteborg', '2580': 'Luleå' })[code];
+
 async function main(): Promise<void> {
   const message = exampleCanonical('message');
   message.body.text = Array.from({ length: 60 }, (_, i) => `Rad ${i + 1}: läkemedelslista, omvårdnadsbehov och hjälpmedel inför hemgång.`).join('\n');
@@ -41,16 +54,32 @@ async function main(): Promise<void> {
       reference: 'SVU-1-K-2026-000077',
       createdAt: '2026-03-29T09:15:00Z',
       fonts,
+      unit,
+      municipalityName,
+    });
+  const ready = exampleCanonical('ready-for-discharge');
+  const fax = () =>
+    renderFallbackDocument({
+      kind: 'fax',
+      message: ready,
+      recipient: unit(ready.recipients[0]!.hsaId)!,
+      reference: 'SVU-2-SUN-2026-07-0042',
+      createdAt: '2026-07-01T10:00:00Z',
+      fonts,
+      unit,
+      municipalityName,
     });
   const sample = await letter();
   const pages = (sample.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
   const bare = await timePerDocument(barePage);
   const ours = await timePerDocument(letter);
+  const faxMs = await timePerDocument(fax);
   console.log(`# bench:fallback — ${machine()}`);
   console.log(`${COUNT} documents each; the letter has ${pages} pages`);
   console.log(`bare pdfkit page, same font: ${fmt(bare, 2)} ms`);
   console.log(`fallback letter:             ${fmt(ours, 2)} ms (${fmt(ours / bare, 1)} × the bare page; target < ${TARGET_MS} ms: ${ours < TARGET_MS ? 'ok' : 'MISSED'})`);
-  if (ours >= TARGET_MS) process.exitCode = 1;
+  console.log(`ready-for-discharge fax:     ${fmt(faxMs, 2)} ms (${fmt(faxMs / bare, 1)} × the bare page; laid out twice to count pages for the cover; target < ${TARGET_MS} ms: ${faxMs < TARGET_MS ? 'ok' : 'MISSED'})`);
+  if (ours >= TARGET_MS || faxMs >= TARGET_MS) process.exitCode = 1;
 }
 
 void main();

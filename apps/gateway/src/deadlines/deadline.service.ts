@@ -81,13 +81,16 @@ const BATCH = 20;
 const JUDGE_BATCH = 500;
 
 /**
- * The deadline watcher (SPEC rules 2–3). For every admission copy not yet delivered it produces the
- * fallback document — a fax when the directory has the recipient's fax number, else a letter — and
- * puts it in the manual-dispatch queue, when `notifyBy − margin` has come, when retries are exhausted
- * or the recipient is unknown, or at once when the recipient has no electronic route. Claiming goes
- * through the database (row locks, SKIP LOCKED, one document per copy by a unique key), so a copy
- * falls back exactly once with any number of watchers and across restarts. It also records a
- * deviation for every copy whose deadline passed without electronic or manual delivery.
+ * The deadline watcher (SPEC rules 2, 3 and 5). For every copy not yet delivered, of any type but
+ * acknowledgements, it produces the fallback document — a fax when the directory has the recipient's
+ * fax number, else a letter — and puts it in the manual-dispatch queue: at once when the recipient
+ * has no electronic route or is unknown, or when retries are exhausted; for an admission when
+ * `notifyBy − margin` has come; for the other types when their time after acceptance
+ * (SVU_FALLBACK_CONFIG) has passed. A cancellation whose message reached a unit by fax or letter is
+ * sent to it the same way, at once. Claiming goes through the database (row locks, SKIP LOCKED, one
+ * document per copy by a unique key), so a copy falls back exactly once with any number of watchers
+ * and across restarts. It also records a deviation for every admission copy whose deadline passed
+ * without electronic or manual delivery (a letter counts from when it arrives).
  */
 @Injectable()
 export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
