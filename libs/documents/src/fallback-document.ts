@@ -101,14 +101,10 @@ function municipalityText(code: string, name: MunicipalityName | undefined): str
  * number, the content leaves the names out, and every page says that it holds protected data.
  */
 export async function renderFallbackDocument(input: FallbackInput): Promise<Buffer> {
-  if (input.kind === 'letter') return (await render(input, undefined)).pdf;
-  // The fax cover states the page count, known only once the content is laid out: lay it out once
-  // to count, then again with the count (the cover is always one page, so the count does not move).
-  const counted = await render(input, undefined);
-  return (await render(input, counted.pages)).pdf;
+  return (await render(input)).pdf;
 }
 
-function render(input: FallbackInput, pageCount: number | undefined): Promise<{ pdf: Buffer; pages: number }> {
+function render(input: FallbackInput): Promise<{ pdf: Buffer; pages: number }> {
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: MARGIN, bottom: MARGIN + 20, left: MARGIN, right: MARGIN },
@@ -127,14 +123,17 @@ function render(input: FallbackInput, pageCount: number | undefined): Promise<{ 
   });
 
   const protectedIdentity = input.message.patient?.protectedIdentity === true;
-  if (input.kind === 'fax') {
-    faxCover(doc, input, protectedIdentity, pageCount);
-    doc.addPage();
-  } else {
-    letterHead(doc, input);
-  }
+  // The fax cover states the page count, known only once the content is laid out: the cover leaves
+  // room for it, and it is written there afterwards (pages stay buffered), so a fax is laid out once.
+  const countAt = input.kind === 'fax' ? faxCover(doc, input, protectedIdentity) : undefined;
+  if (countAt !== undefined) doc.addPage();
+  else letterHead(doc, input);
   content(doc, input, protectedIdentity);
   pages = footers(doc, input, protectedIdentity);
+  if (countAt !== undefined) {
+    doc.switchToPage(doc.bufferedPageRange().start);
+    doc.font('regular').fontSize(10).text(String(pages), countAt.x, countAt.y, { lineBreak: false });
+  }
   doc.end();
   return done;
 }
@@ -148,7 +147,8 @@ function row(doc: PDFKit.PDFDocument, label: string, value: string): void {
   doc.font('bold').fontSize(10).text(`${label}: `, { continued: true }).font('regular').text(value);
 }
 
-function faxCover(doc: PDFKit.PDFDocument, input: FallbackInput, protectedIdentity: boolean, pageCount: number | undefined): void {
+/** Lays out the fax cover; returns where the page count goes once it is known. */
+function faxCover(doc: PDFKit.PDFDocument, input: FallbackInput, protectedIdentity: boolean): { x: number; y: number } {
   const { message, recipient } = input;
   const sender = senderOf(input);
   doc.font('bold').fontSize(28).text('FAX');
@@ -161,7 +161,9 @@ function faxCover(doc: PDFKit.PDFDocument, input: FallbackInput, protectedIdenti
   row(doc, 'Från', unitName(sender, sender.hsaId));
   row(doc, 'Avsändarens telefon', sender.phone ?? 'saknas i enhetskatalogen');
   if (sender.fax !== undefined) row(doc, 'Svarsfax', sender.fax);
-  row(doc, 'Antal sidor inklusive försättsblad', pageCount === undefined ? '–' : String(pageCount));
+  const countLabel = 'Antal sidor inklusive försättsblad: ';
+  const countAt = { x: MARGIN + doc.font('bold').fontSize(10).widthOfString(countLabel), y: doc.y };
+  doc.text(countLabel, MARGIN, doc.y);
   row(doc, 'Ärende', TYPE_TITLE[message.type]);
   if (input.deadline !== undefined) row(doc, 'Ska vara mottagaren till handa senast', swedishTime(input.deadline));
   row(doc, 'Referens', input.reference);
@@ -181,6 +183,7 @@ function faxCover(doc: PDFKit.PDFDocument, input: FallbackInput, protectedIdenti
         `Om faxet har kommit fel: ${contact} och förstör handlingen. ` +
         'Ange referensen vid alla kontakter om ärendet.',
     );
+  return countAt;
 }
 
 function letterHead(doc: PDFKit.PDFDocument, input: FallbackInput): void {
