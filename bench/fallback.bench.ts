@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   console.log(`${COUNT} documents each; the letter has ${pages} pages`);
   console.log(`bare pdfkit page, same font: ${fmt(bare, 2)} ms`);
   console.log(`fallback letter:             ${fmt(ours, 2)} ms (${fmt(ours / bare, 1)} × the bare page; target < ${TARGET_MS} ms: ${ours < TARGET_MS ? 'ok' : 'MISSED'})`);
-  console.log(`ready-for-discharge fax:     ${fmt(faxMs, 2)} ms (${fmt(faxMs / bare, 1)} × the bare page; laid out twice to count pages for the cover; target < ${TARGET_MS} ms: ${faxMs < TARGET_MS ? 'ok' : 'MISSED'})`);
+  console.log(`ready-for-discharge fax:     ${fmt(faxMs, 2)} ms (${fmt(faxMs / bare, 1)} × the bare page; cover page and content; target < ${TARGET_MS} ms: ${faxMs < TARGET_MS ? 'ok' : 'MISSED'})`);
   if (ours >= TARGET_MS || faxMs >= TARGET_MS) process.exitCode = 1;
 }
 
