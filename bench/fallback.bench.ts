@@ -26,11 +26,17 @@ function barePage(): Promise<Buffer> {
   return done;
 }
 
-async function timePerDocument(render: () => Promise<Buffer>): Promise<number> {
+/**
+ * Wall-clock and CPU milliseconds per document. The CPU time (this process, user + system) is what
+ * rendering costs; on a machine shared with other work the wall clock also counts the waiting.
+ */
+async function timePerDocument(render: () => Promise<Buffer>): Promise<{ wall: number; cpu: number }> {
   for (let i = 0; i < 10; i++) await render();
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < COUNT; i++) await render();
-  return Number(process.hrtime.bigint() - start) / 1e6 / COUNT;
+  const used = process.cpuUsage(cpu);
+  return { wall: Number(process.hrtime.bigint() - start) / 1e6 / COUNT, cpu: (used.user + used.system) / 1000 / COUNT };
 }
 
 const parsed = parseDirectory(readFileSync('config/directory.json', 'utf8'));
@@ -72,14 +78,21 @@ async function main(): Promise<void> {
   const sample = await letter();
   const pages = (sample.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
   const bare = await timePerDocument(barePage);
-  const ours = await timePerDocument(letter);
-  const faxMs = await timePerDocument(fax);
+  const results = [
+    ['fallback letter', await timePerDocument(letter)],
+    ['ready-for-discharge fax', await timePerDocument(fax)],
+  ] as const;
   console.log(`# bench:fallback — ${machine()}`);
-  console.log(`${COUNT} documents each; the letter has ${pages} pages`);
-  console.log(`bare pdfkit page, same font: ${fmt(bare, 2)} ms`);
-  console.log(`fallback letter:             ${fmt(ours, 2)} ms (${fmt(ours / bare, 1)} × the bare page; target < ${TARGET_MS} ms: ${ours < TARGET_MS ? 'ok' : 'MISSED'})`);
-  console.log(`ready-for-discharge fax:     ${fmt(faxMs, 2)} ms (${fmt(faxMs / bare, 1)} × the bare page; cover page and content; target < ${TARGET_MS} ms: ${faxMs < TARGET_MS ? 'ok' : 'MISSED'})`);
-  if (ours >= TARGET_MS || faxMs >= TARGET_MS) process.exitCode = 1;
+  console.log(`${COUNT} documents each; the letter has ${pages} pages, the fax a cover page and one page of content`);
+  console.log(`bare pdfkit page, same font: ${fmt(bare.wall, 2)} ms wall, ${fmt(bare.cpu, 2)} ms CPU`);
+  let missed = false;
+  for (const [name, t] of results) {
+    // The target is judged on CPU time: wall time on a loaded machine measures the load.
+    const ok = t.cpu < TARGET_MS;
+    missed ||= !ok;
+    console.log(`${name.padEnd(28)} ${fmt(t.wall, 2)} ms wall, ${fmt(t.cpu, 2)} ms CPU (${fmt(t.cpu / bare.cpu, 1)} × the bare page; target < ${TARGET_MS} ms CPU: ${ok ? 'ok' : 'MISSED'})`);
+  }
+  if (missed) process.exitCode = 1;
 }
 
 void main();
