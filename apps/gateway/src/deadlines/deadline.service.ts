@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CanonicalMessage, MessageType } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type MunicipalityName, type UnitContact } from '@svu/documents';
@@ -75,6 +75,13 @@ export const JUDGE_DEADLINES_SQL = `WITH due AS (
   WHERE c.id = j.id
   RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by, j.missed`;
 
+/**
+ * Injection token of the municipality-name lookup (`(kommunkod) => name | undefined`) that documents
+ * print beside the code. Provide it in the gateway module with libs/municipalities' municipalityName;
+ * without it documents show the code alone.
+ */
+export const MUNICIPALITY_NAME = Symbol('MUNICIPALITY_NAME');
+
 const BATCH = 20;
 
 /** Deadlines judged per transaction. */
@@ -99,11 +106,6 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly fonts = dejavuFonts();
   /** The other types' fallback times as the due query takes them (type → ms). */
   private readonly delays: string;
-  /**
-   * The municipality's name by kommunkod, printed beside the code. Wired after merging to
-   * libs/municipalities' municipalityName; until then documents show the code alone.
-   */
-  private readonly municipalityName: MunicipalityName | undefined = undefined;
 
   constructor(
     private readonly db: Database,
@@ -111,6 +113,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    @Optional() @Inject(MUNICIPALITY_NAME) private readonly municipalityName?: MunicipalityName,
   ) {
     this.delays = JSON.stringify(config.fallbackDelays);
     this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
