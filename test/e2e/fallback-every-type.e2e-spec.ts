@@ -16,8 +16,8 @@ import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 
-// Every type except acknowledgements falls back (SPEC rule 3), cancellations follow documents (rule 5),
-// letters arrive after the postal delay, and episode facts come from what stands (rule 4).
+// Every type except acknowledgements falls back, cancellations follow documents,
+// letters arrive after the postal delay, and episode facts come from what stands (README, Deadlines, fallback documents and day 0).
 
 let services: TestServices;
 let simulator: RecipientSimulator;

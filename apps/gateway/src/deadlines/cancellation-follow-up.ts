@@ -13,7 +13,7 @@ export interface CancellationFollowUp {
 const GATEWAY_ACTOR = { username: 'svu-gateway', role: 'system' } as const;
 
 /**
- * SPEC rule 5 for fallback documents, in the cancellation's own transaction (called by ingress after
+ * Cancellations follow documents (README, Deadlines, fallback documents and day 0), in the cancellation's own transaction (called by ingress after
  * it has cancelled the pending copies): records that the message no longer stands; withdraws its
  * documents not yet sent to the cancellation's recipients (they leave the manual-dispatch queue,
  * shown as withdrawn, audited) and cancels copies that were waiting only for such a document (no

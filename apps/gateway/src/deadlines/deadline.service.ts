@@ -88,7 +88,7 @@ const BATCH = 20;
 const JUDGE_BATCH = 500;
 
 /**
- * The deadline watcher (SPEC rules 2, 3 and 5). For every copy not yet delivered, of any type but
+ * The deadline watcher (README, Deadlines, fallback documents and day 0). For every copy not yet delivered, of any type but
  * acknowledgements, it produces the fallback document — a fax when the directory has the recipient's
  * fax number, else a letter — and puts it in the manual-dispatch queue: at once when the recipient
  * has no electronic route or is unknown, or when retries are exhausted; for an admission when
@@ -153,7 +153,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
-  /** SPEC rule 5: a cancellation goes by fax or letter to each unit that got the cancelled message that way. */
+  /** A cancellation goes by fax or letter to each unit that got the cancelled message that way. */
   private async followUpBatch(): Promise<number> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {

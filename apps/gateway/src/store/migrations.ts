@@ -214,14 +214,14 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
   {
     version: '012-fallback-every-type',
     sql: `
-      -- Every type except acknowledgements may need a fallback document (SPEC rule 3): the watcher's
+      -- Every type except acknowledgements may need a fallback document (README, Deadlines): the watcher's
       -- question is answered from the open copies of those types only, in id order (admissions by
       -- notifyBy − margin, the others by a per-type time after acceptance, both decided in the query).
       DROP INDEX copies_fallback_due;
       CREATE INDEX copies_fallback_open ON copies (id)
         WHERE type <> 'acknowledgement' AND fallback_at IS NULL AND delivered_at IS NULL AND state NOT IN ('cancelled', 'delivered', 'acknowledged');
 
-      -- A cancellation withdraws the documents of the cancelled message not yet sent (SPEC rule 5).
+      -- A cancellation withdraws the documents of the cancelled message not yet sent (README, Deadlines).
       -- delivered_at: when the document reached the recipient (a fax when sent, a letter when sent
       -- plus the postal delay).
       ALTER TABLE fallback_documents DROP CONSTRAINT fallback_documents_status_check;
@@ -254,7 +254,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
         cancelled_at timestamptz NOT NULL
       );
 
-      -- Episode facts from what stands (SPEC rule 4), for follow-up reports: day 0 from the first ready
+      -- Episode facts from what stands (README, Deadlines), for follow-up reports: day 0 from the first ready
       -- notice not cancelled (earliest sending, then acceptance), its delivery (electronic or by hand),
       -- and the discharge from the first discharge message not cancelled.
       CREATE VIEW episode_facts AS
