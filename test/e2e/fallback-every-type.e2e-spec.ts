@@ -184,34 +184,42 @@ describe('a fallback document for every type but acknowledgements', () => {
 });
 
 describe('cancellations follow documents', () => {
-  it('withdraws a document not yet sent: it leaves the queue, is shown withdrawn, audited, cannot be marked sent, and no cancellation document follows', async () => {
+  it('withdraws documents not yet sent: they leave the queue, are shown withdrawn, audited, cannot be marked sent, and no cancellation document follows', async () => {
     clock.set('2026-07-01T08:00:00Z');
-    const ready = exampleFor('ready-for-discharge', [none]);
+    const ready = exampleFor('ready-for-discharge', [none, failing]);
     await send(ready);
     await settled([ready.messageId]);
+    clock.set('2026-07-01T10:00:00Z'); // the failing unit's copy (retrying) falls back too
     await watcher.tick();
-    const [doc] = await docsOf([ready.messageId]);
-    expect((await dispatch.list('waiting', 500)).map((d) => d.id)).toContain(doc!.id);
+    const docs = await docsOf([ready.messageId]);
+    expect(docs.map((d) => d.recipient_hsa).sort()).toEqual([none.hsaId, failing.hsaId].sort());
+    const waiting = (await dispatch.list('waiting', 500)).map((d) => d.id);
+    for (const doc of docs) expect(waiting).toContain(doc.id);
 
-    const cancel = exampleFor('cancellation', [none], { episodeId: ready.episodeId });
+    const cancel = exampleFor('cancellation', [none, failing], { episodeId: ready.episodeId });
     (cancel.body as { cancelsMessageId: string }).cancelsMessageId = ready.messageId;
     (cancel as { sender: unknown }).sender = ready.sender;
     await send(cancel);
     await watcher.tick();
 
-    expect((await dispatch.list('waiting', 500)).map((d) => d.id)).not.toContain(doc!.id);
-    const withdrawn = (await dispatch.list('withdrawn', 500)).find((d) => d.id === doc!.id);
-    expect(withdrawn).toMatchObject({ status: 'withdrawn', withdrawnBy: cancel.messageId });
-    expect(await dispatch.markSent(doc!.id, 'letter', 'operatör Olsson')).toBeUndefined();
-    const audit = await query<{ username: string; action: string; detail: { cancelledBy: string } }>(services.databaseUrl, 'SELECT username, action, detail FROM audit_log WHERE target = $1', [`fallback-document:${doc!.id}`]);
-    expect(audit).toEqual([{ username: 'svu-gateway', action: 'withdraw-fallback-document', detail: expect.objectContaining({ cancelledBy: cancel.messageId, messageId: ready.messageId }) }]);
-    // The unit never saw the notice: the cancellation is withheld from it, and gets no document.
+    const stillWaiting = (await dispatch.list('waiting', 500)).map((d) => d.id);
+    const withdrawn = await dispatch.list('withdrawn', 500);
+    for (const doc of docs) {
+      expect(stillWaiting).not.toContain(doc.id);
+      expect(withdrawn.find((d) => d.id === doc.id)).toMatchObject({ status: 'withdrawn', withdrawnBy: cancel.messageId });
+      expect(await dispatch.markSent(doc.id, 'letter', 'operatör Olsson')).toBeUndefined();
+      const audit = await query<{ username: string; action: string; detail: { cancelledBy: string } }>(services.databaseUrl, 'SELECT username, action, detail FROM audit_log WHERE target = $1', [`fallback-document:${doc.id}`]);
+      expect(audit).toEqual([{ username: 'svu-gateway', action: 'withdraw-fallback-document', detail: expect.objectContaining({ cancelledBy: cancel.messageId, messageId: ready.messageId }) }]);
+    }
+    // No cancellation document follows a withdrawn one.
     expect(await docsOf([cancel.messageId])).toEqual([]);
-    const copies = await query<{ message_id: string; state: string }>(services.databaseUrl, 'SELECT message_id, state FROM copies WHERE message_id = ANY($1) ORDER BY id', [[ready.messageId, cancel.messageId]]);
-    expect(copies).toEqual([
-      { message_id: ready.messageId, state: 'cancelled' },
-      { message_id: cancel.messageId, state: 'cancelled' },
-    ]);
+    const copies = await query<{ message_id: string; recipient_hsa: string; state: string }>(services.databaseUrl, 'SELECT message_id, recipient_hsa, state FROM copies WHERE message_id = ANY($1) ORDER BY id', [[ready.messageId, cancel.messageId]]);
+    const stateOf = (m: CanonicalMessage, unit: DirectoryUnit) => copies.find((c) => c.message_id === m.messageId && c.recipient_hsa === unit.hsaId)!.state;
+    // The unit without a route never saw the notice: its copy is cancelled, and the cancellation withheld.
+    expect([stateOf(ready, none), stateOf(cancel, none)]).toEqual(['cancelled', 'cancelled']);
+    // The failing unit's copy is cancelled unless an attempt was under way (it may still arrive): the
+    // cancellation is withheld exactly when the notice was.
+    expect(stateOf(cancel, failing) === 'cancelled').toBe(stateOf(ready, failing) === 'cancelled');
     // The notice no longer sets day 0.
     const facts = await query(services.databaseUrl, 'SELECT day_zero FROM episode_facts WHERE episode_id = $1', [ready.episodeId]);
     expect(facts).toEqual([]);

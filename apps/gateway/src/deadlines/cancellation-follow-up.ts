@@ -3,7 +3,11 @@ import { recordEvents } from '../store/records';
 
 /** What a cancellation does to the cancelled message's fallback documents, per recipient unit. */
 export interface CancellationFollowUp {
-  /** Units that never got the message (its document withdrawn unsent, or no route at all): the cancellation is withheld from them. */
+  /**
+   * Units whose copy was waiting only for its document (no route, unknown, retries exhausted) and is
+   * now cancelled: they never got the message, so the cancellation is withheld from them. (A copy still
+   * being sent electronically is not among them, although its document is withdrawn: it may arrive.)
+   */
   readonly withdrawn: ReadonlySet<string>;
   /** Units that got the message by fax or letter: the cancellation goes to them the same way, and is never withheld. */
   readonly informedByHand: ReadonlySet<string>;
@@ -63,6 +67,6 @@ export async function followCancellation(
     [cancelsMessageId, recipients, messageId, now],
   );
   const informedByHand = new Set(followUps.rows.map((r) => r.recipient_hsa));
-  const withdrawn = new Set([...withdrawnDocs.rows, ...stopped.rows].map((r) => r.recipient_hsa).filter((hsa) => !informedByHand.has(hsa)));
+  const withdrawn = new Set(stopped.rows.map((r) => r.recipient_hsa));
   return { withdrawn, informedByHand };
 }
