@@ -79,7 +79,7 @@ describe('the hot queries as history grows', () => {
   }, 60_000);
 
   it.each([
-    ['deadline watcher: copies due for a fallback document', FALLBACK_DUE_SQL, ['7200000', 'now()', '20'], 'copies_fallback_due'],
+    ['deadline watcher: copies due for a fallback document', FALLBACK_DUE_SQL, ['7200000', 'now()', '20', `'{"message": 14400000}'`], 'copies_fallback_open'],
     ['deadline watcher: deadlines not judged yet', JUDGE_DEADLINES_SQL, ['now()', '500'], 'copies_deadline_unjudged'],
     ['egress: claim with the per-episode order check', CLAIM_SQL, ["'{1,2,3}'", "'{0,0,0}'", '90000'], 'copies_open_by_episode'],
   ])('%s reads a partial index of the open copies, never the whole table', async (_, sql, params, index) => {

@@ -1,2 +1,10 @@
-export { renderFallbackDocument, swedishTime, type DocumentRecipient, type FallbackInput } from './fallback-document';
+export {
+  renderFallbackDocument,
+  swedishTime,
+  type CancelledDocument,
+  type DocumentRecipient,
+  type FallbackInput,
+  type MunicipalityName,
+  type UnitContact,
+} from './fallback-document';
 export { dejavuFonts } from './fonts';

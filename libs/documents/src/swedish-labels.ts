@@ -6,11 +6,23 @@ export const TYPE_TITLE: Readonly<Record<MessageType, string>> = {
   'discharge-estimate': 'Beräknat utskrivningsdatum',
   'care-contact': 'Fast vårdkontakt utsedd',
   'sip-invitation': 'Kallelse till SIP-möte',
-  'ready-for-discharge': 'Meddelande om utskrivningsklar',
+  'ready-for-discharge': 'Meddelande om utskrivningsklar patient',
   discharged: 'Utskrivningsmeddelande',
   message: 'Fritt meddelande',
-  cancellation: 'Makulering',
+  cancellation: 'Makulering av meddelande',
   acknowledgement: 'Kvittens',
+};
+
+/** A field whose label depends on the message type (a cancellation's reason is not a reason for admission). */
+export const TYPE_FIELD_LABEL: Readonly<Partial<Record<MessageType, Readonly<Record<string, string>>>>> = {
+  cancellation: { reason: 'Orsak till makulering' },
+  acknowledgement: { reason: 'Orsak' },
+  'care-contact': { name: 'Fast vårdkontakt', hsaId: 'Vårdkontaktens HSA-id' },
+};
+
+/** The fields a document shows for a type even when the message leaves them out, as "ej angivet". */
+export const SHOWN_WHEN_MISSING: Readonly<Partial<Record<MessageType, readonly string[]>>> = {
+  admission: ['estimatedDischargeDate'],
 };
 
 export const FIELD_LABEL: Readonly<Record<string, string>> = {
@@ -36,6 +48,9 @@ export const FIELD_LABEL: Readonly<Record<string, string>> = {
   acknowledgesMessageId: 'Kvitterar meddelande',
   status: 'Status',
 };
+
+/** How a document was sent, in running text ("skickat per fax"). */
+export const VIA_TEXT: Readonly<Record<'fax' | 'letter', string>> = { fax: 'per fax', letter: 'per brev' };
 
 export const CODE_TEXT: Readonly<Record<string, string>> = {
   somatic: 'Somatisk vård',

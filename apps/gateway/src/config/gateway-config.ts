@@ -1,5 +1,6 @@
 import { Temporal } from '@js-temporal/polyfill';
 import type { RetryPolicy } from '@svu/delivery';
+import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
 /** The services one gateway process can run; `npm start` runs them all. */
 export const SERVICE_NAMES = ['ingress', 'router', 'egress', 'deadlines', 'console'] as const;
@@ -12,6 +13,10 @@ export interface GatewayConfig {
   readonly directoryPath: string;
   readonly port: number;
   readonly fallbackMarginMs: number;
+  /** Per type other than admission and acknowledgement: fallback this long after acceptance (SVU_FALLBACK_CONFIG). */
+  readonly fallbackDelays: FallbackDelays;
+  /** How long a letter marked sent takes to reach its recipient (SVU_POSTAL_DELAY); a fax arrives when sent. */
+  readonly postalDelayMs: number;
   readonly retry: RetryPolicy;
   readonly services: ReadonlySet<ServiceName>;
   /** Messages a consumer takes from a queue before acknowledging (bounded prefetch). */
@@ -80,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     directoryPath: get('SVU_DIRECTORY', 'config/directory.json'),
     port: integer('PORT', get('PORT', '8080'), 0, 65_535),
     fallbackMarginMs: durationMs('SVU_FALLBACK_MARGIN', get('SVU_FALLBACK_MARGIN', 'PT2H')),
+    fallbackDelays: loadFallbackDelays(get('SVU_FALLBACK_CONFIG', 'config/fallback.json'), env['SVU_FALLBACK_CONFIG'] !== undefined),
+    postalDelayMs: durationMs('SVU_POSTAL_DELAY', get('SVU_POSTAL_DELAY', 'P1D')),
     retry: {
       baseMs: durationMs('SVU_RETRY_BASE', get('SVU_RETRY_BASE', 'PT5S')),
       maxMs: durationMs('SVU_RETRY_MAX', get('SVU_RETRY_MAX', 'PT1H')),

@@ -113,7 +113,7 @@ export class ConsoleController {
   @Get('manual-dispatch')
   manualDispatch(@Query('status') status?: string, @Query('limit') limit?: string) {
     const s = status === undefined || status === '' ? 'waiting' : status;
-    if (s !== 'waiting' && s !== 'sent' && s !== 'all') throw new BadRequestException('status must be waiting, sent or all');
+    if (s !== 'waiting' && s !== 'sent' && s !== 'withdrawn' && s !== 'all') throw new BadRequestException('status must be waiting, sent, withdrawn or all');
     return this.dispatch.list(s, limitOf(limit, 100));
   }
 
@@ -133,7 +133,7 @@ export class ConsoleController {
     if (body?.via !== 'fax' && body?.via !== 'letter') throw new BadRequestException('via must be fax or letter');
     const at = typeof body.at === 'string' && !Number.isNaN(Date.parse(body.at)) ? new Date(body.at) : undefined;
     const entry = await this.dispatch.markSent(idOf(id), body.via, req.session!.username, at);
-    if (entry === undefined) throw new BadRequestException(`fallback document ${id} is not waiting`);
+    if (entry === undefined) throw new BadRequestException(`fallback document ${id} is not waiting (already sent, or withdrawn by a cancellation)`);
     await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, messageId: entry.messageId });
     return entry;
   }

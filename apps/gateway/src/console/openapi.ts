@@ -113,10 +113,10 @@ export const OPENAPI = {
     },
     '/api/bulk-jobs/{id}': { get: op('Progress of a bulk job', 'any', { parameters: [id], responses: { ...ok('The job'), 401: errors[401], 404: errors[404] } }) },
     '/api/bulk-jobs/{id}/cancel': { post: op('Cancel a running bulk job', 'operator', { parameters: [id], responses: { ...ok('The job'), ...errors } }) },
-    '/api/manual-dispatch': { get: op('Fallback documents: waiting (default), sent or all', 'any', { parameters: [q('status', 'waiting, sent, all'), q('limit', '1-500')], responses: { ...ok('Documents', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/manual-dispatch': { get: op('Fallback documents: waiting (default), sent, withdrawn (the message was cancelled before sending) or all', 'any', { parameters: [q('status', 'waiting, sent, withdrawn, all'), q('limit', '1-500')], responses: { ...ok('Documents', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
     '/api/manual-dispatch/{id}/pdf': { get: op('Download the PDF (audited)', 'any', { parameters: [id], responses: { 200: { description: 'PDF', content: { 'application/pdf': {} } }, 401: errors[401], 404: errors[404] } }) },
     '/api/manual-dispatch/{id}/sent': {
-      post: op('Mark sent by fax or letter; the copy counts as delivered by hand at that time', 'operator', {
+      post: op('Mark sent by fax or letter; the copy counts as delivered by hand then (a letter: then plus SVU_POSTAL_DELAY)', 'operator', {
         parameters: [id],
         requestBody: json({ type: 'object', required: ['via'], properties: { via: { type: 'string', enum: ['fax', 'letter'] }, at: { type: 'string', format: 'date-time' } } }),
         responses: { ...ok('The document'), ...errors },

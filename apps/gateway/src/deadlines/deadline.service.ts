@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { CanonicalMessage } from '@svu/canonical';
-import { dejavuFonts, renderFallbackDocument } from '@svu/documents';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { CanonicalMessage, MessageType } from '@svu/canonical';
+import type { DirectoryUnit } from '@svu/directory';
+import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type MunicipalityName, type UnitContact } from '@svu/documents';
 import { CLOCK, type Clock } from '../clock/clock';
 import { Periodic } from '../clock/periodic';
 import { MetricsService } from '../console/metrics.service';
@@ -10,32 +11,55 @@ import { Database, type Queryable } from '../store/database';
 import { insertDeviations, recordEvents } from '../store/records';
 
 /** Why a copy went to fallback. */
-export type FallbackTrigger = 'deadline-near' | 'retries-exhausted' | 'no-electronic-route' | 'unknown-recipient';
+export type FallbackTrigger =
+  | 'deadline-near'
+  | 'delivery-overdue'
+  | 'retries-exhausted'
+  | 'no-electronic-route'
+  | 'unknown-recipient'
+  | 'follows-original';
 
 interface DueCopy {
   readonly id: string;
   readonly message_id: string;
   readonly recipient_hsa: string;
+  readonly type: string;
   readonly state: string;
   readonly last_error: string | null;
-  readonly notify_by: Date;
+  readonly notify_by: Date | null;
   readonly canonical: CanonicalMessage;
 }
 
 /**
- * Admission copies due for a fallback document: $1 margin (ms), $2 now, $3 limit. The conditions on
+ * Copies due for a fallback document: $1 admission margin (ms), $2 now, $3 limit, $4 the other types'
+ * times after acceptance (jsonb, type → ms). Every type but acknowledgements: at once without an
+ * electronic route, for an unknown recipient or when retries are exhausted (state manual or
+ * dead-lettered); an admission at notifyBy − margin (not when late on arrival: that deadline has
+ * passed); any other type when its time after acceptance has passed. The conditions on type,
  * fallback, delivery and state are written out as in the predicate of the partial index
- * copies_fallback_due, which holds only open admission copies, so the question stays cheap however
- * many copies the store has (test/e2e/store checks the plan).
+ * copies_fallback_open, which holds only such open copies, so the question stays cheap however many
+ * copies the store has (test/e2e/store checks the plan).
  */
-export const FALLBACK_DUE_SQL = `SELECT c.id, c.message_id, c.recipient_hsa, c.state, c.last_error, c.notify_by, m.canonical
+export const FALLBACK_DUE_SQL = `SELECT c.id, c.message_id, c.recipient_hsa, c.type, c.state, c.last_error, c.notify_by, m.canonical
   FROM copies c JOIN messages m ON m.id = c.message_pk
-  WHERE c.type = 'admission' AND c.notify_by IS NOT NULL AND c.fallback_at IS NULL AND c.delivered_at IS NULL
+  WHERE c.type <> 'acknowledgement' AND c.fallback_at IS NULL AND c.delivered_at IS NULL
     AND c.state NOT IN ('cancelled', 'delivered', 'acknowledged')
     AND (c.state IN ('manual', 'dead-lettered')
-         OR (NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2))
-  ORDER BY c.notify_by, c.id
+         OR (c.type = 'admission' AND NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2)
+         OR (c.type <> 'admission' AND m.received_at + ($4::jsonb ->> c.type)::bigint * interval '1 millisecond' <= $2))
+  ORDER BY c.id
   LIMIT $3 FOR UPDATE OF c SKIP LOCKED`;
+
+/**
+ * Cancellations to send by fax or letter because the cancelled message reached the unit that way
+ * ($1 limit): each with the cancellation's copy to that unit, from the partial index of open rows.
+ */
+export const FOLLOW_UPS_SQL = `SELECT u.id AS follow_up_id, u.kind, c.id, c.message_id, c.recipient_hsa, c.type, c.state, c.last_error, c.notify_by, m.canonical
+  FROM fallback_follow_ups u
+    JOIN copies c ON c.message_id = u.cancellation_message_id AND c.recipient_hsa = u.recipient_hsa
+    JOIN messages m ON m.id = c.message_pk
+  WHERE u.done_at IS NULL
+  ORDER BY u.id LIMIT $1 FOR UPDATE OF u SKIP LOCKED`;
 
 /** Judges passed deadlines not judged yet ($1 now, $2 limit), from the partial index copies_deadline_unjudged. */
 export const JUDGE_DEADLINES_SQL = `WITH due AS (
@@ -51,25 +75,37 @@ export const JUDGE_DEADLINES_SQL = `WITH due AS (
   WHERE c.id = j.id
   RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by, j.missed`;
 
+/**
+ * Injection token of the municipality-name lookup (`(kommunkod) => name | undefined`) that documents
+ * print beside the code. Provide it in the gateway module with libs/municipalities' municipalityName;
+ * without it documents show the code alone.
+ */
+export const MUNICIPALITY_NAME = Symbol('MUNICIPALITY_NAME');
+
 const BATCH = 20;
 
 /** Deadlines judged per transaction. */
 const JUDGE_BATCH = 500;
 
 /**
- * The deadline watcher (SPEC rules 2–3). For every admission copy not yet delivered it produces the
- * fallback document — a fax when the directory has the recipient's fax number, else a letter — and
- * puts it in the manual-dispatch queue, when `notifyBy − margin` has come, when retries are exhausted
- * or the recipient is unknown, or at once when the recipient has no electronic route. Claiming goes
- * through the database (row locks, SKIP LOCKED, one document per copy by a unique key), so a copy
- * falls back exactly once with any number of watchers and across restarts. It also records a
- * deviation for every copy whose deadline passed without electronic or manual delivery.
+ * The deadline watcher (README, Deadlines, fallback documents and day 0). For every copy not yet delivered, of any type but
+ * acknowledgements, it produces the fallback document — a fax when the directory has the recipient's
+ * fax number, else a letter — and puts it in the manual-dispatch queue: at once when the recipient
+ * has no electronic route or is unknown, or when retries are exhausted; for an admission when
+ * `notifyBy − margin` has come; for the other types when their time after acceptance
+ * (SVU_FALLBACK_CONFIG) has passed. A cancellation whose message reached a unit by fax or letter is
+ * sent to it the same way, at once. Claiming goes through the database (row locks, SKIP LOCKED, one
+ * document per copy by a unique key), so a copy falls back exactly once with any number of watchers
+ * and across restarts. It also records a deviation for every admission copy whose deadline passed
+ * without electronic or manual delivery (a letter counts from when it arrives).
  */
 @Injectable()
 export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeadlineService.name);
   private readonly periodic: Periodic;
   private readonly fonts = dejavuFonts();
+  /** The other types' fallback times as the due query takes them (type → ms). */
+  private readonly delays: string;
 
   constructor(
     private readonly db: Database,
@@ -77,7 +113,9 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    @Optional() @Inject(MUNICIPALITY_NAME) private readonly municipalityName?: MunicipalityName,
   ) {
+    this.delays = JSON.stringify(config.fallbackDelays);
     this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
   }
 
@@ -93,6 +131,11 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
   async tick(): Promise<number> {
     let made = 0;
     for (;;) {
+      const n = await this.followUpBatch();
+      made += n;
+      if (n < BATCH) break;
+    }
+    for (;;) {
       const n = await this.fallBackBatch();
       made += n;
       if (n < BATCH) break;
@@ -104,52 +147,84 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
   private async fallBackBatch(): Promise<number> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<DueCopy>(
-        FALLBACK_DUE_SQL,
-        [this.config.fallbackMarginMs, now, BATCH],
-      );
+      const due = await tx.query<DueCopy>(FALLBACK_DUE_SQL, [this.config.fallbackMarginMs, now, BATCH, this.delays]);
       for (const copy of due.rows) await this.fallBack(tx, copy, now);
       return due.rows.length;
     });
   }
 
-  private async fallBack(tx: Queryable, copy: DueCopy, now: Date): Promise<void> {
-    const trigger: FallbackTrigger =
-      copy.state === 'manual'
-        ? 'no-electronic-route'
-        : copy.state === 'dead-lettered'
-          ? copy.last_error === 'unknown-recipient'
-            ? 'unknown-recipient'
-            : 'retries-exhausted'
-          : 'deadline-near';
+  /** A cancellation goes by fax or letter to each unit that got the cancelled message that way. */
+  private async followUpBatch(): Promise<number> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const due = await tx.query<DueCopy & { follow_up_id: string; kind: 'fax' | 'letter' }>(FOLLOW_UPS_SQL, [BATCH]);
+      for (const row of due.rows) {
+        await this.fallBack(tx, row, now, { kind: row.kind, trigger: 'follows-original' });
+        await tx.query('UPDATE fallback_follow_ups SET done_at = $2 WHERE id = $1', [row.follow_up_id, now]);
+      }
+      return due.rows.length;
+    });
+  }
+
+  private triggerOf(copy: DueCopy): FallbackTrigger {
+    if (copy.state === 'manual') return 'no-electronic-route';
+    if (copy.state === 'dead-lettered') return copy.last_error === 'unknown-recipient' ? 'unknown-recipient' : 'retries-exhausted';
+    return copy.type === 'admission' ? 'deadline-near' : 'delivery-overdue';
+  }
+
+  /**
+   * Renders and queues the copy's document, unless it has one (one per copy, by a unique key).
+   * A cancellation goes the way the cancelled message's document went, when one was sent.
+   */
+  private async fallBack(tx: Queryable, copy: DueCopy, now: Date, forced?: { kind: 'fax' | 'letter'; trigger: FallbackTrigger }): Promise<boolean> {
     const unit = this.directory.lookup(copy.recipient_hsa);
-    const kind = unit?.fax !== undefined ? 'fax' : 'letter';
+    const cancels = copy.canonical.type === 'cancellation' ? await this.cancelledDocument(tx, copy.canonical.body.cancelsMessageId, copy.recipient_hsa) : undefined;
+    const kind = forced?.kind ?? cancels?.sentVia ?? (unit?.fax !== undefined ? 'fax' : 'letter');
+    const trigger = forced?.trigger ?? this.triggerOf(copy);
     const reference = `SVU-${copy.id}-${copy.message_id}`;
-    const deadline = copy.notify_by.toISOString().slice(0, 19) + 'Z';
     const pdf = await renderFallbackDocument({
       kind,
       message: copy.canonical,
-      recipient: {
-        hsaId: copy.recipient_hsa,
-        ...(unit === undefined ? {} : { name: unit.name }),
-        ...(unit?.fax === undefined ? {} : { fax: unit.fax }),
-        ...(unit?.postalAddress === undefined ? {} : { postalAddress: unit.postalAddress }),
-      },
-      deadline,
+      recipient: { hsaId: copy.recipient_hsa, ...contactOf(unit) },
+      ...(copy.notify_by === null ? {} : { deadline: isoInstant(copy.notify_by) }),
       reference,
-      createdAt: now.toISOString().slice(0, 19) + 'Z',
+      createdAt: isoInstant(now),
       fonts: this.fonts,
+      unit: (hsaId) => {
+        const found = this.directory.lookup(hsaId);
+        return found === undefined ? undefined : { hsaId, ...contactOf(found) };
+      },
+      ...(this.municipalityName === undefined ? {} : { municipalityName: this.municipalityName }),
+      ...(cancels === undefined ? {} : { cancels }),
     });
     const inserted = await tx.query(
       `INSERT INTO fallback_documents (copy_id, message_id, recipient_hsa, kind, trigger, reference, deadline, pdf, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (copy_id) DO NOTHING`,
       [copy.id, copy.message_id, copy.recipient_hsa, kind, trigger, reference, copy.notify_by, pdf, now],
     );
-    await tx.query('UPDATE copies SET fallback_at = $2, updated_at = now() WHERE id = $1', [copy.id, now]);
-    if (inserted.rowCount === 0) return;
+    await tx.query('UPDATE copies SET fallback_at = $2, updated_at = now() WHERE id = $1 AND fallback_at IS NULL', [copy.id, now]);
+    if (inserted.rowCount === 0) return false;
     await recordEvents(tx, [copy.id], 'fallback', `${kind}, ${trigger}`);
     this.metrics.fallbacks.inc({ kind, trigger });
-    this.logger.warn({ messageId: copy.message_id, copyId: copy.id, kind, trigger }, 'fallback document waiting for manual dispatch');
+    this.logger.warn({ messageId: copy.message_id, copyId: copy.id, type: copy.type, kind, trigger }, 'fallback document waiting for manual dispatch');
+    return true;
+  }
+
+  /** What a cancellation cancels, as this unit got it: the message's title, and its document if one was sent. */
+  private async cancelledDocument(tx: Queryable, messageId: string, recipientHsa: string): Promise<CancelledDocument> {
+    const { rows } = await tx.query<{ type: MessageType | null; reference: string | null; sent_via: 'fax' | 'letter' | null; sent_at: Date | null }>(
+      `SELECT (SELECT type FROM messages WHERE message_id = $1) AS type, f.reference, f.sent_via, f.sent_at
+       FROM (SELECT 1) AS one LEFT JOIN fallback_documents f ON f.message_id = $1 AND f.recipient_hsa = $2 AND f.status = 'sent'`,
+      [messageId, recipientHsa],
+    );
+    const row = rows[0];
+    return {
+      messageId,
+      ...(row?.type === null || row?.type === undefined ? {} : { type: row.type }),
+      ...(row?.reference === null || row?.reference === undefined ? {} : { reference: row.reference }),
+      ...(row?.sent_via === null || row?.sent_via === undefined ? {} : { sentVia: row.sent_via }),
+      ...(row?.sent_at === null || row?.sent_at === undefined ? {} : { sentAt: isoInstant(row.sent_at) }),
+    };
   }
 
   /**
@@ -175,4 +250,21 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
       if (judged < JUDGE_BATCH) return;
     }
   }
+}
+
+/** The contact details a document prints for a unit, from its directory entry. */
+function contactOf(unit: DirectoryUnit | undefined): Omit<UnitContact, 'hsaId'> {
+  if (unit === undefined) return {};
+  return {
+    name: unit.name,
+    ...(unit.organisation === undefined ? {} : { organisation: unit.organisation }),
+    ...(unit.phone === undefined ? {} : { phone: unit.phone }),
+    ...(unit.fax === undefined ? {} : { fax: unit.fax }),
+    ...(unit.postalAddress === undefined ? {} : { postalAddress: unit.postalAddress }),
+  };
+}
+
+/** An instant as the canonical form writes it, to the second. */
+function isoInstant(at: Date): string {
+  return at.toISOString().slice(0, 19) + 'Z';
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../clock/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { recordEvents } from '../store/records';
 
@@ -13,14 +14,22 @@ export interface DispatchEntry {
   readonly reference: string;
   readonly deadline: Date | null;
   readonly createdAt: Date;
-  readonly status: 'waiting' | 'sent';
+  readonly status: 'waiting' | 'sent' | 'withdrawn';
   readonly sentVia: 'fax' | 'letter' | null;
   readonly sentAt: Date | null;
   readonly sentBy: string | null;
+  /** When it reached the recipient: a fax when sent, a letter when sent plus SVU_POSTAL_DELAY. */
+  readonly deliveredAt: Date | null;
+  /** Withdrawn because the message was cancelled before the document was sent: when, and by which cancellation. */
+  readonly withdrawnAt: Date | null;
+  readonly withdrawnBy: string | null;
 }
 
+export type DispatchStatus = DispatchEntry['status'];
+
 const COLUMNS = `id, copy_id AS "copyId", message_id AS "messageId", recipient_hsa AS "recipientHsa", kind, trigger, reference,
-  deadline, created_at AS "createdAt", status, sent_via AS "sentVia", sent_at AS "sentAt", sent_by AS "sentBy"`;
+  deadline, created_at AS "createdAt", status, sent_via AS "sentVia", sent_at AS "sentAt", sent_by AS "sentBy",
+  delivered_at AS "deliveredAt", withdrawn_at AS "withdrawnAt", withdrawn_by AS "withdrawnBy"`;
 
 /** The manual-dispatch queue: fallback documents waiting to be sent by fax or letter, and marking them sent. */
 @Injectable()
@@ -28,11 +37,13 @@ export class DispatchService {
   constructor(
     private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'postalDelayMs'>,
   ) {}
 
-  async list(status: 'waiting' | 'sent' | 'all' = 'waiting', limit = 100): Promise<DispatchEntry[]> {
+  /** Documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
+  async list(status: DispatchStatus | 'all' = 'waiting', limit = 100): Promise<DispatchEntry[]> {
     return this.db.query<DispatchEntry & Record<string, unknown>>(
-      `SELECT ${COLUMNS} FROM fallback_documents WHERE ($1 = 'all' OR status = $1) ORDER BY deadline NULLS LAST, id LIMIT $2`,
+      `SELECT ${COLUMNS} FROM fallback_documents WHERE ($1 = 'all' OR status = $1) ORDER BY COALESCE(deadline, created_at), id LIMIT $2`,
       [status, limit],
     );
   }
@@ -43,19 +54,22 @@ export class DispatchService {
   }
 
   /**
-   * Marks a waiting document sent; the copy then counts as delivered by hand at that time. Undefined
-   * when there is no such waiting document (already sent, or unknown).
+   * Marks a waiting document sent; the copy then counts as delivered by hand when it reached the
+   * recipient: a fax at once, a letter after the postal delay (a letter posted just before the
+   * deadline has informed nobody yet). The 24-hour judgement and the deadline-missed deviation use
+   * that time. Undefined when there is no such waiting document (already sent, withdrawn, or unknown).
    */
   async markSent(id: string, via: 'fax' | 'letter', by: string, at: Date = this.clock.now()): Promise<DispatchEntry | undefined> {
+    const deliveredAt = new Date(at.getTime() + (via === 'letter' ? this.config.postalDelayMs : 0));
     return this.db.transaction(async (tx) => {
       const updated = await tx.query<DispatchEntry & Record<string, unknown>>(
-        `UPDATE fallback_documents SET status = 'sent', sent_via = $2, sent_by = $3, sent_at = $4
+        `UPDATE fallback_documents SET status = 'sent', sent_via = $2, sent_by = $3, sent_at = $4, delivered_at = $5
          WHERE id = $1 AND status = 'waiting' RETURNING ${COLUMNS}`,
-        [id, via, by, at],
+        [id, via, by, at, deliveredAt],
       );
       const entry = updated.rows[0];
       if (entry === undefined) return undefined;
-      await tx.query('UPDATE copies SET manual_delivered_at = $2, updated_at = now() WHERE id = $1', [entry.copyId, at]);
+      await tx.query('UPDATE copies SET manual_delivered_at = $2, updated_at = now() WHERE id = $1', [entry.copyId, deliveredAt]);
       await recordEvents(tx, [entry.copyId], 'delivered-by-hand', `${via} by ${by}`);
       return entry;
     });

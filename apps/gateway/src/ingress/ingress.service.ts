@@ -4,6 +4,7 @@ import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/can
 import { CLOCK, type Clock } from '../clock/clock';
 import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
+import { followCancellation } from '../deadlines/cancellation-follow-up';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
@@ -215,6 +216,10 @@ export class IngressService implements OnApplicationBootstrap {
       );
       await recordEvents(tx, cancelled.rows.map((r) => r.id), 'cancelled', `by ${message.messageId}`);
       for (const row of cancelled.rows) withheld.add(row.recipient_hsa);
+      // Fallback documents follow (docs: README, Deadlines, fallback documents and day 0).
+      const followed = await followCancellation(tx, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId) }, this.clock.now());
+      for (const hsaId of followed.withdrawn) withheld.add(hsaId);
+      for (const hsaId of followed.informedByHand) withheld.delete(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
       await tx.query('UPDATE day_zero SET cancelled_at = $2 WHERE message_id = $1 AND cancelled_at IS NULL', [message.body.cancelsMessageId, this.clock.now()]);
     }

@@ -211,4 +211,73 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX copies_deadline_unjudged ON copies (notify_by) WHERE notify_by IS NOT NULL AND deadline_checked_at IS NULL;
     `,
   },
+  {
+    version: '012-fallback-every-type',
+    sql: `
+      -- Every type except acknowledgements may need a fallback document (README, Deadlines): the watcher's
+      -- question is answered from the open copies of those types only, in id order (admissions by
+      -- notifyBy − margin, the others by a per-type time after acceptance, both decided in the query).
+      DROP INDEX copies_fallback_due;
+      CREATE INDEX copies_fallback_open ON copies (id)
+        WHERE type <> 'acknowledgement' AND fallback_at IS NULL AND delivered_at IS NULL AND state NOT IN ('cancelled', 'delivered', 'acknowledged');
+
+      -- A cancellation withdraws the documents of the cancelled message not yet sent (README, Deadlines).
+      -- delivered_at: when the document reached the recipient (a fax when sent, a letter when sent
+      -- plus the postal delay).
+      ALTER TABLE fallback_documents DROP CONSTRAINT fallback_documents_status_check;
+      ALTER TABLE fallback_documents
+        ADD CONSTRAINT fallback_documents_status_check CHECK (status IN ('waiting', 'sent', 'withdrawn')),
+        ADD COLUMN delivered_at timestamptz,
+        ADD COLUMN withdrawn_at timestamptz,
+        ADD COLUMN withdrawn_by text;
+      UPDATE fallback_documents SET delivered_at = sent_at WHERE status = 'sent';
+      CREATE INDEX fallback_documents_message ON fallback_documents (message_id, recipient_hsa);
+
+      -- A cancellation whose message reached a unit by fax or letter goes to it the same way: one row
+      -- per such unit, done once the cancellation's document is made.
+      CREATE TABLE fallback_follow_ups (
+        id bigserial PRIMARY KEY,
+        cancellation_message_id text NOT NULL,
+        recipient_hsa text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('letter', 'fax')),
+        original_document_id bigint NOT NULL REFERENCES fallback_documents (id),
+        created_at timestamptz NOT NULL,
+        done_at timestamptz,
+        UNIQUE (cancellation_message_id, recipient_hsa)
+      );
+      CREATE INDEX fallback_follow_ups_open ON fallback_follow_ups (id) WHERE done_at IS NULL;
+
+      -- Which messages stand: a message named by an accepted cancellation no longer does.
+      CREATE TABLE message_cancellations (
+        message_id text PRIMARY KEY,
+        cancelled_by text NOT NULL,
+        cancelled_at timestamptz NOT NULL
+      );
+
+      -- Episode facts from what stands (README, Deadlines), for follow-up reports: day 0 from the first ready
+      -- notice not cancelled (earliest sending, then acceptance), its delivery (electronic or by hand),
+      -- and the discharge from the first discharge message not cancelled.
+      CREATE VIEW episode_facts AS
+      WITH first_ready AS (
+        SELECT DISTINCT ON (episode_id) episode_id, message_id, day_zero, sent_at
+        FROM day_zero WHERE cancelled_at IS NULL ORDER BY episode_id, sent_at, id),
+      ready_delivery AS (
+        SELECT r.episode_id, min(LEAST(c.delivered_at, c.manual_delivered_at)) AS delivered_at
+        FROM first_ready r JOIN copies c ON c.message_id = r.message_id GROUP BY r.episode_id),
+      first_discharge AS (
+        SELECT DISTINCT ON (m.episode_id) m.episode_id, m.message_id, (m.canonical -> 'body' ->> 'dischargedAt')::timestamptz AS discharged_at
+        FROM messages m
+        WHERE m.type = 'discharged' AND NOT EXISTS (SELECT 1 FROM message_cancellations x WHERE x.message_id = m.message_id)
+        ORDER BY m.episode_id, m.id)
+      SELECT e.episode_id,
+             r.message_id AS day_zero_message_id, r.day_zero, r.sent_at AS ready_sent_at,
+             d.delivered_at AS ready_delivered_at,
+             (r.message_id IS NOT NULL AND d.delivered_at IS NULL) AS ready_not_delivered,
+             f.message_id AS discharge_message_id, f.discharged_at
+      FROM (SELECT episode_id FROM first_ready UNION SELECT episode_id FROM first_discharge) AS e
+        LEFT JOIN first_ready r ON r.episode_id = e.episode_id
+        LEFT JOIN ready_delivery d ON d.episode_id = e.episode_id
+        LEFT JOIN first_discharge f ON f.episode_id = e.episode_id;
+    `,
+  },
 ];

@@ -22,6 +22,14 @@ export interface UnitDirectory {
 export interface DirectoryUnit {
   hsaId: HsaId;
   name: string;
+  /**
+   * the region, municipality or company the unit belongs to, as printed on fallback documents
+   */
+  organisation?: string;
+  /**
+   * must be a phone number (the unit's switchboard or ward, printed on fallback documents for questions and receipts)
+   */
+  phone?: string;
   role: RecipientRole;
   municipality?: Kommunkod;
   dialect: UnitDialect;

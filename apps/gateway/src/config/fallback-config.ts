@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { Temporal } from '@js-temporal/polyfill';
+import { createAjv, formatProblem, pointerToPath, problem, problemsFromAjv, type MessageType, type Problem } from '@svu/canonical';
+import fallbackSchema from '../../../../schemas/fallback.schema.json';
+
+/** Message types that fall back after a time counted from acceptance (admissions use notifyBy; acknowledgements never fall back). */
+export const TIMED_FALLBACK_TYPES = ['discharge-estimate', 'care-contact', 'sip-invitation', 'ready-for-discharge', 'discharged', 'message', 'cancellation'] as const;
+export type TimedFallbackType = (typeof TIMED_FALLBACK_TYPES)[number] & MessageType;
+
+/**
+ * Defaults from the seeds (README, Deadlines, fallback documents and day 0): a ready notice starts day 0 and the municipality's payment
+ * liability, and a discharge and a SIP invitation are needed on the day, so they fall back after 2 h;
+ * the others after 4 h.
+ */
+export const DEFAULT_FALLBACK_AFTER: Readonly<Record<TimedFallbackType, string>> = {
+  'ready-for-discharge': 'PT2H',
+  discharged: 'PT2H',
+  'sip-invitation': 'PT2H',
+  'discharge-estimate': 'PT4H',
+  'care-contact': 'PT4H',
+  message: 'PT4H',
+  cancellation: 'PT4H',
+};
+
+/** Per type, how long after acceptance a copy not yet delivered electronically gets its fallback document (ms). */
+export type FallbackDelays = Readonly<Record<TimedFallbackType, number>>;
+
+const validate = createAjv({ removeUnknown: false }).compile<{ afterAcceptance: Partial<Record<TimedFallbackType, string>> }>(fallbackSchema);
+
+/** An ISO 8601 duration the schema's pattern let through, in ms (a day is 24 elapsed hours). */
+function toMs(value: string): number {
+  return Temporal.Duration.from(value).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+}
+
+/** Checks a fallback configuration's text against schemas/fallback.schema.json; problems name the field. */
+export function parseFallbackConfig(text: string): { ok: true; value: FallbackDelays } | { ok: false; problems: Problem[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [problem('document', [], `is not valid JSON: ${(error as Error).message}`)] };
+  }
+  if (!validate(json)) {
+    // An unknown key is named at its own path (a misspelt type would otherwise silently keep its default).
+    const errors = validate.errors ?? [];
+    const unknown = errors.flatMap((e) =>
+      e.keyword === 'additionalProperties' ? [problem('rule', [...pointerToPath(e.instancePath), String((e.params as { additionalProperty: unknown }).additionalProperty)], 'is not a known key')] : [],
+    );
+    return { ok: false, problems: [...unknown, ...problemsFromAjv(errors.filter((e) => e.keyword !== 'additionalProperties'))] };
+  }
+  const given = json.afterAcceptance;
+  const delays = Object.fromEntries(
+    TIMED_FALLBACK_TYPES.map((type) => [type, toMs(given[type] ?? DEFAULT_FALLBACK_AFTER[type])]),
+  ) as Record<TimedFallbackType, number>;
+  return { ok: true, value: delays };
+}
+
+/**
+ * Reads the fallback configuration (SVU_FALLBACK_CONFIG, default config/fallback.json). The default
+ * file missing means the defaults; a file
+ * that is not valid stops the start with one line per problem, each naming the field.
+ */
+export function loadFallbackDelays(path: string, explicit: boolean): FallbackDelays {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // The default path may be absent (defaults); a path someone set must exist.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return parseDefaults();
+    throw new Error(`SVU_FALLBACK_CONFIG ${path}: ${(error as Error).message}`);
+  }
+  const parsed = parseFallbackConfig(text);
+  if (!parsed.ok) throw new Error(`SVU_FALLBACK_CONFIG ${path} is refused:\n${parsed.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+  return parsed.value;
+}
+
+function parseDefaults(): FallbackDelays {
+  const parsed = parseFallbackConfig(JSON.stringify({ afterAcceptance: {} }));
+  if (!parsed.ok) throw new Error('the default fallback configuration is invalid');
+  return parsed.value;
+}
