@@ -11,6 +11,7 @@ import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { OPERATOR, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 
@@ -27,7 +28,7 @@ let page: Page;
 let units: DirectoryUnit[];
 const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
 
-const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then((r) => r.json() as Promise<any>);
+const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then((r) => r.json() as Promise<any>);
 const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {

@@ -17,7 +17,10 @@ import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from './console/auth/auth.controller';
-import { AuthGuard, SessionSecret } from './console/auth/auth.guard';
+import { AuthGuard } from './console/auth/auth.guard';
+import { LoginThrottle } from './console/auth/login-throttle.service';
+import { SessionSecret, SessionStore } from './console/auth/session-store';
+import { UsersService } from './console/auth/users.service';
 import { AuditService } from './console/audit.service';
 import { BulkService } from './console/bulk.service';
 import { ConsoleController } from './console/console.controller';
@@ -46,6 +49,8 @@ export class GatewayModule {
       DispatchService,
       MetricsService,
       SessionSecret,
+      UsersService,
+      SessionStore,
       AuditService,
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
@@ -56,7 +61,7 @@ export class GatewayModule {
       controllers.push(IngressController);
     }
     if (has('console')) {
-      providers.push(DeadLettersService, BulkService, OverviewService);
+      providers.push(DeadLettersService, BulkService, OverviewService, LoginThrottle);
       controllers.push(AuthController, ConsoleController, ReportsController);
     }
     if (has('router')) providers.push(RouterService);
