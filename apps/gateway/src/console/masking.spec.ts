@@ -30,3 +30,9 @@ describe('maskForViewer', () => {
     expect(maskForViewer(file)).toBe(file);
   });
 });
+
+describe('maskForViewer: names in texts', () => {
+  it('hides a name only as a whole word', () => {
+    expect(maskForViewer({ text: 'Ola ringde; Olander och kolan inte' }, ['Ola'])).toEqual({ text: `${HIDDEN_NAME} ringde; Olander och kolan inte` });
+  });
+});

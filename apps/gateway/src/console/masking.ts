@@ -40,7 +40,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * objects (files) are left as they are.
  */
 export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
-  const patterns = names.filter((n) => n.trim().length >= 2).map((n) => new RegExp(n.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu'));
+  // Whole words only, so that a short name does not eat into other words.
+  const patterns = names
+    .filter((n) => n.trim().length >= 2)
+    .map((n) => new RegExp(`(?<![\\p{L}\\p{N}])${n.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'giu'));
   const text = (s: string) => patterns.reduce((out, pattern) => out.replace(pattern, HIDDEN_NAME), maskIdentityNumbers(s));
   const walk = (v: unknown, key?: string): unknown => {
     if (typeof v === 'string') return key !== undefined && NAME_KEYS.has(key) ? HIDDEN_NAME : text(v);
