@@ -22,6 +22,9 @@ import { createTestServices, eventually, freePort, type TestServices } from '../
  * sessions, sign-in back-off, CSRF, security headers, and what a viewer may see.
  */
 
+// Every sign-in runs scrypt; on a loaded machine a test of a dozen of them outlasts jest's 5 s.
+jest.setTimeout(30_000);
+
 const SECRET = randomBytes(48).toString('base64');
 const IDLE_MS = 10 * 60_000;
 const TTL_MS = 60 * 60_000;
