@@ -140,6 +140,9 @@ it('runs under its strict Content-Security-Policy without breaking a rule of it'
   const response = await page.goto(base);
   expect(response?.headers()['content-security-policy']).toContain("script-src 'self';");
   await page.waitForSelector('#dead-letter-count');
+  // The API documentation (Swagger UI) too.
+  await page.goto(`${base}/api/docs`);
+  await page.waitForSelector('.swagger-ui .info .title');
   expect(cspViolations).toEqual([]);
   // The check above can fail: an inline script is refused and reported.
   await page.evaluate(`{ const script = document.createElement('script'); script.textContent = 'window.inlineRan = true'; document.body.append(script); }`);
