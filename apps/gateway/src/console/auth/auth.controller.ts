@@ -10,6 +10,8 @@ import { SessionStore } from './session-store';
 import { UsersService } from './users.service';
 
 const MAX_USERNAME = 200;
+/** How the audit log names a failed sign-in with a user name that is no user's. */
+export const UNKNOWN_USER = '(unknown user)';
 const MAX_PASSWORD = 1_024;
 
 /** The address sign-in failures are counted against (behind a trusted proxy, the client's; SVU_TRUST_PROXY). */
@@ -61,7 +63,8 @@ export class AuthController {
       throw new HttpException({ statusCode: 503, message: 'too many sign-ins at once; try again in a moment' }, HttpStatus.SERVICE_UNAVAILABLE);
     }
     if (!ok || user === undefined) {
-      await this.audit.record({ username, role: user?.role ?? '-' }, 'login-failed', null, { address });
+      // A name that is no user's is not kept: people type their password into the wrong field.
+      await this.audit.record({ username: user?.username ?? UNKNOWN_USER, role: user?.role ?? '-' }, 'login-failed', null, { address });
       throw new UnauthorizedException('wrong user name or password');
     }
     await this.throttle.succeeded(username, address);
