@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
-import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { ManualClock, systemClock } from '../../apps/gateway/src/clock/clock';
 import { hashPassword } from '../../apps/gateway/src/console/auth/users';
 import { OPENAPI } from '../../apps/gateway/src/console/openapi';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
@@ -46,6 +46,7 @@ let base: string;
 let units: DirectoryUnit[];
 let usersPath: string;
 const hashes = new Map<string, string>();
+/** The clock of sessions and sign-in back-off, moved by the tests (the message clock is the system's). */
 const clock = new ManualClock(new Date());
 let addressCounter = 0;
 /** A client address of its own (the gateway trusts the loopback proxy's X-Forwarded-For here). */
@@ -112,7 +113,7 @@ beforeAll(async () => {
     SVU_DEADLINE_EVERY: 'PT1H',
     SVU_RETRY_BUDGET: 'PT0.5S',
   });
-  app = await startGateway(loadConfig(env), clock);
+  app = await startGateway(loadConfig(env), systemClock, clock);
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 }, 60_000);
 

@@ -29,18 +29,19 @@ import { MetricsController } from './console/metrics.controller';
 import { MetricsService } from './console/metrics.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
-import { CLOCK, systemClock, type Clock } from './clock/clock';
+import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
 
 /** The gateway with the services that this process runs (SVU_SERVICES); all of them by default. */
 @Module({})
 export class GatewayModule {
-  static forConfig(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
+  static forConfig(config: GatewayConfig, clock: Clock = systemClock, sessionClock: Clock = systemClock): DynamicModule {
     const has = (name: Parameters<GatewayConfig['services']['has']>[0]) => config.services.has(name);
     const providers: Provider[] = [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: CLOCK, useValue: clock },
+      { provide: SESSION_CLOCK, useValue: sessionClock },
       Database,
       Broker,
       DirectoryService,

@@ -10,8 +10,8 @@ import { mountConsole } from './console/mount-console';
 import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
-export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config, clock), { bodyParser: false, bufferLogs: true });
+export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock, sessionClock: Clock = systemClock): Promise<INestApplication> {
+  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot

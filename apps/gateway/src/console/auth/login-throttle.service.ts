@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, type Clock } from '../../clock/clock';
+import { SESSION_CLOCK, type Clock } from '../../clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
 import { afterFailure, FORGET_AFTER_MAX_WAITS, waitMs, type FailureCount } from './login-throttle';
@@ -24,7 +24,7 @@ export class LoginThrottle {
   constructor(
     private readonly db: Database,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SESSION_CLOCK) private readonly clock: Clock,
   ) {}
 
   private keys(username: string, address: string): Key[] {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { CLOCK, type Clock } from '../../clock/clock';
+import { SESSION_CLOCK, type Clock } from '../../clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
 import { signSession, verifySession, type Session } from './session';
@@ -33,7 +33,7 @@ export class SessionStore implements OnModuleInit {
     private readonly users: UsersService,
     private readonly secret: SessionSecret,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SESSION_CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
