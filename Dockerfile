@@ -10,6 +10,8 @@ COPY test/fixtures test/fixtures
 COPY test/support test/support
 RUN npm ci && npm prune --omit=dev
 COPY config config
+# The shipped console users are for a developer machine only: the image carries none (mount a users file, SVU_USERS).
+RUN rm -f config/users.json
 ENV NODE_ENV=production
 EXPOSE 8080
 CMD ["node", "dist/apps/gateway/src/main.js"]

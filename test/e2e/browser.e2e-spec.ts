@@ -11,6 +11,7 @@ import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { OPERATOR, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 
@@ -26,8 +27,9 @@ let browser: Browser;
 let page: Page;
 let units: DirectoryUnit[];
 const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
+const cspViolations: string[] = [];
 
-const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then((r) => r.json() as Promise<any>);
+const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then((r) => r.json() as Promise<any>);
 const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
@@ -50,6 +52,10 @@ beforeAll(async () => {
   });
   page = await (await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true })).newPage();
   page.on('dialog', (dialog) => void (dialog.type() === 'prompt' ? dialog.accept('Felaktig testdata') : dialog.accept()));
+  // Chromium reports on the console whatever the Content-Security-Policy blocked (scripts, styles).
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -128,4 +134,18 @@ it('downloads a fallback document and marks it sent', async () => {
   await page.goto(`${base}/#/reports?month=2026-03&municipality=1480`);
   await page.waitForSelector('#chart svg');
   await shot('8-reports');
+}, 60_000);
+
+it('runs under its strict Content-Security-Policy without breaking a rule of it', async () => {
+  const response = await page.goto(base);
+  expect(response?.headers()['content-security-policy']).toContain("script-src 'self';");
+  await page.waitForSelector('#dead-letter-count');
+  // The API documentation (Swagger UI) too.
+  await page.goto(`${base}/api/docs`);
+  await page.waitForSelector('.swagger-ui .info .title');
+  expect(cspViolations).toEqual([]);
+  // The check above can fail: an inline script is refused and reported.
+  await page.evaluate(`{ const script = document.createElement('script'); script.textContent = 'window.inlineRan = true'; document.body.append(script); }`);
+  await eventually(() => (cspViolations.length > 0 ? true : undefined), 5_000, 'the violation to be reported');
+  expect(await page.evaluate('window.inlineRan')).toBeUndefined();
 }, 60_000);

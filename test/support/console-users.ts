@@ -17,6 +17,8 @@ export function writeUsers(): string {
         { username: OPERATOR.username, role: 'operator', passwordHash: hashPassword(OPERATOR.password) },
       ],
     }),
+    // Readable by its owner only, as the gateway asks of a users file (it warns otherwise).
+    { mode: 0o600 },
   );
   return path;
 }

@@ -17,7 +17,10 @@ import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from './console/auth/auth.controller';
-import { AuthGuard, SessionSecret } from './console/auth/auth.guard';
+import { AuthGuard } from './console/auth/auth.guard';
+import { LoginThrottle } from './console/auth/login-throttle.service';
+import { SessionSecret, SessionStore } from './console/auth/session-store';
+import { UsersService } from './console/auth/users.service';
 import { AuditService } from './console/audit.service';
 import { BulkService } from './console/bulk.service';
 import { ConsoleController } from './console/console.controller';
@@ -26,18 +29,19 @@ import { MetricsController } from './console/metrics.controller';
 import { MetricsService } from './console/metrics.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
-import { CLOCK, systemClock, type Clock } from './clock/clock';
+import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
 
 /** The gateway with the services that this process runs (SVU_SERVICES); all of them by default. */
 @Module({})
 export class GatewayModule {
-  static forConfig(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
+  static forConfig(config: GatewayConfig, clock: Clock = systemClock, sessionClock: Clock = systemClock): DynamicModule {
     const has = (name: Parameters<GatewayConfig['services']['has']>[0]) => config.services.has(name);
     const providers: Provider[] = [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: CLOCK, useValue: clock },
+      { provide: SESSION_CLOCK, useValue: sessionClock },
       Database,
       Broker,
       DirectoryService,
@@ -46,6 +50,8 @@ export class GatewayModule {
       DispatchService,
       MetricsService,
       SessionSecret,
+      UsersService,
+      SessionStore,
       AuditService,
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
@@ -56,7 +62,7 @@ export class GatewayModule {
       controllers.push(IngressController);
     }
     if (has('console')) {
-      providers.push(DeadLettersService, BulkService, OverviewService);
+      providers.push(DeadLettersService, BulkService, OverviewService, LoginThrottle);
       controllers.push(AuthController, ConsoleController, ReportsController);
     }
     if (has('router')) providers.push(RouterService);

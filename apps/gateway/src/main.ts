@@ -10,8 +10,8 @@ import { mountConsole } from './console/mount-console';
 import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
-export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config, clock), { bodyParser: false, bufferLogs: true });
+export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock, sessionClock: Clock = systemClock): Promise<INestApplication> {
+  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot
@@ -19,9 +19,11 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   const express = app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void };
   express.set('etag', false);
   express.set('x-powered-by', false);
+  // The console's defences (security headers, cross-origin refusal) come first, so that they cover
+  // every answer, a refused JSON body's too.
+  if (config.services.has('console')) mountConsole(app, config);
   // Ingress reads message bodies as raw bytes itself; only the console API takes JSON.
   app.use('/api', json({ limit: '1mb' }));
-  if (config.services.has('console')) mountConsole(app);
   await app.listen(config.port, '0.0.0.0');
   // Idle keep-alive connections stay open longer than a load balancer's or client's own idle timeout
   // (commonly 60 s): Node's default of 5 s closes them first, and a request sent on a connection at

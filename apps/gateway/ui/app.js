@@ -135,7 +135,10 @@ async function deadLettersView() {
       if (action === 'discard') { reason = prompt(`Discard ${count} dead letters. Reason (required):`); if (!reason) return; }
       if (!confirm(`${action === 'replay' ? 'Replay' : 'Discard'} ${count} dead letters selected by this filter?`)) return;
       const job = await api('/api/dead-letters/bulk', { method: 'POST', body: { filter, action, reason, confirm: count } });
-      const bar = h('div', { class: 'progress' }, h('div', { style: 'width:0%' }));
+      // Widths go through the CSSOM: the Content-Security-Policy refuses inline style attributes.
+      const fill = h('div', {});
+      fill.style.width = '0%';
+      const bar = h('div', { class: 'progress' }, fill);
       const label = h('span', {});
       const cancel = h('button', { class: 'secondary', onclick: () => api(`/api/bulk-jobs/${job.id}/cancel`, { method: 'POST' }) }, 'Cancel');
       status.replaceChildren(bar, label, cancel);
@@ -194,7 +197,7 @@ async function dispatchView() {
       docs.map((d) => h('tr', {}, h('td', {}, fmtTime(d.deadline)), h('td', {}, d.messageId), h('td', {}, d.recipientHsa), h('td', {}, d.kind), h('td', {}, d.trigger), h('td', {}, d.reference),
         h('td', {}, d.status === 'sent' ? `sent by ${d.sentVia}, ${d.sentBy}, ${fmtTime(d.sentAt)}${d.deliveredAt && d.deliveredAt !== d.sentAt ? `; arrives ${fmtTime(d.deliveredAt)}` : ''}`
           : d.status === 'withdrawn' ? `withdrawn ${fmtTime(d.withdrawnAt)}: cancelled by ${d.withdrawnBy}` : 'waiting'),
-        h('td', {}, h('a', { href: `/api/manual-dispatch/${d.id}/pdf`, download: `${d.reference}.pdf` }, 'PDF'), ' ',
+        h('td', {}, isOperator() ? h('a', { href: `/api/manual-dispatch/${d.id}/pdf`, download: `${d.reference}.pdf` }, 'PDF') : '', ' ',
           d.status === 'waiting' && isOperator() ? h('button', { onclick: async () => { await api(`/api/manual-dispatch/${d.id}/sent`, { method: 'POST', body: { via: d.kind } }); render(); } }, `Mark sent by ${d.kind}`) : '')))));
 }
 

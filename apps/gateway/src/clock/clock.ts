@@ -5,6 +5,12 @@ export interface Clock {
 
 export const CLOCK = Symbol('CLOCK');
 
+/**
+ * The clock console sessions and sign-in back-off go by: wall time, apart from the message clock
+ * (CLOCK) that tests move through days of deadlines, so that moving one does not end sessions.
+ */
+export const SESSION_CLOCK = Symbol('SESSION_CLOCK');
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock that stands still until moved (tests). */

@@ -41,7 +41,18 @@ export interface GatewayConfig {
   readonly usersPath: string;
   /** Signs console sessions; set the same value in every console process. Random per process when unset. */
   readonly sessionSecret: Buffer | undefined;
+  /** Absolute lifetime of a console session. */
   readonly sessionMs: number;
+  /** A console session not used for this long is over. */
+  readonly sessionIdleMs: number;
+  /** How many console processes serve one store (SVU_CONSOLE_PROCESSES); above 1 a shared session secret is required. */
+  readonly consoleProcesses: number;
+  /** Sign-in throttling (docs/console-security.md). */
+  readonly login: LoginPolicy;
+  /** Express's `trust proxy`: false, a hop count, or the addresses of trusted proxies (SVU_TRUST_PROXY). */
+  readonly trustProxy: false | number | readonly string[];
+  /** Further origins the console may be used from besides its own (SVU_CONSOLE_ORIGINS). */
+  readonly consoleOrigins: readonly string[];
   /** Which payment-liability rule set applies to which municipality. */
   readonly reportRulesPath: string;
   /** Items a bulk action handles per second. */
@@ -49,6 +60,64 @@ export interface GatewayConfig {
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** Back-off of failed sign-ins, per user name and per client address. */
+export interface LoginPolicy {
+  /** Failed sign-ins allowed for one user name before each further one waits. */
+  readonly userAttempts: number;
+  /** Failed sign-ins allowed from one client address before each further one waits. */
+  readonly addressAttempts: number;
+  /** The first wait; it doubles with each further failure. */
+  readonly backoffMs: number;
+  /** The longest wait. */
+  readonly backoffMaxMs: number;
+  /** Password checks (scrypt) running at once; more sign-ins wait their turn. */
+  readonly concurrency: number;
+}
+
+/** The shortest session secret accepted: 32 bytes, the size of the HMAC-SHA256 key it becomes. */
+export const MIN_SESSION_SECRET_BYTES = 32;
+
+function sessionSecretOf(env: NodeJS.ProcessEnv, consoleProcesses: number, runsConsole: boolean): Buffer | undefined {
+  const raw = env['SVU_SESSION_SECRET'];
+  if (raw === undefined) {
+    if (runsConsole && consoleProcesses > 1) {
+      throw new Error(`SVU_SESSION_SECRET is required when SVU_CONSOLE_PROCESSES is ${consoleProcesses}: every console process must sign sessions with the same secret`);
+    }
+    return undefined;
+  }
+  const secret = Buffer.from(raw, 'utf8');
+  if (secret.length < MIN_SESSION_SECRET_BYTES) {
+    throw new Error(`SVU_SESSION_SECRET must be at least ${MIN_SESSION_SECRET_BYTES} bytes (it is ${secret.length}); make one with: openssl rand -base64 48`);
+  }
+  return secret;
+}
+
+function originsOf(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return list.map((entry) => {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      throw new Error(`SVU_CONSOLE_ORIGINS must list origins such as https://svu.example.se, got ${JSON.stringify(entry)}`);
+    }
+    return origin;
+  });
+}
+
+function trustProxyOf(raw: string | undefined): false | number | readonly string[] {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
+  if (/^\d+$/.test(raw.trim())) return integer('SVU_TRUST_PROXY', raw.trim(), 0, 10);
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // `true` would believe X-Forwarded-For from anyone, and so let a client pick the address its sign-in
+  // failures are counted against; name the proxies instead.
+  if (list.some((s) => s === 'true' || s === '*')) throw new Error('SVU_TRUST_PROXY must be a hop count or the addresses of the trusted proxies, not "true"');
+  return list;
+}
 
 /** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. */
 export function durationMs(name: string, value: string): number {
@@ -79,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       throw new Error(`SVU_SERVICES names the unknown service ${JSON.stringify(service)} (known: ${SERVICE_NAMES.join(', ')})`);
     }
   }
+  const consoleProcesses = integer('SVU_CONSOLE_PROCESSES', get('SVU_CONSOLE_PROCESSES', '1'), 1, 1_000);
   return {
     amqpUrl: get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
     databaseUrl: get('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/svu'),
@@ -104,8 +174,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],
     usersPath: get('SVU_USERS', 'config/users.json'),
-    sessionSecret: env['SVU_SESSION_SECRET'] === undefined ? undefined : Buffer.from(env['SVU_SESSION_SECRET']),
+    sessionSecret: sessionSecretOf(env, consoleProcesses, services.includes('console')),
     sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),
+    sessionIdleMs: durationMs('SVU_SESSION_IDLE', get('SVU_SESSION_IDLE', 'PT30M')),
+    consoleProcesses,
+    login: {
+      userAttempts: integer('SVU_LOGIN_USER_ATTEMPTS', get('SVU_LOGIN_USER_ATTEMPTS', '5'), 1, 1_000),
+      addressAttempts: integer('SVU_LOGIN_ADDRESS_ATTEMPTS', get('SVU_LOGIN_ADDRESS_ATTEMPTS', '20'), 1, 100_000),
+      backoffMs: durationMs('SVU_LOGIN_BACKOFF', get('SVU_LOGIN_BACKOFF', 'PT1S')),
+      backoffMaxMs: durationMs('SVU_LOGIN_BACKOFF_MAX', get('SVU_LOGIN_BACKOFF_MAX', 'PT15M')),
+      concurrency: integer('SVU_LOGIN_CONCURRENCY', get('SVU_LOGIN_CONCURRENCY', '2'), 1, 64),
+    },
+    trustProxy: trustProxyOf(env['SVU_TRUST_PROXY']),
+    consoleOrigins: originsOf(env['SVU_CONSOLE_ORIGINS']),
     reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
   };

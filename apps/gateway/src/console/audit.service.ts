@@ -17,7 +17,7 @@ export interface AuditEntry {
 export class AuditService {
   constructor(private readonly db: Database) {}
 
-  async record(session: Session, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> {
+  async record(session: Pick<Session, 'username'> & { readonly role: string }, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> {
     await this.db.query('INSERT INTO audit_log (username, role, action, target, detail) VALUES ($1, $2, $3, $4, $5)', [
       session.username,
       session.role,

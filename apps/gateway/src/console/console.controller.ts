@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
 import { Database } from '../store/database';
@@ -8,6 +8,7 @@ import { BulkService } from './bulk.service';
 import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
+import { ViewerMaskingInterceptor } from './viewer-masking.interceptor';
 
 function limitOf(raw: unknown, fallback = 50): number {
   if (raw === undefined || raw === '') return fallback;
@@ -28,8 +29,12 @@ function idOf(raw: string): string {
   return raw;
 }
 
-/** The operations console's JSON API (documented at /api/docs). Actions need the operator role. */
+/**
+ * The operations console's JSON API (documented at /api/docs). Actions, fallback documents and
+ * unmasked patient data need the operator role; what a viewer gets is masked (ViewerMaskingInterceptor).
+ */
 @Controller('api')
+@UseInterceptors(ViewerMaskingInterceptor)
 export class ConsoleController {
   constructor(
     private readonly overviewService: OverviewService,
@@ -117,6 +122,8 @@ export class ConsoleController {
     return this.dispatch.list(s, limitOf(limit, 100));
   }
 
+  // The document holds the patient's name and identity number in full: operators only.
+  @Roles('operator')
   @Get('manual-dispatch/:id/pdf')
   @Header('content-type', 'application/pdf')
   async pdf(@Param('id') id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {

@@ -9,7 +9,7 @@ import { problemsJson, recordEvents } from '../store/records';
 import type { Session } from './auth/session';
 import { AuditService } from './audit.service';
 import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
-import { maskMessage, maskPayload } from './masking';
+import { maskForViewer, maskMessage, maskPayload } from './masking';
 
 export interface DeadLetterRow {
   readonly id: string;
@@ -103,7 +103,7 @@ export class DeadLettersService {
     const canonical = (row['canonical'] as CanonicalMessage | null) ?? this.readable(dialect, payload);
     const operator = session.role === 'operator';
     await this.audit.record(session, 'view-dead-letter', `dead-letter:${id}`, { messageId: row['message_id'], patientDataShown: operator });
-    return {
+    const detail = {
       id: row['id'],
       createdAt: row['created_at'],
       reason: row['reason'],
@@ -123,6 +123,11 @@ export class DeadLettersService {
       payload: payload === null ? null : operator ? payload.toString(dialect === 'webcare' ? 'latin1' : 'utf8') : maskPayload(),
       payloadHidden: !operator,
     };
+    if (operator) return detail;
+    // The patient's names may also stand in problem texts or a recipient's error: hidden there too.
+    const names = [canonical?.patient?.givenName, canonical?.patient?.familyName].filter((n): n is string => typeof n === 'string')
+      .flatMap((n) => n.split(/[\s-]+/));
+    return maskForViewer(detail, names);
   }
 
   private readable(dialect: string | null, payload: Buffer | null): CanonicalMessage | undefined {

@@ -1,13 +1,18 @@
 import type { CanonicalMessage } from '@svu/canonical';
+import { maskIdentityNumbers } from '@svu/identity';
 
-/** A canonical message as a viewer may see it: no identity number, and no names of a protected patient. */
+/** What a viewer sees instead of a patient's name. */
+export const HIDDEN_NAME = '(hidden)';
+
+/** Keys whose string values are a person's name wherever they stand in an answer. */
+const NAME_KEYS = new Set(['givenName', 'familyName']);
+
+/** A canonical message as a viewer may see it: no identity number, and no patient names. */
 export function maskMessage(message: CanonicalMessage): CanonicalMessage {
   if (message.patient === undefined) return message;
   const patient = { ...message.patient, id: maskId(message.patient.id) };
-  if (patient.protectedIdentity) {
-    if (patient.givenName !== undefined) patient.givenName = '(skyddad)';
-    if (patient.familyName !== undefined) patient.familyName = '(skyddad)';
-  }
+  if (patient.givenName !== undefined) patient.givenName = HIDDEN_NAME;
+  if (patient.familyName !== undefined) patient.familyName = HIDDEN_NAME;
   return { ...message, patient };
 }
 
@@ -19,4 +24,32 @@ export function maskId(id: string): string {
 /** The original payload holds identity numbers in dialect forms, so a viewer does not get it at all. */
 export function maskPayload(): null {
   return null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * An API answer as a viewer may see it: every identity-number-shaped run in every string (message
+ * ids, problem texts and errors included) masked by the same rule as the logs (`maskIdentityNumbers`
+ * of libs/identity), the values of name fields hidden, and each of `names` (the patient's names,
+ * where the caller knows them) hidden wherever it stands in a text. Dates, numbers and non-plain
+ * objects (files) are left as they are.
+ */
+export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
+  // Whole words only, so that a short name does not eat into other words.
+  const patterns = names
+    .filter((n) => n.trim().length >= 2)
+    .map((n) => new RegExp(`(?<![\\p{L}\\p{N}])${n.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'giu'));
+  const text = (s: string) => patterns.reduce((out, pattern) => out.replace(pattern, HIDDEN_NAME), maskIdentityNumbers(s));
+  const walk = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string') return key !== undefined && NAME_KEYS.has(key) ? HIDDEN_NAME : text(v);
+    if (Array.isArray(v)) return v.map((item) => walk(item));
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, k)]));
+    return v;
+  };
+  return walk(value) as T;
 }

@@ -57,7 +57,9 @@ export const OPENAPI = {
     description:
       'Operations API of the SVU gateway: dead-letter queue, deadlines at risk, manual dispatch, deviations, audit log. ' +
       'Sign in with POST /api/login; send the token as `Authorization: Bearer <token>` or use the session cookie. ' +
-      'Lists never show identity numbers; a dead letter detail shows them to operators only, and every detail view is audited.',
+      'Lists never show identity numbers; a dead letter detail shows them to operators only, and every detail view is audited. ' +
+      'Every answer to a viewer has identity-number-shaped strings (ids and texts included) masked and patient names hidden. ' +
+      'A state-changing request with the session cookie from another origin is refused with 403 (a bearer token without the cookie is not checked).',
   },
   components: {
     securitySchemes: {
@@ -71,10 +73,17 @@ export const OPENAPI = {
         summary: 'Sign in',
         security: [],
         requestBody: json({ type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } }),
-        responses: { ...ok('Signed in', { type: 'object', properties: { token: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator'] } } }), 401: errors[401] },
+        responses: {
+          ...ok('Signed in', { type: 'object', properties: { token: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator'] } } }),
+          400: errors[400],
+          401: { description: 'Wrong user name or password (the same answer, and time, for a user that does not exist)' },
+          403: { description: 'Sent from another origin' },
+          429: { description: 'Too many failed sign-ins for this user name or client address: try again after Retry-After seconds' },
+          503: { description: 'Too many sign-ins at once: try again after Retry-After seconds' },
+        },
       },
     },
-    '/api/logout': { post: { summary: 'Sign out (clears the cookie)', security: [], responses: ok('Signed out') } },
+    '/api/logout': { post: { summary: 'Sign out: ends the session at once (in every console process) and clears the cookie', security: [], responses: ok('Signed out') } },
     '/api/me': { get: op('Who is signed in', 'any', { responses: { ...ok('The user'), 401: errors[401] } }) },
     '/api/overview': { get: op('Counts by state, dead letters, copies at risk, deliveries per minute, last errors', 'any', { responses: { ...ok('Overview'), 401: errors[401] } }) },
     '/api/at-risk': { get: op('Admission copies whose deadline is within the fallback margin or past', 'any', { parameters: [q('limit', '1-500')], responses: { ...ok('Copies at risk', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
@@ -114,7 +123,9 @@ export const OPENAPI = {
     '/api/bulk-jobs/{id}': { get: op('Progress of a bulk job', 'any', { parameters: [id], responses: { ...ok('The job'), 401: errors[401], 404: errors[404] } }) },
     '/api/bulk-jobs/{id}/cancel': { post: op('Cancel a running bulk job', 'operator', { parameters: [id], responses: { ...ok('The job'), ...errors } }) },
     '/api/manual-dispatch': { get: op('Fallback documents: waiting (default), sent, withdrawn (the message was cancelled before sending) or all', 'any', { parameters: [q('status', 'waiting, sent, withdrawn, all'), q('limit', '1-500')], responses: { ...ok('Documents', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
-    '/api/manual-dispatch/{id}/pdf': { get: op('Download the PDF (audited)', 'any', { parameters: [id], responses: { 200: { description: 'PDF', content: { 'application/pdf': {} } }, 401: errors[401], 404: errors[404] } }) },
+    '/api/manual-dispatch/{id}/pdf': {
+      get: op('Download the PDF (it holds the full name and identity number)', 'operator', { parameters: [id], responses: { 200: { description: 'PDF', content: { 'application/pdf': {} } }, 401: errors[401], 403: errors[403], 404: errors[404] } }),
+    },
     '/api/manual-dispatch/{id}/sent': {
       post: op('Mark sent by fax or letter; the copy counts as delivered by hand then (a letter: then plus SVU_POSTAL_DELAY)', 'operator', {
         parameters: [id],

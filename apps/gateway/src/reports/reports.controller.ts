@@ -1,9 +1,10 @@
-import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
 import { AuditService } from '../console/audit.service';
+import { ViewerMaskingInterceptor } from '../console/viewer-masking.interceptor';
 import { Database } from '../store/database';
 import { loadEpisodeRows, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
 
@@ -16,6 +17,7 @@ function monthOf(raw: unknown): string {
 
 /** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
 @Controller('api/reports')
+@UseInterceptors(ViewerMaskingInterceptor)
 export class ReportsController {
   private readonly rules: ReportRules;
 

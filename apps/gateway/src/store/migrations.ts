@@ -212,6 +212,36 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '007-console-sessions',
+    sql: `
+      -- Console sessions, shared by every console process, so that a sign-out, a user removed or
+      -- changed in the users file, and an idle session end at once everywhere. The token carries the
+      -- session id; the table keeps only its SHA-256.
+      CREATE TABLE console_sessions (
+        id_hash text PRIMARY KEY,
+        username text NOT NULL,
+        role text NOT NULL,
+        -- SHA-256 of the user's entry (role and password hash) when the session began: a change ends it.
+        user_fingerprint text NOT NULL,
+        created_at timestamptz NOT NULL,
+        last_seen_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_reason text
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (username) WHERE revoked_at IS NULL;
+      CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+      -- Failed sign-ins per user name and per client address (keys are SHA-256 hashes, so no typed
+      -- user name or address is kept), for back-off shared by every console process.
+      CREATE TABLE console_login_failures (
+        key_hash text PRIMARY KEY,
+        failures integer NOT NULL,
+        last_failure_at timestamptz NOT NULL
+      );
+    `,
+  },
+  {
     version: '012-fallback-every-type',
     sql: `
       -- Every type except acknowledgements may need a fallback document (README, Deadlines): the watcher's

@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { parseUsers, userFingerprint, type User } from './users';
+
+/** True when someone other than the file's owner may read or change it (a group or others bit). */
+export function exposedMode(mode: number): boolean {
+  return (mode & 0o066) !== 0;
+}
+
+/**
+ * The console users in force, read from SVU_USERS and reloaded when the file changes (a file that does
+ * not pass is refused with a log line, and the previous users stay). Sessions check their user here
+ * on every request, so a user removed, or whose role or password changed, is signed out at once.
+ */
+@Injectable()
+export class UsersService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UsersService.name);
+  private users = new Map<string, User>();
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private readonly listeners: Array<(previous: ReadonlyMap<string, User>, current: ReadonlyMap<string, User>) => void> = [];
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  onModuleInit(): void {
+    // Only a console process signs users in; the other services have no use for the file.
+    if (!this.config.services.has('console')) return;
+    this.load();
+    try {
+      this.watcher = watch(dirname(this.config.usersPath), (_event, file) => {
+        if (file !== null && file !== basename(this.config.usersPath)) return;
+        if (this.debounce !== undefined) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => this.load(), 50);
+      });
+    } catch (error) {
+      this.logger.error({ path: this.config.usersPath, err: (error as Error).message }, 'console users file not watched; changes need a restart');
+    }
+  }
+
+  /** Reads the file; true when it is now in force. */
+  load(): boolean {
+    const path = this.config.usersPath;
+    let users: Map<string, User>;
+    try {
+      const mode = statSync(path).mode;
+      if (exposedMode(mode)) {
+        this.logger.warn({ path, mode: (mode & 0o777).toString(8) }, 'console users file can be read or changed by users other than its owner; chmod 600 it');
+      }
+      users = parseUsers(readFileSync(path, 'utf8'), path);
+    } catch (error) {
+      this.logger.error({ path, err: (error as Error).message }, this.users.size === 0 ? 'console users not loaded; nobody can sign in' : 'console users file refused; previous users kept');
+      return false;
+    }
+    const previous = this.users;
+    this.users = users;
+    this.logger.log({ path, users: users.size }, 'console users loaded');
+    for (const listener of this.listeners) listener(previous, users);
+    return true;
+  }
+
+  get(username: string): User | undefined {
+    return this.users.get(username);
+  }
+
+  /** Whether a session begun with `fingerprint` still belongs to a user of the file, unchanged. */
+  current(username: string, fingerprint: string): User | undefined {
+    const user = this.users.get(username);
+    return user !== undefined && userFingerprint(user) === fingerprint ? user : undefined;
+  }
+
+  /** Called after each reload with the users before and after. */
+  onChange(listener: (previous: ReadonlyMap<string, User>, current: ReadonlyMap<string, User>) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onModuleDestroy(): void {
+    this.watcher?.close();
+    if (this.debounce !== undefined) clearTimeout(this.debounce);
+  }
+}

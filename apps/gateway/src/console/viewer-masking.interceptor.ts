@@ -1,0 +1,50 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { from, mergeMap, type Observable } from 'rxjs';
+import { Database } from '../store/database';
+import type { AuthedRequest } from './auth/auth.guard';
+import { maskForViewer } from './masking';
+
+/** Keys whose values name a message or an episode, whose patients' names are then hidden in every text. */
+const ID_KEYS = new Set(['messageId', 'episodeId']);
+const MAX_IDS = 1_000;
+
+function idsIn(value: unknown, into: Set<string>): Set<string> {
+  if (into.size >= MAX_IDS) return into;
+  if (Array.isArray(value)) for (const item of value) idsIn(item, into);
+  else if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (ID_KEYS.has(key) && typeof item === 'string' && item !== '') into.add(item);
+      else idsIn(item, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * Masks every answer of the routes it guards for anyone but an operator (docs/console-security.md):
+ * identity-number-shaped runs in every string (message ids, problems, recipients' errors, audit
+ * details) and name fields, and, for the messages and episodes an answer names, their patients'
+ * names wherever they stand in a text (a discard reason, a recipient's error).
+ */
+@Injectable()
+export class ViewerMaskingInterceptor implements NestInterceptor {
+  constructor(private readonly db: Database) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    if (req.session?.role === 'operator') return next.handle();
+    return next.handle().pipe(mergeMap((body: unknown) => from(this.mask(body))));
+  }
+
+  private async mask(body: unknown): Promise<unknown> {
+    const ids = [...idsIn(body, new Set())];
+    if (ids.length === 0) return maskForViewer(body);
+    const rows = await this.db.query<{ given: string | null; family: string | null }>(
+      `SELECT DISTINCT canonical -> 'patient' ->> 'givenName' AS given, canonical -> 'patient' ->> 'familyName' AS family
+       FROM messages WHERE message_id = ANY($1) OR episode_id = ANY($1)`,
+      [ids],
+    );
+    const names = rows.flatMap((r) => [r.given, r.family]).filter((n): n is string => n !== null).flatMap((n) => n.split(/[\s-]+/));
+    return maskForViewer(body, [...new Set(names)]);
+  }
+}
