@@ -88,8 +88,9 @@ export function buildProgram(): Command {
     .option('--amqp-url <url>', 'RabbitMQ of the gateway (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--control-port <port>', 'port of the control API', '9100')
-    .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string }) => {
-      await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort) });
+    .option('--control-host <address>', 'address the control API listens on (0.0.0.0 in a container)', '127.0.0.1')
+    .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string; controlHost: string }) => {
+      await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort), controlHost: opts.controlHost });
     });
 
   program

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { KNOWN_ENV_NAMES, loadConfig } from './gateway-config';
 
 describe('loadConfig', () => {
@@ -34,7 +35,7 @@ describe('loadConfig', () => {
   it('lists every variable it reads among the known names', () => {
     // Every name the loader reads changes the result when set to a bad value; a name read but missing
     // from KNOWN_ENV_NAMES would be refused in the deployment files by deploy/ checks.
-    const source = require('node:fs').readFileSync(__filename.replace(/\.spec\.ts$/, '.ts'), 'utf8') as string;
+    const source = readFileSync(__filename.replace(/\.spec\.ts$/, '.ts'), 'utf8');
     const read = new Set([...source.matchAll(/(?:get\(|env\[)'([A-Z_]+)'/g)].map((m) => m[1]!));
     expect(read.size).toBeGreaterThan(20);
     for (const name of read) expect(KNOWN_ENV_NAMES).toContain(name);
