@@ -23,7 +23,7 @@ import { BulkService } from './console/bulk.service';
 import { ConsoleController } from './console/console.controller';
 import { DeadLettersService } from './console/dead-letters.service';
 import { MetricsController } from './console/metrics.controller';
-import { MetricsService } from './console/metrics.service';
+import { MetricsService, StoreGauges } from './console/metrics.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
@@ -61,7 +61,7 @@ export class GatewayModule {
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);
-    if (has('deadlines')) providers.push(DeadlineService);
+    if (has('deadlines')) providers.push(DeadlineService, StoreGauges);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
     return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel, config.logFile))], providers, controllers };
   }

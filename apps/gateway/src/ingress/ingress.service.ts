@@ -7,6 +7,7 @@ import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
+import { MetricsService } from '../console/metrics.service';
 import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents } from '../store/records';
 
 /** How a message came in. */
@@ -44,6 +45,7 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly broker: Broker,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'ingressGroupWaitMs'>,
+    private readonly metrics: MetricsService,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -123,8 +125,11 @@ export class IngressService implements OnApplicationBootstrap {
           }
           return { results: this.outcomes(read, pks, deadLetters), stored: [...pks.values()] };
         });
-    for (const result of results) {
+    for (const [i, result] of results.entries()) {
       this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
+      const { item, result: parsed } = read[i]!;
+      if (result.status === 'accepted' && parsed.ok) this.metrics.messages.inc({ dialect: item.format, type: parsed.value.type });
+      else if (result.status === 'invalid') this.metrics.invalidMessages.inc({ dialect: item.format });
     }
     // The answer does not wait for the route job's confirm: the messages are stored, and a job
     // that is not published (the process ends first, the broker refuses) is published by the sweeper.
