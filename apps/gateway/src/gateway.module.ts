@@ -24,6 +24,8 @@ import { ConsoleController } from './console/console.controller';
 import { DeadLettersService } from './console/dead-letters.service';
 import { MetricsController } from './console/metrics.controller';
 import { MetricsService, StoreGauges } from './console/metrics.service';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionService } from './retention/retention.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
@@ -57,11 +59,11 @@ export class GatewayModule {
     }
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService);
-      controllers.push(AuthController, ConsoleController, ReportsController);
+      controllers.push(AuthController, ConsoleController, ReportsController, RetentionController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);
-    if (has('deadlines')) providers.push(DeadlineService, StoreGauges);
+    if (has('deadlines')) providers.push(DeadlineService, StoreGauges, RetentionService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
     return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel, config.logFile))], providers, controllers };
   }
