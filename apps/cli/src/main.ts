@@ -161,7 +161,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version end well; any other usage error is exit 1 (the contract keeps 2 for invalid messages).
+      // Help and version end well; any other usage error is exit 1 (docs/contract.md keeps 2 for invalid messages).
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_FAILURE;
       return;
     }

@@ -57,7 +57,7 @@ const BATCH = 20;
 const JUDGE_BATCH = 500;
 
 /**
- * The deadline watcher (SPEC rules 2–3). For every admission copy not yet delivered it produces the
+ * The deadline watcher (docs/rules.md, rules 2–3). For every admission copy not yet delivered it produces the
  * fallback document — a fax when the directory has the recipient's fax number, else a letter — and
  * puts it in the manual-dispatch queue, when `notifyBy − margin` has come, when retries are exhausted
  * or the recipient is unknown, or at once when the recipient has no electronic route. Claiming goes

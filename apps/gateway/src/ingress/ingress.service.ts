@@ -185,7 +185,7 @@ export class IngressService implements OnApplicationBootstrap {
       if (!pks.has(message.messageId) || !batch.first[i]) continue;
       for (const hsaId of await this.actOnEarlier(tx, message)) withheld.add(`${message.messageId} ${hsaId}`);
       if (message.type === 'ready-for-discharge') {
-        // SPEC rule 4: day 0 is the Swedish date on which the notice was sent.
+        // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
         await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING', [
           message.episodeId,
           message.messageId,
@@ -206,7 +206,7 @@ export class IngressService implements OnApplicationBootstrap {
 
   /**
    * What a cancellation or an acknowledgement does to earlier copies. Returns the recipients to whom
-   * a cancellation is not forwarded: SPEC rule 5, their copy of the cancelled message was still
+   * a cancellation is not forwarded: docs/rules.md, rule 5, their copy of the cancelled message was still
    * pending and is now cancelled, so they never saw it.
    */
   private async actOnEarlier(tx: Queryable, message: CanonicalMessage): Promise<Set<string>> {
@@ -227,7 +227,7 @@ export class IngressService implements OnApplicationBootstrap {
     return withheld;
   }
 
-  /** SPEC rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */
+  /** docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */
   private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<void> {
     const marked = await tx.query<{ id: string }>(
       `UPDATE copies SET acknowledged_at = now(), updated_at = now(),
