@@ -153,4 +153,4 @@ it('svu report prints the same from the store', async () => {
     child.on('close', () => resolve(text));
   });
   expect(out.trim().split('\r\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
-});
+}, 30_000); // a process start: several seconds on a loaded machine
