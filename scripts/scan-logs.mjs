@@ -1,4 +1,4 @@
-// Scans log files for personal identity numbers and patient names (SPEC rule 7): any hit is printed
+// Scans log files for personal identity numbers and patient names (docs/rules.md, rule 7): any hit is printed
 // (masked) with its line number and the scan exits 1. Used by .ci/run on everything the test suites logged.
 import { readFileSync } from 'node:fs';
 

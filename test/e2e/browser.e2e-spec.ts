@@ -131,6 +131,10 @@ it('downloads a fallback document and marks it sent', async () => {
   await page.waitForSelector('h2 >> text=Audit log');
   expect(await page.textContent('main')).toContain('mark-sent');
   await shot('7-audit');
+  await page.goto(`${base}/#/retention`);
+  await page.waitForSelector('h2 >> text=Retention');
+  expect(await page.textContent('main')).toMatch(/Payloads of settled messages\s*90/);
+  expect(await page.textContent('main')).toContain('Nothing pruned yet.');
   await page.goto(`${base}/#/reports?month=2026-03&municipality=1480`);
   await page.waitForSelector('#chart svg');
   await shot('8-reports');

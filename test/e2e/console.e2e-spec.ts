@@ -238,7 +238,7 @@ describe('manual dispatch, deviations, audit, metrics', () => {
 
   it('serves Prometheus metrics and health', async () => {
     const text = (await call('GET', '/metrics')).body.toString('utf8');
-    for (const name of ['svu_messages', 'svu_copies', 'svu_dead_letters', 'svu_copies_at_risk', 'svu_delivery_latency_seconds_bucket', 'svu_fallback_documents_total']) expect(text).toContain(name);
+    for (const name of ['svu_messages_total', 'process_cpu_seconds_total', 'svu_copies', 'svu_dead_letters', 'svu_copies_at_risk', 'svu_delivery_latency_seconds_bucket', 'svu_fallback_documents_total']) expect(text).toContain(name);
     expect(text).not.toMatch(/194107086995|Karin/);
     expect((await call('GET', '/health/ready')).body).toEqual({ status: 'ready', broker: true, database: true });
   });

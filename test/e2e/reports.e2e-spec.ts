@@ -129,7 +129,8 @@ it('lists episodes with notification outcomes and day 0 from the notice that was
 it('offers CSV, a series for the chart, and records a region-caused delay (operators only)', async () => {
   const csv = await get('/api/reports/monthly?month=2026-05&format=csv');
   expect(csv.type).toContain('text/csv');
-  const lines = csv.text.trim().split('\n');
+  expect(csv.text.endsWith('\r\n')).toBe(true); // RFC 4180 line ends
+  const lines = csv.text.trim().split('\r\n');
   expect(lines[0]).toBe('month;group_by;group;episodes;notifications;notifications_on_time;share_on_time;average_waiting_days;waiting_0;waiting_1;waiting_2;waiting_3;waiting_4-7;waiting_8+;liable_days;rule_set;deviations_late-on-arrival;deviations_deadline-missed;deviations_rejected-by-recipient;deviations_dead-lettered');
   expect(lines).toContain('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
   const series = JSON.parse((await get('/api/reports/series?municipality=1480&month=2026-05&months=3')).text) as any[];
@@ -151,5 +152,5 @@ it('svu report prints the same from the store', async () => {
     child.stdout.on('data', (c: Buffer) => (text += c.toString()));
     child.on('close', () => resolve(text));
   });
-  expect(out.trim().split('\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
-});
+  expect(out.trim().split('\r\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
+}, 30_000); // a process start: several seconds on a loaded machine

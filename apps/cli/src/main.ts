@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { FORMATS, type Format } from '@svu/dialects';
 import { EXIT_FAILURE, runInspect, runTranslate, runValidate, type Io } from './message-commands';
 import { readInput } from './read-input';
-import { runReplay } from './replay-command';
+import { runReplay, runReplayCheck } from './replay-command';
 import { runReport } from './report-command';
 import { runSimulate } from './simulate-command';
 import { hashPassword } from '../../gateway/src/console/auth/users';
@@ -18,6 +20,18 @@ const formatOption = (flags: string, description: string) =>
 
 const FILE_HELP = 'message file; absent or - reads standard input';
 
+/** The version in package.json (beside dist/ when built, also in the image). */
+function packageVersion(): string {
+  for (const up of ['../../../..', '../../..']) {
+    try {
+      return (JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // not here: try the next folder up
+    }
+  }
+  return 'unknown';
+}
+
 /** The `svu` program: every command sets the exit code it ends with. */
 export function buildProgram(): Command {
   const program = new Command('svu')
@@ -25,6 +39,7 @@ export function buildProgram(): Command {
       'SVU gateway command line: translate and check discharge-coordination messages\n' +
         `(formats: ${FORMATS.join(', ')}). Exit 0 ok, 2 invalid message (problems on stderr), 1 other errors.`,
     )
+    .version(packageVersion(), '-V, --version', 'print the version of svu')
     .showHelpAfterError()
     .exitOverride();
 
@@ -64,11 +79,18 @@ export function buildProgram(): Command {
     .option('--amqp-url <url>', 'the gateway\'s RabbitMQ (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
     .option('--directory <file>', 'the unit directory the gateway uses (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
     .option('--user <name>', 'console user for dead-letter and fallback checks (env SVU_REPLAY_USER)', process.env['SVU_REPLAY_USER'])
-    .option('--password <password>', 'its password (env SVU_REPLAY_PASSWORD)', process.env['SVU_REPLAY_PASSWORD'])
+    .option('--password <password>', 'its password; prefer env SVU_REPLAY_PASSWORD or --password-stdin (a command line is visible to other users)', process.env['SVU_REPLAY_PASSWORD'])
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--check', 'only check the fixture sets offline (manifest, files, messages, units in --directory); no gateway needed')
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--record', 'write what recipients received as the new expected files (review them before committing)')
-    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; prefix: string; junit?: string; record?: boolean }) => {
+    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; passwordStdin?: boolean; check?: boolean; prefix: string; junit?: string; record?: boolean }) => {
+      if (opts.check === true) {
+        process.exitCode = runReplayCheck(dirs, opts.directory);
+        return;
+      }
+      if (opts.passwordStdin === true) opts.password = readInput(undefined).toString('utf8').split(/\r?\n/)[0] ?? '';
       process.exitCode = await runReplay(dirs, {
         gatewayUrl: opts.gateway.replace(/\/$/, ''),
         amqpUrl: opts.amqpUrl,
@@ -88,8 +110,9 @@ export function buildProgram(): Command {
     .option('--amqp-url <url>', 'RabbitMQ of the gateway (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--control-port <port>', 'port of the control API', '9100')
-    .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string }) => {
-      await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort) });
+    .option('--control-host <address>', 'address the control API listens on (0.0.0.0 in a container)', '127.0.0.1')
+    .action(async (opts: { directory: string; amqpUrl: string; prefix: string; controlPort: string; controlHost: string }) => {
+      await runSimulate({ directoryPath: opts.directory, amqpUrl: opts.amqpUrl, topologyPrefix: opts.prefix, controlPort: Number(opts.controlPort), controlHost: opts.controlHost });
     });
 
   program
@@ -99,12 +122,15 @@ export function buildProgram(): Command {
     .option('--municipality <kod>', 'one municipality (kommunkod)')
     .option('--unit <hsaId>', 'one hospital unit')
     .addOption(new Option('--format <format>', 'output').choices(['json', 'csv']).default('json'))
+    .addOption(new Option('--separator <separator>', 'CSV field separator').choices(['semicolon', 'comma']).default('semicolon'))
+    .option('--bom', 'start the CSV with a UTF-8 byte order mark (Excel then reads å ä ö right)')
     .option('--database-url <url>', 'the gateway\'s store (env DATABASE_URL)', process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/svu')
     .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
-    .action(async (opts: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; databaseUrl: string; rules: string }) => {
+    .action(async (opts: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string }) => {
       process.exitCode = await runReport({
         month: opts.month,
         format: opts.format,
+        csv: { separator: opts.separator === 'comma' ? ',' : ';', bom: opts.bom === true },
         databaseUrl: opts.databaseUrl,
         rulesPath: opts.rules,
         ...(opts.municipality === undefined ? {} : { municipality: opts.municipality }),
@@ -135,7 +161,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version end well; any other usage error is exit 1 (the contract keeps 2 for invalid messages).
+      // Help and version end well; any other usage error is exit 1 (docs/contract.md keeps 2 for invalid messages).
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_FAILURE;
       return;
     }

@@ -1,9 +1,9 @@
 import { Pool } from 'pg';
-import { reportsCsv } from '@svu/reports';
+import { reportsCsv, type CsvOptions } from '@svu/reports';
 import { loadMonthlyReports, loadReportRules } from '../../gateway/src/reports/report-store';
 
 /** `svu report`: the monthly follow-up straight from the store (DATABASE_URL), as JSON or CSV. */
-export async function runReport(options: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; databaseUrl: string; rulesPath: string }): Promise<number> {
+export async function runReport(options: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string }): Promise<number> {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month)) {
     process.stderr.write('svu: --month must be YYYY-MM\n');
     return 1;
@@ -16,7 +16,7 @@ export async function runReport(options: { month: string; municipality?: string;
       ...(options.unit === undefined ? {} : { unit: options.unit }),
     };
     const reports = await loadMonthlyReports(query, loadReportRules(options.rulesPath), options.month, only);
-    process.stdout.write(options.format === 'csv' ? reportsCsv(reports) : `${JSON.stringify(reports, null, 2)}\n`);
+    process.stdout.write(options.format === 'csv' ? reportsCsv(reports, options.csv) : `${JSON.stringify(reports, null, 2)}\n`);
     return 0;
   } finally {
     await pool.end();

@@ -8,7 +8,7 @@ import { RecipientSimulator, type Behaviour } from '../../simulator/src/recipien
  * API: `POST /units/<hsaId>/behaviour` `{"mode": "accept" | "fail" | "timeout" | "down", "status"?, "delayMs"?}`
  * and `GET /received` (what arrived: unit, transport, message id, time, size).
  */
-export async function runSimulate(options: { directoryPath: string; amqpUrl: string; topologyPrefix: string; controlPort: number }): Promise<void> {
+export async function runSimulate(options: { directoryPath: string; amqpUrl: string; topologyPrefix: string; controlPort: number; controlHost?: string }): Promise<void> {
   const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
   if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
   const simulator = new RecipientSimulator({ units: parsed.value.units, amqpUrl: options.amqpUrl, topologyPrefix: options.topologyPrefix });
@@ -38,8 +38,9 @@ export async function runSimulate(options: { directoryPath: string; amqpUrl: str
       res.writeHead(404).end();
     });
   });
-  await new Promise<void>((resolve) => control.listen(options.controlPort, '127.0.0.1', () => resolve()));
-  process.stdout.write(`simulating ${parsed.value.size} units; control API on http://127.0.0.1:${options.controlPort}\n`);
+  const controlHost = options.controlHost ?? '127.0.0.1';
+  await new Promise<void>((resolve) => control.listen(options.controlPort, controlHost, () => resolve()));
+  process.stdout.write(`simulating ${parsed.value.size} units; control API on http://${controlHost}:${options.controlPort}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

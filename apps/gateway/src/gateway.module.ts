@@ -26,7 +26,9 @@ import { BulkService } from './console/bulk.service';
 import { ConsoleController } from './console/console.controller';
 import { DeadLettersService } from './console/dead-letters.service';
 import { MetricsController } from './console/metrics.controller';
-import { MetricsService } from './console/metrics.service';
+import { MetricsService, StoreGauges } from './console/metrics.service';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionService } from './retention/retention.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
 import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
@@ -63,11 +65,11 @@ export class GatewayModule {
     }
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService, LoginThrottle);
-      controllers.push(AuthController, ConsoleController, ReportsController);
+      controllers.push(AuthController, ConsoleController, ReportsController, RetentionController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);
-    if (has('deadlines')) providers.push(DeadlineService);
+    if (has('deadlines')) providers.push(DeadlineService, StoreGauges, RetentionService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
     return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel, config.logFile))], providers, controllers };
   }

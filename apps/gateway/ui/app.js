@@ -269,6 +269,19 @@ async function auditView() {
     rows.map((a) => h('tr', {}, h('td', {}, fmtTime(a.at)), h('td', {}, a.username), h('td', {}, a.role), h('td', {}, a.action), h('td', {}, a.target || ''), h('td', {}, a.detail ? JSON.stringify(a.detail) : '')))));
 }
 
+async function retentionView() {
+  const r = await api('/api/retention');
+  const names = { payloads: 'Payloads of settled messages', 'dead-letters': 'Resolved dead letters', documents: 'PDFs of documents sent by hand', audit: 'Audit log' };
+  return h('div', {}, h('h2', {}, 'Retention'),
+    h('p', {}, `Data older than its retention is pruned every ${r.everySeconds} s by the deadlines processes (docs/retention.md).`),
+    h('table', {}, h('tr', {}, ['Kind', 'Kept (days)'].map((t) => h('th', {}, t))),
+      r.kept.map((k) => h('tr', {}, h('td', {}, names[k.kind] || k.kind), h('td', {}, String(k.days))))),
+    h('h3', {}, 'Pruned'),
+    r.runs.length === 0 ? h('p', {}, 'Nothing pruned yet.') : h('table', {},
+      h('tr', {}, ['When', 'Kind', 'Count', 'Older than'].map((t) => h('th', {}, t))),
+      r.runs.map((run) => h('tr', {}, h('td', {}, fmtTime(run.at)), h('td', {}, names[run.kind] || run.kind), h('td', {}, String(run.count)), h('td', {}, fmtTime(run.cutoff))))));
+}
+
 async function render() {
   clearInterval(refreshTimer);
   const nav = document.getElementById('nav');
@@ -282,7 +295,7 @@ async function render() {
   const route = location.hash.replace(/^#\//, '').split('?')[0] || 'overview';
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', route.startsWith(a.getAttribute('href').slice(2)));
   const [page, id] = route.split('/');
-  const views = { reports: reportsView, overview: overviewView, 'dead-letters': () => (id ? deadLetterView(id) : deadLettersView()), dispatch: dispatchView, deviations: deviationsView, audit: auditView };
+  const views = { reports: reportsView, overview: overviewView, 'dead-letters': () => (id ? deadLetterView(id) : deadLettersView()), dispatch: dispatchView, deviations: deviationsView, audit: auditView, retention: retentionView };
   try { main.replaceChildren(await (views[page] || overviewView)()); }
   catch (err) { main.replaceChildren(message(err.message, 'error')); }
 }

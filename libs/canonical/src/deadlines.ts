@@ -4,7 +4,7 @@ import type { AdmissionBody, CanonicalMessage } from './generated/canonical';
 /** Hours from admission (or the later assessment) within which every recipient must be notified. */
 export const NOTIFY_WITHIN_HOURS = 24;
 
-/** The instant by which an admission notification must reach every recipient (SPEC rule 2). */
+/** The instant by which an admission notification must reach every recipient (docs/rules.md, rule 2). */
 export function notifyBy(body: AdmissionBody): string {
   const { admittedAt, assessedAt } = body;
   const start = assessedAt !== undefined && assessedAt > admittedAt ? assessedAt : admittedAt;

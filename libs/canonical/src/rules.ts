@@ -5,7 +5,7 @@ import { formatPath, problem, type Problem } from './problem';
 type Json = Record<string, unknown>;
 
 /**
- * The rules of the contract that JSON Schema cannot express: identity numbers (dates, not born after
+ * The rules of the contract (docs/contract.md) that JSON Schema cannot express: identity numbers (dates, not born after
  * sending, birth number not 000, Luhn; docs/identity-numbers.md), time order in an admission, and
  * recipients named twice. Runs on a message that has passed the schema except at the paths in
  * `invalid`, whose values it leaves alone.

@@ -4,7 +4,7 @@ export interface RetryPolicy {
   readonly baseMs: number;
   /** Longest delay between two attempts. */
   readonly maxMs: number;
-  /** How long after the first attempt a copy keeps being retried (24 h by SPEC rule 3). */
+  /** How long after the first attempt a copy keeps being retried (24 h by docs/rules.md, rule 3). */
   readonly budgetMs: number;
 }
 

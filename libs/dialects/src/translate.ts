@@ -69,7 +69,7 @@ export function writeMessage(format: Format, message: CanonicalMessage): Buffer 
   return WRITERS[format](message);
 }
 
-/** Reads, validates and writes: the contract's translation from one form to another. */
+/** Reads, validates and writes: the translation of docs/contract.md from one form to another. */
 export function translate(from: Format, to: Format, bytes: Uint8Array): Result<Buffer> {
   const read = readMessage(from, bytes);
   return read.ok ? { ok: true, value: writeMessage(to, read.value) } : read;

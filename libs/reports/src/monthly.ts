@@ -1,3 +1,4 @@
+import { toCsv, type CsvOptions } from './csv';
 import { swedishDate } from '@svu/swedish-time';
 import { liability, type EpisodeWait, type RuleSet } from './rule-sets';
 import { dayZeroInForce, waitingDays, type ReadyNotice } from './waiting-days';
@@ -132,14 +133,9 @@ export function monthlyReport(
   };
 }
 
-/** The reports as CSV (semicolon-separated, as Swedish spreadsheets expect). */
-export function reportsCsv(reports: readonly MonthlyReport[]): string {
+/** The reports as CSV (semicolon-separated by default, as Swedish spreadsheets expect; see toCsv). */
+export function reportsCsv(reports: readonly MonthlyReport[], options: CsvOptions = {}): string {
   const head = ['month', 'group_by', 'group', 'episodes', 'notifications', 'notifications_on_time', 'share_on_time', 'average_waiting_days', ...BUCKETS.map((b) => `waiting_${b}`), 'liable_days', 'rule_set', ...DEVIATION_KINDS.map((k) => `deviations_${k}`)];
-  const cell = (v: string | number | null) => (v === null ? '' : String(v).replace(/[;\n"]/g, ' '));
-  const lines = reports.map((r) =>
-    [r.month, r.groupBy, r.group, r.episodes, r.notifications, r.notificationsOnTime, r.shareOnTime, r.averageWaitingDays, ...BUCKETS.map((b) => r.waitingDistribution[b]), r.liableDays, r.ruleSet, ...DEVIATION_KINDS.map((k) => r.deviations[k])]
-      .map(cell)
-      .join(';'),
-  );
-  return `${[head.join(';'), ...lines].join('\n')}\n`;
+  const rows = reports.map((r) => [r.month, r.groupBy, r.group, r.episodes, r.notifications, r.notificationsOnTime, r.shareOnTime, r.averageWaitingDays, ...BUCKETS.map((b) => r.waitingDistribution[b]), r.liableDays, r.ruleSet, ...DEVIATION_KINDS.map((k) => r.deviations[k])]);
+  return toCsv(head, rows, options);
 }

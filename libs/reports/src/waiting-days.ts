@@ -7,7 +7,7 @@ export interface ReadyNotice {
   readonly cancelled: boolean;
 }
 
-/** Day 0 in force for an episode: that of its latest ready notice not cancelled (SPEC rule 4). */
+/** Day 0 in force for an episode: that of its latest ready notice not cancelled (docs/rules.md, rule 4). */
 export function dayZeroInForce(notices: readonly ReadyNotice[]): string | undefined {
   const valid = notices.filter((n) => !n.cancelled).sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   const latest = valid[valid.length - 1];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import { createAjv, problemsFromAjv, formatProblem } from '@svu/canonical';
 import type { Format } from '@svu/dialects';
 import schema from '../../../../schemas/fixture-manifest.schema.json';
@@ -15,6 +16,7 @@ export type Expectation =
   | { messageId: string; recipient: string; fallback: 'fax' | 'letter' };
 
 export interface Manifest {
+  $schema?: string;
   name: string;
   description?: string;
   behaviours?: Behaviour[];
@@ -25,6 +27,29 @@ export interface Manifest {
 
 const validate = createAjv({ removeUnknown: false }).compile<Manifest>(schema);
 
+/**
+ * Ajv reports a value that matches no branch of a `oneOf` (a step, an expectation) with the errors of
+ * every branch. Keeps only those of the branch the value comes closest to (fewest errors; the first
+ * on a tie), so a step missing `dialect` gives one line, not six.
+ */
+export function closestBranchErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  let kept = [...errors];
+  for (const oneOf of errors.filter((e) => e.keyword === 'oneOf')) {
+    const prefix = `${oneOf.schemaPath}/`;
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of kept) {
+      if (!e.schemaPath.startsWith(prefix) || !e.instancePath.startsWith(oneOf.instancePath)) continue;
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    if (byBranch.size === 0) continue; // it matched more than one branch: the oneOf error says so
+    const [closest] = [...byBranch.entries()].sort((a, b) => a[1].length - b[1].length || Number(a[0]) - Number(b[0]));
+    const drop = new Set([oneOf, ...[...byBranch.entries()].filter(([b]) => b !== closest![0]).flatMap(([, es]) => es)]);
+    kept = kept.filter((e) => !drop.has(e));
+  }
+  return kept;
+}
+
 /** Reads and checks `manifest.json` of a fixture set; throws with one line per problem. */
 export function loadManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
@@ -34,6 +59,6 @@ export function loadManifest(dir: string): Manifest {
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
-  if (!validate(json)) throw new Error(`${path} is not a valid fixture manifest:\n${problemsFromAjv(validate.errors ?? []).map(formatProblem).join('\n')}`);
+  if (!validate(json)) throw new Error(`${path} is not a valid fixture manifest:\n${problemsFromAjv(closestBranchErrors(validate.errors ?? [])).map(formatProblem).join('\n')}`);
   return json;
 }

@@ -29,6 +29,20 @@ const encodingOf = (format: Format): BufferEncoding => (format === 'webcare' ? '
 const ms = (duration: string) => Temporal.Duration.from(duration).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
+/**
+ * fetch, with an error that names the URL and why it could not be reached (`connect ECONNREFUSED
+ * 127.0.0.1:8080`) instead of only `fetch failed`.
+ */
+export async function request(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.message ?? cause?.code ?? (error as Error).message;
+    throw new Error(`cannot reach the gateway at ${url}: ${why}`);
+  }
+}
+
 /** Replays fixture sets against a running gateway with simulated recipients; one result per step problem and expectation. */
 export async function replay(dirs: readonly string[], options: ReplayOptions): Promise<CaseResult[]> {
   const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
@@ -40,6 +54,8 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
   const channel = connection.createChannel({ confirm: true });
   const results: CaseResult[] = [];
   try {
+    // Fails at once, naming the URL, when no gateway answers there.
+    await request(`${options.gatewayUrl}/health/live`);
     const token = options.username !== undefined && options.password !== undefined ? await signIn(options) : undefined;
     for (const dir of dirs) {
       const started = Date.now();
@@ -63,7 +79,7 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
 }
 
 async function signIn(options: ReplayOptions): Promise<string> {
-  const res = await fetch(`${options.gatewayUrl}/api/login`, {
+  const res = await request(`${options.gatewayUrl}/api/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: options.username, password: options.password }),
@@ -133,7 +149,7 @@ class SetRun {
       await this.publish(bytes, step.dialect);
       return;
     }
-    const res = await fetch(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes });
+    const res = await request(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes });
     const wanted = step.expectRejected === true ? 400 : 202;
     if (res.status !== wanted) this.fail(name, `the gateway answered ${res.status}, expected ${wanted}`, await res.text());
   }
@@ -186,7 +202,7 @@ class SetRun {
   }
 
   private async api(path: string): Promise<unknown> {
-    const res = await fetch(`${this.options.gatewayUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    const res = await request(`${this.options.gatewayUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
     return res.json();
   }

@@ -39,7 +39,7 @@ export class Broker implements OnModuleDestroy {
 
   /** Connects, declares the topology and waits until the broker has confirmed it. */
   async start(): Promise<void> {
-    this.connection = amqp.connect([this.config.amqpUrl], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+    this.connection = amqp.connect([...this.config.amqpUrls], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
     this.connection.on('disconnect', ({ err }) => this.logger.warn({ err: err?.message }, 'broker connection lost'));
     this.connection.on('connect', () => this.logger.log('broker connected'));
     this.publisher = this.connection.createChannel({

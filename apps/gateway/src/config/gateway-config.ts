@@ -8,8 +8,13 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Everything the gateway reads from its environment, checked once at start. */
 export interface GatewayConfig {
-  readonly amqpUrl: string;
+  /** One URL per RabbitMQ cluster node (`AMQP_URL` may list several, comma-separated); tried in turn. */
+  readonly amqpUrls: readonly string[];
   readonly databaseUrl: string;
+  /** Connections this process keeps to PostgreSQL at most. */
+  readonly dbPool: number;
+  /** Longest a statement may run before PostgreSQL cancels it (0: no limit). */
+  readonly dbStatementTimeoutMs: number;
   readonly directoryPath: string;
   readonly port: number;
   readonly fallbackMarginMs: number;
@@ -57,6 +62,100 @@ export interface GatewayConfig {
   readonly reportRulesPath: string;
   /** Items a bulk action handles per second. */
   readonly bulkPerSecond: number;
+  /** How long each kind of data is kept, and how the pruning job runs (docs/retention.md). */
+  readonly retention: RetentionConfig;
+  /** How often the store-derived gauges are counted again (by the process that runs deadlines). */
+  readonly storeMetricsEveryMs: number;
+}
+
+export interface RetentionConfig {
+  /** Original payload and translated copies of a message all of whose copies are settled. */
+  readonly payloadsMs: number;
+  /** Dead letters resolved (replayed or discarded). */
+  readonly deadLettersMs: number;
+  /** Fallback documents sent by hand (the PDF). */
+  readonly documentsMs: number;
+  /** Audit log entries. */
+  readonly auditMs: number;
+  readonly everyMs: number;
+  /** Rows deleted or cleared per statement. */
+  readonly batchSize: number;
+}
+
+/**
+ * Every environment variable the gateway reads (and the Node runtime variables a deployment may set).
+ * deploy/ checks that compose files and Kubernetes manifests set no other name, so a misspelt
+ * variable fails CI instead of being ignored in production.
+ */
+export const KNOWN_ENV_NAMES: readonly string[] = [
+  'AMQP_URL',
+  'DATABASE_URL',
+  'SVU_DB_POOL',
+  'SVU_DB_STATEMENT_TIMEOUT',
+  'SVU_DIRECTORY',
+  'PORT',
+  'SVU_SERVICES',
+  'SVU_FALLBACK_MARGIN',
+  'SVU_RETRY_BASE',
+  'SVU_RETRY_MAX',
+  'SVU_RETRY_BUDGET',
+  'SVU_PREFETCH',
+  'SVU_STALE_AFTER',
+  'SVU_SWEEP_EVERY',
+  'SVU_DEADLINE_EVERY',
+  'SVU_DELIVERY_TIMEOUT',
+  'SVU_HTTP_KEEP_ALIVE',
+  'SVU_INGRESS_GROUP_WAIT',
+  'SVU_TOPOLOGY_PREFIX',
+  'LOG_LEVEL',
+  'SVU_LOG_FILE',
+  'SVU_USERS',
+  // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check.
+  'SVU_SENDERS',
+  'SVU_SESSION_SECRET',
+  'SVU_SESSION_TTL',
+  'SVU_CONSOLE_PROCESSES',
+  'SVU_SESSION_IDLE',
+  'SVU_LOGIN_USER_ATTEMPTS',
+  'SVU_LOGIN_ADDRESS_ATTEMPTS',
+  'SVU_LOGIN_BACKOFF',
+  'SVU_LOGIN_BACKOFF_MAX',
+  'SVU_LOGIN_CONCURRENCY',
+  'SVU_TRUST_PROXY',
+  'SVU_CONSOLE_ORIGINS',
+  'SVU_FALLBACK_CONFIG',
+  'SVU_POSTAL_DELAY',
+  'SVU_REPORT_RULES',
+  'SVU_BULK_PER_SECOND',
+  'SVU_FONT_DIR',
+  'SVU_RETAIN_PAYLOADS',
+  'SVU_RETAIN_DEAD_LETTERS',
+  'SVU_RETAIN_DOCUMENTS',
+  'SVU_RETAIN_AUDIT',
+  'SVU_RETENTION_EVERY',
+  'SVU_RETENTION_BATCH',
+  'SVU_STORE_METRICS_EVERY',
+  // Node runtime
+  'NODE_ENV',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'TZ',
+];
+
+/** `AMQP_URL` as a list of node URLs: comma-separated, each an amqp:// or amqps:// URL. */
+export function amqpUrls(value: string): string[] {
+  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (urls.length === 0) throw new Error('AMQP_URL must name at least one amqp:// or amqps:// URL');
+  for (const url of urls) {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      throw new Error(`AMQP_URL holds a value that is not a URL (node ${urls.indexOf(url) + 1} of ${urls.length})`);
+    }
+    if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new Error(`AMQP_URL node ${urls.indexOf(url) + 1} must be amqp:// or amqps://, got ${protocol}//`);
+  }
+  return urls;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -150,8 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const consoleProcesses = integer('SVU_CONSOLE_PROCESSES', get('SVU_CONSOLE_PROCESSES', '1'), 1, 1_000);
   return {
-    amqpUrl: get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
+    amqpUrls: amqpUrls(get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')),
     databaseUrl: get('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/svu'),
+    dbPool: integer('SVU_DB_POOL', get('SVU_DB_POOL', '10'), 1, 1_000),
+    dbStatementTimeoutMs: durationMs('SVU_DB_STATEMENT_TIMEOUT', get('SVU_DB_STATEMENT_TIMEOUT', 'PT0S')),
     directoryPath: get('SVU_DIRECTORY', 'config/directory.json'),
     port: integer('PORT', get('PORT', '8080'), 0, 65_535),
     fallbackMarginMs: durationMs('SVU_FALLBACK_MARGIN', get('SVU_FALLBACK_MARGIN', 'PT2H')),
@@ -189,6 +290,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     consoleOrigins: originsOf(env['SVU_CONSOLE_ORIGINS']),
     reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
+    retention: {
+      payloadsMs: durationMs('SVU_RETAIN_PAYLOADS', get('SVU_RETAIN_PAYLOADS', 'P90D')),
+      deadLettersMs: durationMs('SVU_RETAIN_DEAD_LETTERS', get('SVU_RETAIN_DEAD_LETTERS', 'P90D')),
+      documentsMs: durationMs('SVU_RETAIN_DOCUMENTS', get('SVU_RETAIN_DOCUMENTS', 'P90D')),
+      auditMs: durationMs('SVU_RETAIN_AUDIT', get('SVU_RETAIN_AUDIT', 'P3650D')),
+      everyMs: durationMs('SVU_RETENTION_EVERY', get('SVU_RETENTION_EVERY', 'PT1H')),
+      batchSize: integer('SVU_RETENTION_BATCH', get('SVU_RETENTION_BATCH', '1000'), 1, 100_000),
+    },
+    storeMetricsEveryMs: durationMs('SVU_STORE_METRICS_EVERY', get('SVU_STORE_METRICS_EVERY', 'PT15S')),
   };
 }
 

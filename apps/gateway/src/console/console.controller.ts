@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, GoneException, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
 import { Database } from '../store/database';
@@ -129,6 +129,7 @@ export class ConsoleController {
   async pdf(@Param('id') id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
     const doc = await this.dispatch.pdf(idOf(id));
     if (doc === undefined) throw new NotFoundException(`no fallback document ${id}`);
+    if (doc.pdf === null) throw new GoneException(`the PDF of fallback document ${id} was removed by retention (docs/retention.md); its dispatch record is kept`);
     await this.audit.record(req.session!, 'download-fallback-document', `fallback-document:${id}`, { reference: doc.reference });
     res.setHeader('content-disposition', `attachment; filename="${doc.reference.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`);
     return new StreamableFile(doc.pdf);

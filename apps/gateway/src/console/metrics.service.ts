@@ -1,17 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CLOCK, type Clock } from '../clock/clock';
+import { Periodic } from '../clock/periodic';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 
 /**
- * Prometheus metrics. Counts that live in the store are read from it at scrape time (so every process
- * reports the same totals); latency and fallbacks are observed where they happen. Labels carry codes
- * only, never personal data.
+ * Prometheus metrics of this process, named by Prometheus conventions (docs/observability.md):
+ * counters end in `_total`, times are in seconds, the Node process metrics keep their standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`). Counters count what this process did;
+ * sum them over processes. Labels carry codes only, never personal data.
  */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
+  readonly messages = new Counter({
+    name: 'svu_messages_total',
+    help: 'Messages stored by this process (not duplicates), by dialect received in and type',
+    labelNames: ['dialect', 'type'],
+    registers: [this.registry],
+  });
+  readonly invalidMessages = new Counter({
+    name: 'svu_messages_invalid_total',
+    help: 'Messages refused as invalid by this process and kept as dead letters, by dialect',
+    labelNames: ['dialect'],
+    registers: [this.registry],
+  });
   readonly deliveryLatency = new Histogram({
     name: 'svu_delivery_latency_seconds',
     help: 'Time from a message being stored to a copy of it being delivered',
@@ -20,50 +34,77 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly fallbacks = new Counter({ name: 'svu_fallback_documents_total', help: 'Fallback documents produced by this process', labelNames: ['kind', 'trigger'], registers: [this.registry] });
+  readonly pruned = new Counter({ name: 'svu_retention_pruned_total', help: 'Rows pruned or payloads cleared by the retention job of this process, by kind', labelNames: ['kind'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+/** Copy states that are still moving; settled states are counted by the counters and the delivery histogram. */
+export const OPEN_STATES = ['received', 'routed', 'sending', 'retrying'] as const;
+
+/**
+ * The gauges derived from the store (open copies by state, unresolved dead letters, copies at risk,
+ * documents waiting for manual dispatch). Exported only by processes that run the `deadlines` service,
+ * from counts taken every SVU_STORE_METRICS_EVERY (15 s) by a timer, never at scrape time: a scrape
+ * costs no query, and the queries read only partial indexes of open work (not the history, which only
+ * grows). With several deadlines processes each exports the same store-wide value: aggregate with
+ * `max`, not `sum` (deploy/prometheus/alerts.yml does).
+ */
+@Injectable()
+export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StoreGauges.name);
+  private readonly refresher: Periodic;
+  private readonly copies: Gauge;
+  private readonly deadLetters: Gauge;
+  private readonly atRisk: Gauge;
+  private readonly waiting: Gauge;
+  private readonly countedAt: Gauge;
 
   constructor(
-    database: Database,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    @Inject(CLOCK) clock: Clock,
+    private readonly db: Database,
+    metrics: MetricsService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'svu_process_' });
-    const db = database;
-    const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: [this.registry],
-        async collect() {
-          await collect(this);
-        },
-      });
-    gauge('svu_messages', 'Messages stored, by dialect received in and type', ['dialect', 'type'], async (g) => {
-      g.reset();
-      for (const r of await db.query<{ dialect: string; type: string; n: string }>('SELECT dialect, type, count(*) AS n FROM messages GROUP BY dialect, type')) {
-        g.set({ dialect: r.dialect, type: r.type }, Number(r.n));
-      }
-    });
-    gauge('svu_copies', 'Copies by state', ['state'], async (g) => {
-      g.reset();
-      for (const r of await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM copies GROUP BY state')) g.set({ state: r.state }, Number(r.n));
-    });
-    gauge('svu_dead_letters', 'Dead letters not yet resolved, by reason', ['reason'], async (g) => {
-      g.reset();
-      for (const r of await db.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE resolved_at IS NULL GROUP BY reason')) {
-        g.set({ reason: r.reason }, Number(r.n));
-      }
-    });
-    gauge('svu_copies_at_risk', 'Admission copies not delivered whose deadline is within the fallback margin or past', [], async (g) => {
-      const rows = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM copies WHERE type = 'admission' AND notify_by IS NOT NULL AND delivered_at IS NULL
+    const registers = [metrics.registry];
+    this.copies = new Gauge({ name: 'svu_copies', help: 'Copies still moving (not yet settled), by state', labelNames: ['state'], registers });
+    this.deadLetters = new Gauge({ name: 'svu_dead_letters', help: 'Dead letters not yet resolved, by reason', labelNames: ['reason'], registers });
+    this.atRisk = new Gauge({ name: 'svu_copies_at_risk', help: 'Admission copies not delivered whose deadline is within the fallback margin and not yet judged', registers });
+    this.waiting = new Gauge({ name: 'svu_manual_dispatch_waiting', help: 'Fallback documents waiting to be sent by hand', registers });
+    this.countedAt = new Gauge({ name: 'svu_store_counts_timestamp_seconds', help: 'When the store-derived gauges were last counted (Unix time)', registers });
+    this.refresher = new Periodic('store counts for metrics', config.storeMetricsEveryMs, () => this.refresh(), this.logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh().catch((error: Error) => this.logger.warn({ err: error.message }, 'store counts for metrics failed; the next round tries again'));
+    this.refresher.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.refresher.stop();
+  }
+
+  /** Counts open work in the store and sets the gauges (every label present, zero when none). */
+  async refresh(): Promise<void> {
+    const now = this.clock.now();
+    const [copies, deadLetters, atRisk, waiting] = await Promise.all([
+      this.db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM copies WHERE state = ANY($1::text[]) GROUP BY state', [OPEN_STATES]),
+      this.db.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE resolved_at IS NULL GROUP BY reason'),
+      this.db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM copies WHERE type = 'admission' AND notify_by IS NOT NULL AND deadline_checked_at IS NULL AND delivered_at IS NULL
            AND manual_delivered_at IS NULL AND state <> 'cancelled' AND notify_by <= $1::timestamptz + $2 * interval '1 millisecond'`,
-        [clock.now(), config.fallbackMarginMs],
-      );
-      g.set(Number(rows[0]!.n));
-    });
-    gauge('svu_manual_dispatch_waiting', 'Fallback documents waiting to be sent by hand', [], async (g) => {
-      g.set(Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"))[0]!.n));
-    });
+        [now, this.config.fallbackMarginMs],
+      ),
+      this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),
+    ]);
+    const byState = new Map(copies.map((r) => [r.state, Number(r.n)]));
+    for (const state of OPEN_STATES) this.copies.set({ state }, byState.get(state) ?? 0);
+    this.deadLetters.reset();
+    for (const r of deadLetters) this.deadLetters.set({ reason: r.reason }, Number(r.n));
+    this.atRisk.set(Number(atRisk[0]!.n));
+    this.waiting.set(Number(waiting[0]!.n));
+    this.countedAt.set(now.getTime() / 1000);
   }
 }

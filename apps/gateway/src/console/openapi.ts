@@ -135,9 +135,22 @@ export const OPENAPI = {
     },
     '/api/deviations': { get: op('Deviations by period, unit and kind', 'any', { parameters: [q('from', 'ISO 8601'), q('to', 'ISO 8601'), q('unit', 'HSA-id'), q('kind', 'late-on-arrival, deadline-missed, rejected-by-recipient, dead-lettered'), q('limit', '1-500')], responses: { ...ok('Deviations', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
     '/api/audit': { get: op('Audit log, newest first', 'any', { parameters: [q('before', 'id to page from'), q('limit', '1-500')], responses: { ...ok('Entries', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/retention': {
+      get: op('How long each kind of data is kept, and what the retention job pruned when (docs/retention.md)', 'any', {
+        parameters: [q('limit', 'records, 1-1000, default 100')],
+        responses: { ...ok('Retention settings and records', { type: 'object', properties: { kept: { type: 'array', items: { type: 'object' } }, everySeconds: { type: 'number' }, runs: { type: 'array', items: { type: 'object' } } } }), 401: errors[401] },
+      }),
+    },
     '/api/reports/monthly': {
       get: op('Monthly follow-up per municipality and hospital unit: episodes, share of admission notifications within 24 hours, days waiting after ready-for-discharge, liable days under the municipality\'s rule set', 'any', {
-        parameters: [q('month', 'YYYY-MM'), q('municipality', 'kommunkod'), q('unit', 'hospital unit HSA-id'), q('format', 'json (default) or csv', { type: 'string', enum: ['json', 'csv'] })],
+        parameters: [
+          q('month', 'YYYY-MM'),
+          q('municipality', 'kommunkod'),
+          q('unit', 'hospital unit HSA-id'),
+          q('format', 'json (default) or csv', { type: 'string', enum: ['json', 'csv'] }),
+          q('separator', 'CSV field separator: semicolon (default) or comma', { type: 'string', enum: ['semicolon', 'comma'] }),
+          q('bom', 'true: the CSV starts with a UTF-8 byte order mark (for Excel)', { type: 'string', enum: ['true', 'false'] }),
+        ],
         responses: { ...ok('Reports', { type: 'array', items: { type: 'object' } }), 400: errors[400], 401: errors[401] },
       }),
     },

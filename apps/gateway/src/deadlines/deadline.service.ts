@@ -88,7 +88,7 @@ const BATCH = 20;
 const JUDGE_BATCH = 500;
 
 /**
- * The deadline watcher (README, Deadlines, fallback documents and day 0). For every copy not yet delivered, of any type but
+ * The deadline watcher (docs/rules.md, rule 3). For every copy not yet delivered, of any type but
  * acknowledgements, it produces the fallback document — a fax when the directory has the recipient's
  * fax number, else a letter — and puts it in the manual-dispatch queue: at once when the recipient
  * has no electronic route or is unknown, or when retries are exhausted; for an admission when

@@ -48,8 +48,9 @@ export class DispatchService {
     );
   }
 
-  async pdf(id: string): Promise<{ pdf: Buffer; reference: string } | undefined> {
-    const rows = await this.db.query<{ pdf: Buffer; reference: string }>('SELECT pdf, reference FROM fallback_documents WHERE id = $1', [id]);
+  /** The document's PDF; `pdf` is null once retention has pruned it (docs/retention.md). */
+  async pdf(id: string): Promise<{ pdf: Buffer | null; reference: string } | undefined> {
+    const rows = await this.db.query<{ pdf: Buffer | null; reference: string }>('SELECT pdf, reference FROM fallback_documents WHERE id = $1', [id]);
     return rows[0];
   }
 

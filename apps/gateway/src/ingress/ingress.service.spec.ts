@@ -1,3 +1,4 @@
+import { MetricsService } from '../console/metrics.service';
 import * as dialects from '@svu/dialects';
 import type { Broker } from '../broker/broker';
 import { systemClock } from '../clock/clock';
@@ -7,7 +8,7 @@ import { IngressService } from './ingress.service';
 describe('IngressService at start', () => {
   it('runs every reader once before the process reports ready, so the first requests do not compile the schema', () => {
     const read = jest.spyOn(dialects, 'readMessage');
-    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0 });
+    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0 }, new MetricsService());
     service.onApplicationBootstrap();
     expect(read.mock.calls.map(([format]) => format).sort()).toEqual([...dialects.FORMATS].sort());
     read.mockRestore();

@@ -8,6 +8,7 @@ import { followCancellation } from '../deadlines/cancellation-follow-up';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
+import { MetricsService } from '../console/metrics.service';
 import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents } from '../store/records';
 
 /** How a message came in. */
@@ -45,6 +46,7 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly broker: Broker,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'ingressGroupWaitMs'>,
+    private readonly metrics: MetricsService,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -124,8 +126,11 @@ export class IngressService implements OnApplicationBootstrap {
           }
           return { results: this.outcomes(read, pks, deadLetters), stored: [...pks.values()] };
         });
-    for (const result of results) {
+    for (const [i, result] of results.entries()) {
       this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
+      const { item, result: parsed } = read[i]!;
+      if (result.status === 'accepted' && parsed.ok) this.metrics.messages.inc({ dialect: item.format, type: parsed.value.type });
+      else if (result.status === 'invalid') this.metrics.invalidMessages.inc({ dialect: item.format });
     }
     // The answer does not wait for the route job's confirm: the messages are stored, and a job
     // that is not published (the process ends first, the broker refuses) is published by the sweeper.
@@ -181,7 +186,7 @@ export class IngressService implements OnApplicationBootstrap {
       if (!pks.has(message.messageId) || !batch.first[i]) continue;
       for (const hsaId of await this.actOnEarlier(tx, message)) withheld.add(`${message.messageId} ${hsaId}`);
       if (message.type === 'ready-for-discharge') {
-        // SPEC rule 4: day 0 is the Swedish date on which the notice was sent.
+        // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
         await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING', [
           message.episodeId,
           message.messageId,
@@ -202,7 +207,7 @@ export class IngressService implements OnApplicationBootstrap {
 
   /**
    * What a cancellation or an acknowledgement does to earlier copies. Returns the recipients to whom
-   * a cancellation is not forwarded: SPEC rule 5, their copy of the cancelled message was still
+   * a cancellation is not forwarded: docs/rules.md, rule 5, their copy of the cancelled message was still
    * pending and is now cancelled, so they never saw it.
    */
   private async actOnEarlier(tx: Queryable, message: CanonicalMessage): Promise<Set<string>> {
@@ -227,7 +232,7 @@ export class IngressService implements OnApplicationBootstrap {
     return withheld;
   }
 
-  /** SPEC rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */
+  /** docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */
   private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<void> {
     const marked = await tx.query<{ id: string }>(
       `UPDATE copies SET acknowledged_at = now(), updated_at = now(),

@@ -42,7 +42,10 @@ export class ReportsController {
     if (q['format'] === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
-      return reportsCsv(reports);
+      // separator=comma for other locales; bom=true so that Excel reads å ä ö (README, Follow-up reports).
+      const separator = q['separator'] === 'comma' ? ',' : q['separator'] === undefined || q['separator'] === 'semicolon' ? ';' : undefined;
+      if (separator === undefined) throw new BadRequestException('separator must be semicolon or comma');
+      return reportsCsv(reports, { separator, bom: q['bom'] === 'true' });
     }
     return reports;
   }

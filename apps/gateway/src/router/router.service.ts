@@ -103,7 +103,7 @@ export class RouterService implements OnApplicationBootstrap {
     }
   }
 
-  /** SPEC: a recipient missing from the directory is a routing problem; that copy is dead-lettered. */
+  /** docs/rules.md (unit directory): a recipient missing from the directory is a routing problem; that copy is dead-lettered. */
   private async unknownRecipient(tx: Queryable, copy: PendingCopy): Promise<void> {
     const message = copy.canonical;
     await tx.query(`UPDATE copies SET state = 'dead-lettered', last_error = 'unknown-recipient', updated_at = now() WHERE id = $1`, [copy.id]);

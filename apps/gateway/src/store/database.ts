@@ -34,7 +34,15 @@ export class Database implements OnApplicationShutdown {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     // The application name tells operators (pg_stat_activity) which gateway services a connection serves.
     const applicationName = `svu ${[...config.services].join(',')}`.slice(0, 63);
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 10, connectionTimeoutMillis: 5_000, application_name: applicationName });
+    // SVU_DB_POOL connections at most; SVU_DB_STATEMENT_TIMEOUT is sent at connect as the session's
+    // statement_timeout (through PgBouncer it must be in ignore_startup_parameters: docs/deploy.md).
+    this.pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: config.dbPool,
+      connectionTimeoutMillis: 5_000,
+      application_name: applicationName,
+      ...(config.dbStatementTimeoutMs > 0 ? { statement_timeout: Math.round(config.dbStatementTimeoutMs) } : {}),
+    });
     // A dropped idle connection must not take the process down; the next query reconnects.
     this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection lost'));
   }

@@ -242,6 +242,41 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '011-retention',
+    sql: `
+      -- Retention (docs/retention.md): what the pruning job cleared or removed, per kind and run.
+      CREATE TABLE retention_runs (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('payloads', 'dead-letters', 'documents', 'audit')),
+        count integer NOT NULL,
+        cutoff timestamptz NOT NULL,
+        at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX retention_runs_at ON retention_runs (at DESC, id DESC);
+      -- A message whose payloads were pruned keeps its row (ids, type, times, the municipality for the
+      -- reports) with the original bytes emptied and the canonical form stripped of personal data.
+      ALTER TABLE messages ADD COLUMN payload_pruned_at timestamptz;
+      CREATE INDEX messages_unpruned ON messages (received_at, id) WHERE payload_pruned_at IS NULL;
+      -- A document sent by hand keeps its row (who sent it, when: the reports need it), not the PDF.
+      ALTER TABLE fallback_documents ALTER COLUMN pdf DROP NOT NULL;
+      ALTER TABLE fallback_documents ADD COLUMN pdf_pruned_at timestamptz;
+      CREATE INDEX fallback_documents_sent_unpruned ON fallback_documents (sent_at, id) WHERE status = 'sent' AND pdf IS NOT NULL;
+      CREATE INDEX dead_letters_resolved ON dead_letters (resolved_at, id) WHERE resolved_at IS NOT NULL;
+      CREATE INDEX audit_log_at ON audit_log (at, id);
+      -- Audit entries still cannot be changed; they can be removed only by the retention job, which
+      -- sets svu.retention in its own transaction (SET LOCAL), and only once older than its cutoff.
+      CREATE OR REPLACE FUNCTION audit_log_unchangeable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' AND current_setting('svu.retention_audit_cutoff', true) IS NOT NULL
+             AND current_setting('svu.retention_audit_cutoff', true) <> ''
+             AND OLD.at < current_setting('svu.retention_audit_cutoff', true)::timestamptz THEN
+            RETURN OLD;
+          END IF;
+          RAISE EXCEPTION 'audit log entries cannot be changed or removed';
+        END $$;
+    `,
+  },
+  {
     version: '012-fallback-every-type',
     sql: `
       -- Every type except acknowledgements may need a fallback document (README, Deadlines): the watcher's

@@ -2,7 +2,7 @@ import type { Problem } from '@svu/canonical';
 import { formatPath } from '@svu/canonical';
 import type { Queryable } from './database';
 
-/** Copy states (SPEC store): the history of each is kept in copy_events. */
+/** Copy states (README, Store): the history of each is kept in copy_events. */
 export type CopyState =
   | 'received'
   | 'routed'

@@ -1,5 +1,5 @@
 /**
- * A text value as the contract reads it: CR and CRLF become `\n`, surrounding whitespace is trimmed,
+ * A text value as the contract (docs/contract.md) reads it: CR and CRLF become `\n`, surrounding whitespace is trimmed,
  * and an empty value counts as absent.
  */
 export function cleanText(raw: string | undefined): string | undefined {

@@ -14,7 +14,7 @@ export type UnitDialect = 'lifecare' | 'webcare' | 'samsa' | 'canonical';
 export type UnitTransport = HttpTransport | AmqpTransport | NoTransport;
 
 /**
- * The unit directory (SPEC.md, Configuration): how to reach each recipient unit and where its fax and post go.
+ * The unit directory (docs/rules.md, Unit directory): how to reach each recipient unit and where its fax and post go.
  */
 export interface UnitDirectory {
   units: DirectoryUnit[];

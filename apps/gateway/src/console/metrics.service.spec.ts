@@ -1,0 +1,89 @@
+import type { Clock } from '../clock/clock';
+import { loadConfig } from '../config/gateway-config';
+import type { Database } from '../store/database';
+import { MetricsService, OPEN_STATES, StoreGauges } from './metrics.service';
+
+/** A store that answers the gauges' queries from fixed rows and counts the queries it gets. */
+function fakeStore() {
+  const queries: string[] = [];
+  const db = {
+    query: (sql: string) => {
+      queries.push(sql);
+      if (sql.includes('FROM copies WHERE state = ANY')) return Promise.resolve([{ state: 'retrying', n: '7' }]);
+      if (sql.includes('FROM dead_letters')) return Promise.resolve([{ reason: 'invalid-message', n: '3' }]);
+      if (sql.includes('fallback_documents')) return Promise.resolve([{ n: '2' }]);
+      return Promise.resolve([{ n: '1' }]);
+    },
+  } as unknown as Database;
+  return { db, queries };
+}
+
+const clock: Clock = { now: () => new Date('2026-03-01T10:00:00Z') };
+
+async function allMetrics() {
+  const metrics = new MetricsService();
+  const { db, queries } = fakeStore();
+  const gauges = new StoreGauges(db, metrics, loadConfig({}), clock);
+  await gauges.refresh();
+  return { metrics, queries, json: await metrics.registry.getMetricsAsJSON() };
+}
+
+describe('metric names', () => {
+  it('follow Prometheus conventions: counters end in _total, nothing else does, base units, no doubled prefix', async () => {
+    const { json } = await allMetrics();
+    expect(json.length).toBeGreaterThan(10);
+    for (const m of json) {
+      const name = m.name;
+      const type = String(m.type);
+      if (type === 'counter') expect(name).toMatch(/_total$/);
+      // prom-client's standard nodejs_active_{handles,requests,resources}_total are gauges; they keep
+      // their names so that ready-made Node.js dashboards work. Every other gauge must not end so.
+      else if (!/^nodejs_active_[a-z]+_total$/.test(name)) expect(name).not.toMatch(/_total$/);
+      expect(name).toMatch(/^[a-z_][a-z0-9_]*$/);
+      // No doubled segment (svu_process_process_…) and no non-base units.
+      const parts = name.split('_');
+      for (let i = 1; i < parts.length; i++) expect(`${name}: ${parts[i]}`).not.toBe(`${name}: ${parts[i - 1]}`);
+      expect(name).not.toMatch(/_(ms|milliseconds|minutes|hours|kilobytes|megabytes|mib)(_|$)/);
+      expect(name).not.toMatch(/^svu_(process|nodejs)_/);
+    }
+    const names = json.map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(['process_cpu_seconds_total', 'process_resident_memory_bytes', 'svu_delivery_latency_seconds']));
+  });
+
+  it('svu_messages_total is a counter that ingress increments', async () => {
+    const { metrics } = await allMetrics();
+    metrics.messages.inc({ dialect: 'lifecare', type: 'admission' });
+    metrics.messages.inc({ dialect: 'lifecare', type: 'admission' });
+    const json = await metrics.registry.getSingleMetric('svu_messages_total')!.get();
+    expect(String(json.type)).toBe('counter');
+    expect(json.values).toEqual([{ labels: { dialect: 'lifecare', type: 'admission' }, value: 2 }]);
+  });
+});
+
+describe('store-derived gauges', () => {
+  it('are counted by the refresher, and a scrape runs no query', async () => {
+    const { metrics, queries } = await allMetrics();
+    const counted = queries.length;
+    expect(counted).toBe(4);
+    const text = await metrics.registry.metrics();
+    await metrics.registry.metrics();
+    expect(queries.length).toBe(counted);
+    expect(text).toContain('svu_copies{state="retrying"} 7');
+    for (const state of OPEN_STATES.filter((s) => s !== 'retrying')) expect(text).toContain(`svu_copies{state="${state}"} 0`);
+    expect(text).toContain('svu_dead_letters{reason="invalid-message"} 3');
+    expect(text).toContain('svu_manual_dispatch_waiting 2');
+    expect(text).toContain('svu_copies_at_risk 1');
+    expect(text).toContain(`svu_store_counts_timestamp_seconds ${clock.now().getTime() / 1000}`);
+  });
+
+  it('count only open work (partial indexes), never the whole history', async () => {
+    const { queries } = await allMetrics();
+    for (const sql of queries) expect(sql).toMatch(/WHERE .*(state = ANY|resolved_at IS NULL|deadline_checked_at IS NULL|status = 'waiting')/s);
+  });
+
+  it('are not in the registry of a process without the deadlines service', async () => {
+    const names = (await new MetricsService().registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).not.toContain('svu_copies');
+    expect(names).toContain('svu_messages_total');
+  });
+});

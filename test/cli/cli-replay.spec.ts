@@ -1,0 +1,129 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The built `svu`, run as a process: version, errors that name what failed, replay --check, passwords. */
+jest.setTimeout(60_000);
+
+const ROOT = join(__dirname, '../..');
+const SVU = join(ROOT, 'dist/apps/cli/src/main.js');
+const DIRECTORY = join(ROOT, 'fixtures/directory.json');
+/** No units: replay then starts no simulated recipients; and a broker URL where none listens. */
+const NO_UNITS = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'directory.json');
+writeFileSync(NO_UNITS, '{ "units": [] }');
+const NO_BROKER = ['--amqp-url', 'amqp://guest:guest@127.0.0.1:9'];
+
+function svu(args: string[], input?: string) {
+  const run = spawnSync(process.execPath, [SVU, ...args], { input, encoding: 'utf8', timeout: 30_000, cwd: ROOT });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A copy of a shipped fixture set whose manifest `edit` changes. */
+function fixtureCopy(set: string, edit: (manifest: Record<string, unknown>) => void): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'svu-fixture-')), set);
+  cpSync(join(ROOT, 'fixtures', set), dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  edit(manifest);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
+
+describe('svu --version', () => {
+  it('prints the version of package.json', () => {
+    const run = svu(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+});
+
+describe('svu replay --check', () => {
+  it('passes the shipped fixture sets offline', () => {
+    const sets = ['happy-path', 'cross-dialect', 'outage', 'invalid'].map((s) => join(ROOT, 'fixtures', s));
+    const run = svu(['replay', '--check', ...sets, '--directory', DIRECTORY]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('4 fixture sets checked, 0 problems');
+    expect(run.code).toBe(0);
+  });
+
+  it('accepts a $schema key, for editors', () => {
+    const dir = fixtureCopy('happy-path', (m) => (m['$schema'] = '../../schemas/fixture-manifest.schema.json'));
+    expect(svu(['replay', '--check', dir, '--directory', DIRECTORY]).code).toBe(0);
+  });
+
+  it('names each problem on one line: a missing field (not oneOf noise), a missing file, an invalid message, an unknown unit', () => {
+    const dir = fixtureCopy('happy-path', (m) => {
+      const steps = m['steps'] as Array<Record<string, unknown>>;
+      delete steps[0]!['dialect'];
+    });
+    const missing = svu(['replay', '--check', dir, '--directory', DIRECTORY]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([`${join(dir, 'manifest.json')} is not a valid fixture manifest:`, 'steps[0].dialect: is required']);
+
+    const other = fixtureCopy('happy-path', (m) => {
+      const steps = m['steps'] as Array<Record<string, unknown>>;
+      steps.push({ send: 'no-such-file.xml', dialect: 'lifecare' });
+      steps.push({ behave: { hsaId: 'SE0000000000-NOT-IN-DIRECTORY', mode: 'accept' } });
+    });
+    const first = (JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8')) as { steps: Array<{ send?: string }> }).steps.find((s) => s.send?.endsWith('.xml'))!.send!;
+    writeFileSync(join(other, first), '<not-a-message>');
+    const run = svu(['replay', '--check', other, '--directory', DIRECTORY]);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `${join(other, 'no-such-file.xml')}: file not found`,
+        `${join(other, 'manifest.json')}: steps[${(JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8')) as { steps: unknown[] }).steps.length - 1}].behave: SE0000000000-NOT-IN-DIRECTORY is not in the unit directory`,
+        expect.stringMatching(new RegExp(`^${join(other, first).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: message: `)),
+      ]),
+    );
+    expect(run.stdout).toMatch(/1 fixture set checked, [3-9] problems/);
+  });
+
+  it('names the unit directory it cannot read', () => {
+    const run = svu(['replay', '--check', join(ROOT, 'fixtures/happy-path'), '--directory', '/no/such/directory.json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^svu: cannot read the unit directory \/no\/such\/directory\.json: ENOENT/);
+  });
+});
+
+describe('svu replay against a gateway', () => {
+  it('names the URL it cannot reach and why, not only "fetch failed"', async () => {
+    // A port that was just free: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const run = svu(['replay', join(ROOT, 'fixtures/happy-path'), '--directory', NO_UNITS, ...NO_BROKER, '--gateway', `http://127.0.0.1:${port}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`svu: cannot reach the gateway at http://127.0.0.1:${port}/health/live: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+  });
+
+  it('reads the console password from standard input with --password-stdin', async () => {
+    const logins: unknown[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/api/login') logins.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(req.url === '/health/live' ? 200 : 401).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const child = spawn(process.execPath, [SVU, 'replay', join(ROOT, 'fixtures/happy-path'), '--directory', NO_UNITS, ...NO_BROKER, '--gateway', `http://127.0.0.1:${port}`, '--user', 'operator', '--password-stdin'], { cwd: ROOT });
+      child.stdin.end('från stdin hemligt\n');
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain('could not sign in to the gateway console as operator: HTTP 401');
+      expect(logins).toEqual([{ username: 'operator', password: 'från stdin hemligt' }]);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});

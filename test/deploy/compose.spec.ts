@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseDocument } from 'yaml';
+import { CLI_ENV_NAMES } from '../../apps/cli/src/env-names';
+import { KNOWN_ENV_NAMES } from '../../apps/gateway/src/config/gateway-config';
+import { parseDirectory } from '../../libs/directory/src';
+
+/** Checks of docker-compose.yml and the Dockerfile that need no Docker daemon. */
+const ROOT = join(__dirname, '../..');
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  secrets?: string[];
+  healthcheck?: { test: string[] };
+  restart?: string;
+  hostname?: string;
+  networks?: Record<string, { aliases?: string[] }>;
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
+  volumes?: Record<string, unknown>;
+}
+
+const source = read('docker-compose.yml');
+const compose = parse(source) as Compose;
+const runsCli = (s: ComposeService) => (s.command ?? []).some((a) => a.endsWith('apps/cli/src/main.js'));
+const ours = Object.entries(compose.services).filter(([, s]) => s.build !== undefined || s.image?.startsWith('svu-gateway') === true);
+
+describe('docker-compose.yml', () => {
+  it('is YAML without errors, warnings or duplicate keys', () => {
+    const doc = parseDocument(source, { uniqueKeys: true });
+    expect(doc.errors.map((e) => e.message)).toEqual([]);
+    expect(doc.warnings.map((e) => e.message)).toEqual([]);
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['rabbitmq', 'postgres', 'gateway', 'simulator', 'replay']));
+  });
+
+  it('sets only environment variables the gateway (or for CLI services, svu) reads', () => {
+    expect(ours.length).toBeGreaterThanOrEqual(3);
+    for (const [name, service] of ours) {
+      const known = runsCli(service) ? CLI_ENV_NAMES : KNOWN_ENV_NAMES;
+      for (const variable of Object.keys(service.environment ?? {})) {
+        expect(`${name}: ${variable}${known.includes(variable) ? '' : ' (unknown)'}`).toBe(`${name}: ${variable}`);
+      }
+    }
+  });
+
+  it('mounts only files that exist, and declares its named volumes', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const volume of service.volumes ?? []) {
+        const [from] = volume.split(':');
+        if (from!.startsWith('.')) expect(`${name}: ${from} ${existsSync(join(ROOT, from!)) ? 'exists' : 'is missing'}`).toBe(`${name}: ${from} exists`);
+        else expect(Object.keys(compose.volumes ?? {})).toContain(from);
+      }
+      for (const secret of service.secrets ?? []) expect(Object.keys(compose.secrets ?? {})).toContain(secret);
+    }
+    for (const [name, secret] of Object.entries(compose.secrets ?? {})) expect(`${name}: ${secret.file} ${existsSync(join(ROOT, secret.file)) ? 'exists' : 'is missing'}`).toBe(`${name}: ${secret.file} exists`);
+    expect(compose.services['rabbitmq']!.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^rabbitmq-data:/)]));
+    expect(compose.services['postgres']!.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^postgres-data:/)]));
+  });
+
+  it('publishes ports on 127.0.0.1 only, fixes the RabbitMQ host name, and gives PostgreSQL a password', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) expect(`${name} ${port}`).toMatch(new RegExp(`^${name} 127\\.0\\.0\\.1:\\d+:\\d+$`));
+    }
+    expect(compose.services['rabbitmq']!.hostname).toBeTruthy();
+    const pg = compose.services['postgres']!.environment ?? {};
+    expect(pg['POSTGRES_HOST_AUTH_METHOD']).toBeUndefined();
+    expect(pg['POSTGRES_PASSWORD']).toBeTruthy();
+  });
+
+  it('gives the gateway a readiness healthcheck and a restart policy', () => {
+    const gateway = compose.services['gateway']!;
+    expect(gateway.healthcheck?.test.join(' ')).toContain('/health/ready');
+    expect(gateway.restart).toMatch(/^(always|unless-stopped|on-failure)/);
+  });
+
+  it('has a unit directory whose HTTP recipients are the simulator service, not 127.0.0.1', () => {
+    const file = compose.services['gateway']!.environment!['SVU_DIRECTORY']!;
+    const mounted = (compose.services['gateway']!.volumes ?? []).find((v) => v.split(':')[1] === file);
+    expect(mounted).toBeDefined();
+    const directory = parseDirectory(read(mounted!.split(':')[0]!));
+    if (!directory.ok) throw new Error('the compose directory does not pass the schema');
+    const aliases = compose.services['simulator']!.networks?.['default']?.aliases ?? [];
+    const hosts = new Set(directory.value.units.flatMap((u) => (u.transport.kind === 'http' ? [new URL(u.transport.url).hostname] : [])));
+    expect(hosts.size).toBeGreaterThan(0);
+    for (const host of hosts) expect([...aliases, 'simulator']).toContain(host);
+    // The replay service runs its own recipients under the same name.
+    expect(compose.services['replay']!.networks?.['default']?.aliases).toEqual(aliases);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const dockerignore = read('.dockerignore').split('\n').map((l) => l.trim());
+
+  it('builds in stages on Node 22 and runs as a non-root user with a readiness healthcheck', () => {
+    const froms = dockerfile.match(/^FROM .+$/gm) ?? [];
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^FROM node:22[-.]/);
+    const user = dockerfile.match(/^USER (\S+)$/gm) ?? [];
+    expect(user.at(-1)).not.toMatch(/root|\b0\b/);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health\/ready/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+
+  it('copies no credentials, tests or benchmarks into the final image', () => {
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const copies = final.match(/^COPY .+$/gm) ?? [];
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      expect(copy).not.toMatch(/users\.json|senders\.json|\bbench\b|\btest\b|^COPY (--chown=\S+ )?config /);
+    }
+    expect(dockerignore).toEqual(expect.arrayContaining(['config/users.json', 'config/senders.json']));
+  });
+});
