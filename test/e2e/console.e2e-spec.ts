@@ -214,8 +214,14 @@ describe('manual dispatch, deviations, audit, metrics', () => {
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, viewer, { via: 'letter' })).status).toBe(403);
+    // The time of sending moves the 24-hour judgement: not ahead of the clock, not before the document existed.
+    const future = await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: '2099-01-01T00:00:00Z' });
+    expect([future.status, (future.body as any).message]).toEqual([400, 'at: lies in the future']);
+    const before = await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: '2000-01-01T00:00:00Z' });
+    expect([before.status, (before.body as any).message]).toEqual([400, 'at: lies before the document was made']);
+    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: 'yesterday' })).status).toBe(400);
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).body).toMatchObject({ status: 'sent', sentBy: OPERATOR.username });
-    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).status).toBe(400);
+    expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).status).toBe(409);
     const audit = (await call('GET', '/api/audit', viewer)).body as any[];
     expect(audit.some((a) => a.action === 'download-fallback-document' && a.username === OPERATOR.username)).toBe(true);
     expect(audit.some((a) => a.action === 'download-fallback-document' && a.username === VIEWER.username)).toBe(false);

@@ -121,8 +121,8 @@ describe('the 24-hour deadline', () => {
     const [doc] = await docsFor(inTime.messageId);
     clock.set('2026-03-29T10:00:00Z');
     const sent = await app.get(DispatchService).markSent(doc!.id, 'letter', 'operatör Olsson');
-    expect(sent).toMatchObject({ status: 'sent', sentVia: 'letter', sentBy: 'operatör Olsson' });
-    expect(await app.get(DispatchService).markSent(doc!.id, 'letter', 'någon annan')).toBeUndefined();
+    expect(sent.entry).toMatchObject({ status: 'sent', sentVia: 'letter', sentBy: 'operatör Olsson' });
+    expect((await app.get(DispatchService).markSent(doc!.id, 'letter', 'någon annan')).refused).toMatch(/is not waiting \(it is sent\)/);
 
     clock.set('2026-03-29T11:15:01Z');
     await app.get(DeadlineService).tick();

@@ -207,7 +207,7 @@ describe('cancellations follow documents', () => {
     for (const doc of docs) {
       expect(stillWaiting).not.toContain(doc.id);
       expect(withdrawn.find((d) => d.id === doc.id)).toMatchObject({ status: 'withdrawn', withdrawnBy: cancel.messageId });
-      expect(await dispatch.markSent(doc.id, 'letter', 'operatör Olsson')).toBeUndefined();
+      expect(await dispatch.markSent(doc.id, 'letter', 'operatör Olsson')).toEqual({ refused: `fallback document ${doc.id} is not waiting (it is withdrawn)` });
       const audit = await query<{ username: string; action: string; detail: { cancelledBy: string } }>(services.databaseUrl, 'SELECT username, action, detail FROM audit_log WHERE target = $1', [`fallback-document:${doc.id}`]);
       expect(audit).toEqual([{ username: 'svu-gateway', action: 'withdraw-fallback-document', detail: expect.objectContaining({ cancelledBy: cancel.messageId, messageId: ready.messageId }) }]);
     }
@@ -234,7 +234,7 @@ describe('cancellations follow documents', () => {
     await watcher.tick();
     const docs = await docsOf([discharged.messageId]);
     expect(docs.map((d) => [d.recipient_hsa, d.kind]).sort()).toEqual([[failing.hsaId, 'fax'], [none.hsaId, 'letter']].sort());
-    for (const d of docs) expect(await dispatch.markSent(d.id, d.kind as 'fax' | 'letter', 'operatör Olsson')).toMatchObject({ status: 'sent' });
+    for (const d of docs) expect((await dispatch.markSent(d.id, d.kind as 'fax' | 'letter', 'operatör Olsson')).entry).toMatchObject({ status: 'sent' });
 
     clock.set('2026-07-02T11:00:00Z');
     const cancel = exampleFor('cancellation', [failing, none], { episodeId: discharged.episodeId });
@@ -276,12 +276,13 @@ describe('delivery by hand tells the truth', () => {
     const docs = await docsOf(all.map((m) => m.messageId));
     const docOf = (m: CanonicalMessage) => docs.find((d) => d.message_id === m.messageId)!;
 
+    clock.set('2026-03-29T11:14:30Z');
     const sentEarly = await dispatch.markSent(docOf(early).id, 'letter', 'operatör Olsson', new Date('2026-03-29T10:00:00Z'));
-    expect(sentEarly?.deliveredAt).toEqual(new Date('2026-03-29T11:00:00Z'));
+    expect(sentEarly.entry?.deliveredAt).toEqual(new Date('2026-03-29T11:00:00Z'));
     const sentLate = await dispatch.markSent(docOf(late).id, 'letter', 'operatör Olsson', new Date('2026-03-29T10:45:00Z'));
-    expect(sentLate?.deliveredAt).toEqual(new Date('2026-03-29T11:45:00Z'));
+    expect(sentLate.entry?.deliveredAt).toEqual(new Date('2026-03-29T11:45:00Z'));
     const sentFax = await dispatch.markSent(docOf(faxed).id, 'fax', 'operatör Olsson', new Date('2026-03-29T11:14:00Z'));
-    expect(sentFax?.deliveredAt).toEqual(new Date('2026-03-29T11:14:00Z'));
+    expect(sentFax.entry?.deliveredAt).toEqual(new Date('2026-03-29T11:14:00Z'));
 
     clock.set('2026-03-29T11:15:01Z');
     await watcher.tick();

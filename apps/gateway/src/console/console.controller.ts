@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, GoneException, Header, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
 import { Database } from '../store/database';
@@ -137,12 +137,19 @@ export class ConsoleController {
 
   @Roles('operator')
   @Post('manual-dispatch/:id/sent')
+  @HttpCode(200)
   async markSent(@Param('id') id: string, @Body() body: { via?: unknown; at?: unknown }, @Req() req: AuthedRequest) {
     if (body?.via !== 'fax' && body?.via !== 'letter') throw new BadRequestException('via must be fax or letter');
-    const at = typeof body.at === 'string' && !Number.isNaN(Date.parse(body.at)) ? new Date(body.at) : undefined;
-    const entry = await this.dispatch.markSent(idOf(id), body.via, req.session!.username, at);
-    if (entry === undefined) throw new BadRequestException(`fallback document ${id} is not waiting (already sent, or withdrawn by a cancellation)`);
-    await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, messageId: entry.messageId });
+    if (body.at !== undefined && (typeof body.at !== 'string' || Number.isNaN(Date.parse(body.at)))) throw new BadRequestException('at must be an ISO 8601 instant');
+    const at = typeof body.at === 'string' ? new Date(body.at) : undefined;
+    const outcome = await this.dispatch.markSent(idOf(id), body.via, req.session!.username, at);
+    if (outcome.refused === 'not-found') throw new NotFoundException(`no fallback document ${id}`);
+    if (outcome.refused !== undefined) {
+      if (outcome.refused.startsWith('at:')) throw new BadRequestException(outcome.refused);
+      throw new ConflictException(outcome.refused);
+    }
+    const entry = outcome.entry;
+    await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, at: entry.sentAt, messageId: entry.messageId });
     return entry;
   }
 

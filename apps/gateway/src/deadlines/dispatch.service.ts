@@ -27,6 +27,12 @@ export interface DispatchEntry {
 
 export type DispatchStatus = DispatchEntry['status'];
 
+/** Marking sent: the document as it now stands, or why it was refused (`not-found`, or a reason naming the field). */
+export type MarkSentOutcome = { readonly entry: DispatchEntry; readonly refused?: undefined } | { readonly entry?: undefined; readonly refused: string };
+
+/** How far ahead of the gateway's clock an operator's time of sending may be. */
+const CLOCK_SKEW_MS = 60_000;
+
 const COLUMNS = `id, copy_id AS "copyId", message_id AS "messageId", recipient_hsa AS "recipientHsa", kind, trigger, reference,
   deadline, created_at AS "createdAt", status, sent_via AS "sentVia", sent_at AS "sentAt", sent_by AS "sentBy",
   delivered_at AS "deliveredAt", withdrawn_at AS "withdrawnAt", withdrawn_by AS "withdrawnBy"`;
@@ -60,19 +66,26 @@ export class DispatchService {
    * deadline has informed nobody yet). The 24-hour judgement and the deadline-missed deviation use
    * that time. Undefined when there is no such waiting document (already sent, withdrawn, or unknown).
    */
-  async markSent(id: string, via: 'fax' | 'letter', by: string, at: Date = this.clock.now()): Promise<DispatchEntry | undefined> {
+  async markSent(id: string, via: 'fax' | 'letter', by: string, at: Date = this.clock.now()): Promise<MarkSentOutcome> {
+    // A time of sending is the operator's word, but not any word: not ahead of the clock (a minute's
+    // skew allowed), and not before the document existed — either would move the 24-hour judgement.
+    if (at.getTime() > this.clock.now().getTime() + CLOCK_SKEW_MS) return { refused: 'at: lies in the future' };
     const deliveredAt = new Date(at.getTime() + (via === 'letter' ? this.config.postalDelayMs : 0));
     return this.db.transaction(async (tx) => {
+      const found = await tx.query<{ status: string; created_at: Date }>('SELECT status, created_at FROM fallback_documents WHERE id = $1 FOR UPDATE', [id]);
+      const document = found.rows[0];
+      if (document === undefined) return { refused: 'not-found' };
+      if (document.status !== 'waiting') return { refused: `fallback document ${id} is not waiting (it is ${document.status})` };
+      if (at.getTime() < document.created_at.getTime()) return { refused: 'at: lies before the document was made' };
       const updated = await tx.query<DispatchEntry & Record<string, unknown>>(
         `UPDATE fallback_documents SET status = 'sent', sent_via = $2, sent_by = $3, sent_at = $4, delivered_at = $5
          WHERE id = $1 AND status = 'waiting' RETURNING ${COLUMNS}`,
         [id, via, by, at, deliveredAt],
       );
-      const entry = updated.rows[0];
-      if (entry === undefined) return undefined;
+      const entry = updated.rows[0]!;
       await tx.query('UPDATE copies SET manual_delivered_at = $2, updated_at = now() WHERE id = $1', [entry.copyId, deliveredAt]);
       await recordEvents(tx, [entry.copyId], 'delivered-by-hand', `${via} by ${by}`);
-      return entry;
+      return { entry };
     });
   }
 }

@@ -321,7 +321,8 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
 
       -- Episode facts from what stands (README, Deadlines), for follow-up reports: day 0 from the first ready
       -- notice not cancelled (earliest sending, then acceptance), its delivery (electronic or by hand),
-      -- and the discharge from the first discharge message not cancelled.
+      -- and the discharge from the first discharge message not cancelled. A letter still in the post
+      -- (delivered_at after now) has informed nobody yet.
       CREATE VIEW episode_facts AS
       WITH first_ready AS (
         SELECT DISTINCT ON (episode_id) episode_id, message_id, day_zero, sent_at
@@ -337,7 +338,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       SELECT e.episode_id,
              r.message_id AS day_zero_message_id, r.day_zero, r.sent_at AS ready_sent_at,
              d.delivered_at AS ready_delivered_at,
-             (r.message_id IS NOT NULL AND d.delivered_at IS NULL) AS ready_not_delivered,
+             (r.message_id IS NOT NULL AND (d.delivered_at IS NULL OR d.delivered_at > now())) AS ready_not_delivered,
              f.message_id AS discharge_message_id, f.discharged_at
       FROM (SELECT episode_id FROM first_ready UNION SELECT episode_id FROM first_discharge) AS e
         LEFT JOIN first_ready r ON r.episode_id = e.episode_id
