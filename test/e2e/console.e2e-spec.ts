@@ -216,9 +216,9 @@ describe('manual dispatch, deviations, audit, metrics', () => {
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, viewer, { via: 'letter' })).status).toBe(403);
     // The time of sending moves the 24-hour judgement: not ahead of the clock, not before the document existed.
     const future = await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: '2099-01-01T00:00:00Z' });
-    expect([future.status, (future.body as any).message]).toEqual([400, 'at: lies in the future']);
+    expect([future.status, (future.body).message]).toEqual([400, 'at: lies in the future']);
     const before = await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: '2000-01-01T00:00:00Z' });
-    expect([before.status, (before.body as any).message]).toEqual([400, 'at: lies before the document was made']);
+    expect([before.status, (before.body).message]).toEqual([400, 'at: lies before the document was made']);
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: 'yesterday' })).status).toBe(400);
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).body).toMatchObject({ status: 'sent', sentBy: OPERATOR.username });
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).status).toBe(409);
