@@ -13,6 +13,7 @@ import { OPERATOR, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { postIngress } from '../support/ingress-client';
 
 /** The web console in headless Chromium (Debian's package, installed by .ci/run), driven by playwright-core. */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -27,7 +28,7 @@ let page: Page;
 let units: DirectoryUnit[];
 const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
 
-const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then((r) => r.json() as Promise<any>);
+const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then((r) => r.json() as Promise<any>);
 const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { postIngress } from '../support/ingress-client';
 
 let services: TestServices;
 let simulator: RecipientSimulator;
@@ -30,7 +31,7 @@ async function call(method: string, path: string, token?: string, body?: unknown
   const type = res.headers.get('content-type') ?? '';
   return { status: res.status, headers: res.headers, body: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) };
 }
-const ingest = (format: string, bytes: Buffer) => fetch(`${base}/ingress/${format}`, { method: 'POST', body: bytes }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 /** Every documented API route, with its path parameters filled in. */
 const ROUTES = Object.entries(OPENAPI.paths)

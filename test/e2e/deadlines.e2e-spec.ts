@@ -13,6 +13,7 @@ import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { postIngress } from '../support/ingress-client';
 
 let services: TestServices;
 let simulator: RecipientSimulator;
@@ -66,7 +67,7 @@ describe('the 24-hour deadline', () => {
     const second = await start();
     simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 503 });
     const message = exampleFor('admission', [units[0]!]); // notifyBy 2026-03-29T11:15:00Z
-    expect((await fetch(`${urlOf(first)}/ingress/samsa`, { method: 'POST', body: bytesOf(message, 'samsa') })).status).toBe(202);
+    expect((await postIngress(urlOf(first), 'samsa', bytesOf(message, 'samsa'))).status).toBe(202);
     await eventually(async () => ((await query<{ attempts: number }>(services.databaseUrl, 'SELECT attempts FROM copies WHERE message_id = $1', [message.messageId]))[0]?.attempts ?? 0) > 0 || undefined);
 
     clock.set('2026-03-29T09:14:59Z'); // one second before notifyBy − 2 h
@@ -99,7 +100,7 @@ describe('the 24-hour deadline', () => {
     clock.set('2026-03-28T13:10:00Z');
     const app = apps.at(-1)!;
     const message = exampleFor('admission', [units[1]!]);
-    await fetch(`${urlOf(app)}/ingress/lifecare`, { method: 'POST', body: bytesOf(message, 'lifecare') });
+    await postIngress(urlOf(app), 'lifecare', bytesOf(message, 'lifecare'));
     await eventually(async () => ((await query<{ state: string }>(services.databaseUrl, 'SELECT state FROM copies WHERE message_id = $1', [message.messageId]))[0]?.state === 'manual' ? true : undefined));
     await app.get(DeadlineService).tick();
     const docs = await docsFor(message.messageId);
@@ -114,7 +115,7 @@ describe('the 24-hour deadline', () => {
     const app = apps.at(-1)!;
     const missed = exampleFor('admission', [units[1]!]);
     const inTime = exampleFor('admission', [units[1]!]);
-    for (const m of [missed, inTime]) await fetch(`${urlOf(app)}/ingress/samsa`, { method: 'POST', body: bytesOf(m, 'samsa') });
+    for (const m of [missed, inTime]) await postIngress(urlOf(app), 'samsa', bytesOf(m, 'samsa'));
     await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = ANY($1) AND state = 'manual'", [[missed.messageId, inTime.messageId]])).length === 2 ? true : undefined));
     await app.get(DeadlineService).tick();
     const [doc] = await docsFor(inTime.messageId);
@@ -145,7 +146,7 @@ describe('the 24-hour deadline', () => {
     simulator.behave(units[0]!.hsaId, { mode: 'accept' });
     const app = apps.at(-1)!;
     const message = exampleFor('admission', [units[0]!]);
-    await fetch(`${urlOf(app)}/ingress/webcare`, { method: 'POST', body: bytesOf(message, 'webcare') });
+    await postIngress(urlOf(app), 'webcare', bytesOf(message, 'webcare'));
     await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
     const deviations = await query<{ kind: string }>(services.databaseUrl, 'SELECT kind FROM deviations WHERE message_id = $1', [message.messageId]);
     expect(deviations.map((d) => d.kind)).toEqual(['late-on-arrival']);
@@ -164,7 +165,7 @@ describe('day 0', () => {
     const cancel = exampleFor('cancellation', [units[0]!], { episodeId: first.episodeId });
     (cancel.body as any).cancelsMessageId = second.messageId;
     for (const m of [first, second, cancel]) {
-      expect((await fetch(`${urlOf(app)}/ingress/canonical`, { method: 'POST', body: bytesOf(m, 'canonical') })).status).toBe(202);
+      expect((await postIngress(urlOf(app), 'canonical', bytesOf(m, 'canonical'))).status).toBe(202);
     }
     const rows = await query<{ message_id: string; day_zero: string; cancelled: boolean }>(
       services.databaseUrl,

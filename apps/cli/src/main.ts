@@ -65,10 +65,11 @@ export function buildProgram(): Command {
     .option('--directory <file>', 'the unit directory the gateway uses (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
     .option('--user <name>', 'console user for dead-letter and fallback checks (env SVU_REPLAY_USER)', process.env['SVU_REPLAY_USER'])
     .option('--password <password>', 'its password (env SVU_REPLAY_PASSWORD)', process.env['SVU_REPLAY_PASSWORD'])
+    .option('--sender-key <key>', 'the bearer key of the sender system to send as over HTTP (env SVU_SENDER_KEY, better: an option is visible to other users)', process.env['SVU_SENDER_KEY'])
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--record', 'write what recipients received as the new expected files (review them before committing)')
-    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; prefix: string; junit?: string; record?: boolean }) => {
+    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; senderKey?: string; prefix: string; junit?: string; record?: boolean }) => {
       process.exitCode = await runReplay(dirs, {
         gatewayUrl: opts.gateway.replace(/\/$/, ''),
         amqpUrl: opts.amqpUrl,
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
         topologyPrefix: opts.prefix,
         ...(opts.user === undefined ? {} : { username: opts.user }),
         ...(opts.password === undefined ? {} : { password: opts.password }),
+        ...(opts.senderKey === undefined ? {} : { senderKey: opts.senderKey }),
         ...(opts.junit === undefined ? {} : { junit: opts.junit }),
         record: opts.record === true,
       });

@@ -211,4 +211,25 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       CREATE INDEX copies_deadline_unjudged ON copies (notify_by) WHERE notify_by IS NOT NULL AND deadline_checked_at IS NULL;
     `,
   },
+  {
+    version: '006-sender-systems',
+    sql: `
+      -- Every message is taken in from a sender system (docs/senders.md), and its message id is unique
+      -- per sender system only: another system's id can neither squat nor reveal one. Messages stored
+      -- before sender systems existed belong to the system ''.
+      ALTER TABLE messages ADD COLUMN sender_system text NOT NULL DEFAULT '';
+      ALTER TABLE messages ALTER COLUMN sender_system DROP DEFAULT;
+      ALTER TABLE messages DROP CONSTRAINT messages_message_id_key;
+      CREATE UNIQUE INDEX messages_sender_message ON messages (sender_system, message_id);
+      CREATE INDEX messages_message_id ON messages (message_id);
+      ALTER TABLE dead_letters ADD COLUMN sender_system text;
+      -- Two systems may use one message id for ready notices; day 0 is per episode.
+      ALTER TABLE day_zero DROP CONSTRAINT day_zero_message_id_key;
+      ALTER TABLE day_zero ADD CONSTRAINT day_zero_episode_message UNIQUE (episode_id, message_id);
+      -- The bodies of messages refused at ingress are kept for SVU_REFUSED_RETENTION; the sweeper
+      -- clears older ones through this index.
+      CREATE INDEX dead_letters_refused_bodies ON dead_letters (created_at)
+        WHERE payload IS NOT NULL AND copy_id IS NULL;
+    `,
+  },
 ];
