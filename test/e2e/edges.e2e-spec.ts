@@ -79,7 +79,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 beforeAll(async () => {
   services = await createTestServices('edges');
   const port = await freePort();
-  municipality = { hsaId: 'SE2120000002-MUNI1', name: 'Kommun', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/m1` } };
+  municipality = { hsaId: 'SE2120000002-MUNI1', name: 'Kommun', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/m1`, allowInsecureHttp: true } };
   healthCentre = { hsaId: 'SE2120000002-VC1', name: 'Vårdcentral', role: 'primary-care', dialect: 'lifecare', transport: { kind: 'amqp', routingKey: 'edges-vc1' } };
   const hospitalA: DirectoryUnit = { hsaId: HOSPITAL_A, name: 'Sjukhus A', role: 'hospital', dialect: 'canonical', transport: { kind: 'amqp', routingKey: 'edges-hospa' } };
   systemMunicipality = system('municipality', [municipality.hsaId]);

@@ -28,7 +28,7 @@ function makeUnits(port: number): DirectoryUnit[] {
       name: `HTTP ${dialect}`,
       role: 'municipal-health-care',
       dialect,
-      transport: { kind: 'http', url: `http://127.0.0.1:${port}/units/h${i}` },
+      transport: { kind: 'http', url: `http://127.0.0.1:${port}/units/h${i}`, allowInsecureHttp: true },
       fax: '+46 31 100 00 00',
       postalAddress: ['Box 1', '411 00 Göteborg'],
     },

@@ -49,7 +49,7 @@ function episode(episodeId: string, municipality: string) {
 
 beforeAll(async () => {
   services = await createTestServices('reports');
-  unit = { hsaId: 'SE2120000006-HTTP', name: 'Mottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/u` } };
+  unit = { hsaId: 'SE2120000006-HTTP', name: 'Mottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/u`, allowInsecureHttp: true } };
   simulator = new RecipientSimulator({ units: [unit] });
   await simulator.start();
   rulesPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'rules.json');
