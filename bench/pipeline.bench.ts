@@ -14,6 +14,7 @@ import { createTestServices, type TestServices } from '../test/support/services'
 import { countUntil, publishAll, rawTwoHop, sinkQueue, WINDOW } from './amqp-util';
 import { CpuAccount, fmt, machine, mib, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
+import { writeTestSenders } from '../test/support/senders';
 
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 20_000);
 const TARGET_RATIO = 0.5;
@@ -48,7 +49,7 @@ async function run(layout: Layout, unit: DirectoryUnit) {
   const messages = Array.from({ length: COUNT }, (_, i) => writeMessage('lifecare', onTimeAdmission([unit], { episodeId: `BENCH-${i % 2_000}` })));
   try {
     if (layout === 'one process') {
-      const config = loadConfig({ AMQP_URL: services.amqpUrl, DATABASE_URL: services.databaseUrl, SVU_DIRECTORY: directoryPath, PORT: '0', LOG_LEVEL: 'error' });
+      const config = loadConfig({ AMQP_URL: services.amqpUrl, DATABASE_URL: services.databaseUrl, SVU_DIRECTORY: directoryPath, SVU_SENDERS: writeTestSenders(directoryPath), PORT: '0', LOG_LEVEL: 'error' });
       const app = await startGateway(config);
       try {
         // The publisher and the recipient's consumer run in this process too.

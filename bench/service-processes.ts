@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceName } from '../apps/gateway/src/config/gateway-config';
 import { spawnGateway } from '../test/support/gateway-harness';
+import { writeTestSenders } from '../test/support/senders';
 import { eventually, freePort, type TestServices } from '../test/support/services';
 
 /**
@@ -13,6 +14,7 @@ import { eventually, freePort, type TestServices } from '../test/support/service
 export class ServiceProcesses {
   private readonly children = new Map<string, ChildProcess>();
   readonly ports = new Map<string, number>();
+  private sendersPath: string | undefined;
 
   constructor(
     private readonly services: TestServices,
@@ -30,6 +32,7 @@ export class ServiceProcesses {
         AMQP_URL: this.services.amqpUrl,
         DATABASE_URL: this.services.databaseUrl,
         SVU_DIRECTORY: this.directoryPath,
+        SVU_SENDERS: (this.sendersPath ??= writeTestSenders(this.directoryPath)),
         SVU_SERVICES: service,
         PORT: String(port),
         LOG_LEVEL: 'warn',

@@ -63,7 +63,7 @@ beforeAll(async () => {
   services = await createTestServices('chaos');
   const port = await freePort();
   units = DIALECTS.flatMap((dialect, i) => [
-    { hsaId: `SE2120000007-H${i}`, name: `HTTP ${dialect}`, role: 'municipal-health-care', dialect, transport: { kind: 'http', url: `http://127.0.0.1:${port}/h${i}` } },
+    { hsaId: `SE2120000007-H${i}`, name: `HTTP ${dialect}`, role: 'municipal-health-care', dialect, transport: { kind: 'http', url: `http://127.0.0.1:${port}/h${i}`, allowInsecureHttp: true } },
     { hsaId: `SE2120000007-A${i}`, name: `AMQP ${dialect}`, role: 'primary-care', dialect, transport: { kind: 'amqp', routingKey: `chaos-a${i}` } },
   ]);
   faxOnly = { hsaId: 'SE2120000007-F0', name: 'Fax only', role: 'social-services', dialect: 'canonical', transport: { kind: 'none' }, fax: '+46 36 000 00 00' };

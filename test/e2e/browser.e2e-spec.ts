@@ -38,7 +38,7 @@ beforeAll(async () => {
   services = await createTestServices('browser');
   const port = await freePort();
   units = [
-    { hsaId: 'SE2120000005-HTTP', name: 'Hemsjukvården Webb', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000005-HTTP', name: 'Hemsjukvården Webb', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
     { hsaId: 'SE2120000005-NONE', name: 'Socialtjänst Webb', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '411 05 Göteborg'] },
   ];
   simulator = new RecipientSimulator({ units });

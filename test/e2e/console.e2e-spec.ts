@@ -42,7 +42,7 @@ beforeAll(async () => {
   services = await createTestServices('console');
   const port = await freePort();
   units = [
-    { hsaId: 'SE2120000004-HTTP', name: 'Hemsjukvården Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000004-HTTP', name: 'Hemsjukvården Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
     { hsaId: 'SE2120000004-NONE', name: 'Socialtjänst Test', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 9', '411 09 Göteborg'] },
   ];
   simulator = new RecipientSimulator({ units });

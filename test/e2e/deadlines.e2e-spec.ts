@@ -39,7 +39,7 @@ beforeAll(async () => {
   services = await createTestServices('deadlines');
   const port = await freePort();
   units = [
-    { hsaId: 'SE2120000003-FAX1', name: 'Kommun med fax', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/fax` }, fax: '+46 31 555 00 11', postalAddress: ['Box 1', '411 01 Göteborg'] },
+    { hsaId: 'SE2120000003-FAX1', name: 'Kommun med fax', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/fax`, allowInsecureHttp: true }, fax: '+46 31 555 00 11', postalAddress: ['Box 1', '411 01 Göteborg'] },
     { hsaId: 'SE2120000003-POST', name: 'Socialtjänst utan elektronisk väg', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 2', '971 85 Luleå'] },
   ];
   env = gatewayEnv(services, writeDirectory(units), { SVU_RETRY_BUDGET: 'PT1H', SVU_RETRY_MAX: 'PT0.2S', SVU_DEADLINE_EVERY: 'PT1H', SVU_POSTAL_DELAY: 'PT1H' });

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { Client } from 'pg';
 import type { Server } from 'node:http';
+import { postIngress } from '../support/ingress-client';
 
 const DIALECTS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'canonical'];
 
@@ -27,7 +28,7 @@ function makeUnits(port: number): DirectoryUnit[] {
       name: `HTTP ${dialect}`,
       role: 'municipal-health-care',
       dialect,
-      transport: { kind: 'http', url: `http://127.0.0.1:${port}/units/h${i}` },
+      transport: { kind: 'http', url: `http://127.0.0.1:${port}/units/h${i}`, allowInsecureHttp: true },
       fax: '+46 31 100 00 00',
       postalAddress: ['Box 1', '411 00 Göteborg'],
     },
@@ -42,7 +43,7 @@ function makeUnits(port: number): DirectoryUnit[] {
 }
 
 const post = (format: Format, body: Buffer) =>
-  fetch(`${gateway.url}/ingress/${format}`, { method: 'POST', body }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+  postIngress(gateway.url, format, body).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
 beforeAll(async () => {
   services = await createTestServices('pipeline');
@@ -309,9 +310,9 @@ describe('storing at ingress', () => {
   it('stores HTTP messages that arrive within SVU_INGRESS_GROUP_WAIT of each other in one group', async () => {
     const receivedAt = async (url: string) => {
       const [first, second] = [onTimeAdmission([units[0]!]), onTimeAdmission([units[0]!])];
-      const answers = [fetch(`${url}/ingress/samsa`, { method: 'POST', body: bytesOf(first, 'samsa') })];
+      const answers = [postIngress(url, 'samsa', bytesOf(first, 'samsa'))];
       await new Promise((resolve) => setTimeout(resolve, 100));
-      answers.push(fetch(`${url}/ingress/samsa`, { method: 'POST', body: bytesOf(second, 'samsa') }));
+      answers.push(postIngress(url, 'samsa', bytesOf(second, 'samsa')));
       expect((await Promise.all(answers)).map((a) => a.status)).toEqual([202, 202]);
       const rows = await query<{ at: string }>(services.databaseUrl, 'SELECT received_at::text AS at FROM messages WHERE message_id = ANY($1) ORDER BY id', [[first.messageId, second.messageId]]);
       return new Set(rows.map((r) => r.at)).size;

@@ -29,7 +29,7 @@ beforeAll(async () => {
   services = await createTestServices('processes');
   const port = await freePort();
   units = [
-    { hsaId: 'SE2120000002-HTTP', name: 'HTTP-mottagare', role: 'municipal-health-care', dialect: 'webcare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000002-HTTP', name: 'HTTP-mottagare', role: 'municipal-health-care', dialect: 'webcare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
     { hsaId: 'SE2120000002-AMQP', name: 'AMQP-mottagare', role: 'primary-care', dialect: 'lifecare', transport: { kind: 'amqp', routingKey: 'proc-amqp' } },
   ];
   directoryPath = writeDirectory(units);

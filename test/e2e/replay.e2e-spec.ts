@@ -10,6 +10,7 @@ import { startGateway } from '../../apps/gateway/src/main';
 import { OPERATOR, writeUsers } from '../support/console-users';
 import { gatewayEnv } from '../support/gateway-harness';
 import { createTestServices, type TestServices } from '../support/services';
+import { TEST_SENDER_KEY } from '../support/senders';
 
 /** The shipped fixture sets against the real gateway, through the library and through the built `svu replay`. */
 const ROOT = join(__dirname, '../..');
@@ -37,7 +38,8 @@ const TERMINAL_CONTROL = { asymmetricMatch: (text: string) => text.includes('\r'
 /** Runs the built `svu` without blocking this process, which serves the gateway under test. */
 function svu(args: string[]): Promise<{ status: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SVU, ...args]);
+    // The sender system's key through the environment, as the README advises (an option shows in ps).
+    const child = spawn(process.execPath, [SVU, ...args], { env: { ...process.env, SVU_SENDER_KEY: TEST_SENDER_KEY } });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', () => undefined);
@@ -63,6 +65,7 @@ it('passes every shipped fixture set against the real gateway', async () => {
     amqpUrl: services.amqpUrl,
     directoryPath: DIRECTORY,
     topologyPrefix: 'svu',
+    senderKey: TEST_SENDER_KEY,
     username: OPERATOR.username,
     password: OPERATOR.password,
     out: out.stream as never,

@@ -13,6 +13,7 @@ import { OPERATOR, signIn, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { postIngress } from '../support/ingress-client';
 
 /** Follow-up reports over episodes sent through the gateway, computed by hand below. */
 let services: TestServices;
@@ -26,7 +27,7 @@ const clock = new ManualClock(new Date('2026-05-01T06:00:00Z'));
 
 async function send(message: CanonicalMessage, at: string): Promise<void> {
   clock.set(at);
-  const res = await fetch(`${base}/ingress/canonical`, { method: 'POST', body: bytesOf(message, 'canonical') });
+  const res = await postIngress(base, 'canonical', bytesOf(message, 'canonical'));
   expect(res.status).toBe(202);
   await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state IN ('delivered', 'cancelled')", [message.messageId])).length > 0 ? true : undefined));
 }
@@ -48,7 +49,7 @@ function episode(episodeId: string, municipality: string) {
 
 beforeAll(async () => {
   services = await createTestServices('reports');
-  unit = { hsaId: 'SE2120000006-HTTP', name: 'Mottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/u` } };
+  unit = { hsaId: 'SE2120000006-HTTP', name: 'Mottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/u`, allowInsecureHttp: true } };
   simulator = new RecipientSimulator({ units: [unit] });
   await simulator.start();
   rulesPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'rules.json');

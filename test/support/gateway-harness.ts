@@ -10,16 +10,21 @@ import type { DirectoryUnit } from '@svu/directory';
 import { loadConfig, type GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import type { TestServices } from './services';
+import { writeTestSenders } from './senders';
 
 /** Where gateways under test write their logs. */
 export const TEST_LOG_DIR = process.env['SVU_TEST_LOG_DIR'] ?? join(tmpdir(), 'svu-test-logs');
 
-/** Environment for a gateway under test: its own services, a directory file, fast retries. */
+/**
+ * Environment for a gateway under test: its own services, a directory file, fast retries, and a
+ * senders file with the test sender system (test/support/senders.ts) unless `extra` names one.
+ */
 export function gatewayEnv(services: TestServices, directoryPath: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     AMQP_URL: services.amqpUrl,
     DATABASE_URL: services.databaseUrl,
     SVU_DIRECTORY: directoryPath,
+    SVU_SENDERS: extra['SVU_SENDERS'] ?? writeTestSenders(directoryPath),
     PORT: '0',
     SVU_RETRY_BASE: 'PT0.05S',
     SVU_RETRY_MAX: 'PT0.4S',
@@ -67,18 +72,29 @@ export function spawnGateway(env: Record<string, string>): ChildProcess {
   return child;
 }
 
-/** Publishes messages to the gateway's AMQP ingress queues (with publisher confirms). */
+/**
+ * Publishes messages to the gateway's AMQP ingress queues (with publisher confirms), with the
+ * `user_id` of the connection's user (guest, the test sender system's RabbitMQ user), or `userId`.
+ */
 export class IngressPublisher {
   private readonly connection: AmqpConnectionManager;
   private readonly channel: ChannelWrapper;
 
-  constructor(amqpUrl: string, private readonly prefix = 'svu') {
+  private readonly userId: string | undefined;
+
+  constructor(
+    amqpUrl: string,
+    private readonly prefix = 'svu',
+    userId?: string | null,
+  ) {
+    // null: publish without a user_id.
+    this.userId = userId === null ? undefined : (userId ?? (decodeURIComponent(new URL(amqpUrl).username) || 'guest'));
     this.connection = amqp.connect([amqpUrl], { reconnectTimeInSeconds: 1 });
     this.channel = this.connection.createChannel({ confirm: true });
   }
 
   async publish(dialect: string, bytes: Buffer): Promise<void> {
-    await this.channel.publish(`${this.prefix}.ingress`, dialect, bytes, { persistent: true });
+    await this.channel.publish(`${this.prefix}.ingress`, dialect, bytes, { persistent: true, ...(this.userId === undefined ? {} : { userId: this.userId }) });
   }
 
   async close(): Promise<void> {

@@ -81,11 +81,12 @@ export function buildProgram(): Command {
     .option('--user <name>', 'console user for dead-letter and fallback checks (env SVU_REPLAY_USER)', process.env['SVU_REPLAY_USER'])
     .option('--password <password>', 'its password; prefer env SVU_REPLAY_PASSWORD or --password-stdin (a command line is visible to other users)', process.env['SVU_REPLAY_PASSWORD'])
     .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--sender-key <key>', 'the bearer key of the sender system to send as over HTTP (prefer env SVU_SENDER_KEY: a command line is visible to other users)', process.env['SVU_SENDER_KEY'])
     .option('--check', 'only check the fixture sets offline (manifest, files, messages, units in --directory); no gateway needed')
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--record', 'write what recipients received as the new expected files (review them before committing)')
-    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; passwordStdin?: boolean; check?: boolean; prefix: string; junit?: string; record?: boolean }) => {
+    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; passwordStdin?: boolean; senderKey?: string; check?: boolean; prefix: string; junit?: string; record?: boolean }) => {
       if (opts.check === true) {
         process.exitCode = runReplayCheck(dirs, opts.directory);
         return;
@@ -98,6 +99,7 @@ export function buildProgram(): Command {
         topologyPrefix: opts.prefix,
         ...(opts.user === undefined ? {} : { username: opts.user }),
         ...(opts.password === undefined ? {} : { password: opts.password }),
+        ...(opts.senderKey === undefined ? {} : { senderKey: opts.senderKey }),
         ...(opts.junit === undefined ? {} : { junit: opts.junit }),
         record: opts.record === true,
       });

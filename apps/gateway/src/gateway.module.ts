@@ -34,6 +34,7 @@ import { ReportsController } from './reports/reports.controller';
 import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
+import { SendersService } from './senders/senders.service';
 
 /** The gateway with the services that this process runs (SVU_SERVICES); all of them by default. */
 @Module({})
@@ -58,7 +59,7 @@ export class GatewayModule {
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
     const controllers: Type[] = [HealthController, MetricsController];
-    if (has('ingress') || has('console')) providers.push(IngressService);
+    if (has('ingress') || has('console')) providers.push(IngressService, SendersService);
     if (has('ingress')) {
       providers.push(IngressConsumer);
       controllers.push(IngressController);

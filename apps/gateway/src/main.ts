@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { Logger } from 'nestjs-pino';
 import { loadConfig, type GatewayConfig } from './config/gateway-config';
 import { json } from 'express';
@@ -11,7 +12,7 @@ import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
 export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock, sessionClock: Clock = systemClock): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true, ...httpsOptions(config) });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot
@@ -32,6 +33,25 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   server.keepAliveTimeout = config.httpKeepAliveMs;
   server.headersTimeout = config.httpKeepAliveMs + 1_000;
   return app;
+}
+
+/**
+ * HTTPS when SVU_TLS_CERT and SVU_TLS_KEY are set; with SVU_TLS_CA the server asks for a client
+ * certificate and verifies it against that bundle. A client without one is still served (it may use a
+ * bearer key), so the handshake does not refuse it; ingress refuses an untrusted certificate itself.
+ */
+function httpsOptions(config: GatewayConfig): { httpsOptions?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } } {
+  if (config.tls === undefined) return {};
+  const { certPath, keyPath, caPath } = config.tls;
+  return {
+    httpsOptions: {
+      cert: readFileSync(certPath),
+      key: readFileSync(keyPath),
+      ...(caPath === undefined ? {} : { ca: readFileSync(caPath) }),
+      requestCert: caPath !== undefined,
+      rejectUnauthorized: false,
+    },
+  };
 }
 
 if (require.main === module) {

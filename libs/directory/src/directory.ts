@@ -1,9 +1,9 @@
-import { createAjv, problemsFromAjv, formatProblem, problem, type Problem, type Result } from '@svu/canonical';
+import { createAjv, problemsFromAjv, formatProblem, problem, type PathSegment, type Problem, type Result } from '@svu/canonical';
 import codes from '../../../schemas/codes.schema.json';
 import directorySchema from '../../../schemas/directory.schema.json';
-import type { DirectoryUnit, UnitDirectory } from './generated/directory';
+import type { DirectoryUnit, HttpAuth, HttpTls, HttpTransport, UnitDirectory } from './generated/directory';
 
-export type { DirectoryUnit, UnitDirectory };
+export type { DirectoryUnit, HttpAuth, HttpTls, HttpTransport, UnitDirectory };
 
 const ajv = createAjv({ removeUnknown: false });
 ajv.addSchema(codes);
@@ -40,9 +40,38 @@ export function parseDirectory(text: string): Result<Directory> {
   json.units.forEach((unit, i) => {
     if (seen.has(unit.hsaId)) problems.push(problem('duplicate', ['units', i, 'hsaId'], 'names a unit already listed'));
     seen.add(unit.hsaId);
+    if (unit.transport.kind === 'http') problems.push(...httpTransportProblems(unit.transport, ['units', i, 'transport']));
   });
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: new Directory(json.units) };
+}
+
+/**
+ * Rules of an HTTP transport beyond its shape: https unless the unit allows plain http explicitly;
+ * one source for a bearer token, or one for a user name and one for a password; a client certificate
+ * with its key.
+ */
+function httpTransportProblems(transport: HttpTransport, at: PathSegment[]): Problem[] {
+  const problems: Problem[] = [];
+  if (!transport.url.startsWith('https://') && transport.allowInsecureHttp !== true) {
+    problems.push(problem('rule', [...at, 'url'], 'must be https (or set allowInsecureHttp: true for this unit)'));
+  }
+  const auth = transport.auth;
+  if (auth !== undefined) {
+    const sources = (file?: string, env?: string) => (file === undefined ? 0 : 1) + (env === undefined ? 0 : 1);
+    const bearer = sources(auth.bearerTokenFile, auth.bearerTokenEnv);
+    const user = sources(auth.usernameFile, auth.usernameEnv);
+    const password = sources(auth.passwordFile, auth.passwordEnv);
+    const basic = user === 1 && password === 1;
+    if (!((bearer === 1 && user + password === 0) || (bearer === 0 && basic))) {
+      problems.push(problem('rule', [...at, 'auth'], 'must name one bearer token source (bearerTokenFile or bearerTokenEnv), or one user name source and one password source'));
+    }
+  }
+  const tls = transport.tls;
+  if (tls !== undefined && (tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    problems.push(problem('rule', [...at, 'tls'], 'needs certFile and keyFile together'));
+  }
+  return problems;
 }
 
 /** A directory problem as one line for logs. */

@@ -20,6 +20,8 @@ export interface ReplayOptions {
   /** A console user (a viewer is enough), for expectations about dead letters and fallback documents. */
   readonly username?: string;
   readonly password?: string;
+  /** The bearer key of the sender system the sets are sent as over HTTP (docs/senders.md). */
+  readonly senderKey?: string;
   /** Write what recipients received as the new expected files. */
   readonly record?: boolean;
   readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -51,6 +53,7 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
   const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, topologyPrefix: options.topologyPrefix });
   await simulator.start();
   const connection = amqp.connect([options.amqpUrl], { reconnectTimeInSeconds: 1 });
+  const amqpUser = decodeURIComponent(new URL(options.amqpUrl).username) || 'guest';
   const channel = connection.createChannel({ confirm: true });
   const results: CaseResult[] = [];
   try {
@@ -66,7 +69,10 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
         results.push({ suite: dir, name: 'manifest', seconds: 0, failure: { message: 'manifest not valid', details: (error as Error).message } });
         continue;
       }
-      const set = new SetRun(dir, manifest, directory, simulator, options, token, (bytes, dialect) => channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true }).then(() => undefined));
+      const set = new SetRun(dir, manifest, directory, simulator, options, token, (bytes, dialect) =>
+        // user_id names the sender system over AMQP: the user of the connection (RabbitMQ checks it is).
+        channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true, userId: amqpUser }).then(() => undefined),
+      );
       results.push(...(await set.run()));
       options.out.write(`${manifest.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     }
@@ -149,7 +155,8 @@ class SetRun {
       await this.publish(bytes, step.dialect);
       return;
     }
-    const res = await request(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes });
+    const headers: Record<string, string> = this.options.senderKey === undefined ? {} : { authorization: `Bearer ${this.options.senderKey}` };
+    const res = await request(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes, headers });
     const wanted = step.expectRejected === true ? 400 : 202;
     if (res.status !== wanted) this.fail(name, `the gateway answered ${res.status}, expected ${wanted}`, await res.text());
   }

@@ -66,6 +66,16 @@ export interface GatewayConfig {
   readonly retention: RetentionConfig;
   /** How often the store-derived gauges are counted again (by the process that runs deadlines). */
   readonly storeMetricsEveryMs: number;
+  /** The sender systems file (credentials, the HSA ids each may send as, limits): docs/senders.md. */
+  readonly sendersPath: string;
+  /** Limits of a sender system that sets none (SVU_SENDER_RATE, SVU_SENDER_BYTES). */
+  readonly senderDefaults: { readonly messagesPerSecond: number; readonly bytesPerSecond: number };
+  /** Bytes of a refused body kept in its dead letter at most (SVU_REFUSED_BODY_MAX). */
+  readonly refusedBodyMax: number;
+  /** How long the body of a message refused at ingress is kept (SVU_REFUSED_RETENTION); the record stays. */
+  readonly refusedRetentionMs: number;
+  /** HTTPS: certificate and key files (SVU_TLS_CERT, SVU_TLS_KEY); client CA bundle asks for client certificates (SVU_TLS_CA). */
+  readonly tls: { readonly certPath: string; readonly keyPath: string; readonly caPath: string | undefined } | undefined;
 }
 
 export interface RetentionConfig {
@@ -112,6 +122,13 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'SVU_USERS',
   // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check.
   'SVU_SENDERS',
+  'SVU_SENDER_RATE',
+  'SVU_SENDER_BYTES',
+  'SVU_REFUSED_BODY_MAX',
+  'SVU_REFUSED_RETENTION',
+  'SVU_TLS_CERT',
+  'SVU_TLS_KEY',
+  'SVU_TLS_CA',
   'SVU_SESSION_SECRET',
   'SVU_SESSION_TTL',
   'SVU_CONSOLE_PROCESSES',
@@ -299,7 +316,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       batchSize: integer('SVU_RETENTION_BATCH', get('SVU_RETENTION_BATCH', '1000'), 1, 100_000),
     },
     storeMetricsEveryMs: durationMs('SVU_STORE_METRICS_EVERY', get('SVU_STORE_METRICS_EVERY', 'PT15S')),
+    sendersPath: get('SVU_SENDERS', 'config/senders.json'),
+    senderDefaults: {
+      messagesPerSecond: integer('SVU_SENDER_RATE', get('SVU_SENDER_RATE', '1000'), 1, 100_000),
+      bytesPerSecond: integer('SVU_SENDER_BYTES', get('SVU_SENDER_BYTES', String(16 * 1024 * 1024)), 256 * 1024, 10_000_000_000),
+    },
+    refusedBodyMax: integer('SVU_REFUSED_BODY_MAX', get('SVU_REFUSED_BODY_MAX', String(64 * 1024)), 0, 256 * 1024),
+    refusedRetentionMs: durationMs('SVU_REFUSED_RETENTION', get('SVU_REFUSED_RETENTION', 'P30D')),
+    tls: tlsOf(env),
   };
+}
+
+function tlsOf(env: NodeJS.ProcessEnv): GatewayConfig['tls'] {
+  const [certPath, keyPath, caPath] = [env['SVU_TLS_CERT'], env['SVU_TLS_KEY'], env['SVU_TLS_CA']];
+  if (certPath === undefined && keyPath === undefined) {
+    if (caPath !== undefined) throw new Error('SVU_TLS_CA needs SVU_TLS_CERT and SVU_TLS_KEY (client certificates are asked for over HTTPS only)');
+    return undefined;
+  }
+  if (certPath === undefined || keyPath === undefined) throw new Error('SVU_TLS_CERT and SVU_TLS_KEY go together: set both to serve HTTPS');
+  return { certPath, keyPath, caPath };
 }
 
 /** How the pipeline's consumers take messages: batches of up to a quarter of the prefetch, two at a time. */

@@ -4,6 +4,8 @@ import { isFormat, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { IngressService } from '../ingress/ingress.service';
+import { maySendAs, type SenderSystem } from '@svu/directory';
+import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
 import { problemsJson, recordEvents } from '../store/records';
 import type { Session } from './auth/session';
@@ -53,6 +55,7 @@ export class DeadLettersService {
     private readonly broker: Broker,
     private readonly ingress: IngressService,
     private readonly audit: AuditService,
+    private readonly senders: SendersService,
   ) {}
 
   async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<{ items: DeadLetterRow[]; next: string | null }> {
@@ -176,7 +179,7 @@ export class DeadLettersService {
     }
     const dialect = row['dialect'] as string | null;
     if (dialect === null || !isFormat(dialect) || row['payload'] === null) throw new BadRequestException('this dead letter has no payload to replay; correct it instead');
-    return this.ingest(id, dialect, row['payload'] as Buffer, session, 'replayed');
+    return this.ingest(row, dialect, row['payload'] as Buffer, session, 'replayed');
   }
 
   /** Correct-and-replay: the edited payload is validated first; the original stays in the dead letter. */
@@ -185,19 +188,39 @@ export class DeadLettersService {
     const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
     if (format === undefined || !isFormat(format)) throw new BadRequestException('dialect must be lifecare, webcare, samsa or canonical');
     const bytes = Buffer.from(payload, format === 'webcare' ? 'latin1' : 'utf8');
-    return this.ingest(id, format, bytes, session, 'corrected');
+    return this.ingest(row, format, bytes, session, 'corrected');
   }
 
-  private async ingest(id: string, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected') {
+  private async ingest(row: Record<string, unknown>, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected') {
+    const id = row['id'] as string;
     const read = readMessage(format, bytes);
     if (!read.ok) {
       throw new BadRequestException({ message: 'the message is still not valid', problems: problemsJson(read.problems), lines: read.problems.map(formatProblem) });
     }
-    const result = await this.ingress.accept({ format, bytes, via: 'replay' });
+    const sender = this.senderOf(row, read.value.sender.hsaId);
+    const result = await this.ingress.accept({ format, bytes, via: 'replay', sender });
     if (result.status === 'invalid') throw new BadRequestException({ message: 'the message is not valid', problems: problemsJson(result.problems) });
+    if (result.status === 'refused') throw new ConflictException({ message: `refused again: ${result.detail}`, reason: result.reason, deadLetterId: result.deadLetterId });
     await this.resolve(id, resolution, session, `${result.status} as ${result.messageId}`);
     await this.audit.record(session, resolution === 'corrected' ? 'correct-and-replay' : 'replay', `dead-letter:${id}`, { messageId: result.messageId, outcome: result.status });
     return { status: resolution, messageId: result.messageId };
+  }
+
+  /**
+   * A replayed message goes in again as the sender system that sent it, under the same checks
+   * (docs/senders.md). A dead letter kept before sender systems existed names none: it goes in as the
+   * system allowed to send as its sender's HSA id, if there is exactly one.
+   */
+  private senderOf(row: Record<string, unknown>, senderHsaId: string): SenderSystem {
+    const id = row['sender_system'] as string | null;
+    if (id !== null) {
+      const sender = this.senders.registry.byIdentifier(id);
+      if (sender === undefined) throw new ConflictException(`the sender system ${id} that sent this message is no longer configured (SVU_SENDERS)`);
+      return sender;
+    }
+    const allowed = this.senders.registry.senders.filter((s) => maySendAs(s, senderHsaId));
+    if (allowed.length !== 1) throw new ConflictException(`no single sender system may send as ${senderHsaId}; this message cannot be replayed`);
+    return allowed[0]!;
   }
 
   async discard(id: string, reason: string, session: Session): Promise<{ status: string }> {

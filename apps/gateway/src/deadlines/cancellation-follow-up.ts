@@ -26,20 +26,30 @@ const GATEWAY_ACTOR = { username: 'svu-gateway', role: 'system' } as const;
  */
 export async function followCancellation(
   tx: Queryable,
-  cancellation: { readonly messageId: string; readonly cancelsMessageId: string; readonly recipients: readonly string[] },
+  cancellation: {
+    readonly messageId: string;
+    readonly cancelsMessageId: string;
+    readonly recipients: readonly string[];
+    /** The cancellation acts only on the messages of its own sender system in its own episode (docs/senders.md). */
+    readonly senderSystem: string;
+    readonly episodeId: string;
+  },
   now: Date,
 ): Promise<CancellationFollowUp> {
-  const { messageId, cancelsMessageId, recipients } = cancellation;
-  await tx.query('INSERT INTO message_cancellations (message_id, cancelled_by, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING', [
-    cancelsMessageId,
-    messageId,
-    now,
-  ]);
+  const { messageId, cancelsMessageId, recipients, senderSystem, episodeId } = cancellation;
+  await tx.query(
+    `INSERT INTO message_cancellations (sender_system, message_id, cancelled_by, cancelled_at)
+     SELECT sender_system, message_id, $4, $5 FROM messages WHERE message_id = $1 AND sender_system = $2 AND episode_id = $3
+     ON CONFLICT (sender_system, message_id) DO NOTHING`,
+    [cancelsMessageId, senderSystem, episodeId, messageId, now],
+  );
+  // The copies of the cancelled message itself: a message of another sender system may carry the same id.
+  const own = `SELECT c.id FROM copies c JOIN messages m ON m.id = c.message_pk WHERE m.message_id = $1 AND m.sender_system = $8 AND m.episode_id = $9`;
   const withdrawnDocs = await tx.query<{ id: string; copy_id: string; recipient_hsa: string; reference: string }>(
     `UPDATE fallback_documents SET status = 'withdrawn', withdrawn_at = $3, withdrawn_by = $4
-     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'waiting'
+     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'waiting' AND copy_id IN (${own.replace('$8', '$5').replace('$9', '$6')})
      RETURNING id, copy_id, recipient_hsa, reference`,
-    [cancelsMessageId, recipients, now, messageId],
+    [cancelsMessageId, recipients, now, messageId, senderSystem, episodeId],
   );
   if (withdrawnDocs.rows.length > 0) {
     await tx.query(
@@ -54,17 +64,18 @@ export async function followCancellation(
   const stopped = await tx.query<{ id: string; recipient_hsa: string }>(
     `UPDATE copies SET state = 'cancelled', updated_at = now()
      WHERE message_id = $1 AND recipient_hsa = ANY($2) AND state IN ('manual', 'dead-lettered') AND manual_delivered_at IS NULL
+       AND id IN (${own.replace('$8', '$3').replace('$9', '$4')})
      RETURNING id, recipient_hsa`,
-    [cancelsMessageId, recipients],
+    [cancelsMessageId, recipients, senderSystem, episodeId],
   );
   await recordEvents(tx, stopped.rows.map((r) => r.id), 'cancelled', `by ${messageId}`);
   const followUps = await tx.query<{ recipient_hsa: string }>(
     `INSERT INTO fallback_follow_ups (cancellation_message_id, recipient_hsa, kind, original_document_id, created_at)
      SELECT $3, recipient_hsa, sent_via, id, $4 FROM fallback_documents
-     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'sent'
+     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'sent' AND copy_id IN (${own.replace('$8', '$5').replace('$9', '$6')})
      ON CONFLICT (cancellation_message_id, recipient_hsa) DO NOTHING
      RETURNING recipient_hsa`,
-    [cancelsMessageId, recipients, messageId, now],
+    [cancelsMessageId, recipients, messageId, now, senderSystem, episodeId],
   );
   const informedByHand = new Set(followUps.rows.map((r) => r.recipient_hsa));
   const withdrawn = new Set(stopped.rows.map((r) => r.recipient_hsa));

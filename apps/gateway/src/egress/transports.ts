@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { request, type Agent } from 'node:https';
+import { RecipientCredentials } from './recipient-credentials';
 import { Inject } from '@nestjs/common';
 import { CONTENT_TYPES, httpOutcome, type AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
@@ -21,25 +23,38 @@ export interface Outgoing {
  * the message id and an idempotency key, so a recipient can recognise a repeat after a crash.
  */
 @Injectable()
-export class Transports {
+export class Transports implements OnModuleDestroy {
+  private readonly credentials = new RecipientCredentials();
+
   constructor(
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  onModuleDestroy(): void {
+    this.credentials.close();
+  }
+
   async deliver(transport: DirectoryUnit['transport'], out: Outgoing): Promise<AttemptOutcome> {
     const idempotencyKey = `${out.messageId}/${out.recipientHsa}`;
     switch (transport.kind) {
-      case 'http':
+      case 'http': {
+        // Credentials as the directory names them (docs/recipients.md); a missing one is retried, as
+        // an operator can put it in place, and named in the error without its value.
+        const presented = this.credentials.for(transport);
+        if (!presented.ok) return { kind: 'retry', error: presented.error };
+        const headers: Record<string, string> = {
+          'content-type': CONTENT_TYPES[out.dialect],
+          'x-svu-message-id': out.messageId,
+          'idempotency-key': idempotencyKey,
+          ...(presented.authorization === undefined ? {} : { authorization: presented.authorization }),
+        };
         try {
+          if (presented.agent !== undefined) return httpOutcome(await postWithAgent(transport.url, out.payload, headers, presented.agent, this.config.deliveryTimeoutMs));
           const response = await fetch(transport.url, {
             method: 'POST',
             body: out.payload,
-            headers: {
-              'content-type': CONTENT_TYPES[out.dialect],
-              'x-svu-message-id': out.messageId,
-              'idempotency-key': idempotencyKey,
-            },
+            headers,
             signal: AbortSignal.timeout(this.config.deliveryTimeoutMs),
           });
           await response.arrayBuffer().catch(() => undefined);
@@ -47,6 +62,7 @@ export class Transports {
         } catch (error) {
           return { kind: 'retry', error: describeFetchError(error) };
         }
+      }
       case 'amqp':
         try {
           await this.broker.ensureEgressQueue(transport.routingKey);
@@ -65,8 +81,23 @@ export class Transports {
   }
 }
 
+/** POSTs over HTTPS through `agent` (which holds the client certificate and the CA); resolves with the status. */
+function postWithAgent(url: string, body: Buffer, headers: Record<string, string>, agent: Agent, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function describeFetchError(error: unknown): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return 'timed out';
+  const code = (error as { code?: string }).code;
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
+  const e = error as { name?: string; message?: string; cause?: { name?: string; code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError') return 'timed out';
   return e.cause?.code ?? e.cause?.message ?? e.message ?? 'request failed';
 }

@@ -1,45 +1,113 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { TLSSocket } from 'node:tls';
 import { formatPath } from '@svu/canonical';
 import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
+import type { SenderSystem } from '@svu/directory';
 import { problemsJson } from '../store/records';
 import { IngressService } from './ingress.service';
 import { Public } from '../console/auth/auth.guard';
+import { SendersService } from '../senders/senders.service';
+import { SenderLimiter } from '../senders/token-bucket';
 
-/** Reads a request body, stopping one byte past the limit. */
-async function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) return 'too-large';
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/** Reads a request body, stopping (and pausing the request) one byte past the limit. */
+function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        req.off('data', onData).off('end', onEnd).off('error', reject);
+        req.pause();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
 }
 
 /**
- * HTTP ingress: `POST /ingress/<dialect>` with the message as the dialect writes it. 202 with the
- * message id once stored (also for a message id seen before), 400 with the problems (the message is
- * kept in the dead-letter queue), 413 over 256 KiB, 503 when the broker or the store cannot take it.
+ * Answers and closes the connection: for a request whose body is not read (refused before, or too
+ * large), so that the rest of that body is not taken for the next request and the client is not left
+ * waiting on a connection the server no longer reads. The server half-closes after the answer, drops
+ * what still arrives, and ends the connection a moment later (closing at once with unread data would
+ * reset it, and the client could lose the answer).
+ */
+function answerAndClose(req: Request, res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.on('finish', () => {
+    req.socket.end();
+    req.resume();
+    setTimeout(() => req.socket.destroy(), 2_000).unref();
+  });
+  res.status(status).set({ ...headers, connection: 'close' }).json(body);
+}
+
+/** Who sent a request, or why that is not known (docs/senders.md). */
+type Caller = { readonly ok: true; readonly sender: SenderSystem } | { readonly ok: false; readonly status: 401 | 429; readonly reason: string };
+
+/** HTTP status of each refusal of a message from a known sender system. */
+const REFUSAL_STATUS = {
+  'sender-not-allowed': 403,
+  'cancellation-not-owner': 403,
+  'acknowledgement-not-addressed': 403,
+  'message-id-conflict': 409,
+} as const;
+
+/**
+ * HTTP ingress: `POST /ingress/<dialect>` with the message as the dialect writes it, from a sender
+ * system with its bearer key or client certificate. 202 with the message id once stored (also for a
+ * message id the system sent before, with the same content), 400 with the problems (the message is
+ * kept in the dead-letter queue), 401 without a valid credential, 403 for a message the system may not
+ * send or that may not act on what it names, 409 for another message under an id the system used
+ * before, 413 over 256 KiB, 429 over the system's limits, 503 when the broker or the store cannot take it.
  */
 @Public()
 @Controller('ingress')
 export class IngressController {
   private readonly logger = new Logger(IngressController.name);
+  private readonly limiter = new SenderLimiter();
 
-  constructor(private readonly ingress: IngressService) {}
+  constructor(
+    private readonly ingress: IngressService,
+    private readonly senders: SendersService,
+  ) {}
 
   @Post(':dialect')
   @HttpCode(202)
   async post(@Param('dialect') dialect: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!isFormat(dialect)) {
-      res.status(404).json({ error: `unknown dialect ${JSON.stringify(dialect)}; use lifecare, webcare, samsa or canonical` });
+      answerAndClose(req, res, 404, { error: `unknown dialect ${JSON.stringify(dialect)}; use lifecare, webcare, samsa or canonical` });
       return;
     }
+    // Sender systems are programs, not browsers: a request a browser made (it names its origin) is
+    // refused, so that no web page can post here with credentials the browser holds (a client certificate).
+    if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) {
+      answerAndClose(req, res, 403, { error: 'ingress does not take requests from browsers', reason: 'browser-request' });
+      return;
+    }
+    const caller = await this.identify(req);
+    if (!caller.ok) {
+      this.logger.warn({ dialect, reason: caller.reason, status: caller.status }, 'ingress request refused');
+      if (caller.status === 429) answerAndClose(req, res, 429, { error: caller.reason, reason: 'busy' }, { 'retry-after': '1' });
+      else answerAndClose(req, res, 401, { error: caller.reason, reason: 'unauthenticated' }, { 'www-authenticate': 'Bearer realm="svu-ingress"' });
+      return;
+    }
+    const { sender } = caller;
     const body = await readBody(req, MAX_MESSAGE_BYTES);
     if (body === 'too-large') {
-      res.status(413).json({ problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] });
+      answerAndClose(req, res, 413, { problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] });
+      return;
+    }
+    const limit = this.limiter.take(sender.id, this.senders.limitsOf(sender), body.length, Date.now());
+    if (!limit.ok) {
+      res
+        .status(429)
+        .setHeader('retry-after', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1_000))))
+        .json({ error: `sender system ${sender.id} is over its limit of ${limit.limit} a second; try again later`, reason: 'rate-limited' });
       return;
     }
     if (!this.ingress.canAccept()) {
@@ -47,15 +115,48 @@ export class IngressController {
       return;
     }
     try {
-      const result = await this.ingress.accept({ format: dialect, bytes: body, via: 'http' });
-      if (result.status === 'invalid') {
-        res.status(400).json({ problems: problemsJson(result.problems), deadLetterId: result.deadLetterId });
-        return;
+      const result = await this.ingress.accept({ format: dialect, bytes: body, via: 'http', sender });
+      switch (result.status) {
+        case 'invalid':
+          res.status(400).json({ problems: problemsJson(result.problems), deadLetterId: result.deadLetterId });
+          return;
+        case 'refused':
+          res.status(REFUSAL_STATUS[result.reason]).json({ error: result.detail, reason: result.reason, messageId: result.messageId, deadLetterId: result.deadLetterId });
+          return;
+        case 'accepted':
+        case 'duplicate':
+          res.status(202).json({ messageId: result.messageId, ...(result.status === 'duplicate' ? { duplicate: true } : {}) });
+          return;
       }
-      res.status(202).json({ messageId: result.messageId, ...(result.status === 'duplicate' ? { duplicate: true } : {}) });
     } catch (error) {
       this.logger.error({ dialect, err: (error as Error).message }, 'message not stored; answered 503');
       res.status(503).setHeader('retry-after', '5').json({ error: 'the gateway cannot store messages right now; try again later' });
     }
+  }
+
+  /**
+   * The sender system of a request: named by its client certificate (verified against SVU_TLS_CA)
+   * and/or its bearer key; when both come, they must name the same system.
+   */
+  private async identify(req: Request): Promise<Caller> {
+    let byCertificate: SenderSystem | undefined;
+    const socket = req.socket as Partial<TLSSocket>;
+    const certificate = socket.getPeerX509Certificate?.();
+    if (certificate !== undefined) {
+      if (socket.authorized !== true) return { ok: false, status: 401, reason: `the client certificate is not trusted (${String(socket.authorizationError)})` };
+      byCertificate = this.senders.byCertificate(certificate);
+      if (byCertificate === undefined) return { ok: false, status: 401, reason: 'the client certificate names no sender system' };
+    }
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      return byCertificate === undefined ? { ok: false, status: 401, reason: 'a credential is required: Authorization: Bearer <key>, or a client certificate' } : { ok: true, sender: byCertificate };
+    }
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
+    if (match === null) return { ok: false, status: 401, reason: 'the Authorization header must be Bearer <key>' };
+    const byKey = await this.senders.byKey(match[1]!);
+    if (byKey === 'busy') return { ok: false, status: 429, reason: 'too many new keys being checked; try again in a second' };
+    if (byKey === undefined) return { ok: false, status: 401, reason: 'the bearer key is not valid' };
+    if (byCertificate !== undefined && byCertificate.id !== byKey.id) return { ok: false, status: 401, reason: 'the client certificate and the bearer key name different sender systems' };
+    return { ok: true, sender: byKey };
   }
 }

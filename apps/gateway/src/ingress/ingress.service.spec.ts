@@ -8,7 +8,7 @@ import { IngressService } from './ingress.service';
 describe('IngressService at start', () => {
   it('runs every reader once before the process reports ready, so the first requests do not compile the schema', () => {
     const read = jest.spyOn(dialects, 'readMessage');
-    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0 }, new MetricsService());
+    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0, refusedBodyMax: 65_536 }, new MetricsService());
     service.onApplicationBootstrap();
     expect(read.mock.calls.map(([format]) => format).sort()).toEqual([...dialects.FORMATS].sort());
     read.mockRestore();

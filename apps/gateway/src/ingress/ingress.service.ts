@@ -3,13 +3,15 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
 import { CLOCK, type Clock } from '../clock/clock';
 import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
+import { maySendAs, type SenderSystem } from '@svu/directory';
+import { createHash } from 'node:crypto';
 import { Broker } from '../broker/broker';
 import { followCancellation } from '../deadlines/cancellation-follow-up';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
 import { MetricsService } from '../console/metrics.service';
-import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents } from '../store/records';
+import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents, type RefusalReason } from '../store/records';
 
 /** How a message came in. */
 export type IngressVia = 'http' | 'amqp' | 'replay';
@@ -18,11 +20,20 @@ export interface Incoming {
   readonly format: Format;
   readonly bytes: Buffer;
   readonly via: IngressVia;
+  /** The sender system whose credential came with the message (docs/senders.md). */
+  readonly sender: SenderSystem;
 }
 
 export type AcceptResult =
   | { readonly status: 'accepted' | 'duplicate'; readonly messageId: string }
-  | { readonly status: 'invalid'; readonly problems: readonly Problem[]; readonly deadLetterId: string; readonly messageId?: string };
+  | { readonly status: 'invalid'; readonly problems: readonly Problem[]; readonly deadLetterId: string; readonly messageId?: string }
+  | { readonly status: 'refused'; readonly reason: RefusalReason; readonly detail: string; readonly deadLetterId: string; readonly messageId: string };
+
+/** What ingress refuses a message for, and why, before it is kept as a dead letter. */
+interface Refusal {
+  readonly reason: RefusalReason;
+  readonly detail: string;
+}
 
 /**
  * How long a route job waits for the commits after it: at 500 requests/s this takes RabbitMQ from a
@@ -45,7 +56,7 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly db: Database,
     private readonly broker: Broker,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'ingressGroupWaitMs'>,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'ingressGroupWaitMs' | 'refusedBodyMax'>,
     private readonly metrics: MetricsService,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
@@ -98,40 +109,49 @@ export class IngressService implements OnApplicationBootstrap {
 
   /** Accepts several messages in one transaction; results in the same order. */
   async acceptMany(items: readonly Incoming[]): Promise<AcceptResult[]> {
-    const read = items.map((item) => ({ item, result: readMessage(item.format, item.bytes) }));
     const now = this.clock.now();
-    const valid = read.flatMap(({ item, result }) => (result.ok ? [{ item, message: result.value }] : []));
+    const entries = items.map((item): Entry => {
+      const result = readMessage(item.format, item.bytes);
+      if (!result.ok) return { item, kind: 'invalid', problems: result.problems };
+      const message = result.value;
+      // The sender named in the message must be one the credential may send as (docs/senders.md).
+      if (!maySendAs(item.sender, message.sender.hsaId)) {
+        return { item, kind: 'refused', message, refusal: { reason: 'sender-not-allowed', detail: `sender system ${item.sender.id} may not send as ${message.sender.hsaId}` } };
+      }
+      return { item, kind: 'valid', message };
+    });
+    const valid = entries.flatMap((e) => (e.kind === 'valid' ? [{ item: e.item, message: e.message }] : []));
     const batch = batchOf(valid, now);
     // The common batch (valid messages that change nothing stored before) is one statement, its
     // own transaction; any other takes a transaction of several.
-    const simple = valid.length === read.length && batch.late.every((late) => !late) && valid.every(({ message }) => !ACTS_ON_EARLIER.has(message.type));
-    const { results, stored } = simple
-      ? await this.storeSimple(batch).then((pks) => ({ results: this.outcomes(read, pks, []), stored: [...pks.values()] }))
+    const simple = valid.length === entries.length && batch.late.every((late) => !late) && valid.every(({ message }) => !ACTS_ON_EARLIER.has(message.type));
+    const { pks, refusals, deadLetters } = simple
+      ? { pks: await this.storeSimple(batch), refusals: new Map<number, Refusal>(), deadLetters: new Map<number, string>() }
       : await this.db.transaction(async (tx) => {
-          const pks = await this.storeMessages(tx, batch);
-          const deadLetters: DeadLettered[] = [];
-          for (const { item, result } of read) {
-            if (result.ok) continue;
-            const ids = peekIds(item.format, item.bytes);
-            const deadLetterId = await insertDeadLetter(tx, {
-              reason: 'invalid-message',
-              messageId: ids.messageId ?? null,
-              episodeId: ids.episodeId ?? null,
-              type: ids.type ?? null,
-              dialect: item.format,
-              problems: result.problems,
-              payload: item.bytes,
-            });
-            deadLetters.push({ deadLetterId, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
+          const stored = await this.storeMessages(tx, batch);
+          const kept = new Map<number, string>();
+          // Refused and invalid messages are kept as dead letters, in the order of the batch.
+          let v = 0;
+          for (const [i, entry] of entries.entries()) {
+            if (entry.kind === 'valid') {
+              const refusal = stored.refusals.get(v++);
+              if (refusal !== undefined) kept.set(i, await this.keepRefused(tx, entry.item, entry.message, refusal));
+            } else if (entry.kind === 'refused') kept.set(i, await this.keepRefused(tx, entry.item, entry.message, entry.refusal));
+            else kept.set(i, await this.keepInvalid(tx, entry.item, entry.problems));
           }
-          return { results: this.outcomes(read, pks, deadLetters), stored: [...pks.values()] };
+          return { pks: stored.pks, refusals: stored.refusals, deadLetters: kept };
         });
+    const results = await this.outcomes(entries, batch, pks, refusals, deadLetters);
     for (const [i, result] of results.entries()) {
-      this.logger.log({ messageId: result.messageId, outcome: result.status }, 'message in');
-      const { item, result: parsed } = read[i]!;
-      if (result.status === 'accepted' && parsed.ok) this.metrics.messages.inc({ dialect: item.format, type: parsed.value.type });
-      else if (result.status === 'invalid') this.metrics.invalidMessages.inc({ dialect: item.format });
+      this.logger.log(
+        { messageId: result.messageId, senderSystem: items[i]!.sender.id, outcome: result.status, ...(result.status === 'refused' ? { reason: result.reason } : {}) },
+        'message in',
+      );
+      const entry = entries[i]!;
+      if (result.status === 'accepted' && entry.kind === 'valid') this.metrics.messages.inc({ dialect: entry.item.format, type: entry.message.type });
+      else if (result.status === 'invalid') this.metrics.invalidMessages.inc({ dialect: entry.item.format });
     }
+    const stored = [...pks.values()];
     // The answer does not wait for the route job's confirm: the messages are stored, and a job
     // that is not published (the process ends first, the broker refuses) is published by the sweeper.
     if (stored.length > 0) {
@@ -140,19 +160,127 @@ export class IngressService implements OnApplicationBootstrap {
     return results;
   }
 
-  /** Each item's outcome: stored now, stored before (a duplicate), or invalid (`deadLetters` in order). */
-  private outcomes(read: ReadonlyArray<{ result: ReturnType<typeof readMessage> }>, pks: ReadonlyMap<string, string>, deadLetters: readonly DeadLettered[]): AcceptResult[] {
-    const seen = new Set<string>();
-    let invalid = 0;
-    return read.map(({ result }): AcceptResult => {
-      if (result.ok) {
-        const id = result.value.messageId;
-        const accepted = pks.has(id) && !seen.has(id);
-        seen.add(id);
-        return { status: accepted ? 'accepted' : 'duplicate', messageId: id };
+  /**
+   * Keeps messages that came over AMQP without a sender system (no `user_id`, or one no system has)
+   * as dead letters `unauthenticated`, without their bodies: only what describes them.
+   */
+  async keepUnauthenticated(messages: ReadonlyArray<{ format: Format; bytes: Buffer; why: string; routingKey: string }>): Promise<void> {
+    if (messages.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const m of messages) {
+        const digest = createHash('sha256').update(m.bytes).digest('hex');
+        await insertDeadLetter(tx, { reason: 'unauthenticated', dialect: m.format, lastError: `${m.why}; body not kept: ${m.bytes.length} bytes, sha256 ${digest}, routing key ${m.routingKey}` });
       }
-      return { status: 'invalid', problems: result.problems, ...deadLetters[invalid++]! };
     });
+    this.logger.warn({ count: messages.length }, 'unauthenticated AMQP messages refused');
+  }
+
+  /** Each item's outcome: stored now, stored before (a duplicate, or a conflict when its content differs), invalid or refused. */
+  private async outcomes(
+    entries: readonly Entry[],
+    batch: Batch,
+    pks: ReadonlyMap<string, string>,
+    refusals: ReadonlyMap<number, Refusal>,
+    deadLetters: ReadonlyMap<number, string>,
+  ): Promise<AcceptResult[]> {
+    const results: Array<AcceptResult | undefined> = [];
+    const repeats: Array<{ index: number; entry: Extract<Entry, { kind: 'valid' }> }> = [];
+    let v = 0;
+    for (const [i, entry] of entries.entries()) {
+      if (entry.kind === 'invalid') {
+        const ids = peekIds(entry.item.format, entry.item.bytes);
+        results.push({ status: 'invalid', problems: entry.problems, deadLetterId: deadLetters.get(i)!, ...(ids.messageId === undefined ? {} : { messageId: ids.messageId }) });
+        continue;
+      }
+      if (entry.kind === 'refused') {
+        results.push({ status: 'refused', ...entry.refusal, deadLetterId: deadLetters.get(i)!, messageId: entry.message.messageId });
+        continue;
+      }
+      const refusal = refusals.get(v);
+      const first = batch.first[v++];
+      if (refusal !== undefined) results.push({ status: 'refused', ...refusal, deadLetterId: deadLetters.get(i)!, messageId: entry.message.messageId });
+      else if (first === true && pks.has(keyOf(entry.item.sender, entry.message))) results.push({ status: 'accepted', messageId: entry.message.messageId });
+      else {
+        results.push(undefined);
+        repeats.push({ index: i, entry });
+      }
+    }
+    if (repeats.length > 0) {
+      // A message id the sender system used before: the same message again is a duplicate (stored
+      // once, answered as stored); another message under that id is a conflict, kept as a dead letter.
+      const same = await this.db.query<{ n: number; same: boolean }>(
+        `SELECT r.n::int AS n, m.canonical = r.c AS same FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS r(s, mid, c, n)
+         JOIN messages m ON m.sender_system = r.s AND m.message_id = r.mid`,
+        [repeats.map((r) => r.entry.item.sender.id), repeats.map((r) => r.entry.message.messageId), repeats.map((r) => JSON.stringify(r.entry.message))],
+      );
+      const sameByN = new Map(same.map((row) => [row.n, row.same]));
+      for (const [n, { index, entry }] of repeats.entries()) {
+        const isSame = sameByN.get(n + 1);
+        if (isSame === true) {
+          results[index] = { status: 'duplicate', messageId: entry.message.messageId };
+          continue;
+        }
+        // Not stored at all (the first of the batch with that id was refused), or another message.
+        const refusal: Refusal =
+          isSame === false
+            ? { reason: 'message-id-conflict', detail: `sender system ${entry.item.sender.id} sent another message with message id ${entry.message.messageId} before` }
+            : { reason: 'message-id-conflict', detail: `a message with message id ${entry.message.messageId} in the same batch was refused` };
+        const deadLetterId = await this.db.transaction((tx) => this.keepRefused(tx, entry.item, entry.message, refusal));
+        results[index] = { status: 'refused', ...refusal, deadLetterId, messageId: entry.message.messageId };
+      }
+    }
+    return results as AcceptResult[];
+  }
+
+  /** An invalid message as a dead letter, with its problems. */
+  private keepInvalid(tx: Queryable, item: Incoming, problems: readonly Problem[]): Promise<string> {
+    const ids = peekIds(item.format, item.bytes);
+    return insertDeadLetter(tx, {
+      reason: 'invalid-message',
+      messageId: ids.messageId ?? null,
+      episodeId: ids.episodeId ?? null,
+      type: ids.type ?? null,
+      dialect: item.format,
+      problems,
+      senderSystem: item.sender.id,
+      ...this.refusedBody(item.bytes),
+    });
+  }
+
+  /**
+   * A valid message refused at ingress: kept as a dead letter with the reason (its body cut to
+   * SVU_REFUSED_BODY_MAX), recorded in the audit log as the sender system's, and for a cancellation
+   * or acknowledgement that may not act, as a deviation.
+   */
+  private async keepRefused(tx: Queryable, item: Incoming, message: CanonicalMessage, refusal: Refusal): Promise<string> {
+    const deadLetterId = await insertDeadLetter(tx, {
+      reason: refusal.reason,
+      messageId: message.messageId,
+      episodeId: message.episodeId,
+      type: message.type,
+      dialect: item.format,
+      senderSystem: item.sender.id,
+      ...this.refusedBody(item.bytes, refusal.detail),
+    });
+    await tx.query('INSERT INTO audit_log (username, role, action, target, detail) VALUES ($1, $2, $3, $4, $5)', [
+      `sender-system:${item.sender.id}`,
+      'sender',
+      'ingress-refused',
+      `dead-letter:${deadLetterId}`,
+      JSON.stringify({ reason: refusal.reason, messageId: message.messageId, senderHsaId: message.sender.hsaId, via: item.via }),
+    ]);
+    if (refusal.reason === 'cancellation-not-owner' || refusal.reason === 'acknowledgement-not-addressed') {
+      await insertDeviation(tx, refusal.reason, { at: this.clock.now(), messageId: message.messageId, unitHsa: message.sender.hsaId, detail: refusal.detail });
+    }
+    return deadLetterId;
+  }
+
+  /** A refused body as kept: at most SVU_REFUSED_BODY_MAX bytes, with a note when it was cut. */
+  private refusedBody(bytes: Buffer, detail?: string): { payload: Buffer; lastError: string | null } {
+    const max = this.config.refusedBodyMax;
+    const cut = bytes.length > max ? `body cut to its first ${max} of ${bytes.length} bytes` : undefined;
+    const lastError = [detail, cut].filter((part) => part !== undefined).join('; ');
+    return { payload: cut === undefined ? bytes : bytes.subarray(0, max), lastError: lastError === '' ? null : lastError };
   }
 
   /**
@@ -164,30 +292,46 @@ export class IngressService implements OnApplicationBootstrap {
    */
   private async storeSimple(batch: Batch): Promise<Map<string, string>> {
     if (batch.messages.length === 0) return new Map();
-    const rows = await this.db.query<{ id: string; message_id: string }>(STORE_SIMPLE, [...messageParams(batch), episodesOf(batch), ...copyParams(batch, new Set())]);
-    return new Map(rows.map((r) => [r.message_id, r.id]));
+    const rows = await this.db.query<{ id: string; message_id: string; sender_system: string }>(STORE_SIMPLE, [
+      ...messageParams(batch),
+      episodesOf(batch),
+      ...copyParams(batch, new Set()),
+    ]);
+    return new Map(rows.map((r) => [`${r.sender_system}\n${r.message_id}`, r.id]));
   }
 
   /**
    * Stores valid messages and their copies in the transaction `tx`, with what cancellations,
    * acknowledgements and ready-for-discharge notices do besides; returns the primary key of each
-   * message stored now, by message id (a message id seen before is left out).
+   * message stored now, by sender system and message id (a message id seen before is left out), and
+   * the messages refused because they may not act on what they name (by their place in the batch).
    */
-  private async storeMessages(tx: Queryable, batch: Batch): Promise<Map<string, string>> {
-    if (batch.messages.length === 0) return new Map();
+  private async storeMessages(tx: Queryable, batch: Batch): Promise<{ pks: Map<string, string>; refusals: Map<number, Refusal> }> {
+    const refusals = new Map<number, Refusal>();
+    if (batch.messages.length === 0) return { pks: new Map(), refusals };
     const { now } = batch;
     // Episode locks first, as in storeSimple.
     await tx.query(episodeLocksSql(1), [episodesOf(batch)]);
-    const inserted = await tx.query<{ id: string; message_id: string }>(insertMessagesSql(''), messageParams(batch));
-    const pks = new Map(inserted.rows.map((r) => [r.message_id, r.id]));
+    const inserted = await tx.query<{ id: string; message_id: string; sender_system: string }>(insertMessagesSql(''), messageParams(batch));
+    const pks = new Map(inserted.rows.map((r) => [`${r.sender_system}\n${r.message_id}`, r.id]));
     const withheld = new Set<string>();
     const lateOnArrival: Array<{ messageId: string; detail: string; at: Date }> = [];
-    for (const [i, { message }] of batch.messages.entries()) {
-      if (!pks.has(message.messageId) || !batch.first[i]) continue;
-      for (const hsaId of await this.actOnEarlier(tx, message)) withheld.add(`${message.messageId} ${hsaId}`);
+    for (const [i, { item, message }] of batch.messages.entries()) {
+      const key = keyOf(item.sender, message);
+      const pk = pks.get(key);
+      if (pk === undefined || !batch.first[i]) continue;
+      const acted = await this.actOnEarlier(tx, item.sender, pk, message);
+      if (!acted.ok) {
+        // Refused: the message is not kept as a message (nothing refers to it yet), only as a dead letter.
+        await tx.query('DELETE FROM messages WHERE id = $1', [pk]);
+        pks.delete(key);
+        refusals.set(i, acted.refusal);
+        continue;
+      }
+      for (const hsaId of acted.withheld) withheld.add(`${key} ${hsaId}`);
       if (message.type === 'ready-for-discharge') {
         // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
-        await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING', [
+        await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (episode_id, message_id) DO NOTHING', [
           message.episodeId,
           message.messageId,
           dayZero(message),
@@ -198,48 +342,77 @@ export class IngressService implements OnApplicationBootstrap {
       if (batch.late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${batch.deadlines[i]}`, at: now });
     }
     await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
-    await tx.query(`WITH stored AS (SELECT id, message_id, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${copiesSql(2)} SELECT 1`, [
+    await tx.query(`WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${copiesSql(2)} SELECT 1`, [
       [...pks.values()],
       ...copyParams(batch, withheld),
     ]);
-    return pks;
+    return { pks, refusals };
   }
 
   /**
-   * What a cancellation or an acknowledgement does to earlier copies. Returns the recipients to whom
-   * a cancellation is not forwarded: docs/rules.md, rule 5, their copy of the cancelled message was still
-   * pending and is now cancelled, so they never saw it.
+   * What a cancellation or an acknowledgement does to earlier copies, or why it may not. Returns the
+   * recipients to whom a cancellation is not forwarded: docs/rules.md, rule 5, their copy of the cancelled
+   * message was still pending and is now cancelled, so they never saw it.
    */
-  private async actOnEarlier(tx: Queryable, message: CanonicalMessage): Promise<Set<string>> {
+  private async actOnEarlier(
+    tx: Queryable,
+    sender: SenderSystem,
+    pk: string,
+    message: CanonicalMessage,
+  ): Promise<{ ok: true; withheld: Set<string> } | { ok: false; refusal: Refusal }> {
     const withheld = new Set<string>();
     if (message.type === 'cancellation') {
+      const target = message.body.cancelsMessageId;
+      // docs/rules.md, rule 5: only the original sender may cancel, within the same episode. The owner is the
+      // sender system (docs/senders.md): a message of another system, or of another episode, with
+      // that id is not cancelled, and the cancellation is refused rather than forwarded.
+      const named = await tx.query<{ own: boolean }>('SELECT sender_system = $2 AND episode_id = $3 AS own FROM messages WHERE message_id = $1 AND id <> $4', [
+        target,
+        sender.id,
+        message.episodeId,
+        pk,
+      ]);
+      if (named.rows.length > 0 && !named.rows.some((r) => r.own)) {
+        return { ok: false, refusal: { reason: 'cancellation-not-owner', detail: `message ${target} is not a message of sender system ${sender.id} in episode ${message.episodeId}` } };
+      }
       const cancelled = await tx.query<{ id: string; recipient_hsa: string }>(
-        `UPDATE copies SET state = 'cancelled', updated_at = now()
-         WHERE message_id = $1 AND recipient_hsa = ANY($2) AND state IN ('received', 'routed', 'retrying')
-         RETURNING id, recipient_hsa`,
-        [message.body.cancelsMessageId, message.recipients.map((r) => r.hsaId)],
+        `UPDATE copies c SET state = 'cancelled', updated_at = now()
+         FROM messages m
+         WHERE m.id = c.message_pk AND m.sender_system = $3 AND m.episode_id = $4
+           AND c.message_id = $1 AND c.recipient_hsa = ANY($2) AND c.state IN ('received', 'routed', 'retrying')
+         RETURNING c.id, c.recipient_hsa`,
+        [target, message.recipients.map((r) => r.hsaId), sender.id, message.episodeId],
       );
       await recordEvents(tx, cancelled.rows.map((r) => r.id), 'cancelled', `by ${message.messageId}`);
       for (const row of cancelled.rows) withheld.add(row.recipient_hsa);
-      // Fallback documents follow (docs: README, Deadlines, fallback documents and day 0).
-      const followed = await followCancellation(tx, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId) }, this.clock.now());
+      // Fallback documents follow (README, Deadlines, fallback documents and day 0).
+      const followed = await followCancellation(tx, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of followed.withdrawn) withheld.add(hsaId);
       for (const hsaId of followed.informedByHand) withheld.delete(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
-      await tx.query('UPDATE day_zero SET cancelled_at = $2 WHERE message_id = $1 AND cancelled_at IS NULL', [message.body.cancelsMessageId, this.clock.now()]);
+      await tx.query('UPDATE day_zero SET cancelled_at = $3 WHERE message_id = $1 AND episode_id = $2 AND cancelled_at IS NULL', [target, message.episodeId, this.clock.now()]);
     }
-    if (message.type === 'acknowledgement') await this.acknowledge(tx, message);
-    return withheld;
+    if (message.type === 'acknowledgement' && !(await this.acknowledge(tx, message))) {
+      return {
+        ok: false,
+        refusal: { reason: 'acknowledgement-not-addressed', detail: `no copy of message ${message.body.acknowledgesMessageId} was sent to ${message.sender.hsaId}` },
+      };
+    }
+    return { ok: true, withheld };
   }
 
-  /** docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. */
-  private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<void> {
+  /**
+   * docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. It acts
+   * only on a copy addressed to the unit that acknowledges; false when there is none.
+   */
+  private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<boolean> {
     const marked = await tx.query<{ id: string }>(
       `UPDATE copies SET acknowledged_at = now(), updated_at = now(),
          state = CASE WHEN state = 'delivered' THEN 'acknowledged' ELSE state END
        WHERE message_id = $1 AND recipient_hsa = $2 RETURNING id`,
       [ack.body.acknowledgesMessageId, ack.sender.hsaId],
     );
+    if (marked.rows.length === 0) return false;
     const rejected = ack.body.status === 'rejected';
     await recordEvents(tx, marked.rows.map((r) => r.id), 'acknowledged', rejected ? `rejected: ${ack.body.reason ?? ''}` : 'received');
     if (rejected) {
@@ -251,7 +424,19 @@ export class IngressService implements OnApplicationBootstrap {
         detail: ack.body.reason ?? null,
       });
     }
+    return true;
   }
+}
+
+/** A message as read at ingress: valid, invalid, or refused before it reaches the store. */
+type Entry =
+  | { readonly item: Incoming; readonly kind: 'valid'; readonly message: CanonicalMessage }
+  | { readonly item: Incoming; readonly kind: 'invalid'; readonly problems: readonly Problem[] }
+  | { readonly item: Incoming; readonly kind: 'refused'; readonly message: CanonicalMessage; readonly refusal: Refusal };
+
+/** Message ids are unique per sender system: the key of a message in a batch. */
+function keyOf(sender: SenderSystem, message: CanonicalMessage): string {
+  return `${sender.id}\n${message.messageId}`;
 }
 
 /** Message types whose storing changes copies stored before (or records day 0). */
@@ -262,43 +447,37 @@ function episodeLocksSql(param: number): string {
   return `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($${param}::text[]) AS e ORDER BY 1) AS locks`;
 }
 
-/** Inserts the messages of `messageParams` ($1–$12) that `where` lets through; returns those not stored before. */
+/** Inserts the messages of `messageParams` ($1–$13) that `where` lets through; returns those not stored before. */
 function insertMessagesSql(where: string): string {
-  return `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-  SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, $12
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[])
-    WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, n)
+  return `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, sender_system, received_at)
+  SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, sender_system, $13
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[], $12::text[])
+    WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, sender_system, n)
   ${where} ORDER BY n
-  ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id, episode_id, type, notify_by`;
+  ON CONFLICT (sender_system, message_id) DO NOTHING RETURNING id, message_id, sender_system, episode_id, type, notify_by`;
 }
 
 /**
  * The CTEs inserting one copy per recipient of each message in `stored` (id, message_id,
- * episode_id, type, notify_by) and the copies' first events, from `copyParams` at $first….
- * Copy ids follow the order of the batch, then of the recipients.
+ * sender_system, episode_id, type, notify_by) and the copies' first events, from `copyParams` at
+ * $first…. Copy ids follow the order of the batch, then of the recipients.
  */
 function copiesSql(first: number): string {
-  const [mid, hsa, role, withheld] = [first, first + 1, first + 2, first + 3];
+  const [sys, mid, hsa, role, withheld] = [first, first + 1, first + 2, first + 3, first + 4];
   return `new_copies AS (
       INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
       SELECT s.id, s.message_id, s.episode_id, s.type, r.hsa, r.role, s.notify_by, CASE WHEN r.w THEN 'cancelled' ELSE 'received' END
-      FROM unnest($${mid}::text[], $${hsa}::text[], $${role}::text[], $${withheld}::boolean[]) WITH ORDINALITY AS r(mid, hsa, role, w, n)
-        JOIN stored s ON s.message_id = r.mid
+      FROM unnest($${sys}::text[], $${mid}::text[], $${hsa}::text[], $${role}::text[], $${withheld}::boolean[]) WITH ORDINALITY AS r(sys, mid, hsa, role, w, n)
+        JOIN stored s ON s.sender_system = r.sys AND s.message_id = r.mid
       ORDER BY r.n RETURNING id, state),
     new_events AS (
       INSERT INTO copy_events (copy_id, state, detail)
       SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM new_copies ORDER BY id)`;
 }
 
-/** An invalid message as kept in the dead-letter queue, with its id when one could be read. */
-interface DeadLettered {
-  readonly deadLetterId: string;
-  readonly messageId?: string;
-}
-
 interface Batch {
   readonly messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>;
-  /** Whether each message is the first in the batch with its message id (only that one gets copies). */
+  /** Whether each message is the first in the batch with its sender system and message id (only that one gets copies). */
   readonly first: readonly boolean[];
   readonly deadlines: ReadonlyArray<string | null>;
   readonly late: readonly boolean[];
@@ -308,9 +487,10 @@ interface Batch {
 function batchOf(messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): Batch {
   const deadlines = messages.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
   const seen = new Set<string>();
-  const first = messages.map(({ message }) => {
-    if (seen.has(message.messageId)) return false;
-    seen.add(message.messageId);
+  const first = messages.map(({ item, message }) => {
+    const key = keyOf(item.sender, message);
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
   return { messages, first, deadlines, late: deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline), now };
@@ -333,18 +513,21 @@ function messageParams({ messages, deadlines, late, now }: Batch): unknown[] {
     messages.map((v) => JSON.stringify(v.message)),
     deadlines,
     late,
+    messages.map((v) => v.item.sender.id),
     now,
   ];
 }
 
-/** One row per recipient of each first occurrence of a message; `withheld` holds "messageId hsaId" of copies stored cancelled. */
+/** One row per recipient of each first occurrence of a message; `withheld` holds "key hsaId" of copies stored cancelled. */
 function copyParams(batch: Batch, withheld: ReadonlySet<string>): unknown[] {
-  const rows = batch.messages.flatMap(({ message }, i) => (batch.first[i] ? message.recipients.map((r) => [message.messageId, r.hsaId, r.role] as const) : []));
-  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => withheld.has(`${r[0]} ${r[1]}`))];
+  const rows = batch.messages.flatMap(({ item, message }, i) =>
+    batch.first[i] ? message.recipients.map((r) => [item.sender.id, message.messageId, r.hsaId, r.role, keyOf(item.sender, message)] as const) : [],
+  );
+  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => withheld.has(`${r[4]} ${r[2]}`))];
 }
 
-/** storeSimple's statement: `messageParams` ($1–$12), the episodes ($13), `copyParams` ($14–$17). */
-const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(13)}),
+/** storeSimple's statement: `messageParams` ($1–$13), the episodes ($14), `copyParams` ($15–$19). */
+const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(14)}),
   stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
-  ${copiesSql(14)}
-  SELECT id, message_id FROM stored`);
+  ${copiesSql(15)}
+  SELECT id, message_id, sender_system FROM stored`);

@@ -85,7 +85,12 @@ export async function loadMonthlyReports(query: Query, rules: ReportRules, month
     `SELECT d.kind, m.canonical -> 'patient' ->> 'municipality' AS municipality,
             (SELECT a.sender_hsa FROM messages a WHERE a.episode_id = m.episode_id AND a.type = 'admission' ORDER BY a.id LIMIT 1) AS unit,
             count(*) AS n
-     FROM deviations d JOIN messages m ON m.message_id = d.message_id
+     FROM deviations d
+       -- Message ids are unique per sender system only: the deviation's own copy says which message
+       -- it is about; without one, the first message with the id (docs/senders.md).
+       CROSS JOIN LATERAL (
+         SELECT m.* FROM messages m WHERE m.message_id = d.message_id
+         ORDER BY (m.id = (SELECT c.message_pk FROM copies c WHERE c.id = d.copy_id)) DESC NULLS LAST, m.id LIMIT 1) m
      WHERE to_char(d.at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM') = $1
      GROUP BY 1, 2, 3`,
     [month],

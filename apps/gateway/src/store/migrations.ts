@@ -212,6 +212,27 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '006-sender-systems',
+    sql: `
+      -- Every message is taken in from a sender system (docs/senders.md), and its message id is unique
+      -- per sender system only: another system's id can neither squat nor reveal one. Messages stored
+      -- before sender systems existed belong to the system '' (also the default of a row written
+      -- without one, by tools and tests; ingress always names the system).
+      ALTER TABLE messages ADD COLUMN sender_system text NOT NULL DEFAULT '';
+      ALTER TABLE messages DROP CONSTRAINT messages_message_id_key;
+      CREATE UNIQUE INDEX messages_sender_message ON messages (sender_system, message_id);
+      CREATE INDEX messages_message_id ON messages (message_id);
+      ALTER TABLE dead_letters ADD COLUMN sender_system text;
+      -- Two systems may use one message id for ready notices; day 0 is per episode.
+      ALTER TABLE day_zero DROP CONSTRAINT day_zero_message_id_key;
+      ALTER TABLE day_zero ADD CONSTRAINT day_zero_episode_message UNIQUE (episode_id, message_id);
+      -- The bodies of messages refused at ingress are kept for SVU_REFUSED_RETENTION; the sweeper
+      -- clears older ones through this index.
+      CREATE INDEX dead_letters_refused_bodies ON dead_letters (created_at)
+        WHERE payload IS NOT NULL AND copy_id IS NULL;
+    `,
+  },
+  {
     version: '007-console-sessions',
     sql: `
       -- Console sessions, shared by every console process, so that a sign-out, a user removed or
@@ -314,9 +335,11 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
 
       -- Which messages stand: a message named by an accepted cancellation no longer does.
       CREATE TABLE message_cancellations (
-        message_id text PRIMARY KEY,
+        sender_system text NOT NULL,
+        message_id text NOT NULL,
         cancelled_by text NOT NULL,
-        cancelled_at timestamptz NOT NULL
+        cancelled_at timestamptz NOT NULL,
+        PRIMARY KEY (sender_system, message_id)
       );
 
       -- Episode facts from what stands (README, Deadlines), for follow-up reports: day 0 from the first ready
@@ -333,7 +356,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       first_discharge AS (
         SELECT DISTINCT ON (m.episode_id) m.episode_id, m.message_id, (m.canonical -> 'body' ->> 'dischargedAt')::timestamptz AS discharged_at
         FROM messages m
-        WHERE m.type = 'discharged' AND NOT EXISTS (SELECT 1 FROM message_cancellations x WHERE x.message_id = m.message_id)
+        WHERE m.type = 'discharged' AND NOT EXISTS (SELECT 1 FROM message_cancellations x WHERE x.message_id = m.message_id AND x.sender_system = m.sender_system)
         ORDER BY m.episode_id, m.id)
       SELECT e.episode_id,
              r.message_id AS day_zero_message_id, r.day_zero, r.sent_at AS ready_sent_at,

@@ -19,9 +19,28 @@ export type CopyState =
 /** States in which a copy no longer holds back later copies of its episode to the same recipient. */
 export const SETTLED_STATES: readonly CopyState[] = ['delivered', 'acknowledged', 'dead-lettered', 'cancelled', 'manual'];
 
-export type DeviationKind = 'late-on-arrival' | 'deadline-missed' | 'rejected-by-recipient' | 'dead-lettered';
+export type DeviationKind =
+  | 'late-on-arrival'
+  | 'deadline-missed'
+  | 'rejected-by-recipient'
+  | 'dead-lettered'
+  // A cancellation or acknowledgement refused at ingress (docs/senders.md, ownership).
+  | 'cancellation-not-owner'
+  | 'acknowledgement-not-addressed';
 
-export type DeadLetterReason = 'invalid-message' | 'unknown-recipient' | 'delivery-failed' | 'unprocessable';
+/** Why ingress refused a message its sender system sent (HTTP 403 or 409; AMQP: dead letter only). */
+export type RefusalReason = 'sender-not-allowed' | 'cancellation-not-owner' | 'acknowledgement-not-addressed' | 'message-id-conflict';
+
+export type DeadLetterReason = 'invalid-message' | 'unknown-recipient' | 'delivery-failed' | 'unprocessable' | 'unauthenticated' | RefusalReason;
+
+/** Dead letters of messages refused at ingress: their bodies are kept SVU_REFUSED_RETENTION at most. */
+export const REFUSED_AT_INGRESS: readonly DeadLetterReason[] = [
+  'invalid-message',
+  'sender-not-allowed',
+  'cancellation-not-owner',
+  'acknowledgement-not-addressed',
+  'message-id-conflict',
+];
 
 // Control characters other than tab and newline, and halves of surrogate pairs standing alone.
 // eslint-disable-next-line no-control-regex
@@ -60,12 +79,14 @@ export interface DeadLetterRecord {
   readonly problems?: readonly Problem[];
   readonly lastError?: string | null;
   readonly payload?: Buffer | null;
+  /** The sender system that sent the message, for a message refused at ingress. */
+  readonly senderSystem?: string | null;
 }
 
 export async function insertDeadLetter(tx: Queryable, record: DeadLetterRecord): Promise<string> {
   const rows = await tx.query<{ id: string }>(
-    `INSERT INTO dead_letters (reason, message_pk, copy_id, message_id, episode_id, type, dialect, recipient_hsa, problems, last_error, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+    `INSERT INTO dead_letters (reason, message_pk, copy_id, message_id, episode_id, type, dialect, recipient_hsa, problems, last_error, payload, sender_system)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
     [
       record.reason,
       record.messagePk ?? null,
@@ -78,6 +99,7 @@ export async function insertDeadLetter(tx: Queryable, record: DeadLetterRecord):
       record.problems === undefined ? null : JSON.stringify(problemsJson(record.problems)),
       record.lastError ?? null,
       record.payload ?? null,
+      record.senderSystem ?? null,
     ],
   );
   return rows.rows[0]!.id;

@@ -4,6 +4,7 @@ import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { Periodic } from '../clock/periodic';
+import { REFUSED_AT_INGRESS } from '../store/records';
 
 const BATCH = 500;
 
@@ -72,6 +73,26 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const count = messagePks.length + waiting.length;
     if (count > 0) this.logger.log({ routeJobs: messagePks.length, deliverJobs: waiting.length }, 'stalled work sent on again');
+    await this.pruneRefusedBodies();
     return count;
+  }
+
+  /**
+   * The bodies of messages refused at ingress are kept SVU_REFUSED_RETENTION (30 days by default);
+   * then the body goes and the dead letter stays, with its reason, ids and problems (docs/senders.md).
+   */
+  async pruneRefusedBodies(): Promise<number> {
+    const pruned = await this.db.query(
+      `WITH old AS (
+         SELECT id FROM dead_letters
+         WHERE payload IS NOT NULL AND copy_id IS NULL AND created_at < now() - $1 * interval '1 millisecond' AND reason = ANY($2)
+         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE dead_letters d SET payload = NULL,
+         last_error = concat_ws('; ', d.last_error, 'body removed after the retention period')
+       FROM old WHERE d.id = old.id RETURNING d.id`,
+      [this.config.refusedRetentionMs, REFUSED_AT_INGRESS, BATCH],
+    );
+    if (pruned.length > 0) this.logger.log({ count: pruned.length }, 'refused bodies past their retention removed');
+    return pruned.length;
   }
 }

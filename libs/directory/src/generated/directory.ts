@@ -44,12 +44,49 @@ export interface DirectoryUnit {
    */
   postalAddress?: string[];
 }
+/**
+ * POST to url. The url must be https unless allowInsecureHttp is true (checked by libs/directory/src/directory.ts). Credentials are named here (a file or an environment variable), never written here.
+ */
 export interface HttpTransport {
   kind: 'http';
   /**
    * must be an http or https URL
    */
   url: string;
+  /**
+   * allows a plain http:// url for this unit (development, or a network the region trusts)
+   */
+  allowInsecureHttp?: boolean;
+  auth?: HttpAuth;
+  tls?: HttpTls;
+}
+/**
+ * how the gateway authenticates to the unit: a bearer token (bearerTokenFile or bearerTokenEnv), or basic credentials (usernameFile or usernameEnv, and passwordFile or passwordEnv); checked by libs/directory/src/directory.ts
+ */
+export interface HttpAuth {
+  bearerTokenFile?: string;
+  /**
+   * must be the name of an environment variable
+   */
+  bearerTokenEnv?: string;
+  usernameFile?: string;
+  /**
+   * must be the name of an environment variable
+   */
+  usernameEnv?: string;
+  passwordFile?: string;
+  /**
+   * must be the name of an environment variable
+   */
+  passwordEnv?: string;
+}
+/**
+ * client certificate and key files the gateway presents (mutual TLS), and the CA bundle it trusts for the unit's server certificate
+ */
+export interface HttpTls {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
 }
 export interface AmqpTransport {
   kind: 'amqp';

@@ -1,0 +1,78 @@
+import * as crypto from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GatewayConfig } from '../config/gateway-config';
+import { readableByOthers } from '../config/file-mode';
+import { SendersService } from './senders.service';
+
+// scrypt counted: the service must run it once per key, not once per request.
+jest.mock('node:crypto', () => {
+  const actual = jest.requireActual<typeof crypto>('node:crypto');
+  return { ...actual, scrypt: jest.fn(actual.scrypt) };
+});
+const scrypt = crypto.scrypt as unknown as jest.Mock;
+
+const hash = (key: string) => {
+  const salt = crypto.randomBytes(16);
+  return `scrypt$${salt.toString('hex')}$${crypto.scryptSync(key, salt, 32).toString('hex')}`;
+};
+
+function sendersFile(senders: unknown[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'svu-senders-spec-')), 'senders.json');
+  writeFileSync(path, JSON.stringify({ senders }), { mode: 0o600 });
+  return path;
+}
+
+const config = (sendersPath: string) => ({ sendersPath, senderDefaults: { messagesPerSecond: 10, bytesPerSecond: 1_000_000 } }) as unknown as GatewayConfig;
+const KEY = 'lab.the-right-key';
+
+describe('SendersService bearer keys', () => {
+  beforeEach(() => scrypt.mockClear());
+
+  it('checks a key with scrypt once and then answers from memory, until the file changes', async () => {
+    const path = sendersFile([{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: hash(KEY) }]);
+    const service = new SendersService(config(path));
+    await service.load();
+    expect((await Promise.all([service.byKey(KEY), service.byKey(KEY)])).map((s) => (typeof s === 'object' ? s.id : s))).toEqual(['lab', 'lab']);
+    expect(await service.byKey(KEY)).toMatchObject({ id: 'lab' });
+    expect(scrypt).toHaveBeenCalledTimes(1);
+    expect(await service.byKey('lab.a-wrong-key')).toBeUndefined();
+    expect(await service.byKey('lab.a-wrong-key')).toBeUndefined();
+    expect(scrypt).toHaveBeenCalledTimes(2);
+    // A key naming no system with a key costs no scrypt at all.
+    expect(await service.byKey('nobody.key')).toBeUndefined();
+    expect(scrypt).toHaveBeenCalledTimes(2);
+    // The key is withdrawn: the file changes, and the verified key is forgotten.
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], amqpUser: 'lab' }] }));
+    expect(await service.load()).toBe(true);
+    expect(await service.byKey(KEY)).toBeUndefined();
+  });
+
+  it('keeps the previous file in force when a changed one does not pass', async () => {
+    const path = sendersFile([{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: hash(KEY) }]);
+    const service = new SendersService(config(path));
+    await service.load();
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'Not An Id', hsaIds: [] }] }));
+    expect(await service.load()).toBe(false);
+    expect(await service.byKey(KEY)).toMatchObject({ id: 'lab' });
+  });
+
+  it('answers busy rather than checking more than 8 new keys at once', async () => {
+    const path = sendersFile([{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: hash(KEY) }]);
+    const service = new SendersService(config(path));
+    await service.load();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => service.byKey(`lab.guess-${i}`)));
+    expect(answers.filter((a) => a === 'busy')).toHaveLength(4);
+    expect(answers.filter((a) => a === undefined)).toHaveLength(8);
+  });
+});
+
+describe('readableByOthers', () => {
+  it('tells a file every user may read from one only its owner may', () => {
+    const path = sendersFile([]);
+    expect(readableByOthers(path)).toBe(false);
+    chmodSync(path, 0o644);
+    expect(readableByOthers(path)).toBe(true);
+  });
+});

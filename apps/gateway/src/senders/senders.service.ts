@@ -1,0 +1,131 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { createHash, scrypt, timingSafeEqual, type X509Certificate } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { describeDirectoryProblem, parseSenders, SenderRegistry, type SenderSystem } from '@svu/directory';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { readableByOthers } from '../config/file-mode';
+import type { Limits } from './token-bucket';
+
+/** Verified keys kept at most (by SHA-256 of the key); keys that failed are forgotten first. */
+const MAX_CACHED_KEYS = 10_000;
+/** Keys not seen before checked at the same time at most; more are answered 429 until one is done. */
+const MAX_CHECKING = 8;
+
+/**
+ * The sender systems in force (SVU_SENDERS), reloaded when the file changes like the unit directory;
+ * a file that does not pass the schema is refused with one log line per problem and the previous one
+ * stays. Bearer keys are checked against their scrypt hash once, off the event loop (node's async
+ * scrypt runs in the libuv pool), and the outcome is kept in memory by the key's SHA-256 until the
+ * file changes, so a request costs one hash lookup and not one scrypt.
+ */
+@Injectable()
+export class SendersService implements OnModuleDestroy {
+  private readonly logger = new Logger(SendersService.name);
+  private current = new SenderRegistry([]);
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  /** SHA-256 of a presented key → the system it was verified for, or null when it failed. */
+  private verified = new Map<string, Promise<SenderSystem | null>>();
+  private checking = 0;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  /** Loads the file (it must be valid at start), warns when others can read it, and watches it. */
+  async start(): Promise<void> {
+    if (!(await this.load())) throw new Error(`senders file ${this.config.sendersPath} is not valid; see the log lines above`);
+    if (readableByOthers(this.config.sendersPath)) {
+      this.logger.warn({ path: this.config.sendersPath }, 'senders file is readable by every user of this machine; chmod o-r it (it holds key hashes)');
+    }
+    this.watcher = watch(dirname(this.config.sendersPath), (_event, file) => {
+      if (file !== null && file !== basename(this.config.sendersPath)) return;
+      if (this.debounce !== undefined) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => void this.load(), 100);
+    });
+  }
+
+  /** Reads and checks the file; true when it is now in force. */
+  async load(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(this.config.sendersPath, 'utf8');
+    } catch (error) {
+      this.logger.error({ path: this.config.sendersPath, err: (error as Error).message }, 'senders file unreadable; previous one kept');
+      return false;
+    }
+    const parsed = parseSenders(text);
+    if (!parsed.ok) {
+      for (const problem of parsed.problems) {
+        this.logger.error({ path: this.config.sendersPath, problem: describeDirectoryProblem(problem) }, 'senders file refused; previous one kept');
+      }
+      return false;
+    }
+    this.current = parsed.value;
+    this.verified = new Map();
+    this.logger.log({ path: this.config.sendersPath, senders: parsed.value.size }, 'senders file loaded');
+    return true;
+  }
+
+  get registry(): SenderRegistry {
+    return this.current;
+  }
+
+  /** The limits that apply to `system`: its own, else the defaults (SVU_SENDER_RATE, SVU_SENDER_BYTES). */
+  limitsOf(system: SenderSystem): Limits {
+    return {
+      messagesPerSecond: system.limits?.messagesPerSecond ?? this.config.senderDefaults.messagesPerSecond,
+      bytesPerSecond: system.limits?.bytesPerSecond ?? this.config.senderDefaults.bytesPerSecond,
+    };
+  }
+
+  /**
+   * The sender system a bearer key belongs to, undefined when none, or 'busy' when too many keys not
+   * seen before are being checked at once (someone trying keys: each costs a scrypt in the thread pool).
+   */
+  async byKey(key: string): Promise<SenderSystem | undefined | 'busy'> {
+    const claimed = this.current.claimedByKey(key);
+    if (claimed?.keyHash === undefined) return undefined;
+    const digest = createHash('sha256').update(key).digest('base64');
+    let outcome = this.verified.get(digest);
+    if (outcome === undefined) {
+      if (this.checking >= MAX_CHECKING) return 'busy';
+      // Failed keys are the ones an attacker can make many of: start over when full (the good keys are
+      // checked once more each).
+      if (this.verified.size >= MAX_CACHED_KEYS) this.verified = new Map();
+      const cache = this.verified;
+      this.checking += 1;
+      outcome = verifyKey(key, claimed.keyHash)
+        .then((ok) => (ok ? claimed : null))
+        .finally(() => (this.checking -= 1));
+      cache.set(digest, outcome);
+      outcome.catch(() => cache.delete(digest));
+    }
+    return (await outcome) ?? undefined;
+  }
+
+  byAmqpUser(user: string): SenderSystem | undefined {
+    return this.current.byAmqp(user);
+  }
+
+  byCertificate(certificate: X509Certificate): SenderSystem | undefined {
+    return this.current.byCertificate(certificate.fingerprint256, certificate.subject.split('\n').join(', '));
+  }
+
+  onModuleDestroy(): void {
+    this.watcher?.close();
+    if (this.debounce !== undefined) clearTimeout(this.debounce);
+  }
+}
+
+/** Checks a key against `scrypt$<salt>$<hash>` with node's asynchronous scrypt. */
+function verifyKey(key: string, stored: string): Promise<boolean> {
+  const [, saltHex, hashHex] = stored.split('$');
+  const expected = Buffer.from(hashHex ?? '', 'hex');
+  return new Promise((resolve, reject) => {
+    scrypt(key, Buffer.from(saltHex ?? '', 'hex'), expected.length, (error, actual) => {
+      if (error !== null) reject(error);
+      else resolve(actual.length === expected.length && timingSafeEqual(actual, expected));
+    });
+  });
+}
