@@ -5,6 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryService } from './directory/directory.service';
 import { EgressService } from './egress/egress.service';
 import { Transports } from './egress/transports';
+import { RecipientHealthStore } from './egress/recipient-health.store';
 import { HealthController } from './health/health.controller';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { IngressController } from './ingress/ingress.controller';
@@ -47,6 +48,7 @@ export class GatewayModule {
       MetricsService,
       SessionSecret,
       AuditService,
+      RecipientHealthStore,
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
     const controllers: Type[] = [HealthController, MetricsController];
