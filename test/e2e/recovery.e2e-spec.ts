@@ -24,7 +24,7 @@ const SETTINGS = {
   SVU_RETRY_BASE: 'PT1S',
   SVU_RETRY_MAX: 'PT1H',
   SVU_RETRY_BUDGET: 'PT24H',
-  SVU_DELIVERY_TIMEOUT: 'PT2S',
+  SVU_DELIVERY_TIMEOUT: 'PT5S',
   SVU_STALE_AFTER: 'PT5S',
   SVU_SWEEP_EVERY: 'PT1S',
   SVU_PROBE_MAX: 'PT2S',
@@ -187,6 +187,8 @@ it('takes over the work of killed processes within seconds: three SIGKILLs of bo
     const repeats = await expectInOrder(unit, byEpisode, false);
     console.log(`recovery: ${unit.name}: ${repeats} repeated deliveries after 3 kills`);
   }
-  // Takeover after SVU_TAKEOVER_AFTER (3 s) and one sweep, then held-back copies follow as each earlier one settles.
-  expect(seconds).toBeLessThan(20);
+  // The issue's target. Takeover comes SVU_TAKEOVER_AFTER (3 s) after a process's last heartbeat, then
+  // one sweep, and held-back copies follow as each earlier one settles; the rest is the machine's pace.
+  // Before issue 16 a killed process's copies waited out their lease and chains polled every 30 s.
+  expect(seconds).toBeLessThan(60);
 }, 240_000);

@@ -27,6 +27,7 @@ import { MetricsController } from './console/metrics.controller';
 import { MetricsService } from './console/metrics.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
+import { RecipientsController } from './console/recipients.controller';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
@@ -59,7 +60,7 @@ export class GatewayModule {
     }
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService);
-      controllers.push(AuthController, ConsoleController, ReportsController);
+      controllers.push(AuthController, ConsoleController, ReportsController, RecipientsController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);

@@ -62,6 +62,27 @@ export class MetricsService {
       );
       g.set(Number(rows[0]!.n));
     });
+    // Per recipient, from recipient_health (one row each, counted by the sweeper), never from the copies.
+    const recipients = async () =>
+      db.query<{ recipient_hsa: string; failing: boolean; paused: boolean; backlog: number; oldest_seconds: number | null }>(
+        `SELECT recipient_hsa, failing, paused_at IS NOT NULL AS paused, backlog,
+           extract(epoch FROM now() - oldest_waiting_at)::float8 AS oldest_seconds FROM recipient_health`,
+      );
+    gauge('svu_recipient_backlog', 'Copies on their way to a recipient (routed, retrying, sending), as of the last count', ['recipient'], async (g) => {
+      g.reset();
+      for (const r of await recipients()) g.set({ recipient: r.recipient_hsa }, r.backlog);
+    });
+    gauge('svu_recipient_state', 'A recipient\'s state: 1 for the state it is in (healthy, failing, paused), 0 for the others', ['recipient', 'state'], async (g) => {
+      g.reset();
+      for (const r of await recipients()) {
+        const current = r.paused ? 'paused' : r.failing ? 'failing' : 'healthy';
+        for (const state of ['healthy', 'failing', 'paused']) g.set({ recipient: r.recipient_hsa, state }, state === current ? 1 : 0);
+      }
+    });
+    gauge('svu_recipient_oldest_waiting_seconds', 'Age of the oldest copy waiting for a recipient (0 when none waits)', ['recipient'], async (g) => {
+      g.reset();
+      for (const r of await recipients()) g.set({ recipient: r.recipient_hsa }, Math.max(0, r.oldest_seconds ?? 0));
+    });
     gauge('svu_manual_dispatch_waiting', 'Fallback documents waiting to be sent by hand', [], async (g) => {
       g.set(Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"))[0]!.n));
     });
