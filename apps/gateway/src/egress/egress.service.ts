@@ -94,13 +94,14 @@ const RECORD_DELIVERED = prepared(`WITH settled AS (
 export const NEXT_AFTER_SETTLED = `WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`;
 
 /**
- * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients that
- * waited for a probe longer than the budget (from their first attempt, or from when they were stored
- * if never tried), at most 500 at a time, with events, dead letters and deviations. Returns them.
+ * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients whose
+ * budget, counted from their first attempt, ran out while they waited for the probe; at most 500 at a
+ * time, with events, dead letters and deviations. Returns them. A copy never tried is not dead-lettered
+ * untried: the probe takes never-tried copies first, and its budget starts then.
  */
 const EXPIRE_WAITING = `WITH expired AS (
     SELECT c.id FROM copies c JOIN recipient_health h ON h.recipient_hsa = c.recipient_hsa AND h.failing
-    WHERE c.state IN ('routed', 'retrying') AND coalesce(c.first_attempt_at, c.created_at) < now() - $1 * interval '1 millisecond'
+    WHERE c.state IN ('routed', 'retrying') AND c.first_attempt_at < now() - $1 * interval '1 millisecond'
     ORDER BY c.id LIMIT 500 FOR UPDATE OF c SKIP LOCKED),
   dead AS (
     UPDATE copies c SET state = 'dead-lettered', lease_until = NULL, lease_owner = NULL, updated_at = now(),
