@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ConsumeMessage } from 'amqplib';
+import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
@@ -10,7 +11,7 @@ import { Periodic } from '../clock/periodic';
 import { MetricsService } from '../console/metrics.service';
 import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database, prepared } from '../store/database';
+import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
 import { RecipientHealthStore } from './recipient-health.store';
@@ -140,6 +141,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private held = new Set<string>();
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
+  /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
+  private beatClient: Client | undefined;
 
   constructor(
     private readonly db: Database,
@@ -166,15 +169,36 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.heartbeat.stop();
     this.probes.stop();
+    await this.beatClient?.end().catch(() => undefined);
   }
 
   /** Says this process is alive (the sweeper takes over the copies of one that stopped saying so), and reads which recipients are held. */
   async beat(): Promise<void> {
-    await this.db.query('INSERT INTO egress_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [this.processId]);
+    await this.beatQuery('INSERT INTO egress_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [this.processId]);
     this.held = await this.health.held();
+  }
+
+  private async beatQuery(sql: string, params: unknown[]): Promise<void> {
+    if (this.beatClient === undefined) {
+      const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5_000, application_name: 'svu egress heartbeat' });
+      client.on('error', () => {
+        if (this.beatClient === client) this.beatClient = undefined;
+      });
+      await client.connect();
+      this.beatClient = client;
+    }
+    const client = this.beatClient;
+    try {
+      await client.query(sql, params);
+    } catch (error) {
+      // A broken connection is replaced at the next beat.
+      this.beatClient = undefined;
+      void client.end().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Probes each failing recipient whose probe is due, with one copy; the outcome decides its health. */
@@ -339,6 +363,22 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     if (decision.next.pausedAt === null && !decision.next.failing) this.held.delete(recipientHsa);
   }
 
+  /**
+   * A retryable failure to a recipient. The copies in flight when a recipient goes down all fail
+   * together: while it is already known to be failing, theirs only update the last error (one short
+   * statement), instead of each taking the state machine's read-decide-write turn on the recipient's row.
+   */
+  private async noteFailure(tx: Queryable, recipientHsa: string, error: string, probe: boolean): Promise<void> {
+    if (!probe && this.held.has(recipientHsa)) {
+      const { rowCount } = await tx.query(
+        'UPDATE recipient_health SET last_error = $2, last_failure_at = now(), updated_at = now() WHERE recipient_hsa = $1 AND failing',
+        [recipientHsa, error],
+      );
+      if (rowCount === 1) return;
+    }
+    await this.health.apply(recipientHsa, { kind: 'failure', error, probe }, tx);
+  }
+
   private async recordFailure(copy: ClaimedCopy, outcome: Exclude<AttemptOutcome, { kind: 'delivered' }>, probe: boolean): Promise<void> {
     const attempts = copy.attempts + 1;
     // Retried (by the recipient's probe, or with its backlog when it recovers) until the budget is spent.
@@ -354,7 +394,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
           [copy.id, attempts, outcome.error],
         );
         await recordEvents(tx, [copy.id], 'retrying', outcome.error);
-        await this.health.apply(copy.recipient_hsa, { kind: 'failure', error: outcome.error, probe }, tx);
+        await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
       });
       this.held.add(copy.recipient_hsa);
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts, err: outcome.error, probe }, 'delivery failed; will retry');
@@ -380,7 +420,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       await insertDeviation(tx, 'dead-lettered', { messageId: copy.message_id, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: outcome.error, at: this.clock.now() });
       // A retryable failure past the budget still says the recipient is failing.
-      if (outcome.kind === 'retry') await this.health.apply(copy.recipient_hsa, { kind: 'failure', error: outcome.error, probe }, tx);
+      if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
       return (await tx.query<{ id: string; attempts: number }>(NEXT_AFTER_SETTLED, [[copy.id]])).rows;
     });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, outcome: 'dead-lettered' }, 'copy dead-lettered');
