@@ -51,14 +51,14 @@ async function main(): Promise<void> {
     const producer = await connection.createConfirmChannel();
 
     /** Builds the backlog while `hold` keeps it from the recipient, lets go with `clear` (which says when the fault cleared); seconds from then to the last copy. */
-    const run = async (label: string, hold: () => Promise<void>, clear: () => Promise<number>): Promise<number> => {
-      const episodes = Array.from({ length: EPISODES }, (_, e) => `${label}-${e}`);
+    const run = async (label: string, tag: string, hold: () => Promise<void>, clear: () => Promise<number>): Promise<number> => {
+      const episodes = Array.from({ length: EPISODES }, (_, e) => `REC-${tag}-${e}`);
       const messages = Array.from({ length: EPISODES * PER_EPISODE }, (_, i) => onTimeAdmission([unit], { episodeId: episodes[i % EPISODES]! }));
       const ids = new Set(messages.map((m) => m.messageId));
       await hold();
       await publishAll(producer, 'svu.ingress', 'lifecare', messages.map((m) => writeMessage('lifecare', m)));
       await eventually(async () => {
-        const rows = await query<{ n: string }>(services.databaseUrl, "SELECT count(*) AS n FROM copies c JOIN messages m ON m.id = c.message_pk WHERE m.episode_id LIKE $1 AND c.state IN ('routed', 'retrying')", [`${label}-%`]);
+        const rows = await query<{ n: string }>(services.databaseUrl, "SELECT count(*) AS n FROM copies c JOIN messages m ON m.id = c.message_pk WHERE m.episode_id LIKE $1 AND c.state IN ('routed', 'retrying')", [`REC-${tag}-%`]);
         return Number(rows[0]!.n) === ids.size ? true : undefined;
       }, 300_000, `${label}: backlog stored and routed`);
       const cleared = await clear();
@@ -80,14 +80,14 @@ async function main(): Promise<void> {
 
     const failing = async () =>
       eventually(async () => ((await query<{ failing: boolean }>(services.databaseUrl, 'SELECT failing FROM recipient_health WHERE recipient_hsa = $1', [unit.hsaId]))[0]?.failing ? true : undefined), 60_000, 'recipient failing');
-    const baseline = await run('no fault (pause, resume)', () => post('pause'), async () => {
+    const baseline = await run('no fault (pause, resume)', 'BASE', () => post('pause'), async () => {
       const at = Date.now();
       await post('resume');
       return at;
     });
     // The outage counts from when the gateway knows the recipient is failing, with the backlog waiting.
     const outage = async (seconds: number) =>
-      run(`after a ${seconds} s outage`, () => Promise.resolve(simulator.behave(unit.hsaId, { mode: 'down' })), async () => {
+      run(`after a ${seconds} s outage`, `OUT${seconds}`, () => Promise.resolve(simulator.behave(unit.hsaId, { mode: 'down' })), async () => {
         await failing();
         await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
         simulator.behave(unit.hsaId, { mode: 'accept' });

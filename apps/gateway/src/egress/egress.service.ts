@@ -95,14 +95,15 @@ const RECORD_DELIVERED = prepared(`WITH settled AS (
 export const NEXT_AFTER_SETTLED = `WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`;
 
 /**
- * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients whose
- * budget, counted from their first attempt, ran out while they waited for the probe; at most 500 at a
- * time, with events, dead letters and deviations. Returns them. A copy never tried is not dead-lettered
- * untried: the probe takes never-tried copies first, and its budget starts then.
+ * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients that
+ * failed again after the copy's budget (counted from its first attempt) had run out — as if each waiting
+ * copy had been tried with the probe; at most 500 at a time, with events, dead letters and deviations.
+ * Returns them. A copy never tried is not dead-lettered untried: the probe takes never-tried copies
+ * first, and its budget starts then.
  */
 const EXPIRE_WAITING = `WITH expired AS (
     SELECT c.id FROM copies c JOIN recipient_health h ON h.recipient_hsa = c.recipient_hsa AND h.failing
-    WHERE c.state IN ('routed', 'retrying') AND c.first_attempt_at < now() - $1 * interval '1 millisecond'
+    WHERE c.state IN ('routed', 'retrying') AND c.first_attempt_at < h.last_failure_at - $1 * interval '1 millisecond'
     ORDER BY c.id LIMIT 500 FOR UPDATE OF c SKIP LOCKED),
   dead AS (
     UPDATE copies c SET state = 'dead-lettered', lease_until = NULL, lease_owner = NULL, updated_at = now(),
