@@ -40,6 +40,12 @@ function start(service: string): void {
     SVU_STALE_AFTER: 'PT3S',
     SVU_SWEEP_EVERY: 'PT1S',
     SVU_DELIVERY_TIMEOUT: 'PT2S',
+    SVU_PROBE_BASE: 'PT0.2S',
+    SVU_PROBE_MAX: 'PT2S',
+    SVU_HEARTBEAT_EVERY: 'PT0.5S',
+    // Short, so that a killed egress process's copies are taken over within seconds, yet long enough
+    // for every live process to write a heartbeat again after the PostgreSQL restart.
+    SVU_TAKEOVER_AFTER: 'PT5S',
     SVU_TOPOLOGY_PREFIX: 'svu',
   })));
 }
@@ -84,6 +90,8 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
   const publisher = new IngressPublisher(services.amqpUrl);
   const expected = new Map<string, string[]>();
   const faxCopies = new Set<string>();
+  /** When each message was confirmed by the broker (on its way into the gateway). */
+  const publishedAt = new Map<string, number>();
   let next = 0;
   const publishOne = async (i: number) => {
     const recipients = [units[i % units.length]!, units[(i + 1) % units.length]!];
@@ -94,6 +102,7 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     if (admission) faxCopies.add(message.messageId);
     const format = DIALECTS[i % DIALECTS.length]!;
     await publisher.publish(format, bytesOf(message, format));
+    publishedAt.set(message.messageId, Date.now());
   };
   const publishing = Promise.all(
     Array.from({ length: PUBLISHERS }, async () => {
@@ -107,6 +116,8 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     events.push(what);
     eventTimes.push({ at: Date.now(), what });
   };
+  /** When each fault cleared: the recovery time after it is printed at the end. */
+  const cleared: Array<{ at: number; what: string }> = [];
   const chaos = (async () => {
     for (const service of SERVICES) {
       await sleep(1_500 + Math.random() * 1_500);
@@ -114,6 +125,7 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
       mark(`killed ${service}`);
       await sleep(300);
       start(service);
+      cleared.push({ at: Date.now(), what: `${service} killed and restarted` });
     }
     simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 503 });
     mark('recipient failing');
@@ -121,11 +133,14 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     mark('RabbitMQ restarting');
     await restartRabbit();
     mark('RabbitMQ started');
+    cleared.push({ at: Date.now(), what: 'RabbitMQ restarted' });
     simulator.behave(units[0]!.hsaId, { mode: 'accept' });
+    cleared.push({ at: Date.now(), what: 'recipient answering again (503 before)' });
     await sleep(3_000);
     mark('PostgreSQL restarting');
     await restartPostgres();
     mark('PostgreSQL started');
+    cleared.push({ at: Date.now(), what: 'PostgreSQL restarted' });
   })();
 
   await Promise.all([publishing, chaos]);
@@ -181,6 +196,31 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     repeatCauses.set(cause, (repeatCauses.get(cause) ?? 0) + 1);
   }
   const repeats = repeated.length;
+  // Recovery after each fault (issue 16): from the moment it cleared until every copy of the messages
+  // published before then had reached its recipient (first arrival).
+  const firstArrival = new Map<string, number>();
+  for (const r of received) {
+    const key = `${r.messageId}/${r.hsaId}`;
+    if (!firstArrival.has(key)) firstArrival.set(key, r.at.getTime());
+  }
+  const recoveries = cleared.map(({ at, what }) => {
+    let last = at;
+    for (const [id, hsas] of expected) {
+      if ((publishedAt.get(id) ?? Infinity) > at) continue;
+      for (const h of hsas) last = Math.max(last, firstArrival.get(`${id}/${h}`) ?? Infinity);
+    }
+    return `${what}: ${((last - at) / 1000).toFixed(1)} s`;
+  });
+  // Duplicates per kill: each repeat counted against the last process kill before it arrived.
+  const perKill = new Map<string, number>(SERVICES.map((service) => [`killed ${service}`, 0]));
+  for (const r of repeated) {
+    const kill = eventTimes.filter((e) => e.at <= r.at.getTime() && e.what.startsWith('killed ')).at(-1)?.what;
+    if (kill !== undefined) perKill.set(kill, (perKill.get(kill) ?? 0) + 1);
+  }
+  console.log(
+    `chaos recovery (fault cleared → every copy accepted before it at its recipient): ${recoveries.join('; ')}\n` +
+      `chaos duplicates per kill: ${[...perKill].map(([kill, n]) => `${kill} ${n}`).join(', ')}`,
+  );
   const extraDocuments = Number(documents[0]!.n) - Number(documents[0]!.pairs);
   console.log(
     `chaos: ${events.join(', ')}\n` +

@@ -81,7 +81,7 @@ describe('the hot queries as history grows', () => {
   it.each([
     ['deadline watcher: copies due for a fallback document', FALLBACK_DUE_SQL, ['7200000', 'now()', '20', `'{"message": 14400000}'`], 'copies_fallback_open'],
     ['deadline watcher: deadlines not judged yet', JUDGE_DEADLINES_SQL, ['now()', '500'], 'copies_deadline_unjudged'],
-    ['egress: claim with the per-episode order check', CLAIM_SQL, ["'{1,2,3}'", "'{0,0,0}'", '90000'], 'copies_open_by_episode'],
+    ['egress: claim with the per-episode order check', CLAIM_SQL, ["'{1,2,3}'", "'{0,0,0}'", '90000', 'false', "'p'"], 'copies_open_by_episode'],
   ])('%s reads a partial index of the open copies, never the whole table', async (_, sql, params, index) => {
     const plan = await genericPlan(sql, params);
     expect(plan).toContain(index);
@@ -97,7 +97,7 @@ describe('the egress claim with a backlog the statistics do not know of yet', ()
     await db.query('ANALYZE copies');
     await messagesWithCopies('BACKLOG', 30_000, "'routed'", { columns: ', dialect, transport', values: `, 'samsa', '{"kind":"amqp","routingKey":"k"}'` });
     const ids = (await db.query<{ id: string }>("SELECT id FROM copies WHERE message_id LIKE 'BACKLOG-%' ORDER BY id LIMIT 250")).map((r) => r.id);
-    const plan = await db.transaction(async (tx) => (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${CLAIM_SQL}`, [ids, ids.map(() => 0), 90_000])).rows);
+    const plan = await db.transaction(async (tx) => (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${CLAIM_SQL}`, [ids, ids.map(() => 0), 90_000, false, 'p'])).rows);
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toMatch(/Index Cond: \(id = ANY/);
     expect(text).not.toMatch(/Seq Scan on copies|copies_stale/);

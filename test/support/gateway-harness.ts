@@ -29,6 +29,12 @@ export function gatewayEnv(services: TestServices, directoryPath: string, extra:
     SVU_RETRY_BASE: 'PT0.05S',
     SVU_RETRY_MAX: 'PT0.4S',
     SVU_RETRY_BUDGET: 'PT3S',
+    SVU_PROBE_BASE: 'PT0.05S',
+    SVU_PROBE_MAX: 'PT0.4S',
+    SVU_HEARTBEAT_EVERY: 'PT0.5S',
+    // Short for tests, yet well above a live process's longest stall on a busy machine: a live process
+    // whose heartbeat falls this far behind is taken for dead, and what it had in flight goes twice.
+    SVU_TAKEOVER_AFTER: 'PT5S',
     SVU_STALE_AFTER: 'PT2S',
     SVU_SWEEP_EVERY: 'PT0.5S',
     SVU_DELIVERY_TIMEOUT: 'PT1S',

@@ -5,6 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryService } from './directory/directory.service';
 import { EgressService } from './egress/egress.service';
 import { Transports } from './egress/transports';
+import { RecipientHealthStore } from './egress/recipient-health.store';
 import { HealthController } from './health/health.controller';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { IngressController } from './ingress/ingress.controller';
@@ -31,6 +32,7 @@ import { RetentionController } from './retention/retention.controller';
 import { RetentionService } from './retention/retention.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
+import { RecipientsController } from './console/recipients.controller';
 import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
 import { DispatchService } from './deadlines/dispatch.service';
@@ -56,6 +58,7 @@ export class GatewayModule {
       UsersService,
       SessionStore,
       AuditService,
+      RecipientHealthStore,
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
     const controllers: Type[] = [HealthController, MetricsController];
@@ -66,7 +69,7 @@ export class GatewayModule {
     }
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService, LoginThrottle);
-      controllers.push(AuthController, ConsoleController, ReportsController, RetentionController);
+      controllers.push(AuthController, ConsoleController, ReportsController, RetentionController, RecipientsController);
     }
     if (has('router')) providers.push(RouterService);
     if (has('egress')) providers.push(EgressService, Transports);

@@ -295,7 +295,7 @@ async function render() {
   const route = location.hash.replace(/^#\//, '').split('?')[0] || 'overview';
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', route.startsWith(a.getAttribute('href').slice(2)));
   const [page, id] = route.split('/');
-  const views = { reports: reportsView, overview: overviewView, 'dead-letters': () => (id ? deadLetterView(id) : deadLettersView()), dispatch: dispatchView, deviations: deviationsView, audit: auditView, retention: retentionView };
+  const views = { reports: reportsView, overview: overviewView, 'dead-letters': () => (id ? deadLetterView(id) : deadLettersView()), dispatch: dispatchView, deviations: deviationsView, audit: auditView, retention: retentionView, recipients: () => recipientsView() };
   try { main.replaceChildren(await (views[page] || overviewView)()); }
   catch (err) { main.replaceChildren(message(err.message, 'error')); }
 }

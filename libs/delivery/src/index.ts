@@ -1,3 +1,15 @@
 export { backoffMs, nextRetry, DEFAULT_RETRY_POLICY, type RetryDecision, type RetryPolicy } from './retry-policy';
 export { httpOutcome, type AttemptOutcome } from './outcome';
 export { CONTENT_TYPES } from './content-types';
+export {
+  decide,
+  probeDelayMs,
+  stateOf,
+  DEFAULT_PROBE_POLICY,
+  HEALTHY,
+  type HealthDecision,
+  type HealthEvent,
+  type ProbePolicy,
+  type RecipientHealth,
+  type RecipientState,
+} from './recipient-health';

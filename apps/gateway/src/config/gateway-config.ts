@@ -1,5 +1,5 @@
 import { Temporal } from '@js-temporal/polyfill';
-import type { RetryPolicy } from '@svu/delivery';
+import type { ProbePolicy, RetryPolicy } from '@svu/delivery';
 import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
 /** The services one gateway process can run; `npm start` runs them all. */
@@ -23,6 +23,12 @@ export interface GatewayConfig {
   /** How long a letter marked sent takes to reach its recipient (SVU_POSTAL_DELAY); a fax arrives when sent. */
   readonly postalDelayMs: number;
   readonly retry: RetryPolicy;
+  /** How often a failing recipient is probed (docs/recovery.md). */
+  readonly probe: ProbePolicy;
+  /** How often an egress process says it is alive. */
+  readonly heartbeatEveryMs: number;
+  /** How long after its last heartbeat a process counts as dead and its copies are taken over. */
+  readonly takeoverAfterMs: number;
   readonly services: ReadonlySet<ServiceName>;
   /** Messages a consumer takes from a queue before acknowledging (bounded prefetch). */
   readonly prefetch: number;
@@ -109,6 +115,10 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'SVU_RETRY_BASE',
   'SVU_RETRY_MAX',
   'SVU_RETRY_BUDGET',
+  'SVU_PROBE_BASE',
+  'SVU_PROBE_MAX',
+  'SVU_HEARTBEAT_EVERY',
+  'SVU_TAKEOVER_AFTER',
   'SVU_PREFETCH',
   'SVU_STALE_AFTER',
   'SVU_SWEEP_EVERY',
@@ -252,6 +262,11 @@ function integer(name: string, value: string, min: number, max: number): number 
   return n;
 }
 
+function positive(name: string, ms: number): number {
+  if (ms <= 0) throw new Error(`${name} must be longer than zero`);
+  return ms;
+}
+
 /** Reads and checks the environment; throws one error naming the variable at the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const get = (name: string, fallback: string) => env[name] ?? fallback;
@@ -280,6 +295,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxMs: durationMs('SVU_RETRY_MAX', get('SVU_RETRY_MAX', 'PT1H')),
       budgetMs: durationMs('SVU_RETRY_BUDGET', get('SVU_RETRY_BUDGET', 'PT24H')),
     },
+    probe: {
+      baseMs: durationMs('SVU_PROBE_BASE', get('SVU_PROBE_BASE', 'PT1S')),
+      maxMs: durationMs('SVU_PROBE_MAX', get('SVU_PROBE_MAX', 'PT30S')),
+    },
+    heartbeatEveryMs: positive('SVU_HEARTBEAT_EVERY', durationMs('SVU_HEARTBEAT_EVERY', get('SVU_HEARTBEAT_EVERY', 'PT1S'))),
+    takeoverAfterMs: positive('SVU_TAKEOVER_AFTER', durationMs('SVU_TAKEOVER_AFTER', get('SVU_TAKEOVER_AFTER', 'PT10S'))),
     services: new Set(services as ServiceName[]),
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
     staleAfterMs: durationMs('SVU_STALE_AFTER', get('SVU_STALE_AFTER', 'PT30S')),

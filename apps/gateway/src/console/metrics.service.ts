@@ -61,6 +61,9 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly atRisk: Gauge;
   private readonly waiting: Gauge;
   private readonly countedAt: Gauge;
+  private readonly recipientBacklog: Gauge;
+  private readonly recipientState: Gauge;
+  private readonly recipientOldest: Gauge;
 
   constructor(
     private readonly db: Database,
@@ -74,6 +77,10 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
     this.atRisk = new Gauge({ name: 'svu_copies_at_risk', help: 'Admission copies not delivered whose deadline is within the fallback margin and not yet judged', registers });
     this.waiting = new Gauge({ name: 'svu_manual_dispatch_waiting', help: 'Fallback documents waiting to be sent by hand', registers });
     this.countedAt = new Gauge({ name: 'svu_store_counts_timestamp_seconds', help: 'When the store-derived gauges were last counted (Unix time)', registers });
+    // Per recipient, from recipient_health (one row each, recounted by the sweeper), never from the copies.
+    this.recipientBacklog = new Gauge({ name: 'svu_recipient_backlog', help: 'Copies on their way to a recipient (routed, retrying, sending), as of the last count', labelNames: ['recipient'], registers });
+    this.recipientState = new Gauge({ name: 'svu_recipient_state', help: "A recipient's state: 1 for the state it is in (healthy, failing, paused), 0 for the others", labelNames: ['recipient', 'state'], registers });
+    this.recipientOldest = new Gauge({ name: 'svu_recipient_oldest_waiting_seconds', help: 'Age of the oldest copy waiting for a recipient (0 when none waits)', labelNames: ['recipient'], registers });
     this.refresher = new Periodic('store counts for metrics', config.storeMetricsEveryMs, () => this.refresh(), this.logger);
   }
 
@@ -89,7 +96,7 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
   /** Counts open work in the store and sets the gauges (every label present, zero when none). */
   async refresh(): Promise<void> {
     const now = this.clock.now();
-    const [copies, deadLetters, atRisk, waiting] = await Promise.all([
+    const [copies, deadLetters, atRisk, waiting, recipients] = await Promise.all([
       this.db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM copies WHERE state = ANY($1::text[]) GROUP BY state', [OPEN_STATES]),
       this.db.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE resolved_at IS NULL GROUP BY reason'),
       this.db.query<{ n: string }>(
@@ -98,7 +105,21 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
         [now, this.config.fallbackMarginMs],
       ),
       this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),
+      this.db.query<{ recipient_hsa: string; failing: boolean; paused: boolean; backlog: number; oldest_seconds: number | null }>(
+        `SELECT recipient_hsa, failing, paused_at IS NOT NULL AS paused, backlog,
+           extract(epoch FROM $1::timestamptz - oldest_waiting_at)::float8 AS oldest_seconds FROM recipient_health`,
+        [now],
+      ),
     ]);
+    this.recipientBacklog.reset();
+    this.recipientState.reset();
+    this.recipientOldest.reset();
+    for (const r of recipients) {
+      const current = r.paused ? 'paused' : r.failing ? 'failing' : 'healthy';
+      this.recipientBacklog.set({ recipient: r.recipient_hsa }, r.backlog);
+      for (const state of ['healthy', 'failing', 'paused']) this.recipientState.set({ recipient: r.recipient_hsa, state }, state === current ? 1 : 0);
+      this.recipientOldest.set({ recipient: r.recipient_hsa }, Math.max(0, r.oldest_seconds ?? 0));
+    }
     const byState = new Map(copies.map((r) => [r.state, Number(r.n)]));
     for (const state of OPEN_STATES) this.copies.set({ state }, byState.get(state) ?? 0);
     this.deadLetters.reset();

@@ -9,6 +9,7 @@ const errors = {
   404: { description: 'No such item' },
   409: { description: 'The item changed meanwhile (already resolved, selection changed)' },
 };
+const hsaId = { name: 'hsaId', in: 'path', required: true, schema: { type: 'string' } };
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d+$' } };
 const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
 const filterParams = [
@@ -134,6 +135,25 @@ export const OPENAPI = {
       }),
     },
     '/api/deviations': { get: op('Deviations by period, unit and kind', 'any', { parameters: [q('from', 'ISO 8601'), q('to', 'ISO 8601'), q('unit', 'HSA-id'), q('kind', 'late-on-arrival, deadline-missed, rejected-by-recipient, dead-lettered'), q('limit', '1-500')], responses: { ...ok('Deviations', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
+    '/api/recipients': {
+      get: op('Each recipient: state (healthy, failing, paused), backlog, age of the oldest waiting copy, last error, last success, next probe', 'any', {
+        responses: { ...ok('Recipients', { type: 'array', items: { type: 'object' } }), 401: errors[401] },
+      }),
+    },
+    '/api/recipients/{hsaId}': { get: op('One recipient', 'any', { parameters: [hsaId], responses: { ...ok('Recipient'), 401: errors[401], 404: errors[404] } }) },
+    '/api/recipients/{hsaId}/retry': {
+      post: op('Retry now: probe a failing recipient at once, or send a healthy one its waiting copies (audited; 409 when paused)', 'operator', { parameters: [hsaId], responses: { ...ok('Recipient'), ...errors, 409: { description: 'Refused, with the reason' } } }),
+    },
+    '/api/recipients/{hsaId}/pause': {
+      post: op('Pause (announced maintenance): its copies wait; deadlines and fallback still run (audited)', 'operator', {
+        parameters: [hsaId],
+        requestBody: json({ type: 'object', properties: { reason: { type: 'string' } } }),
+        responses: { ...ok('Recipient'), ...errors },
+      }),
+    },
+    '/api/recipients/{hsaId}/resume': {
+      post: op('Resume: its waiting copies go at once, or it is probed at once when failing (audited; 409 when not paused)', 'operator', { parameters: [hsaId], responses: { ...ok('Recipient'), ...errors, 409: { description: 'Refused, with the reason' } } }),
+    },
     '/api/audit': { get: op('Audit log, newest first', 'any', { parameters: [q('before', 'id to page from'), q('limit', '1-500')], responses: { ...ok('Entries', { type: 'array', items: { type: 'object' } }), 401: errors[401] } }) },
     '/api/retention': {
       get: op('How long each kind of data is kept, and what the retention job pruned when (docs/retention.md)', 'any', {

@@ -263,6 +263,41 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '010-recipient-health',
+    sql: `
+      -- Recipient health, shared by every egress process (docs/recovery.md): failing (since when, last
+      -- error, when the next probe is due), paused by an operator, last success; and the backlog
+      -- counted every sweep, so that metrics and the console read one row per recipient.
+      CREATE TABLE recipient_health (
+        recipient_hsa text PRIMARY KEY,
+        failing boolean NOT NULL DEFAULT false,
+        failing_since timestamptz,
+        last_error text,
+        last_failure_at timestamptz,
+        last_success_at timestamptz,
+        probe_at timestamptz,
+        failed_probes integer NOT NULL DEFAULT 0,
+        paused_at timestamptz,
+        paused_by text,
+        backlog integer NOT NULL DEFAULT 0,
+        oldest_waiting_at timestamptz,
+        counted_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Egress processes say they are alive; a copy being sent names its process, so that the work of
+      -- a process that died is taken over within seconds instead of when its lease runs out.
+      CREATE TABLE egress_processes (
+        id text PRIMARY KEY,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at timestamptz NOT NULL DEFAULT now()
+      );
+      ALTER TABLE copies ADD COLUMN lease_owner text, ADD COLUMN last_attempt_at timestamptz;
+      -- A recipient's waiting copies: its probe, the heads of its episodes released when it recovers,
+      -- its backlog count. Holds only copies on their way.
+      CREATE INDEX copies_waiting_by_recipient ON copies (recipient_hsa, id) WHERE state IN ('routed', 'retrying', 'sending');
+    `,
+  },
+  {
     version: '011-retention',
     sql: `
       -- Retention (docs/retention.md): what the pruning job cleared or removed, per kind and run.

@@ -1,0 +1,194 @@
+import type { ChildProcess } from 'node:child_process';
+import type { DirectoryUnit } from '@svu/directory';
+import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
+import { gatewayEnv, IngressPublisher, query, spawnGateway, waitForTopology, writeDirectory } from '../support/gateway-harness';
+import { bytesOf, exampleFor } from '../support/messages';
+import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+
+/**
+ * Recovery after faults (issue 16), with two gateway processes, each running every service (so two
+ * egress processes): a recipient that was down gets its backlog within seconds of coming back, in
+ * order per episode and none twice, however long it was down; work of killed processes is taken
+ * over within seconds. Short settings stand in for the defaults (docs/recovery.md).
+ */
+
+let services: TestServices;
+let simulator: RecipientSimulator;
+let units: DirectoryUnit[];
+let directoryPath: string;
+let publisher: IngressPublisher;
+const children: ChildProcess[] = [];
+
+/** Settings under which the old code needed tens of seconds to drain a backlog after a fault. */
+const SETTINGS = {
+  SVU_RETRY_BASE: 'PT1S',
+  SVU_RETRY_MAX: 'PT1H',
+  SVU_RETRY_BUDGET: 'PT24H',
+  SVU_DELIVERY_TIMEOUT: 'PT5S',
+  SVU_STALE_AFTER: 'PT5S',
+  SVU_SWEEP_EVERY: 'PT1S',
+  SVU_PROBE_MAX: 'PT2S',
+  SVU_HEARTBEAT_EVERY: 'PT0.5S',
+  SVU_TAKEOVER_AFTER: 'PT5S',
+};
+
+function start(): ChildProcess {
+  const child = spawnGateway(gatewayEnv(services, directoryPath, SETTINGS));
+  children.push(child);
+  return child;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  services = await createTestServices('recovery');
+  const port = await freePort();
+  units = [1, 2, 3].map((n) => ({
+    hsaId: `SE2120000016-REC${n}`,
+    name: `Mottagare ${n}`,
+    role: 'municipal-health-care',
+    dialect: 'webcare',
+    transport: { kind: 'http', url: `http://127.0.0.1:${port}/r${n}` },
+  }));
+  directoryPath = writeDirectory(units);
+  simulator = new RecipientSimulator({ units, amqpUrl: services.amqpUrl });
+  await simulator.start();
+  publisher = new IngressPublisher(services.amqpUrl);
+}, 60_000);
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  await publisher?.close();
+  await simulator?.stop();
+  await services?.cleanup();
+}, 60_000);
+
+/** Publishes `rounds` messages to each of `episodes` episodes, round by round; returns the ids per episode in sending order. */
+async function sendEpisodes(label: string, episodes: number, rounds: number, to: readonly DirectoryUnit[]): Promise<Map<string, string[]>> {
+  const sent = new Map<string, string[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (let e = 0; e < episodes; e++) {
+      const episodeId = `${label}-EP-${e}`;
+      const message = exampleFor('message', to, { episodeId });
+      sent.set(episodeId, [...(sent.get(episodeId) ?? []), message.messageId]);
+      await publisher.publish('samsa', bytesOf(message, 'samsa'));
+    }
+  }
+  return sent;
+}
+
+async function openCopies(messageIds: readonly string[], hsaId?: string): Promise<number> {
+  const rows = await query<{ open: string; stored: string }>(
+    services.databaseUrl,
+    `SELECT (SELECT count(*) FROM copies WHERE message_id = ANY($1) AND ($2::text IS NULL OR recipient_hsa = $2)
+               AND state NOT IN ('delivered', 'acknowledged')) AS open,
+            (SELECT count(*) FROM messages WHERE message_id = ANY($1)) AS stored`,
+    [messageIds, hsaId ?? null],
+  );
+  return Number(rows[0]!.stored) === messageIds.length ? Number(rows[0]!.open) : Number.MAX_SAFE_INTEGER;
+}
+
+/** The message ids of an episode in the order the gateway accepted them (two ingress consumers may swap neighbours). */
+async function acceptedOrder(episodeId: string): Promise<string[]> {
+  const rows = await query<{ message_id: string }>(services.databaseUrl, 'SELECT message_id FROM messages WHERE episode_id = $1 ORDER BY id', [episodeId]);
+  return rows.map((r) => r.message_id);
+}
+
+/** Each episode arrived complete, in acceptance order; with `once`, each message exactly once. */
+async function expectInOrder(unit: DirectoryUnit, sent: Map<string, string[]>, once: boolean): Promise<number> {
+  const all = new Set([...sent.values()].flat());
+  const got = simulator.receivedBy(unit.hsaId).map((r) => r.messageId!).filter((id) => all.has(id));
+  expect(new Set(got).size).toBe(all.size);
+  if (once) expect(got.length).toBe(all.size);
+  for (const episodeId of sent.keys()) {
+    const accepted = await acceptedOrder(episodeId);
+    expect(accepted).toHaveLength(sent.get(episodeId)!.length);
+    // First arrivals in acceptance order (a repeat after a kill comes later and carries the same key).
+    expect([...new Set(got.filter((id) => accepted.includes(id)))]).toEqual(accepted);
+  }
+  return got.length - all.size;
+}
+
+/** A recipient down for `downMs` with 30 episodes × 10 messages waiting; returns seconds from back up to the last delivered. */
+async function outage(label: string, downMs: number): Promise<number> {
+  const unit = units[0]!;
+  start();
+  start();
+  await waitForTopology(services.amqpUrl);
+  simulator.behave(unit.hsaId, { mode: 'down' });
+  const sent = await sendEpisodes(label, 30, 10, [unit]);
+  const ids = [...sent.values()].flat();
+  await eventually(async () => ((await openCopies(ids, unit.hsaId)) === ids.length ? true : undefined), 60_000, 'every copy stored');
+  // The outage counts from when the gateway knows the recipient is failing, with the whole backlog waiting.
+  await eventually(async () => {
+    const rows = await query<{ failing: boolean }>(services.databaseUrl, 'SELECT failing FROM recipient_health WHERE recipient_hsa = $1', [unit.hsaId]);
+    return rows[0]?.failing === true ? true : undefined;
+  }, 30_000, 'recipient failing');
+  await sleep(downMs);
+  simulator.behave(unit.hsaId, { mode: 'accept' });
+  const backAt = Date.now();
+  await eventually(async () => ((await openCopies(ids, unit.hsaId)) === 0 ? true : undefined), 120_000, 'backlog delivered');
+  const seconds = (Date.now() - backAt) / 1000;
+  console.log(`recovery: recipient down ${(downMs / 1000).toFixed(0)} s with ${ids.length} copies waiting: all delivered ${seconds.toFixed(1)} s after it was back`);
+  await expectInOrder(unit, sent, true);
+  return seconds;
+}
+
+/** Recovery time after the short outage, to compare the long one with. */
+let shortOutageSeconds: number | undefined;
+
+// The bounds are the issue's target (30 s after the recipient is back) on a machine that may be
+// shared: the probe comes at most SVU_PROBE_MAX (2 s) after the recipient is back and the backlog then
+// flows at full speed (a few seconds when the machine is quiet). The code before issue 16 needed 26 s
+// after a 10 s outage with these settings, and more the longer the outage (each copy's own backoff).
+it('delivers a backlog of 300 copies (30 episodes × 10) within seconds of the recipient coming back, in order, none twice', async () => {
+  shortOutageSeconds = await outage('OUT-SHORT', 10_000);
+  expect(shortOutageSeconds).toBeLessThan(30);
+}, 240_000);
+
+it('recovers as fast after an outage several times as long', async () => {
+  // 60 s is thirty times the longest probe interval: a copy's own backoff would by now be 30 s or more.
+  const seconds = await outage('OUT-LONG', 60_000);
+  expect(seconds).toBeLessThan(30);
+  // Recovery does not grow with the outage's length.
+  if (shortOutageSeconds !== undefined) expect(seconds).toBeLessThan(shortOutageSeconds * 2 + 5);
+}, 300_000);
+
+it('takes over the work of killed processes within seconds: three SIGKILLs of both processes during 600 messages to three recipients', async () => {
+  let gateways = [start(), start()];
+  await waitForTopology(services.amqpUrl);
+  const sent: string[] = [];
+  const byEpisode = new Map<string, string[]>();
+  const publishing = (async () => {
+    for (let i = 0; i < 200; i++) {
+      const episodeId = `KILL16-EP-${i % 20}`;
+      const message = exampleFor('message', units, { episodeId });
+      sent.push(message.messageId);
+      byEpisode.set(episodeId, [...(byEpisode.get(episodeId) ?? []), message.messageId]);
+      await publisher.publish('samsa', bytesOf(message, 'samsa'));
+      if (i % 20 === 0) await sleep(100);
+    }
+  })();
+  for (const pause of [700, 900, 800]) {
+    await sleep(pause);
+    for (const gateway of gateways) gateway.kill('SIGKILL');
+    await sleep(200);
+    gateways = [start(), start()];
+  }
+  const restartedAt = Date.now();
+  await publishing;
+  await eventually(async () => ((await openCopies(sent)) === 0 ? true : undefined), 120_000, 'every copy delivered');
+  const seconds = (Date.now() - restartedAt) / 1000;
+  console.log(`recovery: 3 SIGKILLs of both processes, ${sent.length * units.length} copies: all delivered ${seconds.toFixed(1)} s after the last restart`);
+  for (const unit of units) {
+    const repeats = await expectInOrder(unit, byEpisode, false);
+    console.log(`recovery: ${unit.name}: ${repeats} repeated deliveries after 3 kills`);
+  }
+  // The issue's target. Takeover comes SVU_TAKEOVER_AFTER (5 s) after a process's last heartbeat, then
+  // one sweep, and held-back copies follow as each earlier one settles; the rest is the machine's pace.
+  // Before issue 16 a killed process's copies waited out their lease and chains polled every 30 s.
+  expect(seconds).toBeLessThan(60);
+}, 240_000);
