@@ -94,16 +94,18 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('monthly follow-up from the store: notifications within 24 hours, days waiting after ready-for-discharge, liable days')
+    .description('monthly follow-up from the store: notifications within 24 hours, days waiting after ready-for-discharge, liable days and kronor with the reason')
     .requiredOption('--month <YYYY-MM>', 'the month')
     .option('--municipality <kod>', 'one municipality (kommunkod)')
     .option('--unit <hsaId>', 'one hospital unit')
+    .option('--episodes', 'one row per episode: each precondition with its evidence, liable days, kronor and the reason')
     .addOption(new Option('--format <format>', 'output').choices(['json', 'csv']).default('json'))
     .option('--database-url <url>', 'the gateway\'s store (env DATABASE_URL)', process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/svu')
     .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
-    .action(async (opts: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; databaseUrl: string; rules: string }) => {
+    .action(async (opts: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; databaseUrl: string; rules: string }) => {
       process.exitCode = await runReport({
         month: opts.month,
+        episodes: opts.episodes === true,
         format: opts.format,
         databaseUrl: opts.databaseUrl,
         rulesPath: opts.rules,
