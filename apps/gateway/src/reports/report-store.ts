@@ -39,9 +39,12 @@ export function loadReportRules(path: string): ReportRules {
 
 /** Longest period a streak rule looks back, and the longest series a request may ask for (months). */
 export const MAX_MONTHS = 36;
-/** Ids re-read below the last refresh mark: transactions that took an id before the mark but committed after it. */
-const MESSAGE_ID_MARGIN = 5000;
-const EVENT_ID_MARGIN = 20000;
+/**
+ * How far below the last refresh mark rows are looked at again: a transaction may take an id below
+ * the mark and commit after the refresh. Of those rows only the ones a transaction still running at
+ * the last refresh wrote are read (their xmin is not older than that refresh's snapshot xmin).
+ */
+const ID_MARGIN = 100_000;
 
 const MUNICIPAL_ROLES = `('municipal-health-care', 'social-services')`;
 const MUNICIPAL_NEEDS = `array['home-care', 'home-health-care', 'short-term-stay', 'special-housing']`;
@@ -71,13 +74,16 @@ const met = (alias: string) => `(${alias}.at IS NOT NULL AND (dis.discharged_at 
  * last refresh is computed again from the store (docs/payment-liability.md). One statement, so two
  * reports at once do the same work at worst, never leave a mark ahead of what they stored.
  */
-const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at FROM report_refresh WHERE id = 1),
+const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
   now_mark AS (SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messages_id,
                       (SELECT coalesce(max(id), 0) FROM copy_events) AS copy_events_id,
-                      (SELECT coalesce(max(noted_at), '-infinity') FROM episode_notes) AS notes_at),
+                      (SELECT coalesce(max(noted_at), '-infinity') FROM episode_notes) AS notes_at,
+                      pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin),
   touched AS (
-    SELECT m.episode_id FROM messages m, mark, now_mark n WHERE m.id > mark.messages_id - ${MESSAGE_ID_MARGIN} AND m.id <= n.messages_id
-    UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${EVENT_ID_MARGIN} AND e.id <= n.copy_events_id
+    SELECT m.episode_id FROM messages m, mark, now_mark n WHERE m.id > mark.messages_id - ${ID_MARGIN} AND m.id <= n.messages_id
+      AND (m.id > mark.messages_id OR age(m.xmin) <= mark.unseen_age)
+    UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${ID_MARGIN} AND e.id <= n.copy_events_id
+      AND (e.id > mark.copy_events_id OR age(e.xmin) <= mark.unseen_age)
     UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
   facts AS (
     SELECT t.episode_id, reg.municipality AS registration_municipality, n.placing_municipality,
@@ -135,7 +141,7 @@ const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at FROM
       pre_sip = EXCLUDED.pre_sip, notifications = EXCLUDED.notifications, notifications_on_time = EXCLUDED.notifications_on_time, refreshed_at = now()
     RETURNING 1)
   UPDATE report_refresh r SET messages_id = greatest(r.messages_id, n.messages_id), copy_events_id = greatest(r.copy_events_id, n.copy_events_id),
-    notes_at = greatest(r.notes_at, n.notes_at)
+    notes_at = greatest(r.notes_at, n.notes_at), snapshot_xmin = n.snapshot_xmin
   FROM now_mark n WHERE r.id = 1
   RETURNING (SELECT count(*) FROM stored)::int AS refreshed`;
 
@@ -282,8 +288,8 @@ const GENERAL = (key: 'municipality' | 'hospital_unit') => `SELECT ${key} AS grp
   GROUP BY 1 ORDER BY 1`;
 
 /** Monthly reports for the month: each municipality and each hospital unit with data, or only the one asked for. */
-export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
-  await refreshReportEpisodes(query);
+export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }, refresh = true): Promise<MonthlyReport[]> {
+  if (refresh) await refreshReportEpisodes(query);
   const start = `${month}-01`;
   const end = MONTH_END(month);
   const general = async (key: 'municipality' | 'hospital_unit', one: string | undefined) => query<Record<string, unknown> & { grp: string }>(GENERAL(key), [start, end, one ?? null]);

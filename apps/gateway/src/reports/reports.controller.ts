@@ -6,7 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
 import { AuditService } from '../console/audit.service';
 import { Database } from '../store/database';
-import { MAX_MONTHS, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -54,7 +54,8 @@ export class ReportsController {
     if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
     const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
     const out: MonthlyReport[] = [];
-    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality })));
+    await refreshReportEpisodes(this.query);
+    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
     return out;
   }
 

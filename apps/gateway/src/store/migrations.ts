@@ -256,9 +256,12 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
         id integer PRIMARY KEY CHECK (id = 1),
         messages_id bigint NOT NULL,
         copy_events_id bigint NOT NULL,
-        notes_at timestamptz NOT NULL
+        notes_at timestamptz NOT NULL,
+        -- The oldest transaction still running at the last refresh: rows it (or a later one) wrote
+        -- below the marks were not visible then, and are read again.
+        snapshot_xmin xid8 NOT NULL
       );
-      INSERT INTO report_refresh VALUES (1, 0, 0, '-infinity');
+      INSERT INTO report_refresh VALUES (1, 0, 0, '-infinity', '3');
     `,
   },
 ];
