@@ -51,27 +51,17 @@ const MUNICIPAL_NEEDS = `array['home-care', 'home-health-care', 'short-term-stay
 const UTC = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 const SWEDISH_DATE = (expr: string) => `(${expr} AT TIME ZONE 'Europe/Stockholm')::date`;
 
-/** The first delivery of message `m` to a municipal recipient: electronic, or a fallback document sent by fax or letter. */
-const DELIVERY = `SELECT jsonb_build_object('messageId', c.message_id, 'recipientHsa', c.recipient_hsa,
-      'at', ${UTC('least(c.delivered_at, c.manual_delivered_at)')},
-      'via', CASE WHEN c.delivered_at IS NOT NULL AND (c.manual_delivered_at IS NULL OR c.delivered_at <= c.manual_delivered_at) THEN 'electronic' ELSE coalesce(f.sent_via, 'letter') END) AS delivery,
-    least(c.delivered_at, c.manual_delivered_at) AS at
-  FROM copies c LEFT JOIN fallback_documents f ON f.copy_id = c.id
-  WHERE c.message_id = m.message_id AND c.recipient_role IN ${MUNICIPAL_ROLES} AND (c.delivered_at IS NOT NULL OR c.manual_delivered_at IS NOT NULL)
-  ORDER BY least(c.delivered_at, c.manual_delivered_at) LIMIT 1`;
+const EVIDENCE_KINDS = `array_remove(ARRAY[
+    CASE WHEN m.type = 'admission' THEN 'admission' END,
+    CASE WHEN m.type = 'discharge-estimate' OR (m.type = 'admission' AND m.canonical -> 'body' ? 'estimatedDischargeDate') THEN 'estimate' END,
+    CASE WHEN m.type = 'sip-invitation' THEN 'sip' END], NULL)`;
 
-/** The episode's message matching `filter` that reached the municipality first (else its first such message). */
-const evidence = (alias: string, filter: string) => `LEFT JOIN LATERAL (
-    SELECT jsonb_build_object('messageId', m.message_id, 'delivery', d.delivery) AS item, d.at
-    FROM messages m LEFT JOIN LATERAL (${DELIVERY}) d ON true
-    WHERE m.episode_id = t.episode_id AND (${filter})
-    ORDER BY (d.at IS NULL), d.at, m.id LIMIT 1) ${alias} ON true`;
-
-const met = (alias: string) => `(${alias}.at IS NOT NULL AND (dis.discharged_at IS NULL OR ${alias}.at <= dis.discharged_at))`;
+const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS NULL OR ${alias}.at <= a.discharged_at))`;
 
 /**
  * Brings report_episodes up to date: every episode with a message, a copy event or a note since the
- * last refresh is computed again from the store (docs/payment-liability.md). One statement, so two
+ * last refresh is computed again from the store (docs/payment-liability.md), set-wise (hash joins
+ * over the touched episodes' messages and copies, not a lookup per episode). One statement, so two
  * reports at once do the same work at worst, never leave a mark ahead of what they stored.
  */
 const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
@@ -85,39 +75,55 @@ const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age
     UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${ID_MARGIN} AND e.id <= n.copy_events_id
       AND (e.id > mark.copy_events_id OR age(e.xmin) <= mark.unseen_age)
     UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
+  msgs AS MATERIALIZED (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical
+    FROM messages m WHERE m.episode_id IN (SELECT episode_id FROM touched)),
+  -- The first delivery of each message to a municipal recipient: electronic, or a fallback document sent by fax or letter.
+  delivered AS MATERIALIZED (SELECT DISTINCT ON (c.message_id) c.message_id, least(c.delivered_at, c.manual_delivered_at) AS at,
+      jsonb_build_object('messageId', c.message_id, 'recipientHsa', c.recipient_hsa, 'at', ${UTC('least(c.delivered_at, c.manual_delivered_at)')},
+        'via', CASE WHEN c.delivered_at IS NOT NULL AND (c.manual_delivered_at IS NULL OR c.delivered_at <= c.manual_delivered_at) THEN 'electronic' ELSE coalesce(f.sent_via, 'letter') END) AS delivery
+    FROM msgs m JOIN copies c ON c.message_id = m.message_id LEFT JOIN fallback_documents f ON f.copy_id = c.id
+    WHERE c.recipient_role IN ${MUNICIPAL_ROLES} AND (c.delivered_at IS NOT NULL OR c.manual_delivered_at IS NOT NULL)
+    ORDER BY c.message_id, least(c.delivered_at, c.manual_delivered_at)),
+  -- Per episode and kind of evidence, the message that reached the municipality first (else the first such message).
+  evidence AS (SELECT DISTINCT ON (m.episode_id, kind) m.episode_id, kind, jsonb_build_object('messageId', m.message_id, 'delivery', d.delivery) AS item, d.at
+    FROM msgs m LEFT JOIN delivered d ON d.message_id = m.message_id, unnest(${EVIDENCE_KINDS}) AS kind
+    ORDER BY m.episode_id, kind, (d.at IS NULL), d.at, m.id),
+  agg AS (SELECT m.episode_id,
+      (array_agg(m.canonical -> 'patient' ->> 'municipality' ORDER BY m.id DESC) FILTER (WHERE m.canonical ? 'patient'))[1] AS registration_municipality,
+      (array_agg(m.sender_hsa ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS hospital_unit,
+      (array_agg(m.canonical -> 'body' ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS admission_body,
+      ((array_agg(m.canonical -> 'body' ->> 'dischargedAt' ORDER BY m.id DESC) FILTER (WHERE m.type = 'discharged'))[1])::timestamptz AS discharged_at
+    FROM msgs m GROUP BY m.episode_id),
+  roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
+    FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
+  notified AS (SELECT m.episode_id, count(*)::int AS total,
+      (count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
+        AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)))::int AS on_time
+    FROM msgs m JOIN copies c ON c.message_id = m.message_id WHERE m.type = 'admission' AND c.state <> 'cancelled' GROUP BY m.episode_id),
+  ready AS (SELECT DISTINCT ON (z.episode_id) z.episode_id, z.message_id, z.sent_at, z.day_zero
+    FROM day_zero z WHERE z.episode_id IN (SELECT episode_id FROM touched) AND z.cancelled_at IS NULL ORDER BY z.episode_id, z.sent_at DESC, z.id DESC),
   facts AS (
-    SELECT t.episode_id, reg.municipality AS registration_municipality, n.placing_municipality,
-      coalesce(n.region_caused, false) AS region_caused, adm.sender_hsa AS hospital_unit,
-      (adm.canonical -> 'body' ->> 'admittedAt')::timestamptz AS admitted_at, dis.discharged_at,
-      rd.message_id AS ready_id, rd.sent_at AS ready_sent_at, rd.ready_at, rd.day_zero AS day0_sent, rdd.delivery AS ready_delivery,
-      ${met('rdd')} AS pre_ready,
+    SELECT a.episode_id, a.registration_municipality, n.placing_municipality,
+      coalesce(n.region_caused, false) AS region_caused, a.hospital_unit,
+      (a.admission_body ->> 'admittedAt')::timestamptz AS admitted_at, a.discharged_at,
+      rd.message_id AS ready_id, rd.sent_at AS ready_sent_at, (rm.canonical -> 'body' ->> 'readyAt')::timestamptz AS ready_at, rd.day_zero AS day0_sent,
+      rdd.delivery AS ready_delivery, ${met('rdd')} AS pre_ready,
       ae.item AS admission, ${met('ae')} AS pre_admission,
       es.item AS estimate, ${met('es')} AS pre_estimate,
-      sp.item AS sip, coalesce(roles.outpatient AND roles.municipal, false) AS sip_required, ${met('sp')} AS sip_met,
-      (coalesce(roles.outpatient, false) AND NOT coalesce(roles.municipal, false)
-        AND NOT coalesce(adm.canonical -> 'body' -> 'needs' ?| ${MUNICIPAL_NEEDS}, false)) AS outpatient_only,
+      sp.item AS sip, coalesce(ro.outpatient AND ro.municipal, false) AS sip_required, ${met('sp')} AS sip_met,
+      (coalesce(ro.outpatient, false) AND NOT coalesce(ro.municipal, false)
+        AND NOT coalesce(a.admission_body -> 'needs' ?| ${MUNICIPAL_NEEDS}, false)) AS outpatient_only,
       coalesce(nt.total, 0) AS notifications, coalesce(nt.on_time, 0) AS notifications_on_time
-    FROM (SELECT DISTINCT episode_id FROM touched) t
-    LEFT JOIN episode_notes n ON n.episode_id = t.episode_id
-    LEFT JOIN LATERAL (SELECT m.canonical -> 'patient' ->> 'municipality' AS municipality FROM messages m
-      WHERE m.episode_id = t.episode_id AND m.canonical ? 'patient' ORDER BY m.id DESC LIMIT 1) reg ON true
-    LEFT JOIN LATERAL (SELECT m.sender_hsa, m.canonical FROM messages m WHERE m.episode_id = t.episode_id AND m.type = 'admission' ORDER BY m.id LIMIT 1) adm ON true
-    LEFT JOIN LATERAL (SELECT (m.canonical -> 'body' ->> 'dischargedAt')::timestamptz AS discharged_at FROM messages m
-      WHERE m.episode_id = t.episode_id AND m.type = 'discharged' ORDER BY m.id DESC LIMIT 1) dis ON true
-    LEFT JOIN LATERAL (SELECT z.message_id, z.sent_at, z.day_zero, (m.canonical -> 'body' ->> 'readyAt')::timestamptz AS ready_at
-      FROM day_zero z JOIN messages m ON m.message_id = z.message_id
-      WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at DESC, z.id DESC LIMIT 1) rd ON true
-    LEFT JOIN LATERAL (SELECT d.delivery, d.at FROM messages m, LATERAL (${DELIVERY}) d WHERE m.message_id = rd.message_id) rdd ON true
-    ${evidence('ae', `m.type = 'admission'`)}
-    ${evidence('es', `m.type = 'discharge-estimate' OR (m.type = 'admission' AND m.canonical -> 'body' ? 'estimatedDischargeDate')`)}
-    ${evidence('sp', `m.type = 'sip-invitation'`)}
-    LEFT JOIN LATERAL (SELECT bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
-      FROM messages m, jsonb_array_elements(m.canonical -> 'recipients') r WHERE m.episode_id = t.episode_id) roles ON true
-    LEFT JOIN LATERAL (SELECT count(*)::int AS total,
-        (count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
-          AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)))::int AS on_time
-      FROM messages m JOIN copies c ON c.message_id = m.message_id
-      WHERE m.episode_id = t.episode_id AND m.type = 'admission' AND c.state <> 'cancelled') nt ON true),
+    FROM agg a
+    LEFT JOIN episode_notes n ON n.episode_id = a.episode_id
+    LEFT JOIN ready rd ON rd.episode_id = a.episode_id
+    LEFT JOIN msgs rm ON rm.message_id = rd.message_id
+    LEFT JOIN delivered rdd ON rdd.message_id = rd.message_id
+    LEFT JOIN evidence ae ON ae.episode_id = a.episode_id AND ae.kind = 'admission'
+    LEFT JOIN evidence es ON es.episode_id = a.episode_id AND es.kind = 'estimate'
+    LEFT JOIN evidence sp ON sp.episode_id = a.episode_id AND sp.kind = 'sip'
+    LEFT JOIN roles ro ON ro.episode_id = a.episode_id
+    LEFT JOIN notified nt ON nt.episode_id = a.episode_id),
   stored AS (
     INSERT INTO report_episodes (episode_id, registration_municipality, placing_municipality, municipality, hospital_unit, admitted_at, admitted_date,
       discharged_at, discharge_date, ready, day0_sent, day0_ready, wait_sent, wait_ready, admission, estimate, sip, sip_required, outpatient_only,
