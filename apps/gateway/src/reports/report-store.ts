@@ -60,8 +60,8 @@ const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS
 
 /**
  * Brings report_episodes up to date: every episode with a message, a copy event or a note since the
- * last refresh is computed again from the store (docs/payment-liability.md), set-wise (hash joins
- * over the touched episodes' messages and copies, not a lookup per episode). One statement, so two
+ * last refresh is computed again from the store (docs/payment-liability.md), driven by the touched
+ * episodes (index lookups of their messages, copies and day 0). One statement, so two
  * reports at once do the same work at worst, never leave a mark ahead of what they stored.
  */
 const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
@@ -75,15 +75,18 @@ const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age
     UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${ID_MARGIN} AND e.id <= n.copy_events_id
       AND (e.id > mark.copy_events_id OR age(e.xmin) <= mark.unseen_age)
     UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
-  msgs AS MATERIALIZED (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical
-    FROM messages m WHERE m.episode_id IN (SELECT episode_id FROM touched)),
+  episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM touched),
+  -- Laterals: index lookups driven by the (usually few) touched episodes.
+  msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical
+    FROM messages m WHERE m.episode_id = t.episode_id) m),
   -- The first delivery of each message to a municipal recipient: electronic, or a fallback document sent by fax or letter.
-  delivered AS MATERIALIZED (SELECT DISTINCT ON (c.message_id) c.message_id, least(c.delivered_at, c.manual_delivered_at) AS at,
-      jsonb_build_object('messageId', c.message_id, 'recipientHsa', c.recipient_hsa, 'at', ${UTC('least(c.delivered_at, c.manual_delivered_at)')},
-        'via', CASE WHEN c.delivered_at IS NOT NULL AND (c.manual_delivered_at IS NULL OR c.delivered_at <= c.manual_delivered_at) THEN 'electronic' ELSE coalesce(f.sent_via, 'letter') END) AS delivery
-    FROM msgs m JOIN copies c ON c.message_id = m.message_id LEFT JOIN fallback_documents f ON f.copy_id = c.id
-    WHERE c.recipient_role IN ${MUNICIPAL_ROLES} AND (c.delivered_at IS NOT NULL OR c.manual_delivered_at IS NOT NULL)
-    ORDER BY c.message_id, least(c.delivered_at, c.manual_delivered_at)),
+  delivered AS MATERIALIZED (SELECT m.message_id, d.at, d.delivery FROM msgs m, LATERAL (
+      SELECT least(c.delivered_at, c.manual_delivered_at) AS at,
+        jsonb_build_object('messageId', c.message_id, 'recipientHsa', c.recipient_hsa, 'at', ${UTC('least(c.delivered_at, c.manual_delivered_at)')},
+          'via', CASE WHEN c.delivered_at IS NOT NULL AND (c.manual_delivered_at IS NULL OR c.delivered_at <= c.manual_delivered_at) THEN 'electronic' ELSE coalesce(f.sent_via, 'letter') END) AS delivery
+      FROM copies c LEFT JOIN fallback_documents f ON f.copy_id = c.id
+      WHERE c.message_id = m.message_id AND c.recipient_role IN ${MUNICIPAL_ROLES} AND (c.delivered_at IS NOT NULL OR c.manual_delivered_at IS NOT NULL)
+      ORDER BY least(c.delivered_at, c.manual_delivered_at) LIMIT 1) d),
   -- Per episode and kind of evidence, the message that reached the municipality first (else the first such message).
   evidence AS (SELECT DISTINCT ON (m.episode_id, kind) m.episode_id, kind, jsonb_build_object('messageId', m.message_id, 'delivery', d.delivery) AS item, d.at
     FROM msgs m LEFT JOIN delivered d ON d.message_id = m.message_id, unnest(${EVIDENCE_KINDS}) AS kind
@@ -96,12 +99,14 @@ const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age
     FROM msgs m GROUP BY m.episode_id),
   roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
     FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
-  notified AS (SELECT m.episode_id, count(*)::int AS total,
-      (count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
-        AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)))::int AS on_time
-    FROM msgs m JOIN copies c ON c.message_id = m.message_id WHERE m.type = 'admission' AND c.state <> 'cancelled' GROUP BY m.episode_id),
-  ready AS (SELECT DISTINCT ON (z.episode_id) z.episode_id, z.message_id, z.sent_at, z.day_zero
-    FROM day_zero z WHERE z.episode_id IN (SELECT episode_id FROM touched) AND z.cancelled_at IS NULL ORDER BY z.episode_id, z.sent_at DESC, z.id DESC),
+  notified AS (SELECT m.episode_id, sum(n.total)::int AS total, sum(n.on_time)::int AS on_time
+    FROM msgs m, LATERAL (SELECT count(*) AS total,
+        count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
+          AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)) AS on_time
+      FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled') n
+    WHERE m.type = 'admission' GROUP BY m.episode_id),
+  ready AS (SELECT z.* FROM episodes t, LATERAL (SELECT z.episode_id, z.message_id, z.sent_at, z.day_zero FROM day_zero z
+    WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at DESC, z.id DESC LIMIT 1) z),
   facts AS (
     SELECT a.episode_id, a.registration_municipality, n.placing_municipality,
       coalesce(n.region_caused, false) AS region_caused, a.hospital_unit,
