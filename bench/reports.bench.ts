@@ -122,7 +122,8 @@ async function main(): Promise<void> {
     if (worst >= TARGET_MS) process.exitCode = 1;
     await gateway.app.close();
   } finally {
-    await services.cleanup();
+    if (process.env['BENCH_KEEP_DB'] === '1') console.log(`kept ${services.databaseUrl}`);
+    else await services.cleanup();
   }
 }
 

@@ -44,7 +44,7 @@ export const MAX_MONTHS = 36;
  * the mark and commit after the refresh. Of those rows only the ones a transaction still running at
  * the last refresh wrote are read (their xmin is not older than that refresh's snapshot xmin).
  */
-const ID_MARGIN = 100_000;
+const ID_MARGIN = 10_000;
 
 const MUNICIPAL_ROLES = `('municipal-health-care', 'social-services')`;
 const MUNICIPAL_NEEDS = `array['home-care', 'home-health-care', 'short-term-stay', 'special-housing']`;
@@ -64,7 +64,7 @@ const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS
  * episodes (index lookups of their messages, copies and day 0). One statement, so two
  * reports at once do the same work at worst, never leave a mark ahead of what they stored.
  */
-const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
+export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
   now_mark AS (SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messages_id,
                       (SELECT coalesce(max(id), 0) FROM copy_events) AS copy_events_id,
                       (SELECT coalesce(max(noted_at), '-infinity') FROM episode_notes) AS notes_at,
@@ -158,7 +158,7 @@ const REFRESH = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age
 
 /** Brings the per-episode summary up to date; returns how many episodes were computed again. */
 export async function refreshReportEpisodes(query: Query): Promise<number> {
-  const rows = await query<{ refreshed: number }>(REFRESH);
+  const rows = await query<{ refreshed: number }>(REFRESH_SQL);
   return rows[0]?.refreshed ?? 0;
 }
 
