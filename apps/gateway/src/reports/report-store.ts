@@ -169,8 +169,9 @@ function aggregateSql(version: RuleVersion): string {
   const w = version.dayZero === 'readyAt' ? 'wait_ready' : 'wait_sent';
   const oos = version.scope === 'exclude-outpatient-only' ? 'outpatient_only' : 'false';
   const required = (version.preconditions ?? []).map((p) => PRE_COLUMN[p]);
-  const failed = PRECONDITIONS.map(
-    (p) => `count(*) FILTER (WHERE w IS NOT NULL AND NOT oos AND NOT ${PRE_COLUMN[p]})::int AS "${p}"`,
+  // Failures of the preconditions this version requires, among episodes in scope with a day 0 (as aggregate() in libs/reports).
+  const failed = PRECONDITIONS.map((p) =>
+    version.preconditions?.includes(p) === true ? `count(*) FILTER (WHERE w IS NOT NULL AND NOT oos AND NOT ${PRE_COLUMN[p]})::int AS "${p}"` : `0 AS "${p}"`,
   );
   return `SELECT municipality, to_char(discharge_date, 'YYYY-MM') AS month, count(*)::int AS episodes,
       count(*) FILTER (WHERE counted)::int AS counted, coalesce(sum(w) FILTER (WHERE counted), 0)::int AS counted_days,
