@@ -30,7 +30,7 @@ const TARGET_S = 30;
 
 async function main(): Promise<void> {
   const services = await createTestServices('bench_recovery');
-  const unit: DirectoryUnit = { hsaId: 'SE2120000016-BENCH', name: 'Återhämtning', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${PORT}/r` } };
+  const unit: DirectoryUnit = { hsaId: 'SE2120000016-BENCH', name: 'Återhämtning', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${PORT}/r`, allowInsecureHttp: true } };
   const simulator = new RecipientSimulator({ units: [unit] });
   await simulator.start();
   const processes = new ServiceProcesses(services, writeDirectory([unit]), { SVU_USERS: writeUsers() });

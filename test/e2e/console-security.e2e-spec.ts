@@ -94,7 +94,7 @@ beforeAll(async () => {
   services = await createTestServices('console_security');
   const port = await freePort();
   units = [
-    { hsaId: 'SE2120000014-HTTP', name: 'Hemsjukvården Säker', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u` } },
+    { hsaId: 'SE2120000014-HTTP', name: 'Hemsjukvården Säker', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
     { hsaId: 'SE2120000014-NONE', name: 'Socialtjänst Säker', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 14', '411 14 Göteborg'] },
   ];
   simulator = new RecipientSimulator({ units });

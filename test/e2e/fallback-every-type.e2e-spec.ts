@@ -12,6 +12,7 @@ import { DispatchService } from '../../apps/gateway/src/deadlines/dispatch.servi
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { municipalityName } from '@svu/municipalities';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
@@ -40,7 +41,7 @@ const sampleDirectory = (() => {
 beforeAll(async () => {
   services = await createTestServices('fallback-types');
   const port = await freePort();
-  failing = { hsaId: 'SE2120000004-FAIL1', name: 'Hemsjukvården Söder', organisation: 'Testkommunen', phone: '+46 31 555 10 00', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/fail` }, fax: '+46 31 555 10 11', postalAddress: ['Box 4', '411 04 Göteborg'] };
+  failing = { hsaId: 'SE2120000004-FAIL1', name: 'Hemsjukvården Söder', organisation: 'Testkommunen', phone: '+46 31 555 10 00', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/fail`, allowInsecureHttp: true }, fax: '+46 31 555 10 11', postalAddress: ['Box 4', '411 04 Göteborg'] };
   none = { hsaId: 'SE2120000004-NONE1', name: 'Socialtjänsten Norr', organisation: 'Testkommunen', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '971 85 Luleå'] };
   const senders = ['SE2321000131-E000000000001', 'SE2120001637-K000000001480', 'SE2321000131-P000000012345', 'SE2321000230-E000000007731'].map((hsaId) => sampleDirectory.lookup(hsaId)!);
   const units = [failing, none, ...senders];
@@ -169,6 +170,11 @@ describe('a fallback document for every type but acknowledgements', () => {
         for (const other of [failing, none].filter((u) => u.hsaId !== recipient)) expect(text).toContain(other.name);
         if (recipient !== UNKNOWN) expect(text).toContain(`${UNKNOWN} (saknas i enhetskatalogen)`);
         expect(text).toContain('Kvittens – bekräfta mottagandet');
+        // The municipality by name as well as code (libs/municipalities).
+        if (message.patient !== undefined) {
+          const code = message.patient.municipality;
+          expect(text).toContain(`${municipalityName(code)!} (kommunkod ${code})`);
+        }
       }
     }
     expect(pdfText(docs.find((d) => d.recipient_hsa === none.hsaId)!.pdf)).toContain('971 85 Luleå');

@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 beforeAll(async () => {
   services = await createTestServices('recipients');
   const port = await freePort();
-  unit = { hsaId: 'SE2120000016-OPS', name: 'Hemtjänst Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/ops` } };
+  unit = { hsaId: 'SE2120000016-OPS', name: 'Hemtjänst Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/ops`, allowInsecureHttp: true } };
   simulator = new RecipientSimulator({ units: [unit] });
   await simulator.start();
   // Probes an hour apart: what goes to the failing recipient here goes because an operator said so.

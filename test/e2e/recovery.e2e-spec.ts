@@ -48,7 +48,7 @@ beforeAll(async () => {
     name: `Mottagare ${n}`,
     role: 'municipal-health-care',
     dialect: 'webcare',
-    transport: { kind: 'http', url: `http://127.0.0.1:${port}/r${n}` },
+    transport: { kind: 'http', url: `http://127.0.0.1:${port}/r${n}`, allowInsecureHttp: true },
   }));
   directoryPath = writeDirectory(units);
   simulator = new RecipientSimulator({ units, amqpUrl: services.amqpUrl });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -11,17 +11,22 @@ import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { OPERATOR, signIn, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
-import { postIngress } from '../support/ingress-client';
 
-/** Follow-up reports over episodes sent through the gateway, computed by hand below. */
+/**
+ * Payment liability through the store's SQL path, computed by hand below (docs/payment-liability.md).
+ * Rules: the shipped config/report-rules.json (Jönköping and Västerbotten counties, three agreements
+ * without figures, the law's default) with a day rate of 10,000 kr for 2026.
+ */
 let services: TestServices;
 let simulator: RecipientSimulator;
 let app: INestApplication;
 let base: string;
 let token: string;
-let unit: DirectoryUnit;
+let municipal: DirectoryUnit;
+let outpatient: DirectoryUnit;
 let rulesPath: string;
 const clock = new ManualClock(new Date('2026-05-01T06:00:00Z'));
 
@@ -32,56 +37,69 @@ async function send(message: CanonicalMessage, at: string): Promise<void> {
   await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state IN ('delivered', 'cancelled')", [message.messageId])).length > 0 ? true : undefined));
 }
 
-function episode(episodeId: string, municipality: string) {
+function episode(episodeId: string, municipality: string, recipients: DirectoryUnit[] = [municipal]) {
   const make = <T extends Parameters<typeof exampleFor>[0]>(type: T, sentAt: string, body: Record<string, unknown>) => {
-    const m = exampleFor(type, [unit], { episodeId }) as any;
+    const m = exampleFor(type, recipients, { episodeId }) as any;
     m.sentAt = sentAt;
     if (m.patient !== undefined) m.patient.municipality = municipality;
     m.body = { ...m.body, ...body };
     return m as CanonicalMessage;
   };
   return {
-    admission: (admittedAt: string) => make('admission', admittedAt, { admittedAt, assessedAt: undefined, estimatedDischargeDate: undefined }),
-    ready: (sentAt: string) => make('ready-for-discharge', sentAt, { readyAt: sentAt }),
+    admission: (admittedAt: string, body: Record<string, unknown> = {}) => make('admission', admittedAt, { admittedAt, assessedAt: undefined, estimatedDischargeDate: '2026-05-20', ...body }),
+    ready: (sentAt: string, readyAt = sentAt) => make('ready-for-discharge', sentAt, { readyAt }),
     discharged: (at: string) => make('discharged', at, { dischargedAt: at }),
   };
 }
 
 beforeAll(async () => {
   services = await createTestServices('reports');
-  unit = { hsaId: 'SE2120000006-HTTP', name: 'Mottagare', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/u`, allowInsecureHttp: true } };
-  simulator = new RecipientSimulator({ units: [unit] });
+  const port = await freePort();
+  municipal = { hsaId: 'SE2120000006-HTTP', name: 'Hemsjukvården', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/k`, allowInsecureHttp: true } };
+  outpatient = { hsaId: 'SE2321000131-VC1', name: 'Vårdcentralen', role: 'primary-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/p`, allowInsecureHttp: true } };
+  simulator = new RecipientSimulator({ units: [municipal, outpatient] });
   await simulator.start();
+  const rules = JSON.parse(readFileSync(join(__dirname, '../../config/report-rules.json'), 'utf8'));
+  rules.dayRates = { source: 'test rate', perYear: { '2026': 10000 } };
   rulesPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'rules.json');
-  writeFileSync(rulesPath, JSON.stringify({ default: 'law', municipalities: { '0680': 'jonkoping', '2480': 'vasterbotten' } }));
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory([unit]), { SVU_USERS: writeUsers(), SVU_REPORT_RULES: rulesPath, SVU_DEADLINE_EVERY: 'PT1H' })), clock);
+  writeFileSync(rulesPath, JSON.stringify(rules));
+  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory([municipal, outpatient]), { SVU_USERS: writeUsers(), SVU_REPORT_RULES: rulesPath, SVU_DEADLINE_EVERY: 'PT1H' })), clock);
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   token = await signIn(base, OPERATOR);
 
-  // A (Jönköping): ready 4 May, home 9 May: 5 days. Notified within 24 h.
-  const a = episode('REP-A', '0680');
-  await send(a.admission('2026-05-03T08:00:00Z'), '2026-05-03T09:00:00Z');
-  await send(a.ready('2026-05-04T10:00:00Z'), '2026-05-04T10:00:00Z');
-  await send(a.discharged('2026-05-09T09:00:00Z'), '2026-05-09T09:00:00Z');
-  // B (Jönköping): ready at 00:30 Swedish time on 11 May (22:30 UTC on the 10th), a later notice cancelled; home 12 May: 1 day.
-  const b = episode('REP-B', '0680');
-  await send(b.admission('2026-05-09T08:00:00Z'), '2026-05-10T12:00:00Z'); // notified 28 h after admission: late
-  await send(b.ready('2026-05-10T22:30:00Z'), '2026-05-10T22:30:00Z');
-  const later = b.ready('2026-05-11T08:00:00Z');
-  await send(later, '2026-05-11T08:00:00Z');
-  const cancel = exampleFor('cancellation', [unit], { episodeId: 'REP-B' }) as any;
-  cancel.sentAt = '2026-05-11T09:00:00Z';
-  cancel.body = { cancelsMessageId: later.messageId };
-  await send(cancel, '2026-05-11T09:00:00Z');
-  await send(b.discharged('2026-05-12T07:00:00Z'), '2026-05-12T07:00:00Z');
-  // C (law's default): ready 1 May, home 6 May: 5 days, 2 of them liable. D (law): spans April to May: ready 28 April, home 2 May.
-  const c = episode('REP-C', '1480');
-  await send(c.ready('2026-05-01T07:00:00Z'), '2026-05-01T07:00:00Z');
-  await send(c.discharged('2026-05-06T10:00:00Z'), '2026-05-06T10:00:00Z');
-  const d = episode('REP-D', '1480');
-  await send(d.ready('2026-04-28T07:00:00Z'), '2026-04-28T07:00:00Z');
-  await send(d.discharged('2026-05-02T10:00:00Z'), '2026-05-02T10:00:00Z');
-}, 120_000);
+  // Jönköping (0680). J1: every precondition met, ready 4 May, home 9 May: 5 days.
+  const j1 = episode('REP-J1', '0680');
+  await send(j1.admission('2026-05-03T08:00:00Z'), '2026-05-03T09:00:00Z');
+  await send(j1.ready('2026-05-04T10:00:00Z'), '2026-05-04T10:00:00Z');
+  await send(j1.discharged('2026-05-09T09:00:00Z'), '2026-05-09T09:00:00Z');
+  // J2: admission without the estimated length of stay, ready 10 May, home 19 May: 9 days, not liable (precondition).
+  const j2 = episode('REP-J2', '0680');
+  await send(j2.admission('2026-05-09T08:00:00Z', { estimatedDischargeDate: undefined }), '2026-05-09T09:00:00Z');
+  await send(j2.ready('2026-05-10T10:00:00Z'), '2026-05-10T10:00:00Z');
+  await send(j2.discharged('2026-05-19T09:00:00Z'), '2026-05-19T09:00:00Z');
+  // J3: only the vårdcentral as recipient and no municipal need: out of scope; 9 days.
+  const j3 = episode('REP-J3', '0680', [outpatient]);
+  await send(j3.admission('2026-05-09T08:00:00Z', { needs: undefined }), '2026-05-09T09:00:00Z');
+  await send(j3.ready('2026-05-10T10:00:00Z'), '2026-05-10T10:00:00Z');
+  await send(j3.discharged('2026-05-19T09:00:00Z'), '2026-05-19T09:00:00Z');
+  // J4: every precondition met, 1 day.
+  const j4 = episode('REP-J4', '0680');
+  await send(j4.admission('2026-05-11T08:00:00Z'), '2026-05-11T09:00:00Z');
+  await send(j4.ready('2026-05-12T10:00:00Z'), '2026-05-12T10:00:00Z');
+  await send(j4.discharged('2026-05-13T09:00:00Z'), '2026-05-13T09:00:00Z');
+  // J5: registered in Jönköping, placed by Malmö (1280, no agreement configured: the law's default). 5 days, 2 liable.
+  const j5 = episode('REP-J5', '0680');
+  await send(j5.ready('2026-05-01T07:00:00Z'), '2026-05-01T07:00:00Z');
+  await send(j5.discharged('2026-05-06T10:00:00Z'), '2026-05-06T10:00:00Z');
+  // Västerbotten (2480): ready at 23:30 Swedish time on 9 May, notice sent at 00:30 on the 10th, home 12 May.
+  const v1 = episode('REP-V1', '2480');
+  await send(v1.ready('2026-05-09T22:30:00Z', '2026-05-09T21:30:00Z'), '2026-05-09T22:30:00Z');
+  await send(v1.discharged('2026-05-12T08:00:00Z'), '2026-05-12T08:00:00Z');
+  // Västra Götaland (1480): an agreement without figures. 6 days.
+  const g1 = episode('REP-G1', '1480');
+  await send(g1.ready('2026-05-01T07:00:00Z'), '2026-05-01T07:00:00Z');
+  await send(g1.discharged('2026-05-07T10:00:00Z'), '2026-05-07T10:00:00Z');
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -93,65 +111,109 @@ const get = async (path: string) => {
   const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 };
+const post = (path: string, body: unknown) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-it('reports a Jönköping municipality: share within 24 hours, waiting days after day 0, all days liable above the 2.0 average', async () => {
+it('Jönköping: two counted patients average 3.0 above 2.0 (6 days, 60,000 kr); the one without an estimate and the outpatient-only one are left out, with reasons', async () => {
   const [report] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=0680')).text);
-  expect(report).toEqual({
-    month: '2026-05',
-    groupBy: 'municipality',
+  expect(report).toMatchObject({
     group: '0680',
-    episodes: 2,
-    notifications: 2,
-    notificationsOnTime: 1,
-    shareOnTime: 0.5,
-    averageWaitingDays: 3,
-    waitingDistribution: { 0: 0, 1: 1, 2: 0, 3: 0, '4-7': 1, '8+': 0 },
+    name: 'Jönköping',
+    episodes: 5,
     liableDays: 6,
+    liableKronor: 60000,
     ruleSet: 'jonkoping',
-    // B's admission reached the gateway 28 hours after admission.
-    deviations: { 'late-on-arrival': 1, 'deadline-missed': 0, 'rejected-by-recipient': 0, 'dead-lettered': 0 },
+    ruleSetBasis: 'county',
+    placedByOtherMunicipality: 0,
   });
-});
+  expect(report.liability).toEqual([
+    expect.objectContaining({ model: 'average', counted: 2, outOfScope: 1, noDayZero: 0, averageWaitingDays: 3, municipalityLiable: true, dayRate: 10000, preconditionFailed: { 'admission-notice': 1, estimate: 2, 'ready-notice': 0, 'sip-called': 0 } }),
+  ]);
+  expect(report.liabilityReason).toBe('jonkoping (by county): average 3.00 days over 2 patient(s) above 2: their days charged');
 
-it("applies the law's default to a municipality without an agreement, counting an episode in the month of its discharge", async () => {
-  const [report] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=1480')).text);
-  expect(report).toMatchObject({ episodes: 2, averageWaitingDays: 4.5, liableDays: 3, ruleSet: 'law' });
-  const [april] = JSON.parse((await get('/api/reports/monthly?month=2026-04&municipality=1480')).text);
-  expect(april).toMatchObject({ episodes: 0, averageWaitingDays: null, liableDays: 0 });
-});
-
-it('lists episodes with notification outcomes and day 0 from the notice that was not cancelled', async () => {
   const episodes = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=0680')).text) as any[];
-  const b = episodes.find((e) => e.episodeId === 'REP-B');
-  expect(b).toMatchObject({ dayZero: '2026-05-11', dischargeDate: '2026-05-12', waitingDays: 1, notifications: [{ outcome: 'late' }] });
+  const byId = Object.fromEntries(episodes.map((e) => [e.episodeId, e]));
+  expect(Object.fromEntries(episodes.map((e) => [e.episodeId, [e.waitingDays, e.liableDays, e.liableKronor]]))).toEqual({
+    'REP-J1': [5, 5, 50000],
+    'REP-J2': [9, 0, 0],
+    'REP-J3': [9, 0, 0],
+    'REP-J4': [1, 1, 10000],
+    'REP-J5': [5, 0, 0],
+  });
+  expect(byId['REP-J2'].reason).toMatch(/^not charged: precondition not met: estimate \(no estimated length of stay in the episode\)$/);
+  expect(byId['REP-J3'].reason).toBe('not charged: out of scope: after discharge only region outpatient care');
+  const admission = byId['REP-J1'].preconditions.find((p: any) => p.precondition === 'admission-notice');
+  expect(admission).toMatchObject({ required: true, met: true, via: 'electronic', deliveredAt: expect.stringMatching(/^2026-05-03T09:00:\d\dZ$/) });
+  expect(admission.detail).toContain(`delivered to ${municipal.hsaId}`);
   expect(JSON.stringify(episodes)).not.toMatch(/194107086995|Karin/);
 });
 
-it('offers CSV, a series for the chart, and records a region-caused delay (operators only)', async () => {
+it('the placing municipality pays when recorded (operators, audited); a code that is no municipality is refused', async () => {
+  expect((await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0199' })).status).toBe(400);
+  expect((await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '1280', note: 'Placerad i Malmö' })).status).toBe(201);
+  const [malmo] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=1280')).text);
+  // Law's default: 5 days, the 2 after the third liable.
+  expect(malmo).toMatchObject({ name: 'Malmö', episodes: 1, placedByOtherMunicipality: 1, liableDays: 2, liableKronor: 20000, ruleSet: 'law', ruleSetBasis: 'default' });
+  expect(malmo.liabilityReason).toBe("law (default: no agreement configured for this municipality): each patient's days after day 3 charged");
+  const [jkpg] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=0680')).text);
+  expect(jkpg).toMatchObject({ episodes: 4, liableDays: 6 });
+  const episodes = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=1280')).text) as any[];
+  expect(episodes).toEqual([expect.objectContaining({ episodeId: 'REP-J5', municipality: '1280', municipalityBasis: 'placing', registrationMunicipality: '0680', liableDays: 2 })]);
+  const audit = await query(services.databaseUrl, "SELECT target FROM audit_log WHERE action = 'placing-municipality'");
+  expect(audit).toEqual([{ target: 'episode:REP-J5' }]);
+});
+
+it('Västerbotten counts from readyAt (the 9th, across midnight): 3 days, where the send date gives 2', async () => {
+  const [report] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=2480')).text);
+  expect(report).toMatchObject({ name: 'Umeå', ruleSet: 'vasterbotten', averageWaitingDays: 2, liableDays: 0, liableKronor: 0 });
+  expect(report.liability[0]).toMatchObject({ model: 'streak', averageWaitingDays: 3, municipalityLiable: false });
+  const [v1] = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=2480')).text) as any[];
+  expect(v1).toMatchObject({ dayZero: '2026-05-09', waitingDays: 3, liableDays: 0 });
+});
+
+it('an agreement without figures is reported, not charged', async () => {
+  const [report] = JSON.parse((await get('/api/reports/monthly?month=2026-05&municipality=1480')).text);
+  expect(report).toMatchObject({ name: 'Göteborg', episodes: 1, averageWaitingDays: 6, liableDays: null, liableKronor: null, ruleSet: 'vastra-gotaland' });
+  expect(report.liabilityReason).toBe('vastra-gotaland (by county): agreement without figures: reported, not charged');
+});
+
+it('CSV of months and of episodes carries kronor and reasons; the series is capped', async () => {
   const csv = await get('/api/reports/monthly?month=2026-05&format=csv');
   expect(csv.type).toContain('text/csv');
   expect(csv.text.endsWith('\r\n')).toBe(true); // RFC 4180 line ends
   const lines = csv.text.trim().split('\r\n');
-  expect(lines[0]).toBe('month;group_by;group;episodes;notifications;notifications_on_time;share_on_time;average_waiting_days;waiting_0;waiting_1;waiting_2;waiting_3;waiting_4-7;waiting_8+;liable_days;rule_set;deviations_late-on-arrival;deviations_deadline-missed;deviations_rejected-by-recipient;deviations_dead-lettered');
-  expect(lines).toContain('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
-  const series = JSON.parse((await get('/api/reports/series?municipality=1480&month=2026-05&months=3')).text) as any[];
-  expect(series.map((r) => r.month)).toEqual(['2026-03', '2026-04', '2026-05']);
-  const res = await fetch(`${base}/api/reports/episodes/REP-C/region-caused`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ regionCaused: true, note: 'Väntade på läkare' }),
-  });
-  expect(res.status).toBe(201);
-  const episodes = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=1480')).text) as any[];
-  expect(episodes.find((e) => e.episodeId === 'REP-C').regionCaused).toBe(true);
+  expect(lines[0]).toBe('month;group_by;group;name;episodes;notifications;notifications_on_time;share_on_time;average_waiting_days;waiting_0;waiting_1;waiting_2;waiting_3;waiting_4-7;waiting_8+;placed_by_other_municipality;liable_days;liable_kronor;rule_set;rule_set_basis;liability_reason;deviations_late-on-arrival;deviations_deadline-missed;deviations_rejected-by-recipient;deviations_dead-lettered');
+  expect(lines.find((l) => l.startsWith('2026-05;municipality;0680;'))).toMatch(/;6;60000;jonkoping;county;jonkoping \(by county\): average 3\.00 days over 2 patient\(s\) above 2: their days charged;/);
+  const episodes = await get('/api/reports/episodes?month=2026-05&municipality=0680&format=csv');
+  const j2 = episodes.text.split('\r\n').find((l) => l.startsWith('REP-J2;'));
+  expect(j2).toMatch(/^REP-J2;0680;registration;jonkoping;2026-05-10;2026-05-19;9;true;true;\S+;2026-05-09T09:00:\d\dZ;electronic;true;false;;;;/);
+  expect(j2).toMatch(/;false;0;0;not charged: precondition not met: estimate/);
+  expect((await get('/api/reports/series?municipality=0680&month=2026-05&months=37')).status).toBe(400);
+  const series = JSON.parse((await get('/api/reports/series?municipality=0680&month=2026-05&months=3')).text) as any[];
+  expect(series.map((r) => [r.month, r.liableDays])).toEqual([['2026-03', 0], ['2026-04', 0], ['2026-05', 6]]);
 });
 
-it('svu report prints the same from the store', async () => {
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/cli/src/main.js'), 'report', '--month', '2026-05', '--municipality', '0680', '--format', 'csv', '--database-url', services.databaseUrl, '--rules', rulesPath]);
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
-    child.on('close', () => resolve(text));
+const svu = (args: string[]) =>
+  new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/cli/src/main.js'), 'report', ...args, '--database-url', services.databaseUrl]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
   });
-  expect(out.trim().split('\r\n')[1]).toBe('2026-05;municipality;0680;2;2;1;0.5;3;0;1;0;0;1;0;6;jonkoping;1;0;0;0');
-}, 30_000); // a process start: several seconds on a loaded machine
+
+it('svu report prints the same from the store, the episodes with reasons, and refuses a broken rules file naming the field', async () => {
+  const months = await svu(['--month', '2026-05', '--municipality', '0680', '--format', 'csv', '--rules', rulesPath]);
+  expect(months.out.trim().split('\r\n')[1]).toMatch(/^2026-05;municipality;0680;Jönköping;\d;.*;6;60000;jonkoping;county;/);
+  const episodes = await svu(['--month', '2026-05', '--municipality', '0680', '--episodes', '--rules', rulesPath]);
+  expect((JSON.parse(episodes.out) as any[]).find((e) => e.episodeId === 'REP-J3').reason).toBe('not charged: out of scope: after discharge only region outpatient care');
+  const broken = JSON.parse(readFileSync(rulesPath, 'utf8'));
+  broken.ruleSets.jonkoping.versions[0].averageThresholdDays = -1;
+  const brokenPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'broken.json');
+  writeFileSync(brokenPath, JSON.stringify(broken));
+  const refused = await svu(['--month', '2026-05', '--rules', brokenPath]);
+  expect(refused.code).toBe(1);
+  expect(refused.err).toContain('ruleSets.jonkoping.versions[0].averageThresholdDays: must be');
+  expect(refused.out).toBe('');
+}, 60_000);

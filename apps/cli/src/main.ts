@@ -119,18 +119,20 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('monthly follow-up from the store: notifications within 24 hours, days waiting after ready-for-discharge, liable days')
+    .description('monthly follow-up from the store: notifications within 24 hours, days waiting after ready-for-discharge, liable days and kronor with the reason')
     .requiredOption('--month <YYYY-MM>', 'the month')
     .option('--municipality <kod>', 'one municipality (kommunkod)')
     .option('--unit <hsaId>', 'one hospital unit')
+    .option('--episodes', 'one row per episode: each precondition with its evidence, liable days, kronor and the reason')
     .addOption(new Option('--format <format>', 'output').choices(['json', 'csv']).default('json'))
     .addOption(new Option('--separator <separator>', 'CSV field separator').choices(['semicolon', 'comma']).default('semicolon'))
     .option('--bom', 'start the CSV with a UTF-8 byte order mark (Excel then reads å ä ö right)')
     .option('--database-url <url>', 'the gateway\'s store (env DATABASE_URL)', process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/svu')
     .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
-    .action(async (opts: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string }) => {
+    .action(async (opts: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string }) => {
       process.exitCode = await runReport({
         month: opts.month,
+        episodes: opts.episodes === true,
         format: opts.format,
         csv: { separator: opts.separator === 'comma' ? ',' : ';', bom: opts.bom === true },
         databaseUrl: opts.databaseUrl,

@@ -1,21 +1,33 @@
 import { Pool } from 'pg';
-import { reportsCsv, type CsvOptions } from '@svu/reports';
-import { loadMonthlyReports, loadReportRules } from '../../gateway/src/reports/report-store';
+import { episodesCsv, reportsCsv, type CsvOptions } from '@svu/reports';
+import { loadEpisodeReports, loadMonthlyReports, loadReportRules } from '../../gateway/src/reports/report-store';
 
-/** `svu report`: the monthly follow-up straight from the store (DATABASE_URL), as JSON or CSV. */
-export async function runReport(options: { month: string; municipality?: string; unit?: string; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string }): Promise<number> {
+/** `svu report`: the monthly follow-up (or the episodes, `--episodes`) straight from the store (DATABASE_URL), as JSON or CSV. */
+export async function runReport(options: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string }): Promise<number> {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month)) {
     process.stderr.write('svu: --month must be YYYY-MM\n');
+    return 1;
+  }
+  let rules;
+  try {
+    rules = loadReportRules(options.rulesPath);
+  } catch (error) {
+    process.stderr.write(`svu: ${(error as Error).message}\n`);
     return 1;
   }
   const pool = new Pool({ connectionString: options.databaseUrl, max: 2 });
   try {
     const query = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query<R>(sql, params)).rows;
+    if (options.episodes === true) {
+      const rows = await loadEpisodeReports(query, rules, options.month, options.municipality);
+      process.stdout.write(options.format === 'csv' ? episodesCsv(rows, options.csv) : `${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
     const only = {
       ...(options.municipality === undefined ? {} : { municipality: options.municipality }),
       ...(options.unit === undefined ? {} : { unit: options.unit }),
     };
-    const reports = await loadMonthlyReports(query, loadReportRules(options.rulesPath), options.month, only);
+    const reports = await loadMonthlyReports(query, rules, options.month, only);
     process.stdout.write(options.format === 'csv' ? reportsCsv(reports, options.csv) : `${JSON.stringify(reports, null, 2)}\n`);
     return 0;
   } finally {

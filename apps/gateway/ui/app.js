@@ -247,10 +247,12 @@ async function reportsView() {
   const reports = await api(`/api/reports/monthly?month=${month}`);
   const pct = (x) => (x === null ? '–' : `${Math.round(x * 100)} %`);
   const table = reports.length === 0 ? h('p', { class: 'muted' }, 'No episodes this month.') : h('table', { id: 'reports' },
-    h('tr', {}, ['Group', '', 'Episodes', 'Notifications within 24 h', 'Average days waiting', '0', '1', '2', '3', '4–7', '8+', 'Liable days', 'Rule set', 'Deviations'].map((t) => h('th', {}, t))),
-    reports.map((r) => h('tr', {}, h('td', {}, r.groupBy === 'municipality' ? 'municipality' : 'hospital unit'), h('td', {}, r.group), h('td', {}, String(r.episodes)),
+    h('tr', {}, ['Group', '', 'Episodes', 'Notifications within 24 h', 'Average days waiting', '0', '1', '2', '3', '4–7', '8+', 'Liable days', 'Kronor', 'Rule set', 'Why', 'Deviations'].map((t) => h('th', {}, t))),
+    reports.map((r) => h('tr', {}, h('td', {}, r.groupBy === 'municipality' ? 'municipality' : 'hospital unit'), h('td', {}, r.name ? `${r.group} ${r.name}` : r.group), h('td', {}, String(r.episodes)),
       h('td', {}, `${pct(r.shareOnTime)} (${r.notificationsOnTime}/${r.notifications})`), h('td', {}, r.averageWaitingDays ?? '–'),
-      ...['0', '1', '2', '3', '4-7', '8+'].map((b) => h('td', {}, String(r.waitingDistribution[b]))), h('td', {}, r.liableDays ?? '–'), h('td', {}, r.ruleSet ?? '–'),
+      ...['0', '1', '2', '3', '4-7', '8+'].map((b) => h('td', {}, String(r.waitingDistribution[b]))), h('td', {}, r.liableDays ?? '–'),
+      h('td', {}, r.liableKronor === null ? '–' : `${r.liableKronor.toLocaleString('sv-SE')} kr`), h('td', {}, r.ruleSet ?? '–'),
+      h('td', { class: 'reason' }, r.liabilityReason ?? '–'),
       h('td', {}, Object.entries(r.deviations).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '–'))));
   let chart = '';
   if (municipality) {

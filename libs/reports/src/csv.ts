@@ -13,8 +13,8 @@ export interface CsvOptions {
  * that starts with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so that a
  * spreadsheet shows it as text instead of running it as a formula (CSV injection); numbers are left alone.
  */
-export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>, options: CsvOptions = {}): string {
-  const safe = (cell: string | number | null | undefined) => (typeof cell === 'string' && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell ?? '');
+export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null | undefined>>, options: CsvOptions = {}): string {
+  const safe = (cell: string | number | boolean | null | undefined) => (typeof cell === 'boolean' ? String(cell) : typeof cell === 'string' && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell ?? '');
   const text = stringify([header.map(safe), ...rows.map((row) => row.map(safe))], { delimiter: options.separator ?? ';', record_delimiter: 'windows', quoted_match: /^$/ });
   return options.bom === true ? `\uFEFF${text}` : text;
 }

@@ -1,4 +1,19 @@
 export { calendarDaysBetween, dayZeroInForce, waitingDays, type ReadyNotice } from './waiting-days';
-export { DEFAULT_RULE_SETS, liability, type EpisodeWait, type MonthLiability, type RuleSet } from './rule-sets';
-export { BUCKETS, DEVIATION_KINDS, episodeRow, monthlyReport, reportsCsv, type EpisodeFacts, type EpisodeRow, type MonthlyReport, type NotificationOutcome } from './monthly';
+export { PRECONDITIONS, dayRate, parseReportRules, ruleSetFor, versionOn, type Precondition, type ReportRules, type RuleSetChoice, type RuleSetConfig, type RuleVersion } from './rule-config';
+export {
+  aggregate,
+  classifyEpisode,
+  dayZeroOf,
+  episodeLiableDays,
+  monthlyLiability,
+  payer,
+  preconditionFacts,
+  type Delivery,
+  type EpisodeLiability,
+  type LiabilityFacts,
+  type MonthAggregate,
+  type MonthLiability,
+  type PreconditionFact,
+} from './rule-sets';
+export { BUCKETS, DEVIATION_KINDS, episodesCsv, reportsCsv, type EpisodeCsvRow, type LiabilityPart, type MonthlyReport } from './monthly';
 export { toCsv, type CsvOptions } from './csv';

@@ -162,7 +162,7 @@ export const OPENAPI = {
       }),
     },
     '/api/reports/monthly': {
-      get: op('Monthly follow-up per municipality and hospital unit: episodes, share of admission notifications within 24 hours, days waiting after ready-for-discharge, liable days under the municipality\'s rule set', 'any', {
+      get: op('Monthly follow-up per municipality and hospital unit: episodes, share of admission notifications within 24 hours, days waiting after ready-for-discharge, liable days and kronor under the municipality\'s rule set, with the reason (docs/payment-liability.md)', 'any', {
         parameters: [
           q('month', 'YYYY-MM'),
           q('municipality', 'kommunkod'),
@@ -175,11 +175,18 @@ export const OPENAPI = {
       }),
     },
     '/api/reports/series': { get: op('One municipality month by month (for the chart)', 'any', { parameters: [q('municipality', 'kommunkod'), q('month', 'last month, YYYY-MM'), q('months', '1-36, default 12')], responses: { ...ok('Reports', { type: 'array', items: { type: 'object' } }), 400: errors[400], 401: errors[401] } }) },
-    '/api/reports/episodes': { get: op('Episodes of a month: notification outcomes, day 0, discharge date, waiting days (no identity data)', 'any', { parameters: [q('month', 'YYYY-MM'), q('municipality', 'kommunkod')], responses: { ...ok('Episodes', { type: 'array', items: { type: 'object' } }), 400: errors[400], 401: errors[401] } }) },
+    '/api/reports/episodes': { get: op('Episodes of a month: day 0, discharge date, waiting days, each precondition with its evidence, liable days, kronor and the reason (no identity data)', 'any', { parameters: [q('month', 'YYYY-MM'), q('municipality', 'kommunkod'), q('format', 'json (default) or csv', { type: 'string', enum: ['json', 'csv'] })], responses: { ...ok('Episodes', { type: 'array', items: { type: 'object' } }), 400: errors[400], 401: errors[401] } }) },
     '/api/reports/episodes/{episodeId}/region-caused': {
       post: op('Record whether an episode\'s delay was caused by the region (no liability for it under Västerbotten\'s rule)', 'operator', {
         parameters: [{ name: 'episodeId', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: json({ type: 'object', required: ['regionCaused'], properties: { regionCaused: { type: 'boolean' }, note: { type: 'string' } } }),
+        responses: { ...ok('Recorded'), ...errors },
+      }),
+    },
+    '/api/reports/episodes/{episodeId}/placing-municipality': {
+      post: op('Record the municipality that placed the patient in another municipality (it pays), or null to clear it', 'operator', {
+        parameters: [{ name: 'episodeId', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: json({ type: 'object', required: ['municipality'], properties: { municipality: { type: ['string', 'null'], description: 'kommunkod' }, note: { type: 'string' } } }),
         responses: { ...ok('Recorded'), ...errors },
       }),
     },

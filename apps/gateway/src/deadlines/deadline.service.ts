@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CanonicalMessage, MessageType } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
-import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type MunicipalityName, type UnitContact } from '@svu/documents';
+import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type UnitContact } from '@svu/documents';
+import { municipalityName } from '@svu/municipalities';
 import { CLOCK, type Clock } from '../clock/clock';
 import { Periodic } from '../clock/periodic';
 import { MetricsService } from '../console/metrics.service';
@@ -75,12 +76,6 @@ export const JUDGE_DEADLINES_SQL = `WITH due AS (
   WHERE c.id = j.id
   RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by, j.missed`;
 
-/**
- * Injection token of the municipality-name lookup (`(kommunkod) => name | undefined`) that documents
- * print beside the code. Provide it in the gateway module with libs/municipalities' municipalityName;
- * without it documents show the code alone.
- */
-export const MUNICIPALITY_NAME = Symbol('MUNICIPALITY_NAME');
 
 const BATCH = 20;
 
@@ -113,7 +108,6 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
-    @Optional() @Inject(MUNICIPALITY_NAME) private readonly municipalityName?: MunicipalityName,
   ) {
     this.delays = JSON.stringify(config.fallbackDelays);
     this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
@@ -194,7 +188,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
         const found = this.directory.lookup(hsaId);
         return found === undefined ? undefined : { hsaId, ...contactOf(found) };
       },
-      ...(this.municipalityName === undefined ? {} : { municipalityName: this.municipalityName }),
+      municipalityName,
       ...(cancels === undefined ? {} : { cancels }),
     });
     const inserted = await tx.query(

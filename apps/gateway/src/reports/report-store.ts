@@ -1,116 +1,418 @@
 import { readFileSync } from 'node:fs';
-import type { CanonicalMessage } from '@svu/canonical';
-import { DEFAULT_RULE_SETS, episodeRow, monthlyReport, type EpisodeFacts, type EpisodeRow, type MonthlyReport, type RuleSet } from '@svu/reports';
-import { swedishDate } from '@svu/swedish-time';
+import { municipalityName } from '@svu/municipalities';
+import {
+  BUCKETS,
+  DEVIATION_KINDS,
+  PRECONDITIONS,
+  classifyEpisode,
+  episodeLiableDays,
+  monthlyLiability,
+  parseReportRules,
+  ruleSetFor,
+  versionOn,
+  type EpisodeLiability,
+  type LiabilityFacts,
+  type MonthAggregate,
+  type MonthLiability,
+  type MonthlyReport,
+  type Precondition,
+  type ReportRules,
+  type RuleVersion,
+} from '@svu/reports';
 
+export type { ReportRules };
 type Query = <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
 
-/** Which rule set applies to which municipality (SVU_REPORT_RULES); thresholds are configuration. */
-export interface ReportRules {
-  readonly default: string | null;
-  readonly ruleSets: Readonly<Record<string, RuleSet>>;
-  readonly municipalities: Readonly<Record<string, string>>;
-}
+/** Without a rules file: the law's default for every municipality. */
+const LAW_ONLY = `{"default":"law","ruleSets":{"law":{"title":"Lagens förval (lag 2017:612)","versions":[{"from":"2018-01-01","model":"per-patient","dayZero":"sentAt","preconditions":["ready-notice"],"scope":"all","graceDays":3}]}}}`;
 
-/** Reads the rules file; absent file: the law's default for every municipality. */
+/** Reads and checks the rules file (schemas/report-rules.schema.json); a broken file throws, naming each field. */
 export function loadReportRules(path: string): ReportRules {
-  let json: Partial<ReportRules> = {};
+  let text = LAW_ONLY;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReportRules>;
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${path}: ${(error as Error).message}`);
   }
-  const ruleSets: Record<string, RuleSet> = { ...DEFAULT_RULE_SETS, ...(json.ruleSets ?? {}) };
-  const rules = { default: json.default === undefined ? 'law' : json.default, ruleSets, municipalities: json.municipalities ?? {} };
-  for (const name of [rules.default, ...Object.values(rules.municipalities)]) {
-    if (name !== null && ruleSets[name] === undefined) throw new Error(`${path}: no rule set named ${JSON.stringify(name)}`);
-  }
-  return rules;
+  return parseReportRules(text, path);
 }
 
-function ruleFor(rules: ReportRules, municipality: string): { name: string; rules: RuleSet } | undefined {
-  const name = rules.municipalities[municipality] ?? rules.default;
-  return name === null ? undefined : { name, rules: rules.ruleSets[name]! };
+/** Longest period a streak rule looks back, and the longest series a request may ask for (months). */
+export const MAX_MONTHS = 36;
+/**
+ * How far below the last refresh mark rows are looked at again: a transaction may take an id below
+ * the mark and commit after the refresh. Of those rows only the ones a transaction still running at
+ * the last refresh wrote are read (their xmin is not older than that refresh's snapshot xmin).
+ */
+const ID_MARGIN = 10_000;
+
+const MUNICIPAL_ROLES = `('municipal-health-care', 'social-services')`;
+const MUNICIPAL_NEEDS = `array['home-care', 'home-health-care', 'short-term-stay', 'special-housing']`;
+const UTC = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+const SWEDISH_DATE = (expr: string) => `(${expr} AT TIME ZONE 'Europe/Stockholm')::date`;
+
+const EVIDENCE_KINDS = `array_remove(ARRAY[
+    CASE WHEN m.type = 'admission' THEN 'admission' END,
+    CASE WHEN m.type = 'discharge-estimate' OR (m.type = 'admission' AND m.canonical -> 'body' ? 'estimatedDischargeDate') THEN 'estimate' END,
+    CASE WHEN m.type = 'sip-invitation' THEN 'sip' END], NULL)`;
+
+const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS NULL OR ${alias}.at <= a.discharged_at))`;
+
+/**
+ * Brings report_episodes up to date: every episode with a message, a copy event or a note since the
+ * last refresh is computed again from the store (docs/payment-liability.md), driven by the touched
+ * episodes (index lookups of their messages, copies and day 0). One statement, so two
+ * reports at once do the same work at worst, never leave a mark ahead of what they stored.
+ */
+export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
+  now_mark AS (SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messages_id,
+                      (SELECT coalesce(max(id), 0) FROM copy_events) AS copy_events_id,
+                      (SELECT coalesce(max(noted_at), '-infinity') FROM episode_notes) AS notes_at,
+                      pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin),
+  touched AS (
+    SELECT m.episode_id FROM messages m, mark, now_mark n WHERE m.id > mark.messages_id - ${ID_MARGIN} AND m.id <= n.messages_id
+      AND (m.id > mark.messages_id OR age(m.xmin) <= mark.unseen_age)
+    UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${ID_MARGIN} AND e.id <= n.copy_events_id
+      AND (e.id > mark.copy_events_id OR age(e.xmin) <= mark.unseen_age)
+    UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
+  episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM touched),
+  -- Laterals: index lookups driven by the (usually few) touched episodes.
+  msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical
+    FROM messages m WHERE m.episode_id = t.episode_id) m),
+  -- The first delivery of each message to a municipal recipient: electronic, or a fallback document sent by fax or letter.
+  delivered AS MATERIALIZED (SELECT m.message_id, d.at, d.delivery FROM msgs m, LATERAL (
+      SELECT least(c.delivered_at, c.manual_delivered_at) AS at,
+        jsonb_build_object('messageId', c.message_id, 'recipientHsa', c.recipient_hsa, 'at', ${UTC('least(c.delivered_at, c.manual_delivered_at)')},
+          'via', CASE WHEN c.delivered_at IS NOT NULL AND (c.manual_delivered_at IS NULL OR c.delivered_at <= c.manual_delivered_at) THEN 'electronic' ELSE coalesce(f.sent_via, 'letter') END) AS delivery
+      FROM copies c LEFT JOIN fallback_documents f ON f.copy_id = c.id
+      WHERE c.message_id = m.message_id AND c.recipient_role IN ${MUNICIPAL_ROLES} AND (c.delivered_at IS NOT NULL OR c.manual_delivered_at IS NOT NULL)
+      ORDER BY least(c.delivered_at, c.manual_delivered_at) LIMIT 1) d),
+  -- Per episode and kind of evidence, the message that reached the municipality first (else the first such message).
+  evidence AS (SELECT DISTINCT ON (m.episode_id, kind) m.episode_id, kind, jsonb_build_object('messageId', m.message_id, 'delivery', d.delivery) AS item, d.at
+    FROM msgs m LEFT JOIN delivered d ON d.message_id = m.message_id, unnest(${EVIDENCE_KINDS}) AS kind
+    ORDER BY m.episode_id, kind, (d.at IS NULL), d.at, m.id),
+  agg AS (SELECT m.episode_id,
+      (array_agg(m.canonical -> 'patient' ->> 'municipality' ORDER BY m.id DESC) FILTER (WHERE m.canonical ? 'patient'))[1] AS registration_municipality,
+      (array_agg(m.sender_hsa ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS hospital_unit,
+      (array_agg(m.canonical -> 'body' ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS admission_body,
+      ((array_agg(m.canonical -> 'body' ->> 'dischargedAt' ORDER BY m.id DESC) FILTER (WHERE m.type = 'discharged'))[1])::timestamptz AS discharged_at
+    FROM msgs m GROUP BY m.episode_id),
+  roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
+    FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
+  notified AS (SELECT m.episode_id, sum(n.total)::int AS total, sum(n.on_time)::int AS on_time
+    FROM msgs m, LATERAL (SELECT count(*) AS total,
+        count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
+          AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)) AS on_time
+      FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled') n
+    WHERE m.type = 'admission' GROUP BY m.episode_id),
+  ready AS (SELECT z.* FROM episodes t, LATERAL (SELECT z.episode_id, z.message_id, z.sent_at, z.day_zero FROM day_zero z
+    WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at DESC, z.id DESC LIMIT 1) z),
+  facts AS (
+    SELECT a.episode_id, a.registration_municipality, n.placing_municipality,
+      coalesce(n.region_caused, false) AS region_caused, a.hospital_unit,
+      (a.admission_body ->> 'admittedAt')::timestamptz AS admitted_at, a.discharged_at,
+      rd.message_id AS ready_id, rd.sent_at AS ready_sent_at, (rm.canonical -> 'body' ->> 'readyAt')::timestamptz AS ready_at, rd.day_zero AS day0_sent,
+      rdd.delivery AS ready_delivery, ${met('rdd')} AS pre_ready,
+      ae.item AS admission, ${met('ae')} AS pre_admission,
+      es.item AS estimate, ${met('es')} AS pre_estimate,
+      sp.item AS sip, coalesce(ro.outpatient AND ro.municipal, false) AS sip_required, ${met('sp')} AS sip_met,
+      (coalesce(ro.outpatient, false) AND NOT coalesce(ro.municipal, false)
+        AND NOT coalesce(a.admission_body -> 'needs' ?| ${MUNICIPAL_NEEDS}, false)) AS outpatient_only,
+      coalesce(nt.total, 0) AS notifications, coalesce(nt.on_time, 0) AS notifications_on_time
+    FROM agg a
+    LEFT JOIN episode_notes n ON n.episode_id = a.episode_id
+    LEFT JOIN ready rd ON rd.episode_id = a.episode_id
+    LEFT JOIN msgs rm ON rm.message_id = rd.message_id
+    LEFT JOIN delivered rdd ON rdd.message_id = rd.message_id
+    LEFT JOIN evidence ae ON ae.episode_id = a.episode_id AND ae.kind = 'admission'
+    LEFT JOIN evidence es ON es.episode_id = a.episode_id AND es.kind = 'estimate'
+    LEFT JOIN evidence sp ON sp.episode_id = a.episode_id AND sp.kind = 'sip'
+    LEFT JOIN roles ro ON ro.episode_id = a.episode_id
+    LEFT JOIN notified nt ON nt.episode_id = a.episode_id),
+  stored AS (
+    INSERT INTO report_episodes (episode_id, registration_municipality, placing_municipality, municipality, hospital_unit, admitted_at, admitted_date,
+      discharged_at, discharge_date, ready, day0_sent, day0_ready, wait_sent, wait_ready, admission, estimate, sip, sip_required, outpatient_only,
+      region_caused, pre_admission, pre_estimate, pre_ready, pre_sip, notifications, notifications_on_time, refreshed_at)
+    SELECT f.episode_id, f.registration_municipality, f.placing_municipality, coalesce(f.placing_municipality, f.registration_municipality), f.hospital_unit,
+      f.admitted_at, ${SWEDISH_DATE('f.admitted_at')}, f.discharged_at, ${SWEDISH_DATE('f.discharged_at')},
+      CASE WHEN f.ready_id IS NULL THEN NULL ELSE jsonb_build_object('messageId', f.ready_id, 'sentAt', ${UTC('f.ready_sent_at')},
+        'readyAt', ${UTC('f.ready_at')}, 'delivery', f.ready_delivery) END,
+      f.day0_sent, coalesce(${SWEDISH_DATE('f.ready_at')}, f.day0_sent),
+      greatest(0, ${SWEDISH_DATE('f.discharged_at')} - f.day0_sent),
+      greatest(0, ${SWEDISH_DATE('f.discharged_at')} - coalesce(${SWEDISH_DATE('f.ready_at')}, f.day0_sent)),
+      f.admission, f.estimate, f.sip, f.sip_required, f.outpatient_only, f.region_caused,
+      f.pre_admission, f.pre_estimate, f.pre_ready, (NOT f.sip_required OR f.sip_met), f.notifications, f.notifications_on_time, now()
+    FROM facts f ORDER BY f.episode_id
+    ON CONFLICT (episode_id) DO UPDATE SET registration_municipality = EXCLUDED.registration_municipality, placing_municipality = EXCLUDED.placing_municipality,
+      municipality = EXCLUDED.municipality, hospital_unit = EXCLUDED.hospital_unit, admitted_at = EXCLUDED.admitted_at, admitted_date = EXCLUDED.admitted_date,
+      discharged_at = EXCLUDED.discharged_at, discharge_date = EXCLUDED.discharge_date, ready = EXCLUDED.ready, day0_sent = EXCLUDED.day0_sent,
+      day0_ready = EXCLUDED.day0_ready, wait_sent = EXCLUDED.wait_sent, wait_ready = EXCLUDED.wait_ready, admission = EXCLUDED.admission,
+      estimate = EXCLUDED.estimate, sip = EXCLUDED.sip, sip_required = EXCLUDED.sip_required, outpatient_only = EXCLUDED.outpatient_only,
+      region_caused = EXCLUDED.region_caused, pre_admission = EXCLUDED.pre_admission, pre_estimate = EXCLUDED.pre_estimate, pre_ready = EXCLUDED.pre_ready,
+      pre_sip = EXCLUDED.pre_sip, notifications = EXCLUDED.notifications, notifications_on_time = EXCLUDED.notifications_on_time, refreshed_at = now()
+    RETURNING 1)
+  UPDATE report_refresh r SET messages_id = greatest(r.messages_id, n.messages_id), copy_events_id = greatest(r.copy_events_id, n.copy_events_id),
+    notes_at = greatest(r.notes_at, n.notes_at), snapshot_xmin = n.snapshot_xmin
+  FROM now_mark n WHERE r.id = 1
+  RETURNING (SELECT count(*) FROM stored)::int AS refreshed`;
+
+/** Brings the per-episode summary up to date; returns how many episodes were computed again. */
+export async function refreshReportEpisodes(query: Query): Promise<number> {
+  const rows = await query<{ refreshed: number }>(REFRESH_SQL);
+  return rows[0]?.refreshed ?? 0;
 }
 
-const iso = (d: Date | null | undefined) => (d === null || d === undefined ? null : d.toISOString().slice(0, 19) + 'Z');
+const PRE_COLUMN: Record<Precondition, string> = { 'admission-notice': 'pre_admission', estimate: 'pre_estimate', 'ready-notice': 'pre_ready', 'sip-called': 'pre_sip' };
 
-/** Every episode the store holds with its follow-up facts (one pass; a region's volume fits in memory). */
-export async function loadEpisodeRows(query: Query): Promise<EpisodeRow[]> {
-  const messages = await query<{ episode_id: string; type: string; sender_hsa: string; canonical: CanonicalMessage; notify_by: Date | null; message_id: string }>(
-    'SELECT episode_id, type, sender_hsa, canonical, notify_by, message_id FROM messages ORDER BY id',
+/** Aggregates of one rule-set version per municipality and month, in SQL over report_episodes. */
+function aggregateSql(version: RuleVersion): string {
+  const w = version.dayZero === 'readyAt' ? 'wait_ready' : 'wait_sent';
+  const oos = version.scope === 'exclude-outpatient-only' ? 'outpatient_only' : 'false';
+  const required = (version.preconditions ?? []).map((p) => PRE_COLUMN[p]);
+  // Failures of the preconditions this version requires, among episodes in scope with a day 0 (as aggregate() in libs/reports).
+  const failed = PRECONDITIONS.map((p) =>
+    version.preconditions?.includes(p) === true ? `count(*) FILTER (WHERE w IS NOT NULL AND NOT oos AND NOT ${PRE_COLUMN[p]})::int AS "${p}"` : `0 AS "${p}"`,
   );
-  const copies = await query<{ episode_id: string; recipient_hsa: string; delivered_at: Date | null; manual_delivered_at: Date | null; state: string }>(
-    "SELECT episode_id, recipient_hsa, delivered_at, manual_delivered_at, state FROM copies WHERE type = 'admission' AND state <> 'cancelled' ORDER BY id",
-  );
-  const ready = await query<{ episode_id: string; message_id: string; sent_at: Date; cancelled_at: Date | null }>('SELECT episode_id, message_id, sent_at, cancelled_at FROM day_zero ORDER BY id');
-  const notes = await query<{ episode_id: string; region_caused: boolean }>('SELECT episode_id, region_caused FROM episode_notes');
-  const facts = new Map<string, { municipality?: string; hospitalUnit?: string; admittedAt?: string; notifyBy?: string; dischargedAt?: string }>();
-  for (const m of messages) {
-    const f = facts.get(m.episode_id) ?? {};
-    if (m.canonical.patient?.municipality !== undefined) f.municipality = m.canonical.patient.municipality;
-    if (m.canonical.type === 'admission') {
-      f.hospitalUnit = m.sender_hsa;
-      f.admittedAt = m.canonical.body.admittedAt;
-      const deadline = iso(m.notify_by);
-      if (deadline !== null) f.notifyBy = deadline;
-    }
-    if (m.canonical.type === 'discharged') f.dischargedAt = m.canonical.body.dischargedAt;
-    facts.set(m.episode_id, f);
-  }
-  const regionCaused = new Set(notes.filter((n) => n.region_caused).map((n) => n.episode_id));
-  return [...facts.entries()].map(([episodeId, f]) => {
-    const episode: EpisodeFacts = {
-      episodeId,
-      municipality: f.municipality,
-      hospitalUnit: f.hospitalUnit,
-      admittedAt: f.admittedAt,
-      notifyBy: f.notifyBy,
-      notifications: copies.filter((c) => c.episode_id === episodeId).map((c) => ({ recipientHsa: c.recipient_hsa, deliveredAt: iso(c.delivered_at), manualAt: iso(c.manual_delivered_at) })),
-      readyNotices: ready.filter((r) => r.episode_id === episodeId).map((r) => ({ messageId: r.message_id, sentAt: iso(r.sent_at)!, cancelled: r.cancelled_at !== null })),
-      dischargedAt: f.dischargedAt,
-      regionCaused: regionCaused.has(episodeId),
-    };
-    return episodeRow(episode);
-  });
+  return `SELECT municipality, to_char(discharge_date, 'YYYY-MM') AS month, count(*)::int AS episodes,
+      count(*) FILTER (WHERE counted)::int AS counted, coalesce(sum(w) FILTER (WHERE counted), 0)::int AS counted_days,
+      count(*) FILTER (WHERE counted AND w > $6)::int AS long_stays, coalesce(sum(w) FILTER (WHERE counted AND w > $6), 0)::int AS long_stay_days,
+      coalesce(sum(greatest(w - $7, 0)) FILTER (WHERE counted AND NOT region_caused), 0)::int AS days_over_grace,
+      count(*) FILTER (WHERE w IS NOT NULL AND oos)::int AS out_of_scope, count(*) FILTER (WHERE w IS NULL)::int AS no_day_zero,
+      ${failed.join(', ')}
+    FROM (SELECT municipality, discharge_date, region_caused, ${PRECONDITIONS.map((p) => PRE_COLUMN[p]).join(', ')}, ${w} AS w, ${oos} AS oos,
+            (${w} IS NOT NULL AND NOT ${oos}${required.map((c) => ` AND ${c}`).join('')}) AS counted
+          FROM report_episodes
+          WHERE discharge_date BETWEEN $3::date AND $4::date AND municipality IS NOT NULL
+            AND coalesce($1::jsonb ->> municipality, $2) = $5 AND ($8::text IS NULL OR municipality = $8)) x
+    GROUP BY 1, 2`;
 }
 
-/** Monthly reports for the month: each municipality and each hospital unit with data, or only the one asked for. */
-export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
-  const rows = await loadEpisodeRows(query);
-  const touches = (r: EpisodeRow) => [r.dischargeDate, r.admittedAt === null ? null : swedishDate(r.admittedAt)].some((d) => d !== null && d.startsWith(month));
-  const municipalities = only?.unit !== undefined ? [] : only?.municipality !== undefined ? [only.municipality] : [...new Set(rows.filter(touches).map((r) => r.municipality).filter((m): m is string => m !== null))].sort();
-  const units = only?.municipality !== undefined ? [] : only?.unit !== undefined ? [only.unit] : [...new Set(rows.filter(touches).map((r) => r.hospitalUnit).filter((u): u is string => u !== null))].sort();
-  const deviations = await query<{ kind: string; municipality: string | null; unit: string | null; n: string }>(
-    `SELECT d.kind, m.canonical -> 'patient' ->> 'municipality' AS municipality,
-            (SELECT a.sender_hsa FROM messages a WHERE a.episode_id = m.episode_id AND a.type = 'admission' ORDER BY a.id LIMIT 1) AS unit,
-            count(*) AS n
-     FROM deviations d
-       -- Message ids are unique per sender system only: the deviation's own copy says which message
-       -- it is about; without one, the first message with the id (docs/senders.md).
-       CROSS JOIN LATERAL (
-         SELECT m.* FROM messages m WHERE m.message_id = d.message_id
-         ORDER BY (m.id = (SELECT c.message_pk FROM copies c WHERE c.id = d.copy_id)) DESC NULLS LAST, m.id LIMIT 1) m
-     WHERE to_char(d.at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM') = $1
-     GROUP BY 1, 2, 3`,
-    [month],
-  );
-  const countsFor = (key: 'municipality' | 'unit', group: string) => {
-    const counts: Record<string, number> = {};
-    for (const d of deviations) if (d[key] === group) counts[d.kind] = (counts[d.kind] ?? 0) + Number(d.n);
-    return counts;
-  };
-  return [
-    ...municipalities.map((m) => monthlyReport(rows, 'municipality', m, month, ruleFor(rules, m), countsFor('municipality', m))),
-    ...units.map((u) => monthlyReport(rows, 'hospital-unit', u, month, undefined, countsFor('unit', u))),
-  ];
-}
+const MONTH_END = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+};
+const maxDate = (a: string, b: string) => (a > b ? a : b);
+const minDate = (a: string, b: string) => (a < b ? a : b);
 
 /** The last `count` months up to `month`, `YYYY-MM`, oldest first. */
 export function monthsUpTo(month: string, count: number): string[] {
   const [y, m] = month.split('-').map(Number) as [number, number];
-  return Array.from({ length: count }, (_, i) => {
-    const d = new Date(Date.UTC(y, m - 1 - (count - 1 - i), 1));
-    return d.toISOString().slice(0, 7);
+  return Array.from({ length: count }, (_, i) => new Date(Date.UTC(y, m - 1 - (count - 1 - i), 1)).toISOString().slice(0, 7));
+}
+
+/** The months from `first` to `last` (both `YYYY-MM`). */
+function monthsBetween(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let m = first; m <= last; m = nextMonth(m)) out.push(m);
+  return out;
+}
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
+}
+
+/** Kommunkod → rule-set name for every municipality mapped other than by default (SQL parameter). */
+function ruleMap(rules: ReportRules, codes: readonly string[]): Record<string, string> {
+  return Object.fromEntries(codes.map((c) => [c, ruleSetFor(rules, c).name]));
+}
+
+const emptyAggregate = (): MonthAggregate => ({
+  episodes: 0, counted: 0, countedDays: 0, longStays: 0, longStayDays: 0, daysOverGrace: 0, outOfScope: 0, noDayZero: 0,
+  preconditionFailed: Object.fromEntries(PRECONDITIONS.map((p) => [p, 0])) as Record<Precondition, number>,
+});
+
+/** One municipality's liability in a month: per version in force during the month (an agreement may change mid-month). */
+export interface MunicipalityLiability {
+  readonly ruleSet: string;
+  readonly ruleSetTitle: string;
+  readonly ruleSetBasis: 'municipality' | 'county' | 'default';
+  readonly parts: ReadonlyArray<MonthLiability & { readonly from: string; readonly to: string; readonly aggregate: MonthAggregate }>;
+  readonly liableDays: number | null;
+  readonly liableKronor: number | null;
+  readonly reason: string;
+}
+
+/**
+ * Liability of every municipality (or one) in a month, from SQL aggregates: for each rule set, for
+ * each of its versions in force during the month, the months it needs (a streak looks back at most
+ * MAX_MONTHS months, never before the version's start).
+ */
+export async function liabilityForMonth(query: Query, rules: ReportRules, month: string, municipalities: readonly string[]): Promise<Map<string, MunicipalityLiability>> {
+  const map = ruleMap(rules, municipalities);
+  const start = `${month}-01`;
+  const end = MONTH_END(month);
+  const byMunicipality = new Map<string, MunicipalityLiability['parts'][number][]>();
+  const only = municipalities.length === 1 ? municipalities[0]! : null;
+  for (const [name, set] of Object.entries(rules.ruleSets)) {
+    if (!municipalities.some((m) => map[m] === name)) continue;
+    for (const version of set.versions) {
+      if (version.from > end || (version.to !== undefined && version.to < start)) continue;
+      const from = maxDate(version.from, version.model === 'streak' ? `${monthsUpTo(month, MAX_MONTHS)[0]}-01` : start);
+      const to = version.to === undefined ? end : minDate(version.to, end);
+      const rows = await query<Record<string, unknown> & { municipality: string; month: string }>(aggregateSql(version), [
+        JSON.stringify(map), rules.default, from, to, name, version.perPatientLimitDays ?? 2147483647, version.graceDays ?? 0, only,
+      ]);
+      const months = monthsBetween(from.slice(0, 7), month);
+      for (const m of municipalities) {
+        if (map[m] !== name) continue;
+        const mine = new Map(rows.filter((r) => r.municipality === m).map((r) => [r.month, toAggregate(r)]));
+        const results = monthlyLiability(version, months.map((mm) => ({ month: mm, aggregate: mine.get(mm) ?? emptyAggregate() })), rules);
+        const last = results[results.length - 1]!;
+        const list = byMunicipality.get(m) ?? [];
+        list.push({ ...last, from: maxDate(version.from, start), to, aggregate: mine.get(month) ?? emptyAggregate() });
+        byMunicipality.set(m, list);
+      }
+    }
+  }
+  const out = new Map<string, MunicipalityLiability>();
+  for (const m of municipalities) {
+    const choice = ruleSetFor(rules, m);
+    const parts = byMunicipality.get(m) ?? [];
+    const sum = (pick: (p: (typeof parts)[number]) => number | null) => (parts.length === 0 || parts.some((p) => pick(p) === null) ? null : parts.reduce((s, p) => s + pick(p)!, 0));
+    const basis = choice.basis === 'default' ? (municipalityName(m) === undefined ? 'default: unknown kommunkod' : 'default: no agreement configured for this municipality') : `by ${choice.basis}`;
+    const reason = parts.length === 0 ? 'no version of the rule set in force this month: not charged' : parts.map((p) => (parts.length > 1 ? `from ${p.from} to ${p.to}: ${p.reason}` : p.reason)).join(' | ');
+    out.set(m, { ruleSet: choice.name, ruleSetTitle: choice.title, ruleSetBasis: choice.basis, parts, liableDays: parts.length === 0 ? 0 : sum((p) => p.liableDays), liableKronor: parts.length === 0 ? 0 : sum((p) => p.liableKronor), reason: `${choice.name} (${basis}): ${reason}` });
+  }
+  return out;
+}
+
+function toAggregate(r: Record<string, unknown>): MonthAggregate {
+  const n = (k: string) => Number(r[k] ?? 0);
+  return {
+    episodes: n('episodes'), counted: n('counted'), countedDays: n('counted_days'), longStays: n('long_stays'), longStayDays: n('long_stay_days'),
+    daysOverGrace: n('days_over_grace'), outOfScope: n('out_of_scope'), noDayZero: n('no_day_zero'),
+    preconditionFailed: Object.fromEntries(PRECONDITIONS.map((p) => [p, n(p)])) as Record<Precondition, number>,
+  };
+}
+
+const GENERAL = (key: 'municipality' | 'hospital_unit') => `SELECT ${key} AS grp,
+    count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND wait_sent IS NOT NULL)::int AS episodes,
+    avg(wait_sent) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date) AS average,
+    ${BUCKETS.map((b, i) => {
+      const cond = b === '4-7' ? 'wait_sent BETWEEN 4 AND 7' : b === '8+' ? 'wait_sent >= 8' : `wait_sent = ${i}`;
+      return `count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND ${cond})::int AS "w${b}"`;
+    }).join(', ')},
+    coalesce(sum(notifications) FILTER (WHERE admitted_date BETWEEN $1::date AND $2::date), 0)::int AS notifications,
+    coalesce(sum(notifications_on_time) FILTER (WHERE admitted_date BETWEEN $1::date AND $2::date), 0)::int AS on_time,
+    count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND placing_municipality IS NOT NULL)::int AS placed
+  FROM report_episodes
+  WHERE (discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date) AND ${key} IS NOT NULL AND ($3::text IS NULL OR ${key} = $3)
+  GROUP BY 1 ORDER BY 1`;
+
+/** Monthly reports for the month: each municipality and each hospital unit with data, or only the one asked for. */
+export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }, refresh = true): Promise<MonthlyReport[]> {
+  if (refresh) await refreshReportEpisodes(query);
+  const start = `${month}-01`;
+  const end = MONTH_END(month);
+  const general = async (key: 'municipality' | 'hospital_unit', one: string | undefined) => query<Record<string, unknown> & { grp: string }>(GENERAL(key), [start, end, one ?? null]);
+  const municipalityRows = only?.unit !== undefined ? [] : await general('municipality', only?.municipality);
+  const unitRows = only?.municipality !== undefined ? [] : await general('hospital_unit', only?.unit);
+  const municipalities = only?.municipality !== undefined ? [only.municipality] : municipalityRows.map((r) => r.grp);
+  const liability = only?.unit !== undefined ? new Map<string, MunicipalityLiability>() : await liabilityForMonth(query, rules, month, municipalities);
+  const deviations = await query<{ kind: string; municipality: string | null; unit: string | null; n: string }>(
+    `SELECT d.kind, coalesce(r.municipality, m.canonical -> 'patient' ->> 'municipality') AS municipality, r.hospital_unit AS unit, count(*) AS n
+     FROM deviations d
+       -- Message ids are unique per sender system only: the deviation's own copy says which message
+       -- it is about; without one, the first message with the id (docs/senders.md). Counted once.
+       CROSS JOIN LATERAL (
+         SELECT m.* FROM messages m WHERE m.message_id = d.message_id
+         ORDER BY (m.id = (SELECT c.message_pk FROM copies c WHERE c.id = d.copy_id)) DESC NULLS LAST, m.id LIMIT 1) m
+       LEFT JOIN report_episodes r ON r.episode_id = m.episode_id
+     WHERE d.at >= ($1::date::timestamp AT TIME ZONE 'Europe/Stockholm') AND d.at < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Stockholm')
+     GROUP BY 1, 2, 3`,
+    [start, end],
+  );
+  const countsFor = (key: 'municipality' | 'unit', group: string) =>
+    Object.fromEntries(DEVIATION_KINDS.map((k) => [k, deviations.filter((d) => d[key] === group && d.kind === k).reduce((s, d) => s + Number(d.n), 0)])) as MonthlyReport['deviations'];
+  const report = (groupBy: MonthlyReport['groupBy'], group: string, row: Record<string, unknown> | undefined, l: MunicipalityLiability | undefined): MonthlyReport => {
+    const notifications = Number(row?.['notifications'] ?? 0);
+    const onTime = Number(row?.['on_time'] ?? 0);
+    const episodes = Number(row?.['episodes'] ?? 0);
+    const average = row?.['average'] === null || row?.['average'] === undefined ? null : Math.round(Number(row['average']) * 100) / 100;
+    return {
+      month,
+      groupBy,
+      group,
+      name: groupBy === 'municipality' ? (municipalityName(group) ?? null) : null,
+      episodes,
+      notifications,
+      notificationsOnTime: onTime,
+      shareOnTime: notifications === 0 ? null : Math.round((onTime / notifications) * 1000) / 1000,
+      averageWaitingDays: episodes === 0 ? null : average,
+      waitingDistribution: Object.fromEntries(BUCKETS.map((b) => [b, Number(row?.[`w${b}`] ?? 0)])) as MonthlyReport['waitingDistribution'],
+      placedByOtherMunicipality: Number(row?.['placed'] ?? 0),
+      liableDays: l === undefined ? null : l.liableDays,
+      liableKronor: l === undefined ? null : l.liableKronor,
+      ruleSet: l?.ruleSet ?? null,
+      ruleSetBasis: l?.ruleSetBasis ?? null,
+      liabilityReason: l?.reason ?? null,
+      liability: l === undefined ? null : l.parts.map((p) => ({ from: p.from, to: p.to, model: p.model, averageWaitingDays: p.averageWaitingDays, municipalityLiable: p.municipalityLiable, liableDays: p.liableDays, dayRate: p.dayRate, liableKronor: p.liableKronor, reason: p.reason, counted: p.aggregate.counted, outOfScope: p.aggregate.outOfScope, noDayZero: p.aggregate.noDayZero, preconditionFailed: p.aggregate.preconditionFailed })),
+      deviations: countsFor(groupBy === 'municipality' ? 'municipality' : 'unit', group),
+    };
+  };
+  return [
+    ...municipalities.map((m) => report('municipality', m, municipalityRows.find((r) => r.grp === m), liability.get(m))),
+    ...(only?.municipality !== undefined ? [] : (only?.unit !== undefined ? [only.unit] : unitRows.map((r) => r.grp)).map((u) => report('hospital-unit', u, unitRows.find((r) => r.grp === u), undefined))),
+  ];
+}
+
+const iso = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString().slice(0, 19) + 'Z');
+
+/** One episode in the episode report: the facts, the preconditions with evidence, liable days and kronor, and why. */
+export interface EpisodeReport extends EpisodeLiability {
+  readonly hospitalUnit: string | null;
+  readonly admittedAt: string | null;
+  readonly registrationMunicipality: string | null;
+  readonly ruleSet: string;
+  readonly liableDays: number | null;
+  readonly liableKronor: number | null;
+  readonly reason: string;
+}
+
+/** Episodes discharged or admitted in the month (ids and facts only: no identity numbers or names), one municipality or all. */
+export async function loadEpisodeReports(query: Query, rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
+  await refreshReportEpisodes(query);
+  const start = `${month}-01`;
+  const end = MONTH_END(month);
+  const rows = await query<Record<string, unknown>>(
+    `SELECT * FROM report_episodes WHERE (discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date)
+       AND ($3::text IS NULL OR municipality = $3) ORDER BY episode_id LIMIT 50001`,
+    [start, end, municipality ?? null],
+  );
+  if (rows.length > 50000) throw new RangeError('more than 50,000 episodes: ask for one municipality');
+  const municipalities = [...new Set(rows.map((r) => r['municipality']).filter((m): m is string => typeof m === 'string'))];
+  const liability = await liabilityForMonth(query, rules, month, municipalities);
+  return rows.map((r) => {
+    const f: LiabilityFacts = {
+      episodeId: r['episode_id'] as string,
+      registrationMunicipality: (r['registration_municipality'] as string | null) ?? null,
+      placingMunicipality: (r['placing_municipality'] as string | null) ?? null,
+      dischargedAt: iso(r['discharged_at'] as Date | null),
+      ready: (r['ready'] as LiabilityFacts['ready']) ?? null,
+      admission: (r['admission'] as LiabilityFacts['admission']) ?? null,
+      estimate: (r['estimate'] as LiabilityFacts['estimate']) ?? null,
+      sipRequired: r['sip_required'] as boolean,
+      sip: (r['sip'] as LiabilityFacts['sip']) ?? null,
+      outpatientOnly: r['outpatient_only'] as boolean,
+      regionCaused: r['region_caused'] as boolean,
+    };
+    const choice = ruleSetFor(rules, (r['municipality'] as string | null) ?? '');
+    const set = rules.ruleSets[choice.name]!;
+    const dischargeDate = r['discharge_date'] === null ? null : iso(r['discharge_date'] as Date)!.slice(0, 10);
+    const version = dischargeDate === null ? set.versions[set.versions.length - 1] : versionOn(set, dischargeDate);
+    const e = classifyEpisode(f, version);
+    const l = liability.get((r['municipality'] as string | null) ?? '');
+    const part = l?.parts.find((p) => e.dischargeDate !== null && p.from <= e.dischargeDate && e.dischargeDate <= p.to);
+    const inMonth = e.dischargeDate !== null && e.dischargeDate.startsWith(month);
+    const days = inMonth ? episodeLiableDays(e, version, part) : null;
+    const kronor = days === null || part?.dayRate === null || part === undefined ? null : days * part.dayRate;
+    const reason = !inMonth
+      ? 'not discharged this month'
+      : version === undefined || version.model === 'no-figures'
+        ? `${choice.name}: ${version === undefined ? 'no version in force' : 'agreement without figures'}: not charged`
+        : e.exclusion !== null
+          ? `not charged: ${e.exclusion}`
+          : `${days} day(s) liable under ${choice.name}: ${part?.reason ?? ''}`;
+    return { ...e, hospitalUnit: (r['hospital_unit'] as string | null) ?? null, admittedAt: iso(r['admitted_at'] as Date | null), registrationMunicipality: f.registrationMunicipality, ruleSet: choice.name, liableDays: days, liableKronor: kronor, reason };
   });
 }

@@ -1,12 +1,13 @@
 import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { reportsCsv, type MonthlyReport } from '@svu/reports';
+import { municipalityName } from '@svu/municipalities';
+import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
 import { AuditService } from '../console/audit.service';
 import { ViewerMaskingInterceptor } from '../console/viewer-masking.interceptor';
 import { Database } from '../store/database';
-import { loadEpisodeRows, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -55,23 +56,58 @@ export class ReportsController {
   async series(@Query('municipality') municipality: string | undefined, @Query('month') month: string | undefined, @Query('months') months: string | undefined) {
     if (municipality === undefined || municipality === '') throw new BadRequestException('municipality is required');
     const count = months === undefined ? 12 : Number(months);
-    if (!Number.isInteger(count) || count < 1 || count > 36) throw new BadRequestException('months must be 1-36');
+    if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
     const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
     const out: MonthlyReport[] = [];
-    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality })));
+    await refreshReportEpisodes(this.query);
+    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
     return out;
   }
 
-  /** Episodes discharged or admitted in a month (ids and facts only: no identity numbers or names). */
+  /**
+   * Episodes discharged or admitted in a month (ids and facts only: no identity numbers or names), each
+   * precondition of the rule set with its evidence, liable days and kronor, and the reason.
+   */
   @Get('episodes')
-  async episodes(@Query() q: Record<string, unknown>) {
+  async episodes(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     const month = monthOf(q['month']);
-    const rows = await loadEpisodeRows(this.query);
-    return rows.filter(
-      (r) =>
-        (q['municipality'] === undefined || r.municipality === q['municipality']) &&
-        [r.dischargeDate, r.admittedAt?.slice(0, 10) ?? null].some((d) => d !== null && d.startsWith(month)),
+    const municipality = typeof q['municipality'] === 'string' && q['municipality'] !== '' ? q['municipality'] : undefined;
+    let rows;
+    try {
+      rows = await loadEpisodeReports(this.query, this.rules, month, municipality);
+    } catch (error) {
+      if (error instanceof RangeError) throw new BadRequestException(error.message);
+      throw error;
+    }
+    if (q['format'] === 'csv') {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="svu-episodes-${month}.csv"`);
+      return episodesCsv(rows);
+    }
+    return rows;
+  }
+
+  /**
+   * Records the placing municipality of an episode (seeds 001/003: a municipality that placed the
+   * patient in another municipality pays), or clears it with null. The message schema has no field
+   * for it (docs/payment-liability.md).
+   */
+  @Roles('operator')
+  @Post('episodes/:episodeId/placing-municipality')
+  async placingMunicipality(@Param('episodeId') episodeId: string, @Body() body: { municipality?: unknown; note?: unknown }, @Req() req: AuthedRequest) {
+    const code = body?.municipality;
+    if (code !== null && (typeof code !== 'string' || municipalityName(code) === undefined)) {
+      throw new BadRequestException('municipality must be one of the 290 kommunkoder, or null to clear it');
+    }
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw new BadRequestException('episodeId is not an episode id');
+    const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
+    await this.db.query(
+      `INSERT INTO episode_notes (episode_id, placing_municipality, note, noted_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (episode_id) DO UPDATE SET placing_municipality = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
+      [episodeId, code, note, req.session!.username],
     );
+    await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code });
+    return { episodeId, placingMunicipality: code };
   }
 
   /** Records that an episode's delay was (or was not) the region's doing; such days carry no liability under Västerbotten's rule. */
@@ -82,7 +118,7 @@ export class ReportsController {
     const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
     await this.db.query(
       `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = $3, noted_by = $4, noted_at = now()`,
+       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
       [episodeId, body.regionCaused, note, req.session!.username],
     );
     await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused });

@@ -263,6 +263,59 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '009-report-episodes',
+    sql: `
+      -- Placing municipality (it pays, seeds 001/003), recorded by operators: the message schema has no field for it.
+      ALTER TABLE episode_notes ADD COLUMN placing_municipality text;
+      ALTER TABLE episode_notes ALTER COLUMN region_caused SET DEFAULT false;
+
+      -- Payment-liability facts per episode, whatever the rule set (docs/payment-liability.md): kept up
+      -- to date by the report queries from what changed since the last refresh, so a report over a
+      -- year aggregates these rows in SQL instead of reading every message.
+      CREATE TABLE report_episodes (
+        episode_id text PRIMARY KEY,
+        registration_municipality text,
+        placing_municipality text,
+        municipality text,
+        hospital_unit text,
+        admitted_at timestamptz,
+        admitted_date date,
+        discharged_at timestamptz,
+        discharge_date date,
+        ready jsonb,
+        day0_sent date,
+        day0_ready date,
+        wait_sent integer,
+        wait_ready integer,
+        admission jsonb,
+        estimate jsonb,
+        sip jsonb,
+        sip_required boolean NOT NULL,
+        outpatient_only boolean NOT NULL,
+        region_caused boolean NOT NULL,
+        pre_admission boolean NOT NULL,
+        pre_estimate boolean NOT NULL,
+        pre_ready boolean NOT NULL,
+        pre_sip boolean NOT NULL,
+        notifications integer NOT NULL,
+        notifications_on_time integer NOT NULL,
+        refreshed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX report_episodes_discharge ON report_episodes (discharge_date, municipality);
+      CREATE INDEX report_episodes_admitted ON report_episodes (admitted_date);
+      CREATE TABLE report_refresh (
+        id integer PRIMARY KEY CHECK (id = 1),
+        messages_id bigint NOT NULL,
+        copy_events_id bigint NOT NULL,
+        notes_at timestamptz NOT NULL,
+        -- The oldest transaction still running at the last refresh: rows it (or a later one) wrote
+        -- below the marks were not visible then, and are read again.
+        snapshot_xmin xid8 NOT NULL
+      );
+      INSERT INTO report_refresh VALUES (1, 0, 0, '-infinity', '3');
+    `,
+  },
+  {
     version: '010-recipient-health',
     sql: `
       -- Recipient health, shared by every egress process (docs/recovery.md): failing (since when, last
