@@ -60,12 +60,19 @@ describe('waiting days after ready-for-discharge (day 0 not counted)', () => {
     expect(waitingDays('2026-07-01', '2026-07-01T15:00:00Z')).toBe(0);
     expect(waitingDays('2026-03-28', '2026-03-31T22:30:00Z')).toBe(4);
   });
-  it('takes day 0 from the latest ready notice that was not cancelled', () => {
-    const notices = [
+  it('takes day 0 from the first ready notice that was not cancelled: a later one does not move it', () => {
+    const resent = [
+      { messageId: 'R2', sentAt: '2026-07-03T08:00:00Z', cancelled: false },
       { messageId: 'R1', sentAt: '2026-07-01T08:00:00Z', cancelled: false },
-      { messageId: 'R2', sentAt: '2026-07-03T08:00:00Z', cancelled: true },
     ];
-    expect(dayZeroInForce(notices)).toBe('2026-07-01');
+    expect(dayZeroInForce(resent)).toBe('2026-07-01');
+    const firstCancelled = [
+      { messageId: 'R1', sentAt: '2026-07-01T08:00:00Z', cancelled: true },
+      { messageId: 'R2', sentAt: '2026-07-03T08:00:00Z', cancelled: false },
+      { messageId: 'R3', sentAt: '2026-07-05T08:00:00Z', cancelled: false },
+    ];
+    expect(dayZeroInForce(firstCancelled)).toBe('2026-07-03');
+    expect(dayZeroInForce([{ messageId: 'R1', sentAt: '2026-07-01T08:00:00Z', cancelled: true }])).toBeUndefined();
   });
 });
 

@@ -7,11 +7,13 @@ export interface ReadyNotice {
   readonly cancelled: boolean;
 }
 
-/** Day 0 in force for an episode: that of its latest ready notice not cancelled (docs/rules.md, rule 4). */
+/**
+ * Day 0 in force for an episode: that of its first ready notice not cancelled (docs/rules.md, rule 4);
+ * a later notice is history and does not move it.
+ */
 export function dayZeroInForce(notices: readonly ReadyNotice[]): string | undefined {
-  const valid = notices.filter((n) => !n.cancelled).sort((a, b) => a.sentAt.localeCompare(b.sentAt));
-  const latest = valid[valid.length - 1];
-  return latest === undefined ? undefined : swedishDate(latest.sentAt);
+  const first = notices.filter((n) => !n.cancelled).sort((a, b) => a.sentAt.localeCompare(b.sentAt))[0];
+  return first === undefined ? undefined : swedishDate(first.sentAt);
 }
 
 const DAY_MS = 86_400_000;

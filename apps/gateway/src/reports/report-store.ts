@@ -77,7 +77,8 @@ export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, no
     UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
   episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM touched),
   -- Laterals: index lookups driven by the (usually few) touched episodes.
-  msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical
+  msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical,
+      EXISTS (SELECT 1 FROM message_cancellations x WHERE x.message_id = m.message_id AND x.sender_system = m.sender_system) AS cancelled
     FROM messages m WHERE m.episode_id = t.episode_id) m),
   -- The first delivery of each message to a municipal recipient: electronic, or a fallback document sent by fax or letter.
   delivered AS MATERIALIZED (SELECT m.message_id, d.at, d.delivery FROM msgs m, LATERAL (
@@ -95,7 +96,8 @@ export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, no
       (array_agg(m.canonical -> 'patient' ->> 'municipality' ORDER BY m.id DESC) FILTER (WHERE m.canonical ? 'patient'))[1] AS registration_municipality,
       (array_agg(m.sender_hsa ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS hospital_unit,
       (array_agg(m.canonical -> 'body' ORDER BY m.id) FILTER (WHERE m.type = 'admission'))[1] AS admission_body,
-      ((array_agg(m.canonical -> 'body' ->> 'dischargedAt' ORDER BY m.id DESC) FILTER (WHERE m.type = 'discharged'))[1])::timestamptz AS discharged_at
+      -- The discharge that stands: the first discharge message not cancelled (README, Deadlines, fallback documents and day 0).
+      ((array_agg(m.canonical -> 'body' ->> 'dischargedAt' ORDER BY m.id) FILTER (WHERE m.type = 'discharged' AND NOT m.cancelled))[1])::timestamptz AS discharged_at
     FROM msgs m GROUP BY m.episode_id),
   roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
     FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
@@ -106,7 +108,7 @@ export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, no
       FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled') n
     WHERE m.type = 'admission' GROUP BY m.episode_id),
   ready AS (SELECT z.* FROM episodes t, LATERAL (SELECT z.episode_id, z.message_id, z.sent_at, z.day_zero FROM day_zero z
-    WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at DESC, z.id DESC LIMIT 1) z),
+    WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at, z.id LIMIT 1) z), -- day 0: the first ready notice not cancelled
   facts AS (
     SELECT a.episode_id, a.registration_municipality, n.placing_municipality,
       coalesce(n.region_caused, false) AS region_caused, a.hospital_unit,
