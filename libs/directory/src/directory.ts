@@ -1,6 +1,7 @@
-import { createAjv, problemsFromAjv, formatProblem, problem, type PathSegment, type Problem, type Result } from '@svu/canonical';
+import { createAjv, formatProblem, problem, type PathSegment, type Problem, type Result } from '@svu/canonical';
 import codes from '../../../schemas/codes.schema.json';
 import directorySchema from '../../../schemas/directory.schema.json';
+import { parseConfigJson } from './config-file';
 import type { DirectoryUnit, HttpAuth, HttpTls, HttpTransport, UnitDirectory } from './generated/directory';
 
 export type { DirectoryUnit, HttpAuth, HttpTls, HttpTransport, UnitDirectory };
@@ -28,13 +29,9 @@ export class Directory {
 
 /** Parses and checks a directory file's text against schemas/directory.schema.json; no hsaId twice. */
 export function parseDirectory(text: string): Result<Directory> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problems: [problem('document', [], `is not valid JSON: ${(error as Error).message}`)] };
-  }
-  if (!validate(json)) return { ok: false, problems: problemsFromAjv(validate.errors ?? []) };
+  const parsed = parseConfigJson(text, validate);
+  if (!parsed.ok) return parsed;
+  const json = parsed.value;
   const problems: Problem[] = [];
   const seen = new Set<string>();
   json.units.forEach((unit, i) => {

@@ -1,6 +1,7 @@
-import { createAjv, problemsFromAjv, problem, type Problem, type Result } from '@svu/canonical';
+import { createAjv, problem, type Problem, type Result } from '@svu/canonical';
 import codes from '../../../schemas/codes.schema.json';
 import sendersSchema from '../../../schemas/senders.schema.json';
+import { parseConfigJson } from './config-file';
 import type { SenderLimits, SenderSystem, SenderSystems } from './generated/senders';
 
 export type { SenderLimits, SenderSystem, SenderSystems };
@@ -61,13 +62,9 @@ export function maySendAs(system: SenderSystem, hsaId: string): boolean {
  * credential, and no id, AMQP user, certificate subject or fingerprint may name two systems.
  */
 export function parseSenders(text: string): Result<SenderRegistry> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problems: [problem('document', [], `is not valid JSON: ${(error as Error).message}`)] };
-  }
-  if (!validate(json)) return { ok: false, problems: problemsFromAjv(validate.errors ?? []) };
+  const parsed = parseConfigJson(text, validate);
+  if (!parsed.ok) return parsed;
+  const json = parsed.value;
   const problems: Problem[] = [];
   const seen = new Map<string, Set<string>>();
   json.senders.forEach((sender, i) => {
