@@ -503,4 +503,25 @@ describe('what a viewer sees', () => {
     const detail = await call('GET', `/api/dead-letters/${deadLetterIds[0]}`, { token: viewer });
     expect(detail.body.payload).toBeNull();
   });
+
+  it('may not search by an identity number (a hit would confirm a guessed number), which an operator may', async () => {
+    const viewer = await signIn(VIEWER);
+    const refused = await call('GET', '/api/dead-letters?status=all&q=ID-194107086995', { token: viewer });
+    expect([refused.status, refused.body.message]).toEqual([403, 'q: viewers may not search by an identity number']);
+    expect((await call('GET', '/api/dead-letters?status=all&q=ID-', { token: viewer })).status).toBe(200);
+    const operator = await call('GET', '/api/dead-letters?status=all&q=ID-194107086995', { token: await signIn(OPERATOR) });
+    expect(operator.status).toBe(200);
+    expect(operator.body.items.length).toBeGreaterThan(0);
+  });
+
+  it('sees an operator’s discard reason hidden whole (it may name the patient of an invalid message)', async () => {
+    const operator = await signIn(OPERATOR);
+    expect((await call('POST', `/api/dead-letters/${deadLetterIds[0]}/discard`, { token: operator, body: { reason: 'Greta Garboson ringde: skickat per telefon' } })).status).toBeLessThan(300);
+    const viewer = await signIn(VIEWER);
+    const detail = await call('GET', `/api/dead-letters/${deadLetterIds[0]}`, { token: viewer });
+    expect(JSON.stringify(detail.body)).not.toContain('Garboson');
+    const audit = await call('GET', '/api/audit', { token: viewer });
+    expect(JSON.stringify(audit.body)).not.toContain('Garboson');
+    expect(JSON.stringify((await call('GET', '/api/audit', { token: operator })).body)).toContain('Garboson');
+  });
 });

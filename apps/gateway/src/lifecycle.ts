@@ -1,6 +1,4 @@
-import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
-import { readableByOthers } from './config/file-mode';
+import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { SendersService } from './senders/senders.service';
 import { Broker } from './broker/broker';
 import { DirectoryService } from './directory/directory.service';
@@ -12,20 +10,14 @@ import { Database } from './store/database';
  */
 @Injectable()
 export class Lifecycle implements OnModuleInit {
-  private readonly logger = new Logger(Lifecycle.name);
-
   constructor(
     private readonly db: Database,
     private readonly broker: Broker,
     private readonly directory: DirectoryService,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Optional() private readonly senders?: SendersService,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.services.has('console') && readableByOthers(this.config.usersPath)) {
-      this.logger.warn({ path: this.config.usersPath }, 'users file is readable by every user of this machine; chmod o-r it (it holds password hashes)');
-    }
     await this.db.migrate();
     await this.directory.start();
     await this.senders?.start();

@@ -96,6 +96,10 @@ describe('masking identity numbers in text', () => {
     ['MSG-150916-0006', 'MSG-******-****'],
     ['snr 20150976-0004', 'snr ********-****'],
     ['MSG 19090527 1474', 'MSG ******** ****'], // a space as separator (list.json of the personnummer project)
+    ['V-19410708_6995', 'V-********_****'], // other separators a sender may put in an id
+    ['V-19410708:6995', 'V-********:****'],
+    ['V_19410768.6993', 'V_********.****'], // a coordination number
+    ['V/4107086995', 'V/**********'],
     ['id 090527 1474.', 'id ****** ****.'],
   ])('masks every digit of an identity-shaped run: %s', (text, masked) => expect(maskIdentityNumbers(text)).toBe(masked));
 

@@ -1,12 +1,12 @@
 /**
  * Anything shaped like a personal identity or coordination number: 10 or 12 digits, with or without
- * `-`, `+` or a space before the last four, a birth month 01-12 and a day 01-91 (coordination numbers
+ * `-`, `+`, a space, `_`, `.`, `:` or `/` before the last four, a birth month 01-12 and a day 01-91 (coordination numbers
  * add 60). Organisation numbers (and so HSA ids, which start with one) have a month position of 20 or
  * more and are left alone. No check digit is required, nor a birth number other than 000: a mistyped
  * or refused number is still personal data (a space is no separator the dialects carry, but people
- * write one, and an invalid message's id is logged as sent).
+ * write one, and a sender may build an id with any separator; an invalid message's id is logged as sent).
  */
-const IDENTITY_SHAPED = /(?<!\d)(?:\d{2})?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[1-8]\d|9[01])[-+ ]?\d{4}(?!\d)/g;
+const IDENTITY_SHAPED = /(?<!\d)(?:\d{2})?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[1-8]\d|9[01])[-+ _.:/]?\d{4}(?!\d)/g;
 
 /** Replaces every digit of each identity-number-shaped run in `text` with `*`; the rest is kept. */
 export function maskIdentityNumbers(text: string): string {

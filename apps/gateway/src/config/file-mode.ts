@@ -1,13 +1,20 @@
 import { statSync } from 'node:fs';
 
+/** True when someone other than the file's owner may read or change it (a group or others bit). */
+export function exposedMode(mode: number): boolean {
+  return (mode & 0o066) !== 0;
+}
+
 /**
- * Whether a credentials file (users, senders) can be read by every user of the machine. Start-up warns
- * about such a file: it holds password and key hashes, which can be attacked offline.
+ * The mode (octal, `644`) of a credentials file (users, senders) that someone other than its owner may
+ * read or change, else undefined. Start-up warns about such a file: it holds password and key hashes,
+ * which can be attacked offline.
  */
-export function readableByOthers(path: string): boolean {
+export function exposedModeOf(path: string): string | undefined {
   try {
-    return (statSync(path).mode & 0o004) !== 0;
+    const mode = statSync(path).mode;
+    return exposedMode(mode) ? (mode & 0o777).toString(8) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

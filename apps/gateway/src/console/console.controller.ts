@@ -1,4 +1,5 @@
-import { BadRequestException, Body, ConflictException, Controller, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
+import { maskIdentityNumbers } from '@svu/identity';
+import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
 import { Database } from '../store/database';
@@ -56,7 +57,12 @@ export class ConsoleController {
   }
 
   @Get('dead-letters')
-  list(@Query() query: Record<string, unknown>) {
+  list(@Query() query: Record<string, unknown>, @Req() req: AuthedRequest) {
+    // A viewer sees identity numbers masked, so it may not search by one either: a hit would tell
+    // it that a number it guessed is in an id (docs/console-security.md).
+    if (req.session?.role !== 'operator' && typeof query['q'] === 'string' && maskIdentityNumbers(query['q']) !== query['q']) {
+      throw new ForbiddenException('q: viewers may not search by an identity number');
+    }
     return this.deadLetters.list(filterOf(query), typeof query['cursor'] === 'string' && query['cursor'] !== '' ? query['cursor'] : undefined, limitOf(query['limit']));
   }
 

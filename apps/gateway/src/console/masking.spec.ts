@@ -1,4 +1,4 @@
-import { HIDDEN_NAME, maskForViewer } from './masking';
+import { HIDDEN_NAME, HIDDEN_TEXT, maskForViewer } from './masking';
 
 describe('maskForViewer', () => {
   it('masks identity-number-shaped runs in every string, ids and problem texts included, and keeps the rest', () => {
@@ -34,5 +34,22 @@ describe('maskForViewer', () => {
 describe('maskForViewer: names in texts', () => {
   it('hides a name only as a whole word', () => {
     expect(maskForViewer({ text: 'Ola ringde; Olander och kolan inte' }, ['Ola'])).toEqual({ text: `${HIDDEN_NAME} ringde; Olander och kolan inte` });
+  });
+});
+
+describe('maskForViewer: operators’ free text', () => {
+  it('hides a discard reason, a resolution and a note whole (they may name the patient of an invalid message), and keeps reason codes', () => {
+    const masked = maskForViewer({
+      reason: 'invalid-message',
+      resolutionDetail: 'Greta Garboson called: sent by phone',
+      audit: [{ action: 'discard', detail: { reason: 'Greta Garboson called: sent by phone' } }, { action: 'region-caused', detail: { note: 'Väntade på läkare' } }],
+      deadLetters: [{ reason: 'sender-not-allowed' }, { reason: 'unknown-recipient' }],
+    });
+    expect(masked).toEqual({
+      reason: 'invalid-message',
+      resolutionDetail: HIDDEN_TEXT,
+      audit: [{ action: 'discard', detail: { reason: HIDDEN_TEXT } }, { action: 'region-caused', detail: { note: HIDDEN_TEXT } }],
+      deadLetters: [{ reason: 'sender-not-allowed' }, { reason: 'unknown-recipient' }],
+    });
   });
 });

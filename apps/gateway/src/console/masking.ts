@@ -7,6 +7,17 @@ export const HIDDEN_NAME = '(hidden)';
 /** Keys whose string values are a person's name wherever they stand in an answer. */
 const NAME_KEYS = new Set(['givenName', 'familyName']);
 
+/**
+ * Keys whose values are an operator's own words (a discard reason, a note on an episode): free text
+ * that may name a patient the gateway cannot know of (an invalid message's), so a viewer sees that
+ * there is one, not what it says. A `reason` that is a code (`invalid-message`) is kept.
+ */
+const FREE_TEXT_KEYS = new Set(['reason', 'resolutionDetail', 'note']);
+const CODE = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+
+/** What a viewer sees instead of an operator's free text. */
+export const HIDDEN_TEXT = '(text hidden from viewers)';
+
 /** A canonical message as a viewer may see it: no identity number, and no patient names. */
 export function maskMessage(message: CanonicalMessage): CanonicalMessage {
   if (message.patient === undefined) return message;
@@ -36,7 +47,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * An API answer as a viewer may see it: every identity-number-shaped run in every string (message
  * ids, problem texts and errors included) masked by the same rule as the logs (`maskIdentityNumbers`
  * of libs/identity), the values of name fields hidden, and each of `names` (the patient's names,
- * where the caller knows them) hidden wherever it stands in a text. Dates, numbers and non-plain
+ * where the caller knows them) hidden wherever it stands in a text, and operators' free text (a
+ * discard reason, a note) hidden whole. Dates, numbers and non-plain
  * objects (files) are left as they are.
  */
 export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
@@ -46,7 +58,11 @@ export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
     .map((n) => new RegExp(`(?<![\\p{L}\\p{N}])${n.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'giu'));
   const text = (s: string) => patterns.reduce((out, pattern) => out.replace(pattern, HIDDEN_NAME), maskIdentityNumbers(s));
   const walk = (v: unknown, key?: string): unknown => {
-    if (typeof v === 'string') return key !== undefined && NAME_KEYS.has(key) ? HIDDEN_NAME : text(v);
+    if (typeof v === 'string') {
+      if (key !== undefined && NAME_KEYS.has(key)) return HIDDEN_NAME;
+      if (key !== undefined && FREE_TEXT_KEYS.has(key) && !CODE.test(v)) return HIDDEN_TEXT;
+      return text(v);
+    }
     if (Array.isArray(v)) return v.map((item) => walk(item));
     if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, k)]));
     return v;

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
-import { readableByOthers } from '../config/file-mode';
+import { exposedModeOf } from '../config/file-mode';
 import { SendersService } from './senders.service';
 
 // scrypt counted: the service must run it once per key, not once per request.
@@ -68,11 +68,14 @@ describe('SendersService bearer keys', () => {
   });
 });
 
-describe('readableByOthers', () => {
-  it('tells a file every user may read from one only its owner may', () => {
+describe('exposedModeOf', () => {
+  it('tells a file its group or every user may read from one only its owner may', () => {
     const path = sendersFile([]);
-    expect(readableByOthers(path)).toBe(false);
+    chmodSync(path, 0o600);
+    expect(exposedModeOf(path)).toBeUndefined();
+    chmodSync(path, 0o640);
+    expect(exposedModeOf(path)).toBe('640');
     chmodSync(path, 0o644);
-    expect(readableByOthers(path)).toBe(true);
+    expect(exposedModeOf(path)).toBe('644');
   });
 });

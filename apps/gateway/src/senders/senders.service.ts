@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { describeDirectoryProblem, parseSenders, SenderRegistry, type SenderSystem } from '@svu/directory';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { readableByOthers } from '../config/file-mode';
+import { exposedModeOf } from '../config/file-mode';
 import type { Limits } from './token-bucket';
 
 /** Verified keys kept at most (by SHA-256 of the key); keys that failed are forgotten first. */
@@ -35,8 +35,9 @@ export class SendersService implements OnModuleDestroy {
   /** Loads the file (it must be valid at start), warns when others can read it, and watches it. */
   async start(): Promise<void> {
     if (!(await this.load())) throw new Error(`senders file ${this.config.sendersPath} is not valid; see the log lines above`);
-    if (readableByOthers(this.config.sendersPath)) {
-      this.logger.warn({ path: this.config.sendersPath }, 'senders file is readable by every user of this machine; chmod o-r it (it holds key hashes)');
+    const mode = exposedModeOf(this.config.sendersPath);
+    if (mode !== undefined) {
+      this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than its owner; chmod 600 it (it holds key hashes)');
     }
     this.watcher = watch(dirname(this.config.sendersPath), (_event, file) => {
       if (file !== null && file !== basename(this.config.sendersPath)) return;

@@ -2,12 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { exposedMode } from '../../config/file-mode';
 import { parseUsers, userFingerprint, type User } from './users';
-
-/** True when someone other than the file's owner may read or change it (a group or others bit). */
-export function exposedMode(mode: number): boolean {
-  return (mode & 0o066) !== 0;
-}
 
 /**
  * The console users in force, read from SVU_USERS and reloaded when the file changes (a file that does

@@ -1,5 +1,5 @@
 import { hashPassword, parseUsers, userFingerprint } from './users';
-import { exposedMode } from './users.service';
+import { exposedMode } from '../../config/file-mode';
 
 describe('users file', () => {
   const hash = hashPassword('pw');
