@@ -181,6 +181,12 @@ describe('ownership of cancellations and acknowledgements', () => {
       const elsewhere = withSender(exampleFor('cancellation', [municipality]), HOSPITAL_A);
       (elsewhere.body as { cancelsMessageId: string }).cancelsMessageId = admission.messageId;
       expect((await postAs(systemA, bytesOf(elsewhere, 'canonical'))).json).toMatchObject({ reason: 'cancellation-not-owner' });
+      // Another system's id and an id no one has are refused alike: the answer tells no one which ids exist.
+      const unknown = withSender(exampleFor('cancellation', [municipality], { episodeId: admission.episodeId }), HOSPITAL_B);
+      (unknown.body as { cancelsMessageId: string }).cancelsMessageId = `NO-SUCH-${randomBytes(4).toString('hex')}`;
+      const unknownAnswer = await postAs(systemB, bytesOf(unknown, 'canonical'));
+      expect(unknownAnswer).toMatchObject({ status: 403, json: { reason: 'cancellation-not-owner' } });
+      expect((await deadLetter(unknownAnswer.json['deadLetterId']))?.last_error ?? '').not.toContain(systemA.id);
 
       simulator.behave(municipality.hsaId, { mode: 'accept' });
       await eventually(() => received(municipality, admission.messageId)[0], 20_000, 'the admission delivered');
@@ -229,6 +235,11 @@ describe('ownership of cancellations and acknowledgements', () => {
     await settle();
     expect(simulator.receivedBy(HOSPITAL_A)).toEqual([]);
 
+    // An acknowledgement in another episode acts on nothing, even from the unit the copy went to.
+    const otherEpisode = ack(municipality.hsaId, 'rejected') as any;
+    otherEpisode.episodeId = `${admission.episodeId}-OTHER`;
+    expect((await postAs(systemMunicipality, bytesOf(otherEpisode, 'canonical'))).json).toMatchObject({ reason: 'acknowledgement-not-addressed' });
+    expect((await copyStates(admission.messageId)).every((c) => !c.acknowledged)).toBe(true);
     // The municipality's own system acknowledges its copy, and only that one.
     expect((await postAs(systemMunicipality, bytesOf(ack(municipality.hsaId, 'received'), 'canonical'))).status).toBe(202);
     expect((await copyStates(admission.messageId)).map((c) => `${c.recipient_hsa} ${c.acknowledged}`)).toEqual([`${municipality.hsaId} true`, `${healthCentre.hsaId} false`]);
@@ -238,7 +249,8 @@ describe('ownership of cancellations and acknowledgements', () => {
 describe('message ids per sender system', () => {
   it('accepts another system’s message under an id already used (no squatting), a repeat as a duplicate, and answers 409 for other content', async () => {
     const messageId = `SQUAT-${randomBytes(4).toString('hex')}`;
-    const squatter = withSender(onTimeAdmission([healthCentre], { messageId }), HOSPITAL_B);
+    // Both to the same unit: a recipient that honours Idempotency-Key must not take one for a repeat of the other.
+    const squatter = withSender(onTimeAdmission([municipality], { messageId }), HOSPITAL_B);
     expect((await postAs(systemB, bytesOf(squatter, 'canonical'))).status).toBe(202);
     const real = withSender(onTimeAdmission([municipality], { messageId }), HOSPITAL_A);
     const accepted = await postAs(systemA, bytesOf(real, 'canonical'));
@@ -259,8 +271,9 @@ describe('message ids per sender system', () => {
     expect(await deadLetter(conflict.json['deadLetterId'])).toMatchObject({ reason: 'message-id-conflict', sender_system: systemA.id });
     expect(await storedMessages(messageId)).toHaveLength(2);
     await settle();
-    expect(received(municipality, messageId)).toHaveLength(1);
-    expect(received(healthCentre, messageId)).toHaveLength(1);
+    const both = received(municipality, messageId);
+    expect(both).toHaveLength(2);
+    expect(new Set(both.map((r) => r.idempotencyKey)).size).toBe(2);
   }, 40_000);
 });
 

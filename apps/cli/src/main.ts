@@ -144,7 +144,7 @@ export function buildProgram(): Command {
 
   program
     .command('hash-password')
-    .description('hash a console password for the users file (SVU_USERS); reads the password from standard input')
+    .description('hash a console password (users file, SVU_USERS) or a sender system\'s key (senders file, SVU_SENDERS); reads it from standard input')
     .action(() => {
       const password = readInput(undefined).toString('utf8').replace(/\r?\n$/, '');
       if (password.length < 8) {

@@ -36,7 +36,9 @@ export class Transports implements OnModuleDestroy {
   }
 
   async deliver(transport: DirectoryUnit['transport'], out: Outgoing): Promise<AttemptOutcome> {
-    const idempotencyKey = `${out.messageId}/${out.recipientHsa}`;
+    // The copy's own id makes the key unique: message ids are unique per sender system only, so two
+    // systems' messages under one id must not look like a repeat to a recipient that honours the key.
+    const idempotencyKey = `${out.messageId}/${out.recipientHsa}/${out.copyId}`;
     switch (transport.kind) {
       case 'http': {
         // Credentials as the directory names them (docs/recipients.md); a missing one is retried, as

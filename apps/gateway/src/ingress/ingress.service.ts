@@ -372,8 +372,11 @@ export class IngressService implements OnApplicationBootstrap {
         message.episodeId,
         pk,
       ]);
-      if (named.rows.length > 0 && !named.rows.some((r) => r.own)) {
-        return { ok: false, refusal: { reason: 'cancellation-not-owner', detail: `message ${target} is not a message of sender system ${sender.id} in episode ${message.episodeId}` } };
+      // Refused alike whether another system has a message with that id or none has, so that the
+      // answer tells no one which ids exist; and a cancellation sent ahead of a message cannot wait
+      // for another system's message to come.
+      if (!named.rows.some((r) => r.own)) {
+        return { ok: false, refusal: { reason: 'cancellation-not-owner', detail: `no message ${target} of sender system ${sender.id} in episode ${message.episodeId}` } };
       }
       const cancelled = await tx.query<{ id: string; recipient_hsa: string }>(
         `UPDATE copies c SET state = 'cancelled', updated_at = now()
@@ -403,14 +406,14 @@ export class IngressService implements OnApplicationBootstrap {
 
   /**
    * docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. It acts
-   * only on a copy addressed to the unit that acknowledges; false when there is none.
+   * only on a copy addressed to the unit that acknowledges, in the acknowledgement's episode; false when there is none.
    */
   private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<boolean> {
     const marked = await tx.query<{ id: string }>(
       `UPDATE copies SET acknowledged_at = now(), updated_at = now(),
          state = CASE WHEN state = 'delivered' THEN 'acknowledged' ELSE state END
-       WHERE message_id = $1 AND recipient_hsa = $2 RETURNING id`,
-      [ack.body.acknowledgesMessageId, ack.sender.hsaId],
+       WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 RETURNING id`,
+      [ack.body.acknowledgesMessageId, ack.sender.hsaId, ack.episodeId],
     );
     if (marked.rows.length === 0) return false;
     const rejected = ack.body.status === 'rejected';

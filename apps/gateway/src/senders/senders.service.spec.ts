@@ -43,10 +43,32 @@ describe('SendersService bearer keys', () => {
     // A key naming no system with a key costs no scrypt at all.
     expect(await service.byKey('nobody.key')).toBeUndefined();
     expect(scrypt).toHaveBeenCalledTimes(2);
-    // The key is withdrawn: the file changes, and the verified key is forgotten.
+    // The file changes elsewhere (another system added): the verified key is still known, no scrypt.
+    const labHash = hash(KEY);
+    writeFileSync(path, JSON.stringify({ senders: [
+      { id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: labHash },
+      { id: 'other', name: 'Other', hsaIds: ['SE2321000131-E000000000002'], amqpUser: 'other' },
+    ] }));
+    expect(await service.load()).toBe(true);
+    expect(await service.byKey(KEY)).toMatchObject({ id: 'lab' });
+    expect(scrypt).toHaveBeenCalledTimes(3); // the new hash (another salt) is checked once
+    expect(await service.byKey(KEY)).toMatchObject({ id: 'lab' });
+    expect(scrypt).toHaveBeenCalledTimes(3);
+    writeFileSync(path, JSON.stringify({ senders: [
+      { id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: labHash },
+      { id: 'third', name: 'Third', hsaIds: ['SE2321000131-E000000000003'], amqpUser: 'third' },
+    ] }));
+    expect(await service.load()).toBe(true);
+    expect(await service.byKey(KEY)).toMatchObject({ id: 'lab' });
+    expect(scrypt).toHaveBeenCalledTimes(3); // same hash: known across the reload
+    // The key is withdrawn: the file changes, and the verified key no longer counts.
     writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], amqpUser: 'lab' }] }));
     expect(await service.load()).toBe(true);
     expect(await service.byKey(KEY)).toBeUndefined();
+    // A key that failed before counts again once its system has a new hash that matches it.
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], keyHash: hash('lab.a-wrong-key') }] }));
+    expect(await service.load()).toBe(true);
+    expect(await service.byKey('lab.a-wrong-key')).toMatchObject({ id: 'lab' });
   });
 
   it('keeps the previous file in force when a changed one does not pass', async () => {

@@ -26,8 +26,13 @@ export class SendersService implements OnModuleDestroy {
   private current = new SenderRegistry([]);
   private watcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  /** SHA-256 of a presented key → the system it was verified for, or null when it failed. */
-  private verified = new Map<string, Promise<SenderSystem | null>>();
+  /**
+   * SHA-256 of a presented key → the outcome of checking it against a system's key hash. Kept across
+   * reloads of the senders file: an outcome counts only while the system it names still has the same
+   * hash, so a reload neither keeps a withdrawn key working nor makes every sender's key costly again
+   * (which a flood of guessed keys could then turn into refusals of real senders).
+   */
+  private verified = new Map<string, Promise<{ readonly id: string; readonly keyHash: string; readonly ok: boolean }>>();
   private checking = 0;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
@@ -63,7 +68,6 @@ export class SendersService implements OnModuleDestroy {
       return false;
     }
     this.current = parsed.value;
-    this.verified = new Map();
     this.logger.log({ path: this.config.sendersPath, senders: parsed.value.size }, 'senders file loaded');
     return true;
   }
@@ -87,22 +91,25 @@ export class SendersService implements OnModuleDestroy {
   async byKey(key: string): Promise<SenderSystem | undefined | 'busy'> {
     const claimed = this.current.claimedByKey(key);
     if (claimed?.keyHash === undefined) return undefined;
+    const keyHash = claimed.keyHash;
     const digest = createHash('sha256').update(key).digest('base64');
-    let outcome = this.verified.get(digest);
-    if (outcome === undefined) {
-      if (this.checking >= MAX_CHECKING) return 'busy';
-      // Failed keys are the ones an attacker can make many of: start over when full (the good keys are
-      // checked once more each).
-      if (this.verified.size >= MAX_CACHED_KEYS) this.verified = new Map();
-      const cache = this.verified;
-      this.checking += 1;
-      outcome = verifyKey(key, claimed.keyHash)
-        .then((ok) => (ok ? claimed : null))
-        .finally(() => (this.checking -= 1));
-      cache.set(digest, outcome);
-      outcome.catch(() => cache.delete(digest));
+    const known = this.verified.get(digest);
+    if (known !== undefined) {
+      const outcome = await known;
+      if (outcome.id === claimed.id && outcome.keyHash === keyHash) return outcome.ok ? claimed : undefined;
     }
-    return (await outcome) ?? undefined;
+    if (this.checking >= MAX_CHECKING) return 'busy';
+    // Failed keys are the ones an attacker can make many of: start over when full (the good keys are
+    // checked once more each).
+    if (this.verified.size >= MAX_CACHED_KEYS) this.verified = new Map();
+    const cache = this.verified;
+    this.checking += 1;
+    const outcome = verifyKey(key, keyHash)
+      .then((ok) => ({ id: claimed.id, keyHash, ok }))
+      .finally(() => (this.checking -= 1));
+    cache.set(digest, outcome);
+    outcome.catch(() => cache.delete(digest));
+    return (await outcome).ok ? claimed : undefined;
   }
 
   byAmqpUser(user: string): SenderSystem | undefined {
