@@ -110,3 +110,16 @@ describe('usage', () => {
     expect(missing.stderr).toMatch(/no such file/);
   });
 });
+
+describe('svu help', () => {
+  it('names the environment variables options come from, never the secrets they hold', () => {
+    const env = { ...process.env, DATABASE_URL: 'postgres://svu:hemligt-db@db/svu', AMQP_URL: 'amqp://svu:hemligt-mq@mq', SVU_REPLAY_PASSWORD: 'hemligt-pw', SVU_SENDER_KEY: 'sys.hemligt-key' };
+    const help = ['report', 'replay', 'simulate']
+      .map((command) => spawnSync(process.execPath, [SVU, command, '--help'], { env, encoding: 'utf8', timeout: 20_000 }))
+      .map((run) => `${run.stdout}${run.stderr}`)
+      .join('\n');
+    expect(help).toContain('env DATABASE_URL');
+    expect(help).toContain('env SVU_SENDER_KEY');
+    expect(help).not.toMatch(/hemligt/);
+  });
+});

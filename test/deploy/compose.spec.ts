@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { CLI_ENV_NAMES } from '../../apps/cli/src/env-names';
@@ -118,5 +118,18 @@ describe('Dockerfile', () => {
       expect(copy).not.toMatch(/users\.json|senders\.json|\bbench\b|\btest\b|^COPY (--chown=\S+ )?config /);
     }
     expect(dockerignore).toEqual(expect.arrayContaining(['config/users.json', 'config/senders.json']));
+  });
+});
+
+describe('svu', () => {
+  it('lists every variable the command line reads in CLI_ENV_NAMES', () => {
+    const dir = join(__dirname, '../../apps/cli/src');
+    const read = new Set<string>();
+    for (const file of readdirSync(dir, { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts')) continue;
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/process\.env\['([A-Z][A-Z0-9_]+)'\]/g)) read.add(m[1]!);
+    }
+    expect(read.size).toBeGreaterThan(5);
+    expect([...read].filter((name) => !CLI_ENV_NAMES.includes(name))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ export const CLI_ENV_NAMES: readonly string[] = [
   'SVU_DIRECTORY',
   'SVU_REPLAY_USER',
   'SVU_REPLAY_PASSWORD',
+  'SVU_SENDER_KEY',
   'DATABASE_URL',
   'SVU_REPORT_RULES',
   'SVU_FONT_DIR',

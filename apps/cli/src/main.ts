@@ -8,6 +8,16 @@ import { readInput } from './read-input';
 import { runReplay, runReplayCheck } from './replay-command';
 import { runReport } from './report-command';
 import { runSimulate } from './simulate-command';
+
+/**
+ * An option whose value may come from an environment variable. Its help names the variable, never the
+ * value it holds there (a URL with a password, a password, a key).
+ */
+function fromEnv(flags: string, description: string, env: string, fallback?: string): Option {
+  const option = new Option(flags, `${description} (env ${env})`);
+  const value = process.env[env] ?? fallback;
+  return value === undefined ? option : option.default(value, process.env[env] === undefined ? fallback : `from ${env}`);
+}
 import { hashPassword } from '../../gateway/src/console/auth/users';
 
 const io: Io = {
@@ -76,12 +86,12 @@ export function buildProgram(): Command {
     .description('replay fixture sets against a running gateway with simulated recipients; compare what they receive')
     .argument('<dir...>', 'fixture set folders (each with a manifest.json)')
     .option('--gateway <url>', 'the gateway (env SVU_GATEWAY_URL)', process.env['SVU_GATEWAY_URL'] ?? 'http://127.0.0.1:8080')
-    .option('--amqp-url <url>', 'the gateway\'s RabbitMQ (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
+    .addOption(fromEnv('--amqp-url <url>', 'the gateway\'s RabbitMQ', 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'))
     .option('--directory <file>', 'the unit directory the gateway uses (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
     .option('--user <name>', 'console user for dead-letter and fallback checks (env SVU_REPLAY_USER)', process.env['SVU_REPLAY_USER'])
-    .option('--password <password>', 'its password; prefer env SVU_REPLAY_PASSWORD or --password-stdin (a command line is visible to other users)', process.env['SVU_REPLAY_PASSWORD'])
+    .addOption(fromEnv('--password <password>', 'its password; prefer env SVU_REPLAY_PASSWORD or --password-stdin (a command line is visible to other users)', 'SVU_REPLAY_PASSWORD'))
     .option('--password-stdin', 'read the password from the first line of standard input')
-    .option('--sender-key <key>', 'the bearer key of the sender system to send as over HTTP (prefer env SVU_SENDER_KEY: a command line is visible to other users)', process.env['SVU_SENDER_KEY'])
+    .addOption(fromEnv('--sender-key <key>', 'the bearer key of the sender system to send as over HTTP (prefer env SVU_SENDER_KEY: a command line is visible to other users)', 'SVU_SENDER_KEY'))
     .option('--check', 'only check the fixture sets offline (manifest, files, messages, units in --directory); no gateway needed')
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--junit <file>', 'write JUnit XML here')
@@ -109,7 +119,7 @@ export function buildProgram(): Command {
     .command('simulate')
     .description('run simulated recipients for the units of a directory, with a control API to make them fail')
     .option('--directory <file>', 'unit directory (env SVU_DIRECTORY)', process.env['SVU_DIRECTORY'] ?? 'config/directory.json')
-    .option('--amqp-url <url>', 'RabbitMQ of the gateway (env AMQP_URL)', process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672')
+    .addOption(fromEnv('--amqp-url <url>', 'RabbitMQ of the gateway', 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'))
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--control-port <port>', 'port of the control API', '9100')
     .option('--control-host <address>', 'address the control API listens on (0.0.0.0 in a container)', '127.0.0.1')
@@ -127,7 +137,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output').choices(['json', 'csv']).default('json'))
     .addOption(new Option('--separator <separator>', 'CSV field separator').choices(['semicolon', 'comma']).default('semicolon'))
     .option('--bom', 'start the CSV with a UTF-8 byte order mark (Excel then reads å ä ö right)')
-    .option('--database-url <url>', 'the gateway\'s store (env DATABASE_URL)', process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/svu')
+    .addOption(fromEnv('--database-url <url>', 'the gateway\'s store', 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/svu'))
     .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
     .action(async (opts: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string }) => {
       process.exitCode = await runReport({

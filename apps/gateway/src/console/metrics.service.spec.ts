@@ -12,6 +12,9 @@ function fakeStore() {
       if (sql.includes('FROM copies WHERE state = ANY')) return Promise.resolve([{ state: 'retrying', n: '7' }]);
       if (sql.includes('FROM dead_letters')) return Promise.resolve([{ reason: 'invalid-message', n: '3' }]);
       if (sql.includes('fallback_documents')) return Promise.resolve([{ n: '2' }]);
+      if (sql.includes('FROM recipient_health')) {
+        return Promise.resolve([{ recipient_hsa: 'SE2120001637-K000000001480', failing: true, paused: false, backlog: 4, oldest_seconds: 90 }]);
+      }
       return Promise.resolve([{ n: '1' }]);
     },
   } as unknown as Database;
@@ -64,7 +67,7 @@ describe('store-derived gauges', () => {
   it('are counted by the refresher, and a scrape runs no query', async () => {
     const { metrics, queries } = await allMetrics();
     const counted = queries.length;
-    expect(counted).toBe(4);
+    expect(counted).toBe(5);
     const text = await metrics.registry.metrics();
     await metrics.registry.metrics();
     expect(queries.length).toBe(counted);
@@ -74,11 +77,17 @@ describe('store-derived gauges', () => {
     expect(text).toContain('svu_manual_dispatch_waiting 2');
     expect(text).toContain('svu_copies_at_risk 1');
     expect(text).toContain(`svu_store_counts_timestamp_seconds ${clock.now().getTime() / 1000}`);
+    // Per recipient, from recipient_health (one row each, kept by the sweeper).
+    expect(text).toContain('svu_recipient_backlog{recipient="SE2120001637-K000000001480"} 4');
+    expect(text).toContain('svu_recipient_state{recipient="SE2120001637-K000000001480",state="failing"} 1');
+    expect(text).toContain('svu_recipient_state{recipient="SE2120001637-K000000001480",state="healthy"} 0');
+    expect(text).toContain('svu_recipient_oldest_waiting_seconds{recipient="SE2120001637-K000000001480"} 90');
   });
 
   it('count only open work (partial indexes), never the whole history', async () => {
     const { queries } = await allMetrics();
-    for (const sql of queries) expect(sql).toMatch(/WHERE .*(state = ANY|resolved_at IS NULL|deadline_checked_at IS NULL|status = 'waiting')/s);
+    // recipient_health has one row per recipient, not one per message: it is read whole.
+    for (const sql of queries.filter((q) => !q.includes('FROM recipient_health'))) expect(sql).toMatch(/WHERE .*(state = ANY|resolved_at IS NULL|deadline_checked_at IS NULL|status = 'waiting')/s);
   });
 
   it('are not in the registry of a process without the deadlines service', async () => {
