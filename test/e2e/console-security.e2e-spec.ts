@@ -463,6 +463,7 @@ describe('what a viewer sees', () => {
       '/api/reports/monthly': [`/api/reports/monthly?month=${month}`, `/api/reports/monthly?month=${month}&format=csv`],
       '/api/reports/series': [`/api/reports/series?municipality=1480&month=${month}&months=2`],
       '/api/reports/episodes': [`/api/reports/episodes?month=${month}`],
+      '/api/recipients/{hsaId}': units.map((u) => `/api/recipients/${u.hsaId}`),
     };
     return Object.entries(OPENAPI.paths)
       .filter(([path, methods]) => 'get' in methods && path !== '/api/manual-dispatch/{id}/pdf')
@@ -509,16 +510,24 @@ describe('what a viewer sees', () => {
     const refused = await call('GET', '/api/dead-letters?status=all&q=ID-194107086995', { token: viewer });
     expect([refused.status, refused.body.message]).toEqual([403, 'q: viewers may not search by an identity number']);
     expect((await call('GET', '/api/dead-letters?status=all&q=ID-', { token: viewer })).status).toBe(200);
-    const operator = await call('GET', '/api/dead-letters?status=all&q=ID-194107086995', { token: await signIn(OPERATOR) });
+    const operatorToken = await signIn(OPERATOR);
+    const messageId = (await call('GET', `/api/dead-letters/${deadLetterIds[0]}`, { token: operatorToken })).body.messageId as string;
+    expect(messageId).toMatch(/^ID-194107086995-/);
+    const operator = await call('GET', `/api/dead-letters?status=all&q=${encodeURIComponent(messageId)}`, { token: operatorToken });
     expect(operator.status).toBe(200);
     expect(operator.body.items.length).toBeGreaterThan(0);
+    expect((await call('GET', `/api/dead-letters?status=all&q=${encodeURIComponent(messageId)}`, { token: viewer })).status).toBe(403);
   });
 
   it('sees an operator’s discard reason hidden whole (it may name the patient of an invalid message)', async () => {
     const operator = await signIn(OPERATOR);
-    expect((await call('POST', `/api/dead-letters/${deadLetterIds[0]}/discard`, { token: operator, body: { reason: 'Greta Garboson ringde: skickat per telefon' } })).status).toBeLessThan(300);
+    const invalid = exampleFor('admission', [units[0]!], { messageId: `GB-${Date.now().toString(36)}` });
+    const refused = await postIngress(base, 'lifecare', Buffer.from(bytesOf(invalid, 'lifecare').toString('utf8').replace('SOMATIK', 'KIRURGI')));
+    expect(refused.status).toBe(400);
+    const deadLetterId = ((await refused.json()) as { deadLetterId: string }).deadLetterId;
+    expect((await call('POST', `/api/dead-letters/${deadLetterId}/discard`, { token: operator, body: { reason: 'Greta Garboson ringde: skickat per telefon' } })).status).toBeLessThan(300);
     const viewer = await signIn(VIEWER);
-    const detail = await call('GET', `/api/dead-letters/${deadLetterIds[0]}`, { token: viewer });
+    const detail = await call('GET', `/api/dead-letters/${deadLetterId}`, { token: viewer });
     expect(JSON.stringify(detail.body)).not.toContain('Garboson');
     const audit = await call('GET', '/api/audit', { token: viewer });
     expect(JSON.stringify(audit.body)).not.toContain('Garboson');
