@@ -26,6 +26,7 @@ let sink: Server;
 let logFile: string;
 const arrived: Array<{ path: string; authorization: string | undefined; client: string | undefined; messageId: string | undefined }> = [];
 let units: DirectoryUnit[];
+let directoryPath: string;
 
 beforeAll(async () => {
   services = await createTestServices('recipients');
@@ -63,7 +64,8 @@ beforeAll(async () => {
     unit('BASIC', '/basic', { usernameEnv: 'SVU_TEST_RECIPIENT_USER', passwordEnv: 'SVU_TEST_RECIPIENT_PASSWORD' }),
     unit('MISSING', '/missing', { bearerTokenEnv: 'SVU_TEST_RECIPIENT_MISSING' }),
   ];
-  const env = gatewayEnv(services, writeDirectory(units), { SVU_SERVICES: 'ingress,router,egress', SVU_RETRY_BUDGET: 'PT60S' });
+  directoryPath = writeDirectory(units);
+  const env = gatewayEnv(services, directoryPath, { SVU_SERVICES: 'ingress,router,egress', SVU_RETRY_BUDGET: 'PT60S' });
   logFile = env['SVU_LOG_FILE']!;
   gateway = await startInProcess(env);
 }, 60_000);
@@ -104,3 +106,25 @@ it('retries a copy whose credential is missing, naming the variable and never a 
   const log = readFileSync(logFile, 'utf8');
   for (const secret of [TOKEN, PASSWORD, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')]) expect(log).not.toContain(secret);
 }, 40_000);
+
+it('delivers a waiting copy once the directory names the credential right: the correction applies to copies already routed', async () => {
+  const message = onTimeAdmission([units[2]!]);
+  expect((await postIngress(gateway.url, 'samsa', bytesOf(message, 'samsa'))).status).toBe(202);
+  await eventually(async () => {
+    const rows = await query<{ last_error: string | null }>(services.databaseUrl, 'SELECT last_error FROM copies WHERE message_id = $1', [message.messageId]);
+    return rows[0]?.last_error?.includes('SVU_TEST_RECIPIENT_MISSING') === true ? true : undefined;
+  }, 20_000, 'the copy failing for its missing credential');
+  const fixed = units.map((u, i) => (i === 2 && u.transport.kind === 'http' ? { ...u, transport: { ...u.transport, url: u.transport.url.replace('/missing', '/bearer'), auth: { bearerTokenFile: tokenFileOf(units[0]!) } } } : u));
+  writeFileSync(directoryPath, JSON.stringify({ units: fixed }, null, 2));
+  await eventually(async () => {
+    const rows = await query<{ state: string }>(services.databaseUrl, 'SELECT state FROM copies WHERE message_id = $1', [message.messageId]);
+    return rows[0]?.state === 'delivered' ? true : undefined;
+  }, 40_000, 'the waiting copy delivered with the corrected credential');
+  expect(arrived.filter((a) => a.messageId === message.messageId).map((a) => a.path)).toContain('/bearer');
+}, 60_000);
+
+function tokenFileOf(unit: DirectoryUnit): string {
+  const auth = unit.transport.kind === 'http' ? unit.transport.auth : undefined;
+  if (auth === undefined || !('bearerTokenFile' in auth) || auth.bearerTokenFile === undefined) throw new Error('the unit has no token file');
+  return auth.bearerTokenFile;
+}

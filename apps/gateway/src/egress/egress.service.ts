@@ -16,6 +16,7 @@ import { GroupCommit } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
+import { DirectoryService } from '../directory/directory.service';
 
 interface ClaimedCopy {
   readonly id: string;
@@ -153,9 +154,20 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly health: RecipientHealthStore,
+    private readonly directory: DirectoryService,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
+  }
+
+  /**
+   * Where a copy goes now: the directory's transport for its recipient when it is still of the same
+   * kind and dialect as when the copy was routed (a corrected URL, credential or certificate applies
+   * to copies already waiting), else the transport the copy was routed with.
+   */
+  private transportOf(copy: ClaimedCopy): DirectoryUnit['transport'] {
+    const unit = this.directory.lookup(copy.recipient_hsa);
+    return unit !== undefined && unit.transport.kind === copy.transport.kind && unit.dialect === copy.dialect ? unit.transport : copy.transport;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -266,7 +278,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await Promise.all(
       claimed.map(async (copy) => {
-        const outcome = await this.transports.deliver(copy.transport, {
+        const outcome = await this.transports.deliver(this.transportOf(copy), {
           copyId: copy.id,
           messageId: copy.message_id,
           recipientHsa: copy.recipient_hsa,
