@@ -15,6 +15,6 @@ export interface CsvOptions {
  */
 export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null | undefined>>, options: CsvOptions = {}): string {
   const safe = (cell: string | number | boolean | null | undefined) => (typeof cell === 'boolean' ? String(cell) : typeof cell === 'string' && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell ?? '');
-  const text = stringify([header.map(safe), ...rows.map((row) => row.map(safe))], { delimiter: options.separator ?? ';', record_delimiter: 'windows', quoted_match: /^$/ });
+  const text = stringify([header.map(safe), ...rows.map((row) => row.map(safe))], { delimiter: options.separator ?? ';', record_delimiter: 'windows' });
   return options.bom === true ? `\uFEFF${text}` : text;
 }
