@@ -1,7 +1,7 @@
 /** What a pruned message keeps of its patient: nothing that identifies them (docs/retention.md). */
 const PATIENT_KEPT = new Set(['idType', 'municipality', 'protectedIdentity']);
-/** Free text and names anywhere in the body: they may name or describe the patient. */
-const BODY_DROPPED = new Set(['text', 'subject', 'title', 'location', 'name', 'givenName', 'familyName', 'note', 'comment']);
+/** Free text and names anywhere in the body (an admission's reason is health information): they may name or describe the patient. */
+const BODY_DROPPED = new Set(['reason', 'text', 'subject', 'title', 'location', 'name', 'givenName', 'familyName', 'note', 'comment']);
 
 function dropKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropKeys);
