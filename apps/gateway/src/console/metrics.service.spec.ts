@@ -74,6 +74,7 @@ describe('store-derived gauges', () => {
     expect(text).toContain('svu_copies{state="retrying"} 7');
     for (const state of OPEN_STATES.filter((s) => s !== 'retrying')) expect(text).toContain(`svu_copies{state="${state}"} 0`);
     expect(text).toContain('svu_dead_letters{reason="invalid-message"} 3');
+    expect(text).toContain('svu_dead_letters{reason="delivery-failed"} 0');
     expect(text).toContain('svu_manual_dispatch_waiting 2');
     expect(text).toContain('svu_copies_at_risk 1');
     expect(text).toContain(`svu_store_counts_timestamp_seconds ${clock.now().getTime() / 1000}`);

@@ -4,6 +4,7 @@ import { CLOCK, type Clock } from '../clock/clock';
 import { Periodic } from '../clock/periodic';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
+import { DEAD_LETTER_REASONS } from '../store/records';
 
 /**
  * Prometheus metrics of this process, named by Prometheus conventions (docs/observability.md):
@@ -122,8 +123,10 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
     }
     const byState = new Map(copies.map((r) => [r.state, Number(r.n)]));
     for (const state of OPEN_STATES) this.copies.set({ state }, byState.get(state) ?? 0);
+    // Every reason has a series, 0 when there is none, so that an alert on growth has a value to start from.
+    const byReason = new Map(deadLetters.map((r) => [r.reason, Number(r.n)]));
     this.deadLetters.reset();
-    for (const r of deadLetters) this.deadLetters.set({ reason: r.reason }, Number(r.n));
+    for (const reason of new Set<string>([...DEAD_LETTER_REASONS, ...byReason.keys()])) this.deadLetters.set({ reason }, byReason.get(reason) ?? 0);
     this.atRisk.set(Number(atRisk[0]!.n));
     this.waiting.set(Number(waiting[0]!.n));
     this.countedAt.set(now.getTime() / 1000);

@@ -31,7 +31,20 @@ export type DeviationKind =
 /** Why ingress refused a message its sender system sent (HTTP 403 or 409; AMQP: dead letter only). */
 export type RefusalReason = 'sender-not-allowed' | 'cancellation-not-owner' | 'acknowledgement-not-addressed' | 'message-id-conflict';
 
-export type DeadLetterReason = 'invalid-message' | 'unknown-recipient' | 'delivery-failed' | 'unprocessable' | 'unauthenticated' | RefusalReason;
+/** Every reason a dead letter can have (metrics show each, 0 when there is none). */
+export const DEAD_LETTER_REASONS = [
+  'invalid-message',
+  'unknown-recipient',
+  'delivery-failed',
+  'unprocessable',
+  'unauthenticated',
+  'sender-not-allowed',
+  'cancellation-not-owner',
+  'acknowledgement-not-addressed',
+  'message-id-conflict',
+] as const satisfies ReadonlyArray<'invalid-message' | 'unknown-recipient' | 'delivery-failed' | 'unprocessable' | 'unauthenticated' | RefusalReason>;
+
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** Dead letters of messages refused at ingress: their bodies are kept SVU_REFUSED_RETENTION at most. */
 export const REFUSED_AT_INGRESS: readonly DeadLetterReason[] = [
