@@ -121,6 +121,12 @@ describe('a fallback document for every type but acknowledgements', () => {
     const T0 = '2026-03-28T13:10:00Z';
     clock.set(T0);
     const messages = TITLES.map(([type]) => exampleFor(type, [failing.hsaId, none.hsaId, UNKNOWN]));
+    // A cancellation must name a message of its own sender system in its episode (docs/senders.md):
+    // one sent before it to another unit, so that nothing of it is withheld from these three.
+    const cancellation = messages.find((m) => m.type === 'cancellation')!;
+    const cancelled = exampleFor('message', ['SE2120000004-ELSEWHERE9'], { episodeId: cancellation.episodeId });
+    (cancellation.body as { cancelsMessageId: string }).cancelsMessageId = cancelled.messageId;
+    await send(cancelled);
     for (const m of messages) await send(m);
     const ids = messages.map((m) => m.messageId);
     await settled(ids);
