@@ -127,7 +127,10 @@ describe('svu', () => {
     const read = new Set<string>();
     for (const file of readdirSync(dir, { recursive: true }) as string[]) {
       if (!file.endsWith('.ts')) continue;
-      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/process\.env\['([A-Z][A-Z0-9_]+)'\]/g)) read.add(m[1]!);
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/process\.env\['([A-Z][A-Z0-9_]+)'\]/g)) read.add(m[1]!);
+      // Options whose value may come from the environment (apps/cli/src/main.ts, fromEnv): the variable is the third argument.
+      for (const m of text.matchAll(/fromEnv\('[^']*', '(?:[^'\\]|\\.)*', '([A-Z][A-Z0-9_]+)'/g)) read.add(m[1]!);
     }
     expect(read.size).toBeGreaterThan(5);
     expect([...read].filter((name) => !CLI_ENV_NAMES.includes(name))).toEqual([]);
