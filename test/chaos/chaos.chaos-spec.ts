@@ -93,6 +93,7 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
   /** When each message was confirmed by the broker (on its way into the gateway). */
   const publishedAt = new Map<string, number>();
   let next = 0;
+  let republished = 0;
   const publishOne = async (i: number) => {
     const recipients = [units[i % units.length]!, units[(i + 1) % units.length]!];
     const admission = i % FALLBACK_EVERY === 0;
@@ -101,7 +102,19 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     expected.set(message.messageId, recipients.map((r) => r.hsaId));
     if (admission) faxCopies.add(message.messageId);
     const format = DIALECTS[i % DIALECTS.length]!;
-    await publisher.publish(format, bytesOf(message, format));
+    const bytes = bytesOf(message, format);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publisher.publish(format, bytes);
+        break;
+      } catch (error) {
+        // A broker restart can close the channel before the confirm comes: the message may or may not
+        // have been taken, so it is published again, as a sender would (a repeated id is a duplicate).
+        if (attempt >= 30) throw error;
+        republished += 1;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
     publishedAt.set(message.messageId, Date.now());
   };
   const publishing = Promise.all(
@@ -219,7 +232,8 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
   }
   console.log(
     `chaos recovery (fault cleared → every copy accepted before it at its recipient): ${recoveries.join('; ')}\n` +
-      `chaos duplicates per kill: ${[...perKill].map(([kill, n]) => `${kill} ${n}`).join(', ')}`,
+      `chaos duplicates per kill: ${[...perKill].map(([kill, n]) => `${kill} ${n}`).join(', ')}\n` +
+      `messages published again after a broker restart closed the channel before their confirm: ${republished}`,
   );
   const extraDocuments = Number(documents[0]!.n) - Number(documents[0]!.pairs);
   console.log(
