@@ -1,13 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/clock/clock';
-import { OPENAPI } from '../../apps/gateway/src/console/openapi';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { apiDocument, documentedOperations } from '../support/api-document';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
@@ -33,10 +33,11 @@ async function call(method: string, path: string, token?: string, body?: unknown
 }
 const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
-/** Every documented API route, with its path parameters filled in. */
-const ROUTES = Object.entries(OPENAPI.paths)
-  .filter(([path]) => path.startsWith('/api/') && path !== '/api/login' && path !== '/api/logout')
-  .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path: path.replace(/\{\w+\}/g, '1'), operatorOnly: String((op as { description?: string }).description).startsWith('Role operator') })));
+/** Every documented console route (any signed-in user, or operators only), with its path parameters filled in. */
+const consoleRoutes = async () =>
+  (await documentedOperations(base))
+    .filter((op) => op.access === 'signed-in' || op.access === 'operator')
+    .map((op) => ({ method: op.method, path: op.path.replace(/\{\w+\}/g, '1'), operatorOnly: op.access === 'operator' }));
 
 beforeAll(async () => {
   services = await createTestServices('console');
@@ -60,24 +61,56 @@ afterAll(async () => {
 }, 60_000);
 
 describe('authorization', () => {
-  it('documents every route of the API in OpenAPI', () => {
+  it('documents every route the app serves in the generated OpenAPI document, and no other, each with an operationId', async () => {
     const express = app.getHttpAdapter().getInstance() as { router?: { stack: any[] }; _router?: { stack: any[] } };
     const stack = (express.router ?? express._router)!.stack;
     const served = stack
-      .filter((layer) => layer.route?.path?.startsWith('/api/') && !String(layer.route.path).startsWith('/api/docs'))
-      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`));
-    const documented = new Set(Object.entries(OPENAPI.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)));
-    expect(served.length).toBeGreaterThanOrEqual(19);
-    expect(served.filter((route) => !documented.has(route))).toEqual([]);
+      .filter((layer) => layer.route !== undefined && !String(layer.route.path).startsWith('/api/docs'))
+      .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`))
+      .sort();
+    const operations = await documentedOperations(base);
+    expect(served.length).toBeGreaterThanOrEqual(34);
+    expect(served).toContain('POST /ingress/{dialect}');
+    expect(served).toEqual(operations.map((op) => `${op.method} ${op.path}`).sort());
+    const ids = operations.map((op) => op.operationId);
+    expect(ids.filter((id) => !/^[a-z][A-Za-z]+$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it.each(ROUTES.map((r) => [r.method, r.path]))('%s %s refuses a caller who is not signed in', async (method, path) => {
-    expect((await call(method, path)).status).toBe(401);
-    expect((await call(method, path, 'forged.token')).status).toBe(401);
+  it('gives every answer of the document a real shape (no bare object) and every console operation its security', async () => {
+    const document = await apiDocument(base);
+    expect(document.openapi).toBe('3.1.0');
+    const bare: string[] = [];
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const [status, response] of Object.entries(op['responses'] as Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>)) {
+          for (const [type, media] of Object.entries(response.content ?? {})) {
+            const schema = media.schema ?? {};
+            if (type === 'application/json' && schema['$ref'] === undefined && schema['anyOf'] === undefined) bare.push(`${method} ${path} ${status}`);
+          }
+        }
+        if (op['x-access'] === 'signed-in' || op['x-access'] === 'operator') expect({ path, security: op['security'] }).toEqual({ path, security: [{ consoleToken: [] }, { consoleSession: [] }] });
+        if (op['x-access'] === 'sender') expect({ path, security: op['security'] }).toEqual({ path, security: [{ senderKey: [] }, { clientCertificate: [] }] });
+      }
+    }
+    expect(bare).toEqual([]);
   });
 
-  it.each(ROUTES.filter((r) => r.operatorOnly).map((r) => [r.method, r.path]))('%s %s refuses a viewer', async (method, path) => {
-    expect((await call(method, path, viewer, method === 'GET' ? undefined : {})).status).toBe(403);
+  it('refuses a caller who is not signed in on every console route', async () => {
+    const routes = await consoleRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(27);
+    for (const { method, path } of routes) {
+      expect({ method, path, status: (await call(method, path)).status }).toEqual({ method, path, status: 401 });
+      expect({ method, path, status: (await call(method, path, 'forged.token')).status }).toEqual({ method, path, status: 401 });
+    }
+  });
+
+  it('refuses a viewer on every operator route', async () => {
+    const routes = (await consoleRoutes()).filter((r) => r.operatorOnly);
+    expect(routes.length).toBeGreaterThanOrEqual(12);
+    for (const { method, path } of routes) {
+      expect({ method, path, status: (await call(method, path, viewer, method === 'GET' ? undefined : {})).status }).toEqual({ method, path, status: 403 });
+    }
   });
 
   it('refuses a wrong password and a tampered token', async () => {

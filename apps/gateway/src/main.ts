@@ -8,6 +8,7 @@ import { loadConfig, type GatewayConfig } from './config/gateway-config';
 import { json } from 'express';
 import { GatewayModule } from './gateway.module';
 import { mountConsole } from './console/mount-console';
+import { EdgeExceptionFilter } from './http/edge-exception.filter';
 import { systemClock, type Clock } from './clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
@@ -15,6 +16,8 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true, ...httpsOptions(config) });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  // One exception filter maps refusals (services' outcomes, bad fields) to HTTP status and body.
+  app.useGlobalFilters(new EdgeExceptionFilter(app.getHttpAdapter()));
   // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot
   // path), no X-Powered-By. Static files of the console keep their own ETags.
   const express = app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void };

@@ -1,5 +1,6 @@
-import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { done, refuse, type Outcome } from '../http/outcome';
 import { Database } from '../store/database';
 import type { Session } from './auth/session';
 import { AuditService } from './audit.service';
@@ -36,10 +37,10 @@ export class BulkService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async start(filter: DeadLetterFilter, action: 'replay' | 'discard', reason: string | undefined, confirm: number, session: Session): Promise<BulkJob> {
+  async start(filter: DeadLetterFilter, action: 'replay' | 'discard', reason: string | undefined, confirm: number, session: Session): Promise<Outcome<BulkJob>> {
     const openFilter: DeadLetterFilter = { ...filter, status: 'open' };
     const ids = await this.deadLetters.ids(openFilter, confirm + 1);
-    if (ids.length !== confirm) throw new ConflictException(`the selection now holds ${ids.length > confirm ? 'more' : ids.length} dead letters, not ${confirm}; preview again`);
+    if (ids.length !== confirm) return refuse('conflict', `the selection now holds ${ids.length > confirm ? 'more' : ids.length} dead letters, not ${confirm}; preview again`);
     const rows = await this.db.query<BulkJob & Record<string, unknown>>(
       `INSERT INTO bulk_jobs (action, filter, reason, total, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [action, JSON.stringify(openFilter), reason ?? null, ids.length, session.username],
@@ -47,36 +48,42 @@ export class BulkService {
     const job = rows[0]!;
     await this.audit.record(session, `bulk-${action}`, `bulk-job:${job.id}`, { filter: openFilter, total: ids.length, reason: reason ?? null });
     void this.run(job.id, ids, action, reason, session);
-    return job;
+    return done(job);
   }
 
   private async run(jobId: string, ids: readonly string[], action: 'replay' | 'discard', reason: string | undefined, session: Session): Promise<void> {
     const pauseMs = 1000 / this.config.bulkPerSecond;
-    let done = 0;
+    let succeeded = 0;
     let failed = 0;
     for (const [i, id] of ids.entries()) {
-      if (i % 10 === 0 && (await this.get(jobId)).status === 'cancelled') return;
-      try {
-        if (action === 'replay') await this.deadLetters.replay(id, session);
-        else await this.deadLetters.discard(id, reason ?? '', session);
-        done += 1;
-      } catch (error) {
-        failed += 1;
-        this.logger.warn({ jobId, deadLetterId: id, err: (error as Error).message }, 'bulk item failed');
+      if (i % 10 === 0) {
+        const job = await this.get(jobId);
+        if (job.ok && job.value.status === 'cancelled') return;
       }
-      await this.db.query('UPDATE bulk_jobs SET done = $2, failed = $3 WHERE id = $1', [jobId, done, failed]);
+      let why: string | undefined;
+      try {
+        const outcome = action === 'replay' ? await this.deadLetters.replay(id, session) : await this.deadLetters.discard(id, reason ?? '', session);
+        if (!outcome.ok) why = typeof outcome.detail === 'string' ? outcome.detail : String(outcome.detail['message'] ?? outcome.refused);
+      } catch (error) {
+        why = (error as Error).message;
+      }
+      if (why === undefined) succeeded += 1;
+      else {
+        failed += 1;
+        this.logger.warn({ jobId, deadLetterId: id, err: why }, 'bulk item failed');
+      }
+      await this.db.query('UPDATE bulk_jobs SET done = $2, failed = $3 WHERE id = $1', [jobId, succeeded, failed]);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     await this.db.query(`UPDATE bulk_jobs SET status = 'done', finished_at = now() WHERE id = $1 AND status = 'running'`, [jobId]);
   }
 
-  async get(id: string): Promise<BulkJob> {
+  async get(id: string): Promise<Outcome<BulkJob>> {
     const rows = await this.db.query<BulkJob & Record<string, unknown>>(`SELECT ${COLUMNS} FROM bulk_jobs WHERE id = $1`, [id]);
-    if (rows[0] === undefined) throw new NotFoundException(`no bulk job ${id}`);
-    return rows[0];
+    return rows[0] === undefined ? refuse('not-found', `no bulk job ${id}`) : done(rows[0]);
   }
 
-  async cancel(id: string, session: Session): Promise<BulkJob> {
+  async cancel(id: string, session: Session): Promise<Outcome<BulkJob>> {
     await this.db.query(`UPDATE bulk_jobs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
     await this.audit.record(session, 'bulk-cancel', `bulk-job:${id}`);
     return this.get(id);

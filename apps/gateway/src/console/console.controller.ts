@@ -1,9 +1,24 @@
 import { maskIdentityNumbers } from '@svu/identity';
-import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
+import { Endpoint, ID_PARAM, refused } from '../http/endpoint';
+import type {
+  AtRiskQuery,
+  AuditQuery,
+  BulkPreviewRequest,
+  BulkRequest,
+  CorrectRequest,
+  DeadLetterListQuery,
+  DeviationQuery,
+  DiscardRequest,
+  ManualDispatchQuery,
+  MarkSentRequest,
+} from '../http/generated/api';
+import { answer, refusal } from '../http/outcome';
+import { bodyOf, IdPipe, queryOf } from '../http/schema.pipe';
 import { Database } from '../store/database';
-import { Roles, type AuthedRequest } from './auth/auth.guard';
+import type { AuthedRequest } from './auth/auth.guard';
 import { AuditService } from './audit.service';
 import { BulkService } from './bulk.service';
 import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
@@ -11,24 +26,22 @@ import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
 import { ViewerMaskingInterceptor } from './viewer-masking.interceptor';
 
-function limitOf(raw: unknown, fallback = 50): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 500) throw new BadRequestException('limit must be a whole number from 1 to 500');
-  return n;
-}
-
-function filterOf(raw: Record<string, unknown>): DeadLetterFilter {
-  const filter = parseFilter(raw ?? {});
-  if (typeof filter === 'string') throw new BadRequestException(filter);
+/** A filter as the store reads it: empty values and unknown keys left out (the shape was validated at the edge). */
+function filterOf(raw: object | undefined): DeadLetterFilter {
+  const filter = parseFilter((raw ?? {}) as Record<string, unknown>);
+  if (typeof filter === 'string') throw refusal('invalid', filter);
   return filter;
 }
 
-const ID = /^\d{1,18}$/;
-function idOf(raw: string): string {
-  if (!ID.test(raw)) throw new NotFoundException('no such id');
-  return raw;
-}
+const NO_DEAD_LETTER = refused('No such dead letter');
+const CHANGED = refused('The dead letter changed meanwhile (already resolved), or it was refused again');
+const REPLAY_ANSWERS = {
+  201: { description: 'Resolved', body: 'Replayed' },
+  400: { description: 'The message is still not valid (with its problems), or there is nothing to replay', body: 'ReplayInvalid' },
+  404: NO_DEAD_LETTER,
+  409: { description: 'Already resolved, resolved meanwhile, or refused again (with the reason)', body: 'ReplayConflict' },
+} as const;
+const ID = { id: ID_PARAM };
 
 /**
  * The operations console's JSON API (documented at /api/docs). Actions, fallback documents and
@@ -47,138 +60,214 @@ export class ConsoleController {
   ) {}
 
   @Get('overview')
+  @Endpoint({ operationId: 'overview', tag: 'overview', access: 'signed-in', summary: 'Counts by state, dead letters, copies at risk, deliveries per minute, last errors', answers: { 200: { description: 'The overview', body: 'Overview' } } })
   overview() {
     return this.overviewService.overview();
   }
 
   @Get('at-risk')
-  atRisk(@Query('limit') limit?: string) {
-    return this.overviewService.atRisk(limitOf(limit));
+  @Endpoint({
+    operationId: 'listAtRisk',
+    tag: 'overview',
+    access: 'signed-in',
+    summary: 'Admission copies whose deadline is within the fallback margin or past',
+    query: 'AtRiskQuery',
+    answers: { 200: { description: 'Copies at risk', body: 'AtRiskList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  atRisk(@Query(queryOf<AtRiskQuery>('AtRiskQuery')) query: AtRiskQuery) {
+    return this.overviewService.atRisk(query.limit);
   }
 
   @Get('dead-letters')
-  list(@Query() query: Record<string, unknown>, @Req() req: AuthedRequest) {
+  @Endpoint({
+    operationId: 'listDeadLetters',
+    tag: 'dead-letters',
+    access: 'signed-in',
+    summary: 'Dead letters, newest first, keyset-paged',
+    description: 'A viewer may not search (q) by an identity number: 403.',
+    query: 'DeadLetterListQuery',
+    answers: { 200: { description: 'A page', body: 'DeadLetterPage' }, 400: refused('A filter or the cursor is not valid (named)'), 403: refused('A viewer searched by an identity number') },
+  })
+  async list(@Query(queryOf<DeadLetterListQuery>('DeadLetterListQuery')) query: DeadLetterListQuery, @Req() req: AuthedRequest) {
     // A viewer sees identity numbers masked, so it may not search by one either: a hit would tell
     // it that a number it guessed is in an id (docs/console-security.md).
-    if (req.session?.role !== 'operator' && typeof query['q'] === 'string' && maskIdentityNumbers(query['q']) !== query['q']) {
-      throw new ForbiddenException('q: viewers may not search by an identity number');
+    if (req.session?.role !== 'operator' && query.q !== undefined && maskIdentityNumbers(query.q) !== query.q) {
+      throw refusal('forbidden', 'q: viewers may not search by an identity number');
     }
-    return this.deadLetters.list(filterOf(query), typeof query['cursor'] === 'string' && query['cursor'] !== '' ? query['cursor'] : undefined, limitOf(query['limit']));
+    return answer(await this.deadLetters.list(filterOf(query), query.cursor, query.limit ?? 50));
   }
 
   @Get('dead-letters/:id')
-  detail(@Param('id') id: string, @Req() req: AuthedRequest) {
-    return this.deadLetters.detail(idOf(id), req.session!);
+  @Endpoint({
+    operationId: 'getDeadLetter',
+    tag: 'dead-letters',
+    access: 'signed-in',
+    summary: 'One dead letter: payload, canonical form, problems with field paths, delivery attempts and errors (audited)',
+    params: ID,
+    answers: { 200: { description: 'The dead letter', body: 'DeadLetterDetail' }, 404: NO_DEAD_LETTER },
+  })
+  async detail(@Param('id', IdPipe) id: string, @Req() req: AuthedRequest) {
+    return answer(await this.deadLetters.detail(id, req.session!));
   }
 
-  @Roles('operator')
   @Post('dead-letters/:id/replay')
-  replay(@Param('id') id: string, @Req() req: AuthedRequest) {
-    return this.deadLetters.replay(idOf(id), req.session!);
+  @Endpoint({ operationId: 'replayDeadLetter', tag: 'dead-letters', access: 'operator', summary: 'Replay: read again as stored, or route and deliver the copy again', params: ID, answers: REPLAY_ANSWERS })
+  async replay(@Param('id', IdPipe) id: string, @Req() req: AuthedRequest) {
+    return answer(await this.deadLetters.replay(id, req.session!));
   }
 
-  @Roles('operator')
   @Post('dead-letters/:id/correct')
-  correct(@Param('id') id: string, @Body() body: { payload?: unknown; dialect?: unknown }, @Req() req: AuthedRequest) {
-    if (typeof body?.payload !== 'string' || body.payload.trim() === '') throw new BadRequestException('payload (the corrected message) is required');
-    const dialect = typeof body.dialect === 'string' ? body.dialect : undefined;
-    return this.deadLetters.correct(idOf(id), body.payload, dialect, req.session!);
+  @Endpoint({
+    operationId: 'correctDeadLetter',
+    tag: 'dead-letters',
+    access: 'operator',
+    summary: 'Correct and replay: the edited payload is validated first; the original is kept',
+    params: ID,
+    body: 'CorrectRequest',
+    answers: REPLAY_ANSWERS,
+  })
+  async correct(@Param('id', IdPipe) id: string, @Body(bodyOf<CorrectRequest>('CorrectRequest')) body: CorrectRequest, @Req() req: AuthedRequest) {
+    return answer(await this.deadLetters.correct(id, body.payload, body.dialect, req.session!));
   }
 
-  @Roles('operator')
   @Post('dead-letters/:id/discard')
-  discard(@Param('id') id: string, @Body() body: { reason?: unknown }, @Req() req: AuthedRequest) {
-    if (typeof body?.reason !== 'string' || body.reason.trim() === '') throw new BadRequestException('reason is required to discard');
-    return this.deadLetters.discard(idOf(id), body.reason, req.session!);
+  @Endpoint({
+    operationId: 'discardDeadLetter',
+    tag: 'dead-letters',
+    access: 'operator',
+    summary: 'Discard with a reason',
+    params: ID,
+    body: 'DiscardRequest',
+    answers: { 201: { description: 'Discarded', body: 'Replayed' }, 400: refused('No reason'), 404: NO_DEAD_LETTER, 409: CHANGED },
+  })
+  async discard(@Param('id', IdPipe) id: string, @Body(bodyOf<DiscardRequest>('DiscardRequest')) body: DiscardRequest, @Req() req: AuthedRequest) {
+    return answer(await this.deadLetters.discard(id, body.reason, req.session!));
   }
 
-  @Roles('operator')
   @Post('dead-letters/bulk/preview')
-  async preview(@Body() body: { filter?: Record<string, unknown> }) {
-    const filter = { ...filterOf(body?.filter ?? {}), status: 'open' as const };
+  @Endpoint({
+    operationId: 'previewBulk',
+    tag: 'dead-letters',
+    access: 'operator',
+    summary: 'How many open dead letters a bulk action on this filter would touch',
+    body: 'BulkPreviewRequest',
+    answers: { 201: { description: 'The count to confirm', body: 'BulkPreview' }, 400: refused('A filter is not valid (named)') },
+  })
+  async preview(@Body(bodyOf<BulkPreviewRequest>('BulkPreviewRequest')) body: BulkPreviewRequest) {
+    const filter = { ...filterOf(body.filter), status: 'open' as const };
     return { count: await this.deadLetters.count(filter), filter };
   }
 
-  @Roles('operator')
   @Post('dead-letters/bulk')
-  startBulk(@Body() body: { filter?: Record<string, unknown>; action?: unknown; reason?: unknown; confirm?: unknown }, @Req() req: AuthedRequest) {
-    if (body?.action !== 'replay' && body?.action !== 'discard') throw new BadRequestException('action must be replay or discard');
-    if (typeof body.confirm !== 'number' || !Number.isInteger(body.confirm) || body.confirm < 1) {
-      throw new BadRequestException('confirm must be the count the preview showed');
-    }
-    if (body.action === 'discard' && (typeof body.reason !== 'string' || body.reason.trim() === '')) throw new BadRequestException('reason is required to discard');
-    return this.bulk.start(filterOf(body.filter ?? {}), body.action, typeof body.reason === 'string' ? body.reason : undefined, body.confirm, req.session!);
+  @Endpoint({
+    operationId: 'startBulk',
+    tag: 'dead-letters',
+    access: 'operator',
+    summary: 'Start a bulk replay or discard; `confirm` must equal the previewed count. Runs throttled in the background',
+    body: 'BulkRequest',
+    answers: { 201: { description: 'The job', body: 'BulkJob' }, 400: refused('A field is not valid (named)'), 409: refused('The selection holds another count now: preview again') },
+  })
+  async startBulk(@Body(bodyOf<BulkRequest>('BulkRequest')) body: BulkRequest, @Req() req: AuthedRequest) {
+    return answer(await this.bulk.start(filterOf(body.filter), body.action, body.reason, body.confirm, req.session!));
   }
 
   @Get('bulk-jobs/:id')
-  bulkJob(@Param('id') id: string) {
-    return this.bulk.get(idOf(id));
+  @Endpoint({ operationId: 'getBulkJob', tag: 'dead-letters', access: 'signed-in', summary: 'Progress of a bulk job', params: ID, answers: { 200: { description: 'The job', body: 'BulkJob' }, 404: refused('No such job') } })
+  async bulkJob(@Param('id', IdPipe) id: string) {
+    return answer(await this.bulk.get(id));
   }
 
-  @Roles('operator')
   @Post('bulk-jobs/:id/cancel')
-  cancelBulk(@Param('id') id: string, @Req() req: AuthedRequest) {
-    return this.bulk.cancel(idOf(id), req.session!);
+  @Endpoint({ operationId: 'cancelBulkJob', tag: 'dead-letters', access: 'operator', summary: 'Cancel a running bulk job', params: ID, answers: { 201: { description: 'The job', body: 'BulkJob' }, 404: refused('No such job') } })
+  async cancelBulk(@Param('id', IdPipe) id: string, @Req() req: AuthedRequest) {
+    return answer(await this.bulk.cancel(id, req.session!));
   }
 
   @Get('manual-dispatch')
-  manualDispatch(@Query('status') status?: string, @Query('limit') limit?: string) {
-    const s = status === undefined || status === '' ? 'waiting' : status;
-    if (s !== 'waiting' && s !== 'sent' && s !== 'withdrawn' && s !== 'all') throw new BadRequestException('status must be waiting, sent, withdrawn or all');
-    return this.dispatch.list(s, limitOf(limit, 100));
+  @Endpoint({
+    operationId: 'listManualDispatch',
+    tag: 'manual-dispatch',
+    access: 'signed-in',
+    summary: 'Fallback documents: waiting (default), sent, withdrawn (the message was cancelled before sending) or all',
+    query: 'ManualDispatchQuery',
+    answers: { 200: { description: 'Documents', body: 'DispatchList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  manualDispatch(@Query(queryOf<ManualDispatchQuery>('ManualDispatchQuery')) query: ManualDispatchQuery) {
+    return this.dispatch.list(query.status ?? 'waiting', query.limit ?? 100);
   }
 
   // The document holds the patient's name and identity number in full: operators only.
-  @Roles('operator')
   @Get('manual-dispatch/:id/pdf')
   @Header('content-type', 'application/pdf')
-  async pdf(@Param('id') id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
-    const doc = await this.dispatch.pdf(idOf(id));
-    if (doc === undefined) throw new NotFoundException(`no fallback document ${id}`);
-    if (doc.pdf === null) throw new GoneException(`the PDF of fallback document ${id} was removed by retention (docs/retention.md); its dispatch record is kept`);
+  @Endpoint({
+    operationId: 'getManualDispatchPdf',
+    tag: 'manual-dispatch',
+    access: 'operator',
+    summary: 'Download the PDF (it holds the full name and identity number)',
+    params: ID,
+    answers: {
+      200: { description: 'The PDF, as an attachment', content: { 'application/pdf': { type: 'string', contentMediaType: 'application/pdf' } } },
+      404: refused('No such document'),
+      410: refused('The PDF was removed by retention; the dispatch record is kept'),
+    },
+  })
+  async pdf(@Param('id', IdPipe) id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
+    const doc = await this.dispatch.pdf(id);
+    if (doc === undefined) throw refusal('not-found', `no fallback document ${id}`);
+    if (doc.pdf === null) throw refusal('gone', `the PDF of fallback document ${id} was removed by retention (docs/retention.md); its dispatch record is kept`);
     await this.audit.record(req.session!, 'download-fallback-document', `fallback-document:${id}`, { reference: doc.reference });
     res.setHeader('content-disposition', `attachment; filename="${doc.reference.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`);
     return new StreamableFile(doc.pdf);
   }
 
-  @Roles('operator')
   @Post('manual-dispatch/:id/sent')
   @HttpCode(200)
-  async markSent(@Param('id') id: string, @Body() body: { via?: unknown; at?: unknown }, @Req() req: AuthedRequest) {
-    if (body?.via !== 'fax' && body?.via !== 'letter') throw new BadRequestException('via must be fax or letter');
-    if (body.at !== undefined && (typeof body.at !== 'string' || Number.isNaN(Date.parse(body.at)))) throw new BadRequestException('at must be an ISO 8601 instant');
-    const at = typeof body.at === 'string' ? new Date(body.at) : undefined;
-    const outcome = await this.dispatch.markSent(idOf(id), body.via, req.session!.username, at);
-    if (outcome.refused === 'not-found') throw new NotFoundException(`no fallback document ${id}`);
-    if (outcome.refused !== undefined) {
-      if (outcome.refused.startsWith('at:')) throw new BadRequestException(outcome.refused);
-      throw new ConflictException(outcome.refused);
-    }
+  @Endpoint({
+    operationId: 'markManualDispatchSent',
+    tag: 'manual-dispatch',
+    access: 'operator',
+    summary: 'Mark sent by fax or letter; the copy counts as delivered by hand then (a letter: then plus SVU_POSTAL_DELAY)',
+    params: ID,
+    body: 'MarkSentRequest',
+    answers: { 200: { description: 'The document', body: 'DispatchEntry' }, 400: refused('via or at is not valid'), 404: refused('No such document'), 409: refused('Already sent or withdrawn') },
+  })
+  async markSent(@Param('id', IdPipe) id: string, @Body(bodyOf<MarkSentRequest>('MarkSentRequest')) body: MarkSentRequest, @Req() req: AuthedRequest) {
+    const at = body.at === undefined ? undefined : new Date(body.at);
+    const outcome = await this.dispatch.markSent(id, body.via, req.session!.username, at);
+    if (outcome.refused === 'not-found') throw refusal('not-found', `no fallback document ${id}`);
+    if (outcome.refused !== undefined) throw refusal(outcome.refused.startsWith('at:') ? 'invalid' : 'conflict', outcome.refused);
     const entry = outcome.entry;
     await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, at: entry.sentAt, messageId: entry.messageId });
     return entry;
   }
 
   @Get('deviations')
-  deviations(@Query() query: Record<string, unknown>) {
+  @Endpoint({
+    operationId: 'listDeviations',
+    tag: 'overview',
+    access: 'signed-in',
+    summary: 'Deviations by period, unit and kind',
+    query: 'DeviationQuery',
+    answers: { 200: { description: 'Deviations', body: 'DeviationList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  deviations(@Query(queryOf<DeviationQuery>('DeviationQuery')) query: DeviationQuery) {
     const params: unknown[] = [];
     const conditions: string[] = [];
     for (const [key, column] of [['kind', 'kind'], ['unit', 'unit_hsa']] as const) {
       const value = query[key];
-      if (typeof value === 'string' && value !== '') {
+      if (value !== undefined) {
         params.push(value);
         conditions.push(`${column} = $${params.length}`);
       }
     }
     for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
       const value = query[key];
-      if (typeof value === 'string' && value !== '') {
-        if (Number.isNaN(Date.parse(value))) throw new BadRequestException(`${key} must be a date or an instant`);
+      if (value !== undefined) {
         params.push(new Date(value));
         conditions.push(`at ${op} $${params.length}`);
       }
     }
-    params.push(limitOf(query['limit'], 200));
+    params.push(query.limit ?? 200);
     return this.db.query(
       `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
        ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
@@ -187,7 +276,15 @@ export class ConsoleController {
   }
 
   @Get('audit')
-  auditLog(@Query('before') before?: string, @Query('limit') limit?: string) {
-    return this.audit.list(before === undefined || before === '' ? undefined : idOf(before), limitOf(limit, 100));
+  @Endpoint({
+    operationId: 'listAudit',
+    tag: 'audit',
+    access: 'signed-in',
+    summary: 'Audit log, newest first',
+    query: 'AuditQuery',
+    answers: { 200: { description: 'Entries', body: 'AuditList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  auditLog(@Query(queryOf<AuditQuery>('AuditQuery')) query: AuditQuery) {
+    return this.audit.list(query.before, query.limit ?? 100);
   }
 }

@@ -1,10 +1,11 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { formatProblem, type CanonicalMessage } from '@svu/canonical';
 import { isFormat, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { IngressService } from '../ingress/ingress.service';
 import { maySendAs, type SenderSystem } from '@svu/directory';
+import { done, refuse, type Outcome } from '../http/outcome';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
 import { problemsJson, recordEvents } from '../store/records';
@@ -37,10 +38,17 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
+function decodeCursor(cursor: string): { at: Date; id: string } | undefined {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (at === undefined || id === undefined || Number.isNaN(Date.parse(at)) || !/^\d+$/.test(id)) throw new BadRequestException('cursor is not valid');
+  if (at === undefined || id === undefined || Number.isNaN(Date.parse(at)) || !/^\d+$/.test(id)) return undefined;
   return { at: new Date(at), id };
+}
+
+type Row = Record<string, unknown>;
+/** What a replay, a correction or a discard did. */
+export interface Resolved {
+  readonly status: 'replayed' | 'corrected' | 'discarded';
+  readonly messageId?: string;
 }
 
 /**
@@ -58,11 +66,12 @@ export class DeadLettersService {
     private readonly senders: SendersService,
   ) {}
 
-  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<{ items: DeadLetterRow[]; next: string | null }> {
+  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; next: string | null }>> {
     const { where, params } = filterSql(filter);
     let keyset = '';
     if (cursor !== undefined) {
       const c = decodeCursor(cursor);
+      if (c === undefined) return refuse('invalid', 'cursor is not valid');
       params.push(c.at, c.id);
       keyset = ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
     }
@@ -72,7 +81,7 @@ export class DeadLettersService {
       params,
     );
     const items = rows.slice(0, limit).map((r) => ({ ...r, problemCount: Number(r.problemCount) }));
-    return { items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+    return done({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
   }
 
   async count(filter: DeadLetterFilter): Promise<number> {
@@ -89,14 +98,14 @@ export class DeadLettersService {
   }
 
   /** One dead letter with its payload, canonical form, problems and delivery history; the view is audited. */
-  async detail(id: string, session: Session): Promise<Record<string, unknown>> {
+  async detail(id: string, session: Session): Promise<Outcome<Row>> {
     const rows = await this.db.query<Record<string, unknown>>(
       `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at
        FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk WHERE d.id = $1`,
       [id],
     );
     const row = rows[0];
-    if (row === undefined) throw new NotFoundException(`no dead letter ${id}`);
+    if (row === undefined) return refuse('not-found', `no dead letter ${id}`);
     const events =
       row['copy_id'] === null
         ? []
@@ -126,11 +135,11 @@ export class DeadLettersService {
       payload: payload === null ? null : operator ? payload.toString(dialect === 'webcare' ? 'latin1' : 'utf8') : maskPayload(),
       payloadHidden: !operator,
     };
-    if (operator) return detail;
+    if (operator) return done(detail);
     // The patient's names may also stand in problem texts or a recipient's error: hidden there too.
     const names = [canonical?.patient?.givenName, canonical?.patient?.familyName].filter((n): n is string => typeof n === 'string')
       .flatMap((n) => n.split(/[\s-]+/));
-    return maskForViewer(detail, names);
+    return done(maskForViewer(detail, names));
   }
 
   private readable(dialect: string | null, payload: Buffer | null): CanonicalMessage | undefined {
@@ -139,28 +148,30 @@ export class DeadLettersService {
     return read.ok ? read.value : undefined;
   }
 
-  private async openRow(id: string): Promise<Record<string, unknown>> {
-    const rows = await this.db.query<Record<string, unknown>>('SELECT * FROM dead_letters WHERE id = $1', [id]);
+  private async openRow(id: string): Promise<Outcome<Row>> {
+    const rows = await this.db.query<Row>('SELECT * FROM dead_letters WHERE id = $1', [id]);
     const row = rows[0];
-    if (row === undefined) throw new NotFoundException(`no dead letter ${id}`);
-    if (row['resolved_at'] !== null) throw new ConflictException(`dead letter ${id} is already ${String(row["resolution"])}`);
-    return row;
+    if (row === undefined) return refuse('not-found', `no dead letter ${id}`);
+    if (row['resolved_at'] !== null) return refuse('conflict', `dead letter ${id} is already ${String(row["resolution"])}`);
+    return done(row);
   }
 
-  private async resolve(id: string, resolution: string, session: Session, detail: string | null): Promise<void> {
+  private async resolve(id: string, resolution: string, session: Session, detail: string | null): Promise<Outcome<void>> {
     const updated = await this.db.query(
       `UPDATE dead_letters SET resolved_at = now(), resolution = $2, resolved_by = $3, resolution_detail = $4 WHERE id = $1 AND resolved_at IS NULL RETURNING id`,
       [id, resolution, session.username, detail],
     );
-    if (updated.length === 0) throw new ConflictException(`dead letter ${id} was resolved meanwhile`);
+    return updated.length === 0 ? refuse('conflict', `dead letter ${id} was resolved meanwhile`) : done(undefined);
   }
 
   /**
    * Replay: a message that was refused is read again as it was stored (accepted if it now passes, e.g.
    * after a directory or code change); a copy that could not be delivered is routed and sent again.
    */
-  async replay(id: string, session: Session): Promise<{ status: string; messageId?: string }> {
-    const row = await this.openRow(id);
+  async replay(id: string, session: Session): Promise<Outcome<Resolved>> {
+    const open = await this.openRow(id);
+    if (!open.ok) return open;
+    const row = open.value;
     if (row['copy_id'] !== null) {
       const reset = await this.db.transaction(async (tx) => {
         const copies = await tx.query<{ id: string; message_pk: string }>(
@@ -171,39 +182,42 @@ export class DeadLettersService {
         if (copies.rows.length > 0) await recordEvents(tx, [row['copy_id'] as string], 'received', `replayed by ${session.username}`);
         return copies.rows[0];
       });
-      if (reset === undefined) throw new ConflictException('the copy is no longer dead-lettered');
-      await this.resolve(id, 'replayed', session, null);
+      if (reset === undefined) return refuse('conflict', 'the copy is no longer dead-lettered');
+      const resolved = await this.resolve(id, 'replayed', session, null);
+      if (!resolved.ok) return resolved;
       await this.broker.publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: [reset.message_pk] }));
       await this.audit.record(session, 'replay', `dead-letter:${id}`, { messageId: row['message_id'] });
-      return { status: 'replayed', messageId: row['message_id'] as string };
+      return done({ status: 'replayed', messageId: row['message_id'] as string });
     }
     const dialect = row['dialect'] as string | null;
-    if (dialect === null || !isFormat(dialect) || row['payload'] === null) throw new BadRequestException('this dead letter has no payload to replay; correct it instead');
+    if (dialect === null || !isFormat(dialect) || row['payload'] === null) return refuse('invalid', 'this dead letter has no payload to replay; correct it instead');
     return this.ingest(row, dialect, row['payload'] as Buffer, session, 'replayed');
   }
 
   /** Correct-and-replay: the edited payload is validated first; the original stays in the dead letter. */
-  async correct(id: string, payload: string, dialect: string | undefined, session: Session): Promise<{ status: string; messageId?: string }> {
-    const row = await this.openRow(id);
+  async correct(id: string, payload: string, dialect: string | undefined, session: Session): Promise<Outcome<Resolved>> {
+    const open = await this.openRow(id);
+    if (!open.ok) return open;
+    const row = open.value;
     const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
-    if (format === undefined || !isFormat(format)) throw new BadRequestException('dialect must be lifecare, webcare, samsa or canonical');
+    if (format === undefined || !isFormat(format)) return refuse('invalid', 'dialect must be lifecare, webcare, samsa or canonical');
     const bytes = Buffer.from(payload, format === 'webcare' ? 'latin1' : 'utf8');
     return this.ingest(row, format, bytes, session, 'corrected');
   }
 
-  private async ingest(row: Record<string, unknown>, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected') {
+  private async ingest(row: Row, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected'): Promise<Outcome<Resolved>> {
     const id = row['id'] as string;
     const read = readMessage(format, bytes);
-    if (!read.ok) {
-      throw new BadRequestException({ message: 'the message is still not valid', problems: problemsJson(read.problems), lines: read.problems.map(formatProblem) });
-    }
+    if (!read.ok) return refuse('invalid', { message: 'the message is still not valid', problems: problemsJson(read.problems), lines: read.problems.map(formatProblem) });
     const sender = this.senderOf(row, read.value.sender.hsaId);
-    const result = await this.ingress.accept({ format, bytes, via: 'replay', sender });
-    if (result.status === 'invalid') throw new BadRequestException({ message: 'the message is not valid', problems: problemsJson(result.problems) });
-    if (result.status === 'refused') throw new ConflictException({ message: `refused again: ${result.detail}`, reason: result.reason, deadLetterId: result.deadLetterId });
-    await this.resolve(id, resolution, session, `${result.status} as ${result.messageId}`);
+    if (!sender.ok) return sender;
+    const result = await this.ingress.accept({ format, bytes, via: 'replay', sender: sender.value });
+    if (result.status === 'invalid') return refuse('invalid', { message: 'the message is not valid', problems: problemsJson(result.problems) });
+    if (result.status === 'refused') return refuse('conflict', { message: `refused again: ${result.detail}`, reason: result.reason, deadLetterId: result.deadLetterId });
+    const resolved = await this.resolve(id, resolution, session, `${result.status} as ${result.messageId}`);
+    if (!resolved.ok) return resolved;
     await this.audit.record(session, resolution === 'corrected' ? 'correct-and-replay' : 'replay', `dead-letter:${id}`, { messageId: result.messageId, outcome: result.status });
-    return { status: resolution, messageId: result.messageId };
+    return done({ status: resolution, messageId: result.messageId });
   }
 
   /**
@@ -211,23 +225,24 @@ export class DeadLettersService {
    * (docs/senders.md). A dead letter kept before sender systems existed names none: it goes in as the
    * system allowed to send as its sender's HSA id, if there is exactly one.
    */
-  private senderOf(row: Record<string, unknown>, senderHsaId: string): SenderSystem {
+  private senderOf(row: Row, senderHsaId: string): Outcome<SenderSystem> {
     const id = row['sender_system'] as string | null;
     if (id !== null) {
       const sender = this.senders.registry.byIdentifier(id);
-      if (sender === undefined) throw new ConflictException(`the sender system ${id} that sent this message is no longer configured (SVU_SENDERS)`);
-      return sender;
+      return sender === undefined ? refuse('conflict', `the sender system ${id} that sent this message is no longer configured (SVU_SENDERS)`) : done(sender);
     }
     const allowed = this.senders.registry.senders.filter((s) => maySendAs(s, senderHsaId));
-    if (allowed.length !== 1) throw new ConflictException(`no single sender system may send as ${senderHsaId}; this message cannot be replayed`);
-    return allowed[0]!;
+    if (allowed.length !== 1) return refuse('conflict', `no single sender system may send as ${senderHsaId}; this message cannot be replayed`);
+    return done(allowed[0]!);
   }
 
-  async discard(id: string, reason: string, session: Session): Promise<{ status: string }> {
-    if (reason.trim() === '') throw new BadRequestException('a reason is required to discard');
-    const row = await this.openRow(id);
-    await this.resolve(id, 'discarded', session, reason.trim());
-    await this.audit.record(session, 'discard', `dead-letter:${id}`, { messageId: row['message_id'], reason: reason.trim() });
-    return { status: 'discarded' };
+  async discard(id: string, reason: string, session: Session): Promise<Outcome<Resolved>> {
+    if (reason.trim() === '') return refuse('invalid', 'a reason is required to discard');
+    const open = await this.openRow(id);
+    if (!open.ok) return open;
+    const resolved = await this.resolve(id, 'discarded', session, reason.trim());
+    if (!resolved.ok) return resolved;
+    await this.audit.record(session, 'discard', `dead-letter:${id}`, { messageId: open.value['message_id'], reason: reason.trim() });
+    return done({ status: 'discarded' });
   }
 }

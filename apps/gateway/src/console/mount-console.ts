@@ -4,7 +4,7 @@ import { static as serveStatic } from 'express';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
 import { refuseCrossOrigin, securityHeaders } from './http-security';
-import { OPENAPI } from './openapi';
+import { buildApiDocument } from '../http/openapi';
 
 /** The console's web pages (plain HTML and JavaScript, no build step) live beside the sources. */
 export const UI_DIR = join(__dirname.replace(/[\\/]dist(?=[\\/])/, ''), '..', '..', 'ui');
@@ -21,5 +21,6 @@ export function mountConsole(app: INestApplication, config: Pick<GatewayConfig, 
   app.use(securityHeaders());
   app.use(refuseCrossOrigin(config.consoleOrigins, new Logger('ConsoleSecurity')));
   app.use('/', serveStatic(UI_DIR, { index: 'index.html', maxAge: 0 }));
-  SwaggerModule.setup('api/docs', app, OPENAPI as never, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  // The document is generated from the controllers this process serves (docs/api.md).
+  SwaggerModule.setup('api/docs', app, buildApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json' });
 }

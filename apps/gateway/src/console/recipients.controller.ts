@@ -1,8 +1,12 @@
-import { Body, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
-import { Roles, type AuthedRequest } from './auth/auth.guard';
+import { Endpoint, refused } from '../http/endpoint';
+import type { PauseRequest } from '../http/generated/api';
+import { refusal } from '../http/outcome';
+import { bodyOf } from '../http/schema.pipe';
+import type { AuthedRequest } from './auth/auth.guard';
 import { AuditService } from './audit.service';
 
 /** One recipient on the Recipients page: its health and backlog, and how the directory reaches it. */
@@ -15,6 +19,9 @@ export interface RecipientView extends RecipientStatus {
 }
 
 const HSA = /^[A-Za-z0-9-]{1,64}$/;
+const HSA_PARAM = { hsaId: { description: 'The recipient HSA id', schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } } };
+const NOT_FOUND = refused('No such recipient in the unit directory');
+const REFUSED = refused('Refused, with the reason (audited)');
 
 /**
  * Recipients (docs/recovery.md): state (healthy, failing, paused), backlog, age of the oldest waiting
@@ -30,6 +37,13 @@ export class RecipientsController {
   ) {}
 
   @Get()
+  @Endpoint({
+    operationId: 'listRecipients',
+    tag: 'recipients',
+    access: 'signed-in',
+    summary: 'Each recipient: state (healthy, failing, paused), backlog, age of the oldest waiting copy, last error, last success, next probe',
+    answers: { 200: { description: 'Recipients', body: 'RecipientList' } },
+  })
   async list(): Promise<RecipientView[]> {
     const rows = new Map((await this.health.list()).map((r) => [r.hsaId, r]));
     const units = this.directory.directory.units.filter((u) => u.transport.kind !== 'none');
@@ -38,28 +52,51 @@ export class RecipientsController {
   }
 
   @Get(':hsaId')
+  @Endpoint({ operationId: 'getRecipient', tag: 'recipients', access: 'signed-in', summary: 'One recipient', params: HSA_PARAM, answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 404: NOT_FOUND } })
   async one(@Param('hsaId') hsaId: string): Promise<RecipientView> {
     return this.view(this.known(hsaId), await this.health.get(hsaId));
   }
 
-  @Roles('operator')
   @Post(':hsaId/retry')
   @HttpCode(200)
+  @Endpoint({
+    operationId: 'retryRecipient',
+    tag: 'recipients',
+    access: 'operator',
+    summary: 'Retry now: probe a failing recipient at once, or send a healthy one its waiting copies (409 when paused)',
+    params: HSA_PARAM,
+    answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 404: NOT_FOUND, 409: REFUSED },
+  })
   retryNow(@Param('hsaId') hsaId: string, @Req() req: AuthedRequest): Promise<RecipientView> {
     return this.act(req, this.known(hsaId), { kind: 'retry-now' }, 'recipient-retry-now');
   }
 
-  @Roles('operator')
   @Post(':hsaId/pause')
   @HttpCode(200)
-  pause(@Param('hsaId') hsaId: string, @Body() body: { reason?: unknown }, @Req() req: AuthedRequest): Promise<RecipientView> {
-    const reason = typeof body?.reason === 'string' ? body.reason.slice(0, 500) : undefined;
+  @Endpoint({
+    operationId: 'pauseRecipient',
+    tag: 'recipients',
+    access: 'operator',
+    summary: 'Pause (announced maintenance): its copies wait; deadlines and fallback still run',
+    params: HSA_PARAM,
+    body: 'PauseRequest',
+    answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 400: refused('The reason is not a text'), 404: NOT_FOUND, 409: REFUSED },
+  })
+  pause(@Param('hsaId') hsaId: string, @Body(bodyOf<PauseRequest>('PauseRequest')) body: PauseRequest, @Req() req: AuthedRequest): Promise<RecipientView> {
+    const reason = body.reason?.slice(0, 500);
     return this.act(req, this.known(hsaId), { kind: 'pause', by: req.session!.username }, 'recipient-pause', reason === undefined ? {} : { reason });
   }
 
-  @Roles('operator')
   @Post(':hsaId/resume')
   @HttpCode(200)
+  @Endpoint({
+    operationId: 'resumeRecipient',
+    tag: 'recipients',
+    access: 'operator',
+    summary: 'Resume: its waiting copies go at once, or it is probed at once when failing (409 when not paused)',
+    params: HSA_PARAM,
+    answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 404: NOT_FOUND, 409: REFUSED },
+  })
   resume(@Param('hsaId') hsaId: string, @Req() req: AuthedRequest): Promise<RecipientView> {
     return this.act(req, this.known(hsaId), { kind: 'resume' }, 'recipient-resume');
   }
@@ -68,7 +105,7 @@ export class RecipientsController {
     const decision = await this.health.apply(hsaId, event);
     if (decision.refused !== undefined) {
       await this.audit.record(req.session!, `${action}-refused`, `recipient:${hsaId}`, { ...detail, refused: decision.refused });
-      throw new ConflictException(decision.refused);
+      throw refusal('conflict', decision.refused);
     }
     const released = decision.release ? await this.health.release(hsaId) : 0;
     await this.audit.record(req.session!, action, `recipient:${hsaId}`, { ...detail, released });
@@ -77,7 +114,7 @@ export class RecipientsController {
 
   /** A recipient the directory names, or one the store has health for; anything else is 404. */
   private known(hsaId: string): string {
-    if (!HSA.test(hsaId) || this.directory.lookup(hsaId) === undefined) throw new NotFoundException(`no recipient ${hsaId} in the unit directory`);
+    if (!HSA.test(hsaId) || this.directory.lookup(hsaId) === undefined) throw refusal('not-found', `no recipient ${hsaId} in the unit directory`);
     return hsaId;
   }
 

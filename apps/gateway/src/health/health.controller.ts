@@ -2,10 +2,9 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Broker } from '../broker/broker';
 import { Database } from '../store/database';
-import { Public } from '../console/auth/auth.guard';
+import { Endpoint } from '../http/endpoint';
 
 /** Liveness (the process answers) and readiness (broker and database reachable). */
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -14,11 +13,19 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @Endpoint({ operationId: 'live', tag: 'health', access: 'public', summary: 'The process answers', answers: { 200: { description: 'Alive', body: 'Liveness' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @Endpoint({
+    operationId: 'ready',
+    tag: 'health',
+    access: 'public',
+    summary: 'Broker and database reachable',
+    answers: { 200: { description: 'Ready', body: 'Readiness' }, 503: { description: 'Not ready: which of the two is not reachable', body: 'Readiness' } },
+  })
   async ready(@Res() res: Response): Promise<void> {
     const broker = this.broker.isConnected();
     const database = await this.db.isReachable();

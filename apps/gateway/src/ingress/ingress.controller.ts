@@ -6,7 +6,7 @@ import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import type { SenderSystem } from '@svu/directory';
 import { problemsJson } from '../store/records';
 import { IngressService } from './ingress.service';
-import { Public } from '../console/auth/auth.guard';
+import { Endpoint, retryAfter } from '../http/endpoint';
 import { SendersService } from '../senders/senders.service';
 import { SenderLimiter } from '../senders/token-bucket';
 
@@ -65,7 +65,8 @@ const REFUSAL_STATUS = {
  * send or that may not act on what it names, 409 for another message under an id the system used
  * before, 413 over 256 KiB, 429 over the system's limits, 503 when the broker or the store cannot take it.
  */
-@Public()
+const REFUSAL = (description: string) => ({ description, body: 'IngressRefusal' as const });
+
 @Controller('ingress')
 export class IngressController {
   private readonly logger = new Logger(IngressController.name);
@@ -78,6 +79,38 @@ export class IngressController {
 
   @Post(':dialect')
   @HttpCode(202)
+  @Endpoint({
+    operationId: 'ingestMessage',
+    tag: 'ingress',
+    access: 'sender',
+    summary: 'Send a message, as the dialect writes it',
+    description:
+      'The body is the message as its dialect writes it (docs/contract.md), at most 256 KiB: canonical and samsa are JSON in UTF-8, lifecare is XML in UTF-8, webcare is XML in ISO-8859-1. ' +
+      'The sender system is named by its bearer key and/or client certificate (docs/senders.md). Requests that a browser made (Origin or Sec-Fetch-Site) are refused. ' +
+      'A request refused before its body is read is answered with Connection: close.',
+    params: { dialect: { description: 'The dialect the body is written in', schema: { type: 'string', enum: ['canonical', 'lifecare', 'samsa', 'webcare'] } } },
+    rawBody: {
+      description: 'The message as its dialect writes it',
+      content: {
+        'application/json': { type: 'object', description: 'canonical (schemas/message.schema.json) or samsa (docs/contract.md)', additionalProperties: true },
+        'application/xml': { type: 'string', description: 'lifecare (UTF-8) or webcare (ISO-8859-1) (docs/contract.md)' },
+      },
+    },
+    answers: {
+      202: { description: 'Stored (also for a message id the system sent before, with the same content: duplicate)', body: 'IngressAccepted' },
+      400: { description: 'Not valid: the problems at their field paths; the message is kept in the dead-letter queue', body: 'IngressInvalid' },
+      401: {
+        ...REFUSAL('No valid credential (reason unauthenticated)'),
+        headers: { 'www-authenticate': { description: 'Bearer realm="svu-ingress"', schema: { type: 'string' } } },
+      },
+      403: REFUSAL('A browser request (browser-request), or a message the system may not send or that may not act on what it names (sender-not-allowed, cancellation-not-owner, acknowledgement-not-addressed)'),
+      404: REFUSAL('No such dialect'),
+      409: REFUSAL('Another message under a message id the system used before (message-id-conflict)'),
+      413: { description: 'Larger than 256 KiB', body: 'IngressInvalid' },
+      429: retryAfter('Over the sender system\'s limits (rate-limited), or too many new keys being checked (busy)', 'IngressRefusal'),
+      503: retryAfter('The broker or the store cannot take it now', 'IngressRefusal'),
+    },
+  })
   async post(@Param('dialect') dialect: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!isFormat(dialect)) {
       answerAndClose(req, res, 404, { error: `unknown dialect ${JSON.stringify(dialect)}; use lifecare, webcare, samsa or canonical` });

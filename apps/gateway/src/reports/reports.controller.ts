@@ -1,20 +1,20 @@
-import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { municipalityName } from '@svu/municipalities';
 import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
+import type { AuthedRequest } from '../console/auth/auth.guard';
+import { Endpoint, refused } from '../http/endpoint';
+import type { EpisodesQuery, MonthlyReportQuery, PlacingMunicipality, PlacingMunicipalityRequest, RegionCaused, RegionCausedRequest, SeriesQuery } from '../http/generated/api';
+import { refusal } from '../http/outcome';
+import { bodyOf, queryOf } from '../http/schema.pipe';
 import { AuditService } from '../console/audit.service';
 import { ViewerMaskingInterceptor } from '../console/viewer-masking.interceptor';
 import { Database } from '../store/database';
 import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-
-function monthOf(raw: unknown): string {
-  if (typeof raw !== 'string' || !MONTH.test(raw)) throw new BadRequestException('month must be YYYY-MM');
-  return raw;
-}
+const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } } };
+const CSV = { 'text/csv': { type: 'string', description: 'The same as CSV (UTF-8; with format=csv)' } };
 
 /** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
 @Controller('api/reports')
@@ -33,31 +33,43 @@ export class ReportsController {
   private query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
 
   @Get('monthly')
-  async monthly(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
-    const month = monthOf(q['month']);
-    const only = {
-      ...(typeof q['municipality'] === 'string' && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
-      ...(typeof q['unit'] === 'string' && q['unit'] !== '' ? { unit: q['unit'] } : {}),
-    };
+  @Endpoint({
+    operationId: 'monthlyReports',
+    tag: 'reports',
+    access: 'signed-in',
+    summary: 'Monthly follow-up per municipality and hospital unit',
+    description:
+      "Episodes, share of admission notifications within 24 hours, days waiting after ready-for-discharge, liable days and kronor under the municipality's rule set, with the reason (docs/payment-liability.md).",
+    query: 'MonthlyReportQuery',
+    answers: { 200: { description: 'Reports', body: 'MonthlyReportList', content: CSV }, 400: refused('A query parameter is not valid (named)') },
+  })
+  async monthly(@Query(queryOf<MonthlyReportQuery>('MonthlyReportQuery')) q: MonthlyReportQuery, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
+    const month = q.month;
+    const only = { ...(q.municipality === undefined ? {} : { municipality: q.municipality }), ...(q.unit === undefined ? {} : { unit: q.unit }) };
     const reports = await loadMonthlyReports(this.query, this.rules, month, only);
-    if (q['format'] === 'csv') {
+    if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
       // separator=comma for other locales; bom=true so that Excel reads å ä ö (README, Follow-up reports).
-      const separator = q['separator'] === 'comma' ? ',' : q['separator'] === undefined || q['separator'] === 'semicolon' ? ';' : undefined;
-      if (separator === undefined) throw new BadRequestException('separator must be semicolon or comma');
-      return reportsCsv(reports, { separator, bom: q['bom'] === 'true' });
+      return reportsCsv(reports, { separator: q.separator === 'comma' ? ',' : ';', bom: q.bom === 'true' });
     }
     return reports;
   }
 
   /** One municipality over the last months, for the console's chart. */
   @Get('series')
-  async series(@Query('municipality') municipality: string | undefined, @Query('month') month: string | undefined, @Query('months') months: string | undefined) {
-    if (municipality === undefined || municipality === '') throw new BadRequestException('municipality is required');
-    const count = months === undefined ? 12 : Number(months);
-    if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
-    const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
+  @Endpoint({
+    operationId: 'reportSeries',
+    tag: 'reports',
+    access: 'signed-in',
+    summary: 'One municipality month by month (for the chart)',
+    query: 'SeriesQuery',
+    answers: { 200: { description: 'Reports, oldest month first', body: 'MonthlyReportList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  async series(@Query(queryOf<SeriesQuery>('SeriesQuery')) q: SeriesQuery): Promise<MonthlyReport[]> {
+    const municipality = q.municipality;
+    const count = Math.min(q.months ?? 12, MAX_MONTHS);
+    const last = q.month ?? new Date().toISOString().slice(0, 7);
     const out: MonthlyReport[] = [];
     await refreshReportEpisodes(this.query);
     for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
@@ -69,17 +81,25 @@ export class ReportsController {
    * precondition of the rule set with its evidence, liable days and kronor, and the reason.
    */
   @Get('episodes')
-  async episodes(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
-    const month = monthOf(q['month']);
-    const municipality = typeof q['municipality'] === 'string' && q['municipality'] !== '' ? q['municipality'] : undefined;
+  @Endpoint({
+    operationId: 'episodeReports',
+    tag: 'reports',
+    access: 'signed-in',
+    summary: 'Episodes of a month: day 0, discharge date, waiting days, each precondition with its evidence, liable days, kronor and the reason (no identity data)',
+    query: 'EpisodesQuery',
+    answers: { 200: { description: 'Episodes', body: 'EpisodeReportList', content: CSV }, 400: refused('A query parameter is not valid (named), or more than 50,000 episodes') },
+  })
+  async episodes(@Query(queryOf<EpisodesQuery>('EpisodesQuery')) q: EpisodesQuery, @Res({ passthrough: true }) res: Response) {
+    const month = q.month;
+    const municipality = q.municipality;
     let rows;
     try {
       rows = await loadEpisodeReports(this.query, this.rules, month, municipality);
     } catch (error) {
-      if (error instanceof RangeError) throw new BadRequestException(error.message);
+      if (error instanceof RangeError) throw refusal('invalid', error.message);
       throw error;
     }
-    if (q['format'] === 'csv') {
+    if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-episodes-${month}.csv"`);
       return episodesCsv(rows);
@@ -92,15 +112,21 @@ export class ReportsController {
    * patient in another municipality pays), or clears it with null. The message schema has no field
    * for it (docs/payment-liability.md).
    */
-  @Roles('operator')
   @Post('episodes/:episodeId/placing-municipality')
-  async placingMunicipality(@Param('episodeId') episodeId: string, @Body() body: { municipality?: unknown; note?: unknown }, @Req() req: AuthedRequest) {
-    const code = body?.municipality;
-    if (code !== null && (typeof code !== 'string' || municipalityName(code) === undefined)) {
-      throw new BadRequestException('municipality must be one of the 290 kommunkoder, or null to clear it');
-    }
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw new BadRequestException('episodeId is not an episode id');
-    const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
+  @Endpoint({
+    operationId: 'recordPlacingMunicipality',
+    tag: 'reports',
+    access: 'operator',
+    summary: 'Record the municipality that placed the patient in another municipality (it pays), or null to clear it',
+    params: EPISODE_PARAM,
+    body: 'PlacingMunicipalityRequest',
+    answers: { 201: { description: 'Recorded', body: 'PlacingMunicipality' }, 400: refused('Not a kommunkod, or not an episode id') },
+  })
+  async placingMunicipality(@Param('episodeId') episodeId: string, @Body(bodyOf<PlacingMunicipalityRequest>('PlacingMunicipalityRequest')) body: PlacingMunicipalityRequest, @Req() req: AuthedRequest): Promise<PlacingMunicipality> {
+    const code = body.municipality;
+    if (code !== null && municipalityName(code) === undefined) throw refusal('invalid', 'municipality must be one of the 290 kommunkoder, or null to clear it');
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw refusal('invalid', 'episodeId is not an episode id');
+    const note = body.note?.slice(0, 2000) ?? null;
     await this.db.query(
       `INSERT INTO episode_notes (episode_id, placing_municipality, note, noted_by) VALUES ($1, $2, $3, $4)
        ON CONFLICT (episode_id) DO UPDATE SET placing_municipality = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
@@ -111,11 +137,18 @@ export class ReportsController {
   }
 
   /** Records that an episode's delay was (or was not) the region's doing; such days carry no liability under Västerbotten's rule. */
-  @Roles('operator')
   @Post('episodes/:episodeId/region-caused')
-  async regionCaused(@Param('episodeId') episodeId: string, @Body() body: { regionCaused?: unknown; note?: unknown }, @Req() req: AuthedRequest) {
-    if (typeof body?.regionCaused !== 'boolean') throw new BadRequestException('regionCaused must be true or false');
-    const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
+  @Endpoint({
+    operationId: 'recordRegionCaused',
+    tag: 'reports',
+    access: 'operator',
+    summary: "Record whether an episode's delay was caused by the region (no liability for it under Västerbotten's rule)",
+    params: EPISODE_PARAM,
+    body: 'RegionCausedRequest',
+    answers: { 201: { description: 'Recorded', body: 'RegionCaused' }, 400: refused('regionCaused is not true or false') },
+  })
+  async regionCaused(@Param('episodeId') episodeId: string, @Body(bodyOf<RegionCausedRequest>('RegionCausedRequest')) body: RegionCausedRequest, @Req() req: AuthedRequest): Promise<RegionCaused> {
+    const note = body.note?.slice(0, 2000) ?? null;
     await this.db.query(
       `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
        ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,

@@ -1,5 +1,8 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Endpoint, refused } from '../http/endpoint';
+import type { Retention, RetentionQuery } from '../http/generated/api';
+import { queryOf } from '../http/schema.pipe';
 import { Database } from '../store/database';
 import { RETENTION_KINDS, keptMs, retentionHistory } from './retention.service';
 
@@ -14,13 +17,20 @@ export class RetentionController {
   ) {}
 
   @Get()
-  async get(@Query('limit') limitParam?: string) {
-    const limit = limitParam === undefined ? 100 : Number(limitParam);
+  @Endpoint({
+    operationId: 'getRetention',
+    tag: 'retention',
+    access: 'signed-in',
+    summary: 'How long each kind of data is kept, and what the retention job pruned when (docs/retention.md)',
+    query: 'RetentionQuery',
+    answers: { 200: { description: 'Retention settings and records', body: 'Retention' }, 400: refused('The limit is not 1-1000') },
+  })
+  async get(@Query(queryOf<RetentionQuery>('RetentionQuery')) query: RetentionQuery): Promise<Retention> {
     const kept = keptMs(this.config);
     return {
       kept: RETENTION_KINDS.map((kind) => ({ kind, days: kept[kind] / DAY_MS })),
       everySeconds: this.config.retention.everyMs / 1000,
-      runs: await retentionHistory(this.db, Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 100),
+      runs: await retentionHistory(this.db, query.limit ?? 100),
     };
   }
 }

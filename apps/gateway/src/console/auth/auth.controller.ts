@@ -1,18 +1,20 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Req, Res, UnauthorizedException, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Logger, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { AuditService } from '../audit.service';
 import { ViewerMaskingInterceptor } from '../viewer-masking.interceptor';
-import { Public, SESSION_COOKIE, tokenOf, type AuthedRequest } from './auth.guard';
+import { Endpoint, refused, retryAfter } from '../../http/endpoint';
+import type { LoginRequest, Me, SignedIn, SignedOut } from '../../http/generated/api';
+import { refusal } from '../../http/outcome';
+import { bodyOf } from '../../http/schema.pipe';
+import { SESSION_COOKIE, tokenOf, type AuthedRequest } from './auth.guard';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordChecker, TooManySignIns } from './password-checker';
 import { SessionStore } from './session-store';
 import { UsersService } from './users.service';
 
-const MAX_USERNAME = 200;
 /** How the audit log names a failed sign-in with a user name that is no user's. */
 export const UNKNOWN_USER = '(unknown user)';
-const MAX_PASSWORD = 1_024;
 
 /** The address sign-in failures are counted against (behind a trusted proxy, the client's; SVU_TRUST_PROXY). */
 function addressOf(req: Request): string {
@@ -35,23 +37,32 @@ export class AuthController {
     this.passwords = new PasswordChecker(config.login.concurrency);
   }
 
-  @Public()
   @Post('login')
   @HttpCode(200)
-  async login(@Body() body: { username?: unknown; password?: unknown }, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const { username, password } = body ?? {};
-    if (typeof username !== 'string' || username === '') throw new BadRequestException('username is required');
-    if (typeof password !== 'string' || password === '') throw new BadRequestException('password is required');
-    if (username.length > MAX_USERNAME) throw new BadRequestException(`username is longer than ${MAX_USERNAME} characters`);
-    if (password.length > MAX_PASSWORD) throw new BadRequestException(`password is longer than ${MAX_PASSWORD} characters`);
+  @Endpoint({
+    operationId: 'login',
+    tag: 'session',
+    access: 'public',
+    summary: 'Sign in',
+    body: 'LoginRequest',
+    answers: {
+      200: { description: 'Signed in; the token is also set as the svu_session cookie', body: 'SignedIn' },
+      400: refused('The user name or password is missing or too long'),
+      401: refused('Wrong user name or password (the same answer, and time, for a user that does not exist)'),
+      403: refused('Sent from another origin'),
+      429: { ...retryAfter('Too many failed sign-ins for this user name or client address: try again after Retry-After seconds'), body: 'TooManySignIns' },
+      503: retryAfter('Too many sign-ins at once: try again after Retry-After seconds'),
+    },
+  })
+  async login(@Body(bodyOf<LoginRequest>('LoginRequest')) body: LoginRequest, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
+    const { username, password } = body;
     const address = addressOf(req);
 
     const attempt = await this.throttle.begin(username, address);
     if (!attempt.ok) {
       const seconds = Math.max(1, Math.ceil(attempt.retryAfterMs / 1000));
-      res.setHeader('retry-after', String(seconds));
       this.logger.warn({ address, retryAfterSeconds: seconds }, 'sign-in refused: too many failed sign-ins for this user name or address');
-      throw new HttpException({ statusCode: 429, message: `too many failed sign-ins; try again in ${seconds} s`, retryAfterSeconds: seconds }, HttpStatus.TOO_MANY_REQUESTS);
+      throw refusal('too-many', { statusCode: 429, message: `too many failed sign-ins; try again in ${seconds} s`, retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
     }
     const user = this.users.get(username);
     let ok: boolean;
@@ -59,13 +70,12 @@ export class AuthController {
       ok = await this.passwords.verify(password, user?.passwordHash);
     } catch (error) {
       if (!(error instanceof TooManySignIns)) throw error;
-      res.setHeader('retry-after', '1');
-      throw new HttpException({ statusCode: 503, message: 'too many sign-ins at once; try again in a moment' }, HttpStatus.SERVICE_UNAVAILABLE);
+      throw refusal('unavailable', { statusCode: 503, message: 'too many sign-ins at once; try again in a moment' }, { 'retry-after': '1' });
     }
     if (!ok || user === undefined) {
       // A name that is no user's is not kept: people type their password into the wrong field.
       await this.audit.record({ username: user?.username ?? UNKNOWN_USER, role: user?.role ?? '-' }, 'login-failed', null, { address });
-      throw new UnauthorizedException('wrong user name or password');
+      throw refusal('unauthenticated', 'wrong user name or password');
     }
     await this.throttle.succeeded(username, address);
     const { token, session, expiresAt } = await this.sessions.create(user);
@@ -75,10 +85,16 @@ export class AuthController {
   }
 
   /** Ends the session at once (in every console process), and clears the cookie. */
-  @Public()
   @Post('logout')
   @HttpCode(200)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  @Endpoint({
+    operationId: 'logout',
+    tag: 'session',
+    access: 'public',
+    summary: 'Sign out: ends the session at once (in every console process) and clears the cookie',
+    answers: { 200: { description: 'Signed out', body: 'SignedOut' }, 403: refused('Sent from another origin') },
+  })
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedOut> {
     const token = tokenOf(req);
     const session = token === undefined ? undefined : await this.sessions.check(token);
     if (session !== undefined) {
@@ -91,7 +107,8 @@ export class AuthController {
 
   @Get('me')
   @UseInterceptors(ViewerMaskingInterceptor)
-  me(@Req() req: AuthedRequest) {
+  @Endpoint({ operationId: 'me', tag: 'session', access: 'signed-in', summary: 'Who is signed in', answers: { 200: { description: 'The user', body: 'Me' } } })
+  me(@Req() req: AuthedRequest): Me {
     return { username: req.session!.username, role: req.session!.role };
   }
 }
