@@ -9,7 +9,7 @@ const schemaDir = join(root, 'schemas');
 const outFile = join(root, 'libs/canonical/src/generated/canonical.ts');
 const directoryOut = join(root, 'libs/directory/src/generated/directory.ts');
 const sendersOut = join(root, 'libs/directory/src/generated/senders.ts');
-const apiOut = join(root, 'apps/gateway/src/http/generated/api.ts');
+const apiOut = join(root, 'apps/gateway/src/common/http/generated/api.ts');
 
 const envelope = JSON.parse(readFileSync(join(schemaDir, 'message.schema.json'), 'utf8'));
 const bodyFiles = readdirSync(schemaDir).filter((f) => f.startsWith('body-')).sort();

@@ -8,8 +8,8 @@ import { loadConfig, type GatewayConfig } from './config/gateway-config';
 import { json } from 'express';
 import { GatewayModule } from './gateway.module';
 import { mountConsole } from './console/mount-console';
-import { EdgeExceptionFilter } from './http/edge-exception.filter';
-import { systemClock, type Clock } from './clock/clock';
+import { EdgeExceptionFilter } from './common/http/edge-exception.filter';
+import { systemClock, type Clock } from './common/clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
 export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock, sessionClock: Clock = systemClock): Promise<INestApplication> {

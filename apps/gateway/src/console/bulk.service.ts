@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { done, refuse, type Outcome } from '../http/outcome';
+import { done, refuse, type Outcome } from '../common/http/outcome';
 import { Database } from '../store/database';
-import type { Session } from './auth/session';
-import { AuditService } from './audit.service';
+import type { Session } from '../common/auth/session';
+import { AuditService } from '../common/audit.service';
 import type { DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 
@@ -63,7 +63,7 @@ export class BulkService {
       let why: string | undefined;
       try {
         const outcome = action === 'replay' ? await this.deadLetters.replay(id, session) : await this.deadLetters.discard(id, reason ?? '', session);
-        if (!outcome.ok) why = typeof outcome.detail === 'string' ? outcome.detail : String(outcome.detail['message'] ?? outcome.refused);
+        if (!outcome.ok) why = typeof outcome.detail === 'string' ? outcome.detail : JSON.stringify(outcome.detail['message'] ?? outcome.refused);
       } catch (error) {
         why = (error as Error).message;
       }

@@ -2,7 +2,7 @@ import { maskIdentityNumbers } from '@svu/identity';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
-import { Endpoint, ID_PARAM, refused } from '../http/endpoint';
+import { Endpoint, ID_PARAM, refused } from '../common/http/endpoint';
 import type {
   AtRiskQuery,
   AuditQuery,
@@ -14,17 +14,17 @@ import type {
   DiscardRequest,
   ManualDispatchQuery,
   MarkSentRequest,
-} from '../http/generated/api';
-import { answer, refusal } from '../http/outcome';
-import { bodyOf, IdPipe, queryOf } from '../http/schema.pipe';
+} from '../common/http/generated/api';
+import { answer, refusal } from '../common/http/outcome';
+import { bodyOf, IdPipe, queryOf } from '../common/http/schema.pipe';
 import { Database } from '../store/database';
-import type { AuthedRequest } from './auth/auth.guard';
-import { AuditService } from './audit.service';
+import type { AuthedRequest } from '../common/auth/auth.guard';
+import { AuditService } from '../common/audit.service';
 import { BulkService } from './bulk.service';
 import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
-import { ViewerMaskingInterceptor } from './viewer-masking.interceptor';
+import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 
 /** A filter as the store reads it: empty values and unknown keys left out (the shape was validated at the edge). */
 function filterOf(raw: object | undefined): DeadLetterFilter {

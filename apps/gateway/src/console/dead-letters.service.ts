@@ -5,14 +5,14 @@ import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { IngressService } from '../ingress/ingress.service';
 import { maySendAs, type SenderSystem } from '@svu/directory';
-import { done, refuse, type Outcome } from '../http/outcome';
+import { done, refuse, type Outcome } from '../common/http/outcome';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
 import { problemsJson, recordEvents } from '../store/records';
-import type { Session } from './auth/session';
-import { AuditService } from './audit.service';
+import type { Session } from '../common/auth/session';
+import { AuditService } from '../common/audit.service';
 import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
-import { maskForViewer, maskMessage, maskPayload } from './masking';
+import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
 
 export interface DeadLetterRow {
   readonly id: string;

@@ -3,8 +3,8 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { static as serveStatic } from 'express';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
-import { refuseCrossOrigin, securityHeaders } from './http-security';
-import { buildApiDocument } from '../http/openapi';
+import { refuseCrossOrigin, securityHeaders } from '../common/http-security';
+import { buildApiDocument } from '../common/http/openapi';
 
 /** The console's web pages (plain HTML and JavaScript, no build step) live beside the sources. */
 export const UI_DIR = join(__dirname.replace(/[\\/]dist(?=[\\/])/, ''), '..', '..', 'ui');

@@ -2,12 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/commo
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
-import { Endpoint, refused } from '../http/endpoint';
-import type { PauseRequest } from '../http/generated/api';
-import { refusal } from '../http/outcome';
-import { bodyOf } from '../http/schema.pipe';
-import type { AuthedRequest } from './auth/auth.guard';
-import { AuditService } from './audit.service';
+import { Endpoint, refused } from '../common/http/endpoint';
+import type { PauseRequest } from '../common/http/generated/api';
+import { refusal } from '../common/http/outcome';
+import { bodyOf } from '../common/http/schema.pipe';
+import type { AuthedRequest } from '../common/auth/auth.guard';
+import { AuditService } from '../common/audit.service';
 
 /** One recipient on the Recipients page: its health and backlog, and how the directory reaches it. */
 export interface RecipientView extends RecipientStatus {

@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Broker } from '../broker/broker';
 import { Database } from '../store/database';
-import { Endpoint } from '../http/endpoint';
+import { Endpoint } from '../common/http/endpoint';
 
 /** Liveness (the process answers) and readiness (broker and database reachable). */
 @Controller('health')

@@ -6,7 +6,7 @@ import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import type { SenderSystem } from '@svu/directory';
 import { problemsJson } from '../store/records';
 import { IngressService } from './ingress.service';
-import { Endpoint, retryAfter } from '../http/endpoint';
+import { Endpoint, retryAfter } from '../common/http/endpoint';
 import { SendersService } from '../senders/senders.service';
 import { SenderLimiter } from '../senders/token-bucket';
 

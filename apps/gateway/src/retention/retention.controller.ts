@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Endpoint, refused } from '../http/endpoint';
-import type { Retention, RetentionQuery } from '../http/generated/api';
-import { queryOf } from '../http/schema.pipe';
+import { Endpoint, refused } from '../common/http/endpoint';
+import type { Retention, RetentionQuery } from '../common/http/generated/api';
+import { queryOf } from '../common/http/schema.pipe';
 import { Database } from '../store/database';
 import { RETENTION_KINDS, keptMs, retentionHistory } from './retention.service';
 

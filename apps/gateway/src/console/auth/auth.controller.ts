@@ -1,17 +1,17 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
-import { AuditService } from '../audit.service';
-import { ViewerMaskingInterceptor } from '../viewer-masking.interceptor';
-import { Endpoint, refused, retryAfter } from '../../http/endpoint';
-import type { LoginRequest, Me, SignedIn, SignedOut } from '../../http/generated/api';
-import { refusal } from '../../http/outcome';
-import { bodyOf } from '../../http/schema.pipe';
-import { SESSION_COOKIE, tokenOf, type AuthedRequest } from './auth.guard';
+import { AuditService } from '../../common/audit.service';
+import { ViewerMaskingInterceptor } from '../../common/viewer-masking.interceptor';
+import { Endpoint, refused, retryAfter } from '../../common/http/endpoint';
+import type { LoginRequest, Me, SignedIn, SignedOut } from '../../common/http/generated/api';
+import { refusal } from '../../common/http/outcome';
+import { bodyOf } from '../../common/http/schema.pipe';
+import { SESSION_COOKIE, tokenOf, type AuthedRequest } from '../../common/auth/auth.guard';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordChecker, TooManySignIns } from './password-checker';
-import { SessionStore } from './session-store';
-import { UsersService } from './users.service';
+import { SessionStore } from '../../common/auth/session-store';
+import { UsersService } from '../../common/auth/users.service';
 
 /** How the audit log names a failed sign-in with a user name that is no user's. */
 export const UNKNOWN_USER = '(unknown user)';

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiExtension, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Public, Roles } from '../console/auth/auth.guard';
+import { Public, Roles } from '../auth/auth.guard';
 import { apiSchemaOf, asComponent, propertiesOf, type ApiSchemaName } from './api-schemas';
 
 /**
@@ -73,7 +73,7 @@ function responseDecorator(status: number, answer: Answer): MethodDecorator {
     status,
     description: answer.description,
     ...(Object.keys(content).length === 0 ? {} : { content }),
-    ...(answer.headers === undefined ? {} : { headers: answer.headers as never }),
+    ...(answer.headers === undefined ? {} : { headers: answer.headers }),
   });
 }
 
@@ -91,7 +91,7 @@ export function Endpoint(spec: EndpointSpec): MethodDecorator {
     ApiTags(spec.tag),
     ...access.decorators,
   ];
-  for (const [name, param] of Object.entries(spec.params ?? {})) decorators.push(ApiParam({ name, required: true, description: param.description, schema: param.schema as never }));
+  for (const [name, param] of Object.entries(spec.params ?? {})) decorators.push(ApiParam({ name, required: true, description: param.description, schema: param.schema }));
   if (spec.query !== undefined) {
     for (const property of propertiesOf(spec.query)) {
       const schema = asComponent(property.schema);
@@ -107,5 +107,5 @@ export function Endpoint(spec: EndpointSpec): MethodDecorator {
     decorators.push(ApiExtension('x-raw-body', spec.rawBody));
   }
   for (const [status, answer] of Object.entries({ ...access.answers, ...spec.answers })) decorators.push(responseDecorator(Number(status), answer));
-  return applyDecorators(...decorators) as MethodDecorator;
+  return applyDecorators(...decorators);
 }

@@ -1,5 +1,5 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import apiSchema from '../../../../schemas/api.schema.json';
+import apiSchema from '../../../../../schemas/api.schema.json';
 
 /**
  * The HTTP API's shapes, from schemas/api.schema.json (the single source of truth for JSON shapes):
@@ -13,7 +13,7 @@ export const API_SCHEMA_NAMES = Object.keys(apiSchema.$defs) as ApiSchemaName[];
 
 /** A named shape as written in the schema file (its refs still point at #/$defs/...). */
 export function apiSchemaOf(name: ApiSchemaName): JsonSchema {
-  return apiSchema.$defs[name] as JsonSchema;
+  return apiSchema.$defs[name];
 }
 
 /** A schema with its `#/$defs/X` refs pointing at `#/components/schemas/X` (the OpenAPI document's components). */
@@ -79,7 +79,7 @@ function fieldSchemaOf(error: ErrorObject): JsonSchema | undefined {
     const missing = String((error.params as { missingProperty: string }).missingProperty);
     return (error.parentSchema as { properties?: Record<string, JsonSchema> } | undefined)?.properties?.[missing];
   }
-  return error.parentSchema as JsonSchema | undefined;
+  return error.parentSchema;
 }
 
 /** What was wrong with a value, naming the field first: "limit must be a whole number from 1 to 500". */

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
-import { loadConfig } from '../config/gateway-config';
-import { GatewayModule } from '../gateway.module';
-import { buildApiDocument } from './openapi';
+import { loadConfig } from './config/gateway-config';
+import { GatewayModule } from './gateway.module';
+import { buildApiDocument } from './common/http/openapi';
 
 /**
  * Writes the OpenAPI document of a gateway running every service to the given file, without starting

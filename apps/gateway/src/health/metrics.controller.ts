@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Endpoint } from '../http/endpoint';
-import { MetricsService } from './metrics.service';
+import { Endpoint } from '../common/http/endpoint';
+import { MetricsService } from '../common/metrics.service';
 
 /** Prometheus scrape endpoint (counts and codes only, no personal data). */
 @Controller('metrics')
