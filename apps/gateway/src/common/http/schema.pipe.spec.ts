@@ -1,0 +1,70 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import { EdgeExceptionFilter, refusalBody } from './edge-exception.filter';
+import { answer, done, refuse, Refused } from './outcome';
+import { IdPipe, SchemaPipe } from './schema.pipe';
+
+function refusalOf(run: () => unknown): Refused {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof Refused) return error;
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('SchemaPipe', () => {
+  it('coerces a query to its shape, with defaults, and leaves out empty values', () => {
+    expect(new SchemaPipe('DeadLetterListQuery', 'query').transform({ limit: '7', status: '', q: 'M-1' })).toEqual({ limit: 7, q: 'M-1' });
+    expect(new SchemaPipe('ManualDispatchQuery', 'query').transform({})).toEqual({ status: 'waiting', limit: 100 });
+  });
+
+  it('refuses a bad value with 400 naming the field, in the text the schema gives', () => {
+    const limit = refusalOf(() => new SchemaPipe('AtRiskQuery', 'query').transform({ limit: '501' })).refusal;
+    expect(limit).toEqual({ ok: false, refused: 'invalid', detail: 'limit must be a whole number from 1 to 500' });
+    expect(refusalOf(() => new SchemaPipe('DeadLetterListQuery', 'query').transform({ from: 'yesterday' })).message).toBe('from must be a date or an instant');
+    expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform({ username: 'a' })).message).toBe('password is required');
+    expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform({ username: 'a'.repeat(201), password: 'p' })).message).toBe('username is longer than 200 characters');
+    expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(undefined)).message).toBe('username is required');
+  });
+
+  it('names a nested field by its path, and applies conditional rules', () => {
+    expect(refusalOf(() => new SchemaPipe('BulkPreviewRequest', 'body').transform({ filter: { to: 'x' } })).message).toBe('filter.to must be a date or an instant');
+    expect(refusalOf(() => new SchemaPipe('BulkRequest', 'body').transform({ action: 'discard', confirm: 2 })).message).toBe('reason is required to discard');
+    expect(refusalOf(() => new SchemaPipe('BulkRequest', 'body').transform({ action: 'replay', confirm: 0 })).message).toBe('confirm must be the count the preview showed');
+    expect(new SchemaPipe('BulkRequest', 'body').transform({ action: 'replay', confirm: 2 })).toEqual({ action: 'replay', confirm: 2 });
+  });
+
+  it('takes a numeric id in a path, and answers 404 for anything else', () => {
+    expect(new IdPipe().transform('42')).toBe('42');
+    expect(refusalOf(() => new IdPipe().transform('4x')).refusal).toEqual({ ok: false, refused: 'not-found', detail: 'no such id' });
+  });
+});
+
+describe('EdgeExceptionFilter', () => {
+  function answerOf(error: unknown): { status?: number; body?: unknown; headers: Record<string, string> } {
+    const out: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
+    const res = {
+      setHeader: (name: string, value: string) => (out.headers[name] = value),
+      status(code: number) {
+        out.status = code;
+        return this;
+      },
+      json: (body: unknown) => (out.body = body),
+    };
+    const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+    new EdgeExceptionFilter().catch(error, host);
+    return out;
+  }
+
+  it('answers a refusal with its status, headers and the body Nest gives an HTTP exception', () => {
+    expect(answerOf(new Refused(refuse('gone', 'removed')))).toEqual({ status: 410, body: { statusCode: 410, message: 'removed', error: 'Gone' }, headers: {} });
+    expect(answerOf(new Refused(refuse('too-many', { statusCode: 429, message: 'later' }, { 'retry-after': '3' })))).toEqual({ status: 429, body: { statusCode: 429, message: 'later' }, headers: { 'retry-after': '3' } });
+    expect(refusalBody(409, 'changed')).toEqual({ statusCode: 409, message: 'changed', error: 'Conflict' });
+  });
+
+  it('turns an outcome into its value, or a refusal', () => {
+    expect(answer(done(5))).toBe(5);
+    expect(() => answer(refuse('not-found', 'no dead letter 9'))).toThrow(Refused);
+  });
+});
