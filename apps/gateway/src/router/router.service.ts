@@ -6,7 +6,7 @@ import { Broker } from '../broker/broker';
 import { encodeJob, type CopyRef } from '../broker/jobs';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, prepared, type Queryable } from '../store/database';
-import { CLOCK, type Clock } from '../clock/clock';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
 
 /**
