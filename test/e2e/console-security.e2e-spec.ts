@@ -12,7 +12,7 @@ import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.servi
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { gatewayEnv, query, spawnGateway, writeDirectory } from '../support/gateway-harness';
-import { documentedOperations } from '../support/api-document';
+import { answerChecker, documentedOperations } from '../support/api-document';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor, onTimeAdmission } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
@@ -507,6 +507,18 @@ describe('what a viewer sees', () => {
     const detail = await call('GET', `/api/dead-letters/${deadLetterIds[0]}`, { token: viewer });
     expect(detail.body.payload).toBeNull();
   });
+
+  it('gets every answer in the shape the generated document gives it (viewer and operator)', async () => {
+    const check = await answerChecker(base);
+    const wrong: string[] = [];
+    for (const token of [await signIn(VIEWER), await signIn(OPERATOR)]) {
+      for (const route of await viewerRoutes()) {
+        const res = await call('GET', route, { token });
+        if ((res.headers.get('content-type') ?? '').includes('json')) wrong.push(...check('GET', route, res.status, res.body));
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 60_000);
 
   it('may not search by an identity number (a hit would confirm a guessed number), which an operator may', async () => {
     const viewer = await signIn(VIEWER);

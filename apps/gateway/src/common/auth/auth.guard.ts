@@ -1,7 +1,8 @@
-import { Injectable, SetMetadata, UnauthorizedException, ForbiddenException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { MAX_TOKEN_LENGTH, type Session } from './session';
+import { refusal } from '../http/outcome';
 import { SessionStore } from './session-store';
 import type { Role } from './users';
 
@@ -61,10 +62,10 @@ export class AuthGuard implements CanActivate {
     const token = tokenOf(req);
     // Whatever the token holds (malformed, forged, of another secret, too long), the answer is 401.
     const session = token === undefined || token === '' || token.length > MAX_TOKEN_LENGTH ? undefined : await this.sessions.check(token);
-    if (session === undefined) throw new UnauthorizedException('sign in first (no session, or it has ended)');
+    if (session === undefined) throw refusal('unauthenticated', 'sign in first (no session, or it has ended)');
     req.session = session;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
-    if (roles !== undefined && !roles.includes(session.role)) throw new ForbiddenException(`this needs the role ${roles.join(' or ')}`);
+    if (roles !== undefined && !roles.includes(session.role)) throw refusal('forbidden', `this needs the role ${roles.join(' or ')}`);
     return true;
   }
 }
