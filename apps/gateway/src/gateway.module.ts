@@ -13,6 +13,7 @@ import { IngressService } from './ingress/ingress.service';
 import { loggerParams } from './logging';
 import { RouterService } from './router/router.service';
 import { Database } from './store/database';
+import { CopiesRepository } from './store/copies.repository';
 import { PoisonService } from './sweeper/poison.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
@@ -48,6 +49,7 @@ export class GatewayModule {
       { provide: CLOCK, useValue: clock },
       { provide: SESSION_CLOCK, useValue: sessionClock },
       Database,
+      CopiesRepository,
       Broker,
       DirectoryService,
       Lifecycle,
