@@ -9,10 +9,10 @@ import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
 import { problemsJson } from '../store/records';
 import { CopiesRepository } from '../store/copies.repository';
-import type { Session } from './auth/session';
-import { AuditService } from './audit.service';
+import type { Session } from '../common/auth/session';
+import { AuditService } from '../common/audit.service';
 import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
-import { maskForViewer, maskMessage, maskPayload } from './masking';
+import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
 
 export interface DeadLetterRow {
   readonly id: string;

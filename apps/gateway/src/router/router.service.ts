@@ -8,7 +8,7 @@ import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/ga
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type PendingCopy, type RoutedCopy } from '../store/copies.repository';
-import { CLOCK, type Clock } from '../clock/clock';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { insertDeadLetter, insertDeviation } from '../store/records';
 
 /**

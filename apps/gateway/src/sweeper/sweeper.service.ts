@@ -4,7 +4,7 @@ import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
-import { Periodic } from '../clock/periodic';
+import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress/recipient-health.store';
 
