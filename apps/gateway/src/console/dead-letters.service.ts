@@ -3,7 +3,7 @@ import { formatProblem, type CanonicalMessage } from '@svu/canonical';
 import { isFormat, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
-import { IngressService } from '../ingress/ingress.service';
+import { IngressService } from '../ingress';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';

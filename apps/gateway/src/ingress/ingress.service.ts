@@ -6,7 +6,7 @@ import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { createHash } from 'node:crypto';
 import { Broker } from '../broker/broker';
-import { followCancellation } from '../deadlines/cancellation-follow-up';
+import { followCancellation } from '../deadlines';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';

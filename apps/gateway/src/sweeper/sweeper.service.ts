@@ -5,7 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
-import { RecipientHealthStore } from '../egress/recipient-health.store';
+import { RecipientHealthStore } from '../egress';
 
 const BATCH = 500;
 

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module';
+import { RouterService } from './router.service';
+
+/** SVU_SERVICES=router: a copy per recipient unit, translated into its dialect. */
+@Module({ imports: [CommonModule], providers: [RouterService] })
+export class RouterModule {}
