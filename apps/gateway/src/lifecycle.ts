@@ -6,9 +6,9 @@ import { DirectoryService } from './directory/directory.service';
 import { Database } from './store/database';
 
 /**
- * Brings the store, the broker and the directory up before any consumer starts (consumers start in
- * onApplicationBootstrap, which Nest runs after every onModuleInit has finished; this module is
- * global, so its onModuleInit runs before the service modules').
+ * Brings the store, the broker and the directory up before any consumer starts (the broker transport
+ * starts consuming after the application's init, see main.ts). Its module is global, so this runs
+ * before the service modules' own onModuleInit.
  */
 @Injectable()
 export class Lifecycle implements OnModuleInit {

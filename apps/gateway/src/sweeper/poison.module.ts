@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { PoisonService } from './poison.service';
+import { PoisonController } from './poison.controller';
 
 /** Every process keeps messages from the poison queue as dead letters. */
-@Module({ providers: [PoisonService] })
+@Module({ controllers: [PoisonController] })
 export class PoisonModule {}
