@@ -1,4 +1,4 @@
-// Type-aware lint (STYLE.md section 7): floating promises, exhaustive switches, strict equality, braces.
+// Type-aware lint: floating promises, exhaustive switches, strict equality, braces.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
