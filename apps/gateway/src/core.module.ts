@@ -4,6 +4,7 @@ import { CLOCK, SESSION_CLOCK, type Clock } from './common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryService } from './directory/directory.service';
 import { Lifecycle } from './lifecycle';
+import { CopiesRepository } from './store/copies.repository';
 import { Database } from './store/database';
 
 /**
@@ -14,7 +15,7 @@ import { Database } from './store/database';
 @Module({})
 export class CoreModule {
   static forRoot(config: GatewayConfig, clock: Clock, sessionClock: Clock): DynamicModule {
-    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, Broker, DirectoryService];
-    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, Broker, DirectoryService] };
+    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, CopiesRepository, Broker, DirectoryService];
+    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, CopiesRepository, Broker, DirectoryService] };
   }
 }
