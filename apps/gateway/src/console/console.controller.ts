@@ -1,7 +1,7 @@
 import { maskIdentityNumbers } from '@svu/identity';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { DispatchService } from '../deadlines/dispatch.service';
+import { DispatchService } from '../deadlines';
 import { Endpoint, ID_PARAM, refused } from '../common/http/endpoint';
 import type {
   AtRiskQuery,

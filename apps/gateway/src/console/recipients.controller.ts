@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
-import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
+import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress';
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { PauseRequest } from '../common/http/generated/api';
 import { refusal } from '../common/http/outcome';

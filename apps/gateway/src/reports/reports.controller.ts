@@ -11,7 +11,7 @@ import { bodyOf, queryOf } from '../common/http/schema.pipe';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { Database } from '../store/database';
-import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 
 const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } } };
 const CSV = { 'text/csv': { type: 'string', description: 'The same as CSV (UTF-8; with format=csv)' } };

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { MAX_TOKEN_LENGTH, type Session } from './session';
 import { refusal } from '../http/outcome';
 import { SessionStore } from './session-store';
-import type { Role } from './users';
+import type { Role } from '@svu/users';
 
 const PUBLIC = 'svu:public';
 const ROLES = 'svu:roles';
