@@ -14,6 +14,9 @@ import { loggerParams } from './common/logging';
 import { RouterService } from './router/router.service';
 import { Database } from './store/database';
 import { CopiesRepository } from './store/copies.repository';
+import { DeviationsRepository } from './store/deviations.repository';
+import { AuditRepository } from './store/audit.repository';
+import { ReportsRepository } from './store/reports.repository';
 import { PoisonController } from './sweeper/poison.controller';
 import { RouterController } from './router/router.controller';
 import { EgressController } from './egress/egress.controller';
@@ -52,6 +55,9 @@ export class GatewayModule {
       { provide: SESSION_CLOCK, useValue: sessionClock },
       Database,
       CopiesRepository,
+      DeviationsRepository,
+      AuditRepository,
+      ReportsRepository,
       Broker,
       DirectoryService,
       Lifecycle,
