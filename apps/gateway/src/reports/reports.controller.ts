@@ -7,7 +7,7 @@ import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { ReportsRepository } from '../store/reports.repository';
-import { MAX_MONTHS, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 

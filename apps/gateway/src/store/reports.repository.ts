@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { loadEpisodeReports, loadMonthlyReports, refreshReportEpisodes, type EpisodeReport, type ReportRules } from '../reports/report-store';
+import { loadEpisodeReports, loadMonthlyReports, refreshReportEpisodes, type EpisodeReport, type ReportRules } from '@svu/report-store';
 import { Database } from './database';
 
 /**
- * The follow-up reports' reads (the report statements themselves are in reports/report-store.ts,
- * shared with the command line) and the operators' notes on episodes that the reports take in.
+ * The follow-up reports' reads (the report statements themselves are in @svu/report-store, shared
+ * with the command line) and the operators' notes on episodes that the reports take in.
  */
 @Injectable()
 export class ReportsRepository {
