@@ -10,6 +10,7 @@
 import { connect } from 'amqplib';
 import type { DirectoryUnit } from '@svu/directory';
 import { writeMessage } from '@svu/dialects';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { writeDirectory } from '../test/support/gateway-harness';
@@ -96,6 +97,31 @@ function gatewayCpuPerMessage(cpu: ReadonlyMap<string, number>): number {
   return (ours.reduce((total, [, seconds]) => total + seconds, 0) / COUNT) * 1e6;
 }
 
+type RunResult = Awaited<ReturnType<typeof endToEnd>>;
+
+/**
+ * One run in a benchmark process of its own (this file, with BENCH_ONE_RUN), so that two versions
+ * never share a process: in the one-process layout the gateway runs inside the benchmark's process,
+ * where the version that ran before would leave its code and heap behind.
+ */
+function runIsolated(layout: Layout, version: Version): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', __filename], {
+      env: { ...process.env, BENCH_BASELINE: '', BENCH_ONE_RUN: JSON.stringify({ layout, version }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`the ${version.name} run ended with ${code}: ${out}`));
+      const r = JSON.parse(line) as { rate: number; seconds: number; peaks: Array<[string, number]>; cpuSeconds: Array<[string, number]> };
+      resolve({ rate: r.rate, seconds: r.seconds, peaks: new Map(r.peaks), cpuSeconds: new Map(r.cpuSeconds) });
+    });
+  });
+}
+
 /** This version beside `baseline`, round after round. */
 async function sideBySide(baseline: Version): Promise<void> {
   const rounds = roundsFromEnv(3);
@@ -105,7 +131,7 @@ async function sideBySide(baseline: Version): Promise<void> {
   for (const layout of LAYOUTS) {
     console.log(`${layout}:`);
     const results = await alternate([baseline, CURRENT], rounds, async (version, i) => {
-      const result = await run(layout, UNIT, version, false);
+      const result = await runIsolated(layout, version);
       console.log(`  round ${i + 1}, ${version.name}: ${fmt(result.rate)} msg/s (${fmt(result.seconds, 1)} s), gateway CPU ${fmt(gatewayCpuPerMessage(result.cpuSeconds))} µs per message`);
       return result;
     });
@@ -120,6 +146,13 @@ async function sideBySide(baseline: Version): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const oneRun = process.env['BENCH_ONE_RUN'];
+  if (oneRun !== undefined && oneRun !== '') {
+    const { layout, version } = JSON.parse(oneRun) as { layout: Layout; version: Version };
+    const r = await run(layout, UNIT, version, false);
+    console.log(JSON.stringify({ rate: r.rate, seconds: r.seconds, peaks: [...r.peaks], cpuSeconds: [...r.cpuSeconds] }));
+    return;
+  }
   const baseline = baselineFromEnv();
   if (baseline !== undefined) return sideBySide(baseline);
   const unit = UNIT;
