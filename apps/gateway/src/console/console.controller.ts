@@ -17,7 +17,7 @@ import type {
 } from '../common/http/generated/api';
 import { answer, refusal } from '../common/http/outcome';
 import { bodyOf, IdPipe, queryOf } from '../common/http/schema.pipe';
-import { Database } from '../store/database';
+import { DeviationsRepository } from '../store/deviations.repository';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { BulkService } from './bulk.service';
@@ -56,7 +56,7 @@ export class ConsoleController {
     private readonly bulk: BulkService,
     private readonly dispatch: DispatchService,
     private readonly audit: AuditService,
-    private readonly db: Database,
+    private readonly deviationsRepository: DeviationsRepository,
   ) {}
 
   @Get('overview')
@@ -251,28 +251,13 @@ export class ConsoleController {
     answers: { 200: { description: 'Deviations', body: 'DeviationList' }, 400: refused('A query parameter is not valid (named)') },
   })
   deviations(@Query(queryOf<DeviationQuery>('DeviationQuery')) query: DeviationQuery) {
-    const params: unknown[] = [];
-    const conditions: string[] = [];
-    for (const [key, column] of [['kind', 'kind'], ['unit', 'unit_hsa']] as const) {
-      const value = query[key];
-      if (value !== undefined) {
-        params.push(value);
-        conditions.push(`${column} = $${params.length}`);
-      }
-    }
-    for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
-      const value = query[key];
-      if (value !== undefined) {
-        params.push(new Date(value));
-        conditions.push(`at ${op} $${params.length}`);
-      }
-    }
-    params.push(query.limit ?? 200);
-    return this.db.query(
-      `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
-       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    return this.deviationsRepository.list({
+      ...(query.kind === undefined ? {} : { kind: query.kind }),
+      ...(query.unit === undefined ? {} : { unitHsa: query.unit }),
+      ...(query.from === undefined ? {} : { from: new Date(query.from) }),
+      ...(query.to === undefined ? {} : { to: new Date(query.to) }),
+      limit: query.limit ?? 200,
+    });
   }
 
   @Get('audit')

@@ -10,8 +10,8 @@ import { refusal } from '../common/http/outcome';
 import { bodyOf, queryOf } from '../common/http/schema.pipe';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
-import { Database } from '../store/database';
-import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
+import { ReportsRepository } from '../store/reports.repository';
+import { MAX_MONTHS, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 
 const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } } };
 const CSV = { 'text/csv': { type: 'string', description: 'The same as CSV (UTF-8; with format=csv)' } };
@@ -23,14 +23,13 @@ export class ReportsController {
   private readonly rules: ReportRules;
 
   constructor(
-    private readonly db: Database,
+    private readonly reports: ReportsRepository,
     private readonly audit: AuditService,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.rules = loadReportRules(config.reportRulesPath);
   }
 
-  private query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
 
   @Get('monthly')
   @Endpoint({
@@ -46,7 +45,7 @@ export class ReportsController {
   async monthly(@Query(queryOf<MonthlyReportQuery>('MonthlyReportQuery')) q: MonthlyReportQuery, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
     const month = q.month;
     const only = { ...(q.municipality === undefined ? {} : { municipality: q.municipality }), ...(q.unit === undefined ? {} : { unit: q.unit }) };
-    const reports = await loadMonthlyReports(this.query, this.rules, month, only);
+    const reports = await this.reports.monthly(this.rules, month, only);
     if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
@@ -71,8 +70,8 @@ export class ReportsController {
     const count = Math.min(q.months ?? 12, MAX_MONTHS);
     const last = q.month ?? new Date().toISOString().slice(0, 7);
     const out: MonthlyReport[] = [];
-    await refreshReportEpisodes(this.query);
-    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
+    await this.reports.refresh();
+    for (const m of monthsUpTo(last, count)) out.push(...(await this.reports.monthly(this.rules, m, { municipality }, false)));
     return out;
   }
 
@@ -94,7 +93,7 @@ export class ReportsController {
     const municipality = q.municipality;
     let rows;
     try {
-      rows = await loadEpisodeReports(this.query, this.rules, month, municipality);
+      rows = await this.reports.episodes(this.rules, month, municipality);
     } catch (error) {
       if (error instanceof RangeError) throw refusal('invalid', error.message);
       throw error;
@@ -127,11 +126,7 @@ export class ReportsController {
     if (code !== null && municipalityName(code) === undefined) throw refusal('invalid', 'municipality must be one of the 290 kommunkoder, or null to clear it');
     if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw refusal('invalid', 'episodeId is not an episode id');
     const note = body.note?.slice(0, 2000) ?? null;
-    await this.db.query(
-      `INSERT INTO episode_notes (episode_id, placing_municipality, note, noted_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (episode_id) DO UPDATE SET placing_municipality = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
-      [episodeId, code, note, req.session!.username],
-    );
+    await this.reports.notePlacingMunicipality(episodeId, code, note, req.session!.username);
     await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code });
     return { episodeId, placingMunicipality: code };
   }
@@ -149,11 +144,7 @@ export class ReportsController {
   })
   async regionCaused(@Param('episodeId') episodeId: string, @Body(bodyOf<RegionCausedRequest>('RegionCausedRequest')) body: RegionCausedRequest, @Req() req: AuthedRequest): Promise<RegionCaused> {
     const note = body.note?.slice(0, 2000) ?? null;
-    await this.db.query(
-      `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
-      [episodeId, body.regionCaused, note, req.session!.username],
-    );
+    await this.reports.noteRegionCaused(episodeId, body.regionCaused, note, req.session!.username);
     await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused });
     return { episodeId, regionCaused: body.regionCaused };
   }
