@@ -120,9 +120,22 @@ it('a failing recipient waits for its probe; retry now probes at once and its ba
 
 it('pause holds copies back (retry now is refused and audited); resume sends them at once', async () => {
   expect((await call('POST', `/api/recipients/${unit.hsaId}/pause`, viewer, { reason: 'x' })).status).toBe(403);
+  // A pause needs its reason: refused with 400 naming the field, and audited.
+  for (const body of [{}, { reason: '  ' }, { reason: 7 }]) {
+    const noReason = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, body);
+    expect(noReason.status).toBe(400);
+    expect(noReason.body).toMatchObject({ field: 'reason' });
+    expect(noReason.body.message).toMatch(/^reason /);
+  }
+  expect((await recipient()).state).toBe('healthy');
   const paused = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'announced maintenance' });
   expect(paused.status).toBe(200);
   expect(paused.body).toMatchObject({ state: 'paused', pausedBy: OPERATOR.username });
+  // Paused again: 409 with the reason; the first pause stands.
+  const again = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'again' });
+  expect(again.status).toBe(409);
+  expect(again.body.reason).toMatch(/already paused/);
+  expect((await recipient()).pausedAt).toBe(paused.body.pausedAt);
   const before = received().length;
   const id = await send('OPS-EP-3');
   await sleep(1_500);
@@ -136,9 +149,12 @@ it('pause holds copies back (retry now is refused and audited); resume sends the
   expect(resumed.status).toBe(200);
   expect(resumed.body.state).toBe('healthy');
   await eventually(() => (received().includes(id) ? true : undefined), 20_000, 'the paused copy delivered after resume');
-  expect((await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator)).status).toBe(409);
+  const notPaused = await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator);
+  expect(notPaused.status).toBe(409);
+  expect(notPaused.body.reason).toMatch(/not paused/);
   const entries = await audit();
-  for (const action of ['recipient-pause', 'recipient-retry-now-refused', 'recipient-resume', 'recipient-resume-refused']) {
+  expect(entries.filter((e) => e === `recipient-pause-refused recipient:${unit.hsaId} ${OPERATOR.username}`)).toHaveLength(4);
+  for (const action of ['recipient-pause', 'recipient-pause-refused', 'recipient-retry-now-refused', 'recipient-resume', 'recipient-resume-refused']) {
     expect(entries).toContain(`${action} recipient:${unit.hsaId} ${OPERATOR.username}`);
   }
 }, 60_000);

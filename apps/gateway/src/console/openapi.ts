@@ -145,10 +145,10 @@ export const OPENAPI = {
       post: op('Retry now: probe a failing recipient at once, or send a healthy one its waiting copies (audited; 409 when paused)', 'operator', { parameters: [hsaId], responses: { ...ok('Recipient'), ...errors, 409: { description: 'Refused, with the reason' } } }),
     },
     '/api/recipients/{hsaId}/pause': {
-      post: op('Pause (announced maintenance): its copies wait; deadlines and fallback still run (audited)', 'operator', {
+      post: op('Pause (announced maintenance): its copies wait; deadlines and fallback still run (audited; 400 without a reason, 409 when already paused)', 'operator', {
         parameters: [hsaId],
-        requestBody: json({ type: 'object', properties: { reason: { type: 'string' } } }),
-        responses: { ...ok('Recipient'), ...errors },
+        requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } }),
+        responses: { ...ok('Recipient'), ...errors, 409: { description: 'Refused, with the reason' } },
       }),
     },
     '/api/recipients/{hsaId}/resume': {

@@ -1,4 +1,4 @@
-import { Body, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
@@ -52,9 +52,16 @@ export class RecipientsController {
   @Roles('operator')
   @Post(':hsaId/pause')
   @HttpCode(200)
-  pause(@Param('hsaId') hsaId: string, @Body() body: { reason?: unknown }, @Req() req: AuthedRequest): Promise<RecipientView> {
-    const reason = typeof body?.reason === 'string' ? body.reason.slice(0, 500) : undefined;
-    return this.act(req, this.known(hsaId), { kind: 'pause', by: req.session!.username }, 'recipient-pause', reason === undefined ? {} : { reason });
+  async pause(@Param('hsaId') hsaId: string, @Body() body: { reason?: unknown }, @Req() req: AuthedRequest): Promise<RecipientView> {
+    const known = this.known(hsaId);
+    // Announced maintenance is paused with its reason: operators on the next shift read it in the audit log.
+    const reason = typeof body?.reason === 'string' ? body.reason.trim().slice(0, 500) : '';
+    if (reason === '') {
+      const refused = 'reason is required to pause a recipient (a non-empty string)';
+      await this.audit.record(req.session!, 'recipient-pause-refused', `recipient:${known}`, { refused });
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: refused, field: 'reason' });
+    }
+    return this.act(req, known, { kind: 'pause', by: req.session!.username }, 'recipient-pause', { reason });
   }
 
   @Roles('operator')
@@ -68,7 +75,7 @@ export class RecipientsController {
     const decision = await this.health.apply(hsaId, event);
     if (decision.refused !== undefined) {
       await this.audit.record(req.session!, `${action}-refused`, `recipient:${hsaId}`, { ...detail, refused: decision.refused });
-      throw new ConflictException(decision.refused);
+      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: decision.refused, reason: decision.refused });
     }
     const released = decision.release ? await this.health.release(hsaId) : 0;
     await this.audit.record(req.session!, action, `recipient:${hsaId}`, { ...detail, released });
