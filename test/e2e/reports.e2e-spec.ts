@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
-import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
