@@ -61,6 +61,24 @@ const received = () => simulator.receivedBy(unit.hsaId).map((r) => r.messageId!)
 const recipient = async (token = viewer) => ((await call('GET', '/api/recipients', token)).body as any[]).find((r) => r.hsaId === unit.hsaId);
 const audit = async () => ((await call('GET', '/api/audit', operator)).body as any[]).map((a) => `${a.action} ${a.target} ${a.username}`);
 
+it('an ordinary delivery sets the last success (no probe needed): at most a second old after each delivery', async () => {
+  expect((await recipient()).lastSuccessAt).toBeNull();
+  const first = await send('OPS-EP-0');
+  await eventually(() => (received().includes(first) ? true : undefined), 20_000, 'first copy delivered');
+  const afterFirst = await eventually(async () => (await recipient()).lastSuccessAt ?? undefined, 10_000, 'last success set by a delivery');
+  expect((await recipient()).state).toBe('healthy');
+  // Written at most once a second per recipient; the next delivery a while later moves it on.
+  await sleep(1_500);
+  const sentAt = Date.now();
+  const second = await send('OPS-EP-0');
+  await eventually(() => (received().includes(second) ? true : undefined), 20_000, 'second copy delivered');
+  const afterSecond = await eventually(async () => {
+    const at = (await recipient()).lastSuccessAt as string | null;
+    return at !== null && at !== afterFirst ? at : undefined;
+  }, 10_000, 'last success moved on by the next delivery');
+  expect(Date.parse(afterSecond)).toBeGreaterThanOrEqual(sentAt - 1_000);
+}, 60_000);
+
 it('a failing recipient waits for its probe; retry now probes at once and its backlog follows in order; all visible to viewers, in metrics and in alert lines', async () => {
   simulator.behave(unit.hsaId, { mode: 'fail', status: 503 });
   const ids = [await send('OPS-EP-1'), await send('OPS-EP-1'), await send('OPS-EP-1'), await send('OPS-EP-2')];

@@ -13,7 +13,7 @@ import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/j
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit } from '../store/group-commit';
-import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
+import { insertDeadLetter, insertDeviation, NEXT_AFTER_SETTLED, NEXT_WAITING, recordEvents, SETTLED_SQL } from '../store/records';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
 import { DirectoryService } from '../directory/directory.service';
@@ -33,10 +33,6 @@ interface ClaimedCopy {
   readonly received_at: Date;
 }
 
-// The settled states written out in the SQL, exactly as in the predicate of the partial index
-// copies_open_by_episode: with a parameter instead, a generic plan cannot use that index and the
-// order check scans every copy.
-const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
 
 /**
  * Claims copies ($1 copy ids, $2 their attempts, $3 lease in ms, $4 whether this is a failing
@@ -71,29 +67,48 @@ export const CLAIM_SQL = `WITH candidates AS (
 const CLAIM = prepared(CLAIM_SQL);
 
 /**
- * The copy that waits for each of the copies ($1 ids) just settled: the next open copy of the same
- * episode to the same recipient, if it is waiting to go (routed or retrying). Read through
- * copies_open_by_episode, one index probe per settled copy.
- */
-const NEXT_WAITING = `SELECT n.id, n.attempts FROM settled d CROSS JOIN LATERAL (
-      SELECT c.id, c.attempts, c.state FROM copies c
-      WHERE c.episode_id = d.episode_id AND c.recipient_hsa = d.recipient_hsa AND c.id > d.id AND c.state NOT IN (${SETTLED_SQL})
-      ORDER BY c.id LIMIT 1) n
-    WHERE n.state IN ('routed', 'retrying')`;
-
-/**
  * Records copies ($1 ids) delivered at $2, with their events, and returns the copies each of them
- * held back (released at once: no timer polls for them). One statement, one round trip.
+ * held back (released at once: no timer polls for them). One statement, one round trip. It also
+ * moves each recipient's last success on — only when it is more than a second old, so that a steady
+ * stream of deliveries writes the recipient's health row about once a second, not once per copy (a
+ * row whose last success is recent is neither written nor locked); a recipient without a row gets one.
  */
 const RECORD_DELIVERED = prepared(`WITH settled AS (
     UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
       attempts = attempts + 1, delivered_at = $2, lease_until = NULL, lease_owner = NULL, last_error = NULL, updated_at = now()
     WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL RETURNING id, episode_id, recipient_hsa),
-  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM settled)
+  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM settled),
+  recipients AS (SELECT DISTINCT recipient_hsa FROM settled),
+  success AS (
+    UPDATE recipient_health h SET last_success_at = now()
+    FROM recipients r WHERE h.recipient_hsa = r.recipient_hsa AND (h.last_success_at IS NULL OR h.last_success_at < now() - interval '1 second')),
+  first_success AS (
+    INSERT INTO recipient_health (recipient_hsa, last_success_at)
+    SELECT r.recipient_hsa, now() FROM recipients r WHERE NOT EXISTS (SELECT 1 FROM recipient_health h WHERE h.recipient_hsa = r.recipient_hsa)
+    ON CONFLICT DO NOTHING)
   ${NEXT_WAITING}`);
 
-/** The copies held back by copies ($1 ids) that have settled otherwise (dead-lettered, cancelled). */
-export const NEXT_AFTER_SETTLED = `WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`;
+/**
+ * Marks copies ($1 ids) not claimed as looked at (the sweeper leaves them alone for SVU_STALE_AFTER)
+ * and returns those of them that could be claimed now ($2: a failing recipient's probe): their
+ * predecessor settled after the claim began, or the claim skipped them because another process held
+ * the row for a moment (a release racing with that process's own look at the copy). The update waits
+ * for such a lock instead of skipping it, and this statement begins after the claim ended.
+ */
+const NOTE_HELD_BACK = prepared(`WITH held AS (
+    UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN ('routed', 'retrying')
+    RETURNING id, attempts, episode_id, recipient_hsa)
+  SELECT h.id, h.attempts FROM held h
+  WHERE NOT EXISTS (
+      SELECT 1 FROM copies e
+      WHERE e.episode_id = h.episode_id AND e.recipient_hsa = h.recipient_hsa AND e.id < h.id AND e.state NOT IN (${SETTLED_SQL}))
+    AND NOT EXISTS (
+      SELECT 1 FROM recipient_health r
+      WHERE r.recipient_hsa = h.recipient_hsa AND (r.paused_at IS NOT NULL OR (r.failing AND NOT $2::boolean)))
+  ORDER BY h.id`);
+
+/** How often a chunk claims again the copies that turned out claimable just after its claim. */
+const RECLAIM_TRIES = 4;
 
 /**
  * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients that
@@ -260,11 +275,24 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     for (let i = 0; i < unique.length; i += SEND_CHUNK) await this.processChunk(unique.slice(i, i + SEND_CHUNK), false);
   }
 
-  private async processChunk(unique: readonly CopyRef[], probe: boolean): Promise<void> {
+  private async processChunk(refs: readonly CopyRef[], probe: boolean): Promise<void> {
     const claimedAt = Date.now();
-    const claimed = await this.claim(unique, probe);
-    const claimedIds = new Set(claimed.map((c) => c.id));
-    await this.noteHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)));
+    const claimed: ClaimedCopy[] = [];
+    let unique = refs;
+    for (let tries = 0; unique.length > 0; tries++) {
+      const got = await this.claim(unique, probe);
+      claimed.push(...got);
+      const claimedIds = new Set(got.map((c) => c.id));
+      const claimable = await this.noteHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)), probe);
+      if (claimable.length === 0) break;
+      if (tries >= RECLAIM_TRIES) {
+        // Still contended: a deliver job tries again (the sweeper, should that be lost too).
+        this.handOver(claimable);
+        break;
+      }
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** tries));
+      unique = claimable;
+    }
     if (claimed.length === 0) return;
     // What the recipients answered is known only here, so it is recorded as soon as each answer comes
     // (answers arriving together share one transaction), not after the slowest copy of the batch, and
@@ -331,9 +359,22 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * and the others have moved on. Those still waiting are marked as looked at, so that the sweeper
    * (the backstop should a release be lost) leaves them alone for SVU_STALE_AFTER.
    */
-  private async noteHeldBack(refs: readonly CopyRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    await this.db.query("UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN ('routed', 'retrying')", [refs.map((r) => r.copyId)]);
+  private async noteHeldBack(refs: readonly CopyRef[], probe: boolean): Promise<CopyRef[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db.query<{ id: string; attempts: number }>(NOTE_HELD_BACK, [refs.map((r) => r.copyId), probe]);
+    return rows.map((r) => ({ copyId: r.id, attempt: r.attempts }));
+  }
+
+  private handOver(refs: readonly CopyRef[]): void {
+    void this.broker
+      .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: refs }))
+      .catch((e: Error) => this.logger.warn({ count: refs.length, err: e.message }, 'release not sent; the sweeper will'));
+  }
+
+  /** Releases what the copies `settledIds` held back, read after the commit that settled them (see NEXT_AFTER_SETTLED); `already` were released from the settling statement. */
+  private async releaseAfterCommit(settledIds: readonly string[], already: ReadonlySet<string> = new Set()): Promise<void> {
+    const next = await this.db.query<{ id: string; attempts: number }>(NEXT_AFTER_SETTLED, [settledIds]);
+    this.releaseWaiting(next.filter((r) => !already.has(r.id)).map((r) => ({ copyId: r.id, attempt: r.attempts })));
   }
 
   /**
@@ -345,9 +386,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     if (refs.length === 0) return;
     void this.processAll(refs).catch((error: Error) => {
       this.logger.warn({ count: refs.length, err: error.message }, 'released copies not sent here; handing them to a deliver job');
-      return this.broker
-        .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: refs }))
-        .catch((e: Error) => this.logger.warn({ count: refs.length, err: e.message }, 'release not sent; the sweeper will'));
+      this.handOver(refs);
     });
   }
 
@@ -359,6 +398,10 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // nor repeats the event.
     const next = await this.db.query<{ id: string; attempts: number }>(RECORD_DELIVERED, [ids, this.clock.now()]);
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
+    // Read again now that the commit is visible: a copy routed while the statement ran is released too.
+    await this.releaseAfterCommit(ids, new Set(next.map((r) => r.id))).catch((error: Error) =>
+      this.logger.warn({ count: ids.length, err: error.message }, 'copies held back not read after the commit; the sweeper sends them on'),
+    );
     const now = this.clock.now().getTime();
     for (const copy of copies) {
       this.metrics.deliveryLatency.observe({ transport: copy.transport.kind }, Math.max(0, (now - copy.received_at.getTime()) / 1000));
@@ -413,7 +456,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts, err: outcome.error, probe }, 'delivery failed; will retry');
       return;
     }
-    const next = await this.db.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       await tx.query(`UPDATE copies SET state = 'dead-lettered', attempts = $2, last_error = $3, lease_until = NULL, lease_owner = NULL, updated_at = now() WHERE id = $1`, [
         copy.id,
         attempts,
@@ -434,10 +477,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       await insertDeviation(tx, 'dead-lettered', { messageId: copy.message_id, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: outcome.error, at: this.clock.now() });
       // A retryable failure past the budget still says the recipient is failing.
       if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
-      return (await tx.query<{ id: string; attempts: number }>(NEXT_AFTER_SETTLED, [[copy.id]])).rows;
     });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, outcome: 'dead-lettered' }, 'copy dead-lettered');
-    this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
+    await this.releaseAfterCommit([copy.id]).catch((error: Error) =>
+      this.logger.warn({ copyId: copy.id, err: error.message }, 'copies held back not read after the commit; the sweeper sends them on'),
+    );
     // A recipient that refuses a message (HTTP 4xx) has answered: it is up.
     if (outcome.kind === 'permanent' && copy.transport.kind !== 'none' && (probe || this.held.has(copy.recipient_hsa))) await this.recovered(copy.recipient_hsa);
   }
