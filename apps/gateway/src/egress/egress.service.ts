@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
@@ -133,6 +133,9 @@ const EXPIRE_WAITING = `WITH expired AS (
     INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at) SELECT 'dead-lettered', message_id, id, recipient_hsa, last_error, $2 FROM dead)
   SELECT id, message_id, recipient_hsa FROM dead ORDER BY id`;
 
+/** Connections of an egress process that record deliveries only. */
+const OUTCOME_CONNECTIONS = 3;
+
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
 const SEND_CHUNK = 250;
 
@@ -159,6 +162,12 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly probes: Periodic;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
+  /**
+   * Connections of their own for recording deliveries: a recipient's answer is recorded the moment it
+   * comes, never behind claims and releases queued for the shared pool. A process killed between an
+   * answer and its record sends that copy again (after takeover), so this window is kept short.
+   */
+  private readonly outcomes: Pool;
 
   constructor(
     private readonly db: Database,
@@ -171,6 +180,14 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly directory: DirectoryService,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
+    this.outcomes = new Pool({
+      connectionString: config.databaseUrl,
+      max: OUTCOME_CONNECTIONS,
+      connectionTimeoutMillis: 5_000,
+      application_name: 'svu egress outcomes',
+      ...(config.dbStatementTimeoutMs > 0 ? { statement_timeout: Math.round(config.dbStatementTimeoutMs) } : {}),
+    });
+    this.outcomes.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection for outcomes lost'));
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
 
@@ -195,6 +212,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     this.heartbeat.stop();
     this.probes.stop();
     await this.beatClient?.end().catch(() => undefined);
+    await this.outcomes.end().catch(() => undefined);
   }
 
   /** Says this process is alive (the sweeper takes over the copies of one that stopped saying so), and reads which recipients are held. */
@@ -384,10 +402,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // copies each one held back. Copies already recorded as delivered are left alone, so that recording
     // again after a commit whose answer was lost (see persistently) neither counts the attempt twice
     // nor repeats the event.
-    const next = await this.db.query<{ id: string; attempts: number }>(RECORD_DELIVERED, [ids, this.clock.now()]);
+    const next = (await this.outcomes.query<{ id: string; attempts: number }>({ ...RECORD_DELIVERED, values: [ids, this.clock.now()] })).rows;
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
     // Read again now that the commit is visible: a copy routed while the statement ran is released too.
-    await this.releaseAfterCommit(ids, new Set(next.map((r) => r.id))).catch((error: Error) =>
+    // Not awaited: the chunk's next answers are recorded meanwhile.
+    void this.releaseAfterCommit(ids, new Set(next.map((r) => r.id))).catch((error: Error) =>
       this.logger.warn({ count: ids.length, err: error.message }, 'copies held back not read after the commit; the sweeper sends them on'),
     );
     const now = this.clock.now().getTime();
