@@ -1,46 +1,12 @@
 import type { Problem } from '@svu/canonical';
 import { formatPath } from '@svu/canonical';
-import { prepared, type Queryable } from './database';
+import type { CopyState } from './copy-lifecycle';
+import type { Queryable } from './database';
 
-/** Copy states (README, Store): the history of each is kept in copy_events. */
-export type CopyState =
-  | 'received'
-  | 'routed'
-  | 'sending'
-  | 'retrying'
-  | 'delivered'
-  | 'acknowledged'
-  | 'dead-lettered'
-  | 'cancelled'
-  | 'manual'
-  | 'fallback'
-  | 'delivered-by-hand';
+export type { CopyEvent, CopyState } from './copy-lifecycle';
 
 /** States in which a copy no longer holds back later copies of its episode to the same recipient. */
 export const SETTLED_STATES: readonly CopyState[] = ['delivered', 'acknowledged', 'dead-lettered', 'cancelled', 'manual'];
-
-// The settled states written out in the SQL, exactly as in the predicate of the partial index
-// copies_open_by_episode: with a parameter instead, a generic plan cannot use that index.
-export const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
-
-/**
- * The copy that waits for each of the copies ($1 ids) just settled: the next open copy of the same
- * episode to the same recipient, if it is waiting to go (routed or retrying). Read through
- * copies_open_by_episode, one index probe per settled copy.
- */
-export const NEXT_WAITING = `SELECT n.id, n.attempts FROM settled d CROSS JOIN LATERAL (
-      SELECT c.id, c.attempts, c.state FROM copies c
-      WHERE c.episode_id = d.episode_id AND c.recipient_hsa = d.recipient_hsa AND c.id > d.id AND c.state NOT IN (${SETTLED_SQL})
-      ORDER BY c.id LIMIT 1) n
-    WHERE n.state IN ('routed', 'retrying')`;
-
-/**
- * The copies held back by copies ($1 ids) that have settled. Read after the commit that settled them:
- * a statement sees the store as it was when it began, so the read inside the settling statement misses
- * a copy whose routing was committed while that statement ran (and that copy's own claim, made before
- * the commit, saw its predecessor still open).
- */
-export const NEXT_AFTER_SETTLED = prepared(`WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`);
 
 export type DeviationKind =
   | 'late-on-arrival'
@@ -96,11 +62,6 @@ export function storable(text: string): string {
 /** Problems as stored and returned by the API: the canonical field path as text, and the reason. */
 export function problemsJson(problems: readonly Problem[]): Array<{ path: string; message: string }> {
   return problems.map((p) => ({ path: storable(formatPath(p.path)), message: storable(p.message) }));
-}
-
-export async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyState, detail?: string): Promise<void> {
-  if (copyIds.length === 0) return;
-  await tx.query('INSERT INTO copy_events (copy_id, state, detail) SELECT unnest($1::bigint[]), $2, $3', [copyIds, state, detail ?? null]);
 }
 
 export interface DeadLetterRecord {
