@@ -5,7 +5,7 @@
  * Prints the one-time build of the per-episode summary, then the time of each report beside a
  * same-run baseline: a plain count(*) over the same messages. Target: every report under 2 s.
  */
-import { refreshReportEpisodes } from '../apps/gateway/src/reports/report-store';
+import { refreshReportEpisodes } from '@svu/report-store';
 import { gatewayEnv, query, startInProcess, writeDirectory } from '../test/support/gateway-harness';
 import { OPERATOR, signIn, writeUsers } from '../test/support/console-users';
 import { createTestServices } from '../test/support/services';

@@ -1,4 +1,4 @@
-import { Temporal } from '@js-temporal/polyfill';
+import { isoDurationMs } from '@svu/swedish-time';
 import type { ProbePolicy, RetryPolicy } from '@svu/delivery';
 import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
@@ -48,6 +48,8 @@ export interface GatewayConfig {
   readonly logLevel: string;
   /** Log to this file instead of standard output. */
   readonly logFile: string | undefined;
+  /** Folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for fallback documents (SVU_FONT_DIR); Debian's folders when unset. */
+  readonly fontDir: string | undefined;
   /** The console's users file (roles viewer and operator, scrypt password hashes). */
   readonly usersPath: string;
   /** Signs console sessions; set the same value in every console process. Random per process when unset. */
@@ -248,7 +250,7 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
 /** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. */
 export function durationMs(name: string, value: string): number {
   try {
-    const ms = Temporal.Duration.from(value).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+    const ms = isoDurationMs(value);
     if (ms < 0) throw new Error('negative');
     return ms;
   } catch {
@@ -312,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],
+    fontDir: env['SVU_FONT_DIR'],
     usersPath: get('SVU_USERS', 'config/users.json'),
     sessionSecret: sessionSecretOf(env, consoleProcesses, services.includes('console')),
     sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),

@@ -7,7 +7,7 @@ import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { Database } from '../store/database';
-import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
