@@ -6,8 +6,8 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
-import { Database } from '../store/database';
-import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
+import { ReportsRepository } from '../store/reports.repository';
+import { MAX_MONTHS, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -23,14 +23,12 @@ export class ReportsController {
   private readonly rules: ReportRules;
 
   constructor(
-    private readonly db: Database,
+    private readonly reports: ReportsRepository,
     private readonly audit: AuditService,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.rules = loadReportRules(config.reportRulesPath);
   }
-
-  private query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
 
   @Get('monthly')
   async monthly(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
@@ -39,7 +37,7 @@ export class ReportsController {
       ...(typeof q['municipality'] === 'string' && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
       ...(typeof q['unit'] === 'string' && q['unit'] !== '' ? { unit: q['unit'] } : {}),
     };
-    const reports = await loadMonthlyReports(this.query, this.rules, month, only);
+    const reports = await this.reports.monthly(this.rules, month, only);
     if (q['format'] === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
@@ -59,8 +57,8 @@ export class ReportsController {
     if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
     const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
     const out: MonthlyReport[] = [];
-    await refreshReportEpisodes(this.query);
-    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
+    await this.reports.refresh();
+    for (const m of monthsUpTo(last, count)) out.push(...(await this.reports.monthly(this.rules, m, { municipality }, false)));
     return out;
   }
 
@@ -74,7 +72,7 @@ export class ReportsController {
     const municipality = typeof q['municipality'] === 'string' && q['municipality'] !== '' ? q['municipality'] : undefined;
     let rows;
     try {
-      rows = await loadEpisodeReports(this.query, this.rules, month, municipality);
+      rows = await this.reports.episodes(this.rules, month, municipality);
     } catch (error) {
       if (error instanceof RangeError) throw new BadRequestException(error.message);
       throw error;
@@ -101,11 +99,7 @@ export class ReportsController {
     }
     if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw new BadRequestException('episodeId is not an episode id');
     const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
-    await this.db.query(
-      `INSERT INTO episode_notes (episode_id, placing_municipality, note, noted_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (episode_id) DO UPDATE SET placing_municipality = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
-      [episodeId, code, note, req.session!.username],
-    );
+    await this.reports.notePlacingMunicipality(episodeId, code, note, req.session!.username);
     await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code });
     return { episodeId, placingMunicipality: code };
   }
@@ -116,11 +110,7 @@ export class ReportsController {
   async regionCaused(@Param('episodeId') episodeId: string, @Body() body: { regionCaused?: unknown; note?: unknown }, @Req() req: AuthedRequest) {
     if (typeof body?.regionCaused !== 'boolean') throw new BadRequestException('regionCaused must be true or false');
     const note = typeof body.note === 'string' ? body.note.slice(0, 2000) : null;
-    await this.db.query(
-      `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
-      [episodeId, body.regionCaused, note, req.session!.username],
-    );
+    await this.reports.noteRegionCaused(episodeId, body.regionCaused, note, req.session!.username);
     await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused });
     return { episodeId, regionCaused: body.regionCaused };
   }
