@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
+import { Client } from 'pg';
 import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { SUMMARY_LOCK } from '../../apps/gateway/src/reports/report-store';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
@@ -216,4 +218,40 @@ it('svu report prints the same from the store, the episodes with reasons, and re
   expect(refused.code).toBe(1);
   expect(refused.err).toContain('ruleSets.jonkoping.versions[0].averageThresholdDays: must be');
   expect(refused.out).toBe('');
+}, 60_000);
+
+it('the summary follows the write path: changes reach it without a report, and a report never waits for a catch-up', async () => {
+  const summary = async (id: string) => (await query(services.databaseUrl, 'SELECT wait_sent, placing_municipality FROM report_episodes WHERE episode_id = $1', [id]))[0] as { wait_sent: number; placing_municipality: string | null } | undefined;
+  const pending = async () => Number(((await query(services.databaseUrl, 'SELECT count(*)::int AS n FROM report_pending')) as [{ n: number }])[0].n);
+  // A new episode and an operator's note, with no report asked for: the background job computes them.
+  const w1 = episode('REP-W1', '0617');
+  await send(w1.ready('2026-06-01T07:00:00Z'), '2026-06-01T07:00:00Z');
+  await send(w1.discharged('2026-06-04T10:00:00Z'), '2026-06-04T10:00:00Z');
+  expect((await post('/api/reports/episodes/REP-W1/placing-municipality', { municipality: '0604' })).status).toBe(201);
+  await eventually(async () => ((await pending()) === 0 && (await summary('REP-W1'))?.placing_municipality === '0604' ? true : undefined), 20_000);
+  expect(await summary('REP-W1')).toEqual({ wait_sent: 3, placing_municipality: '0604' });
+
+  // While another process holds the drain (a long batch, say), a report waits at most a second and
+  // answers from the summary as it stands, saying how many episodes are not in it yet.
+  const holder = new Client({ connectionString: services.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK]);
+    expect((await post('/api/reports/episodes/REP-W1/placing-municipality', { municipality: null })).status).toBe(201);
+    const started = Date.now();
+    const res = await fetch(`${base}/api/reports/monthly?month=2026-06&municipality=0604`, { headers: { authorization: `Bearer ${token}` } });
+    const waited = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-summary-pending-episodes')).toBe('1');
+    expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0604', episodes: 1 }); // not yet moved back to 0617
+    expect(waited).toBeGreaterThanOrEqual(900);
+  } finally {
+    await holder.query('ROLLBACK');
+    await holder.end();
+  }
+  // The lock released, the next report catches up on the last changes itself and says nothing is pending.
+  const res = await fetch(`${base}/api/reports/monthly?month=2026-06&municipality=0617`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.headers.get('x-summary-pending-episodes')).toBe('0');
+  expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0617', episodes: 1, placedByOtherMunicipality: 0 });
 }, 60_000);

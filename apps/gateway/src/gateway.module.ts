@@ -32,6 +32,7 @@ import { RetentionController } from './retention/retention.controller';
 import { RetentionService } from './retention/retention.service';
 import { OverviewService } from './console/overview.service';
 import { ReportsController } from './reports/reports.controller';
+import { ReportSummaryService } from './reports/report-summary.service';
 import { RecipientsController } from './console/recipients.controller';
 import { CLOCK, SESSION_CLOCK, systemClock, type Clock } from './clock/clock';
 import { DeadlineService } from './deadlines/deadline.service';
@@ -75,6 +76,7 @@ export class GatewayModule {
     if (has('egress')) providers.push(EgressService, Transports);
     if (has('deadlines')) providers.push(DeadlineService, StoreGauges, RetentionService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
+    if (has('console') || has('deadlines')) providers.push(ReportSummaryService);
     return { module: GatewayModule, imports: [LoggerModule.forRoot(loggerParams(config.logLevel, config.logFile))], providers, controllers };
   }
 }

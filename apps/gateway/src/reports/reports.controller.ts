@@ -7,7 +7,7 @@ import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
 import { AuditService } from '../console/audit.service';
 import { ViewerMaskingInterceptor } from '../console/viewer-masking.interceptor';
 import { Database } from '../store/database';
-import { MAX_MONTHS, refreshReportEpisodes, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules } from './report-store';
+import { MAX_MONTHS, catchUpForReport, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules, type Transact } from './report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -31,6 +31,16 @@ export class ReportsController {
   }
 
   private query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
+  private transact: Transact = (work) => this.db.transaction((tx) => work(async (sql, params = []) => (await tx.query(sql, params)).rows));
+
+  /**
+   * Before a report: the last few changes computed into the summary (never a bulk catch-up: that is
+   * the background job's); the episodes still waiting are said in the header X-Summary-Pending-Episodes.
+   */
+  private async catchUp(res: Response): Promise<void> {
+    const pending = await catchUpForReport(this.transact, this.query);
+    res.setHeader('x-summary-pending-episodes', String(pending));
+  }
 
   @Get('monthly')
   async monthly(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
@@ -39,6 +49,7 @@ export class ReportsController {
       ...(typeof q['municipality'] === 'string' && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
       ...(typeof q['unit'] === 'string' && q['unit'] !== '' ? { unit: q['unit'] } : {}),
     };
+    await this.catchUp(res);
     const reports = await loadMonthlyReports(this.query, this.rules, month, only);
     if (q['format'] === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -53,14 +64,19 @@ export class ReportsController {
 
   /** One municipality over the last months, for the console's chart. */
   @Get('series')
-  async series(@Query('municipality') municipality: string | undefined, @Query('month') month: string | undefined, @Query('months') months: string | undefined) {
+  async series(
+    @Query('municipality') municipality: string | undefined,
+    @Query('month') month: string | undefined,
+    @Query('months') months: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (municipality === undefined || municipality === '') throw new BadRequestException('municipality is required');
     const count = months === undefined ? 12 : Number(months);
     if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
     const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
     const out: MonthlyReport[] = [];
-    await refreshReportEpisodes(this.query);
-    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality }, false)));
+    await this.catchUp(res);
+    for (const m of monthsUpTo(last, count)) out.push(...(await loadMonthlyReports(this.query, this.rules, m, { municipality })));
     return out;
   }
 
@@ -73,6 +89,7 @@ export class ReportsController {
     const month = monthOf(q['month']);
     const municipality = typeof q['municipality'] === 'string' && q['municipality'] !== '' ? q['municipality'] : undefined;
     let rows;
+    await this.catchUp(res);
     try {
       rows = await loadEpisodeReports(this.query, this.rules, month, municipality);
     } catch (error) {
