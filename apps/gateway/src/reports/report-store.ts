@@ -151,43 +151,44 @@ export interface DrainResult {
   readonly picked: number;
   /** Episodes computed again. */
   readonly refreshed: number;
-  /** False when the lock was not had: another process is draining (nothing was done). */
-  readonly locked: boolean;
+  /** False when the lock was not had (another process is draining) or the batch ran out of time: nothing was done. */
+  readonly done: boolean;
 }
 
+export interface DrainOptions {
+  /** How long to wait for SUMMARY_LOCK (ms); 0, the default: not at all. */
+  readonly waitMs?: number;
+  /** The most the batch may take (ms; statement_timeout): beyond it, it is rolled back and its rows stay pending. */
+  readonly timeoutMs?: number;
+}
+
+/** lock_timeout and statement_timeout: the transaction was rolled back, its rows stay pending. */
+const GAVE_UP = new Set(['55P03', '57014']);
+
 /**
- * One batch: takes SUMMARY_LOCK (waiting at most `waitMs`, 0: not at all) and computes again the
- * episodes of up to `limit` pending rows, oldest first. The lock is taken before the drain statement
- * starts, so its snapshot is newer than that of every drain before it.
+ * One batch: takes SUMMARY_LOCK and computes again the episodes of up to `limit` pending rows, oldest
+ * first. The lock is taken before the drain statement starts, so its snapshot is newer than that of
+ * every drain before it.
  */
-export async function drainReportSummary(transact: Transact, limit: number, waitMs = 0): Promise<DrainResult> {
+export async function drainReportSummary(transact: Transact, limit: number, options: DrainOptions = {}): Promise<DrainResult> {
+  const waitMs = options.waitMs ?? 0;
   return transact(async (tx) => {
-    let locked: boolean;
     if (waitMs <= 0) {
-      locked = (await tx<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SUMMARY_LOCK]))[0]?.locked === true;
+      const [row] = await tx<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SUMMARY_LOCK]);
+      if (row?.locked !== true) return { picked: 0, refreshed: 0, done: false };
     } else {
       await tx(`SET LOCAL lock_timeout = ${Math.ceil(waitMs)}`);
-      locked = await tx('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK]).then(
-        () => true,
-        (error: { code?: string }) => {
-          if (error.code === '55P03') return false;
-          throw error;
-        },
-      );
-      if (!locked) throw new LockNotHad();
+      await tx('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK]);
       await tx('SET LOCAL lock_timeout = 0');
     }
-    if (!locked) return { picked: 0, refreshed: 0, locked: false };
+    if (options.timeoutMs !== undefined) await tx(`SET LOCAL statement_timeout = ${Math.ceil(options.timeoutMs)}`);
     const [row] = await tx<{ picked: number; refreshed: number }>(DRAIN_SQL, [limit]);
-    return { picked: row?.picked ?? 0, refreshed: row?.refreshed ?? 0, locked: true };
-  }).catch((error: unknown) => {
-    if (error instanceof LockNotHad) return { picked: 0, refreshed: 0, locked: false };
+    return { picked: row?.picked ?? 0, refreshed: row?.refreshed ?? 0, done: true };
+  }).catch((error: { code?: string }) => {
+    if (error.code !== undefined && GAVE_UP.has(error.code)) return { picked: 0, refreshed: 0, done: false };
     throw error;
   });
 }
-
-/** A lock_timeout aborts the transaction: rolled back, then reported as "not had". */
-class LockNotHad extends Error {}
 
 /** Drains report_pending to the end (or until another process holds the lock); returns the episodes computed. */
 export async function drainAllReportSummary(transact: Transact, batch = SUMMARY_BATCH): Promise<number> {
@@ -195,23 +196,28 @@ export async function drainAllReportSummary(transact: Transact, batch = SUMMARY_
   for (;;) {
     const r = await drainReportSummary(transact, batch);
     total += r.refreshed;
-    if (!r.locked || r.picked < batch) return total;
+    if (!r.done || r.picked < batch) return total;
   }
 }
 
-/** Pending rows a background batch takes at a time, and the most a report request computes itself before it answers. */
-export const SUMMARY_BATCH = 500;
-export const REPORT_CATCH_UP = 200;
-/** How long a report waits for a background batch to finish before it answers without catching up. */
-export const REPORT_LOCK_WAIT_MS = 1000;
+/**
+ * Pending rows a background batch takes at a time (small, so that a report waiting for the lock does
+ * not wait long), and the most a report request computes itself before it answers.
+ */
+export const SUMMARY_BATCH = 100;
+export const REPORT_CATCH_UP = 100;
+/** How long a report waits for a running background batch, and the most its own catch-up may take (ms). */
+export const REPORT_LOCK_WAIT_MS = 300;
+export const REPORT_CATCH_UP_MS = 500;
 
 /**
  * What a report does before it reads the summary: computes the last few changes itself (up to
- * REPORT_CATCH_UP pending rows, so a report right after a write shows it), never more; what is left
- * is the background job's, and the number of episodes still waiting is returned (said in the report).
+ * REPORT_CATCH_UP pending rows within REPORT_CATCH_UP_MS, so a report right after a write shows it),
+ * never more; what is left is the background job's, and the number of episodes still waiting is
+ * returned (said with the report). At most REPORT_LOCK_WAIT_MS + REPORT_CATCH_UP_MS before the report.
  */
 export async function catchUpForReport(transact: Transact, query: Query): Promise<number> {
-  await drainReportSummary(transact, REPORT_CATCH_UP, REPORT_LOCK_WAIT_MS);
+  await drainReportSummary(transact, REPORT_CATCH_UP, { waitMs: REPORT_LOCK_WAIT_MS, timeoutMs: REPORT_CATCH_UP_MS });
   return pendingEpisodes(query);
 }
 

@@ -38,7 +38,7 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
     while (!this.stopped) {
       const r = await drainReportSummary(this.transact, SUMMARY_BATCH);
       total += r.refreshed;
-      if (!r.locked || r.picked < SUMMARY_BATCH) break;
+      if (!r.done || r.picked < SUMMARY_BATCH) break;
     }
     if (total > 0) this.logger.debug({ episodes: total }, 'report summary updated');
     return total;
