@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { MetricsService, StoreGauges } from '../../apps/gateway/src/console/metrics.service';
+import { MetricsService, StoreGauges } from '../../apps/gateway/src/common/metrics.service';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import type { Database } from '../../apps/gateway/src/store/database';
 

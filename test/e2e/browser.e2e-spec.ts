@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DirectoryUnit } from '@svu/directory';
-import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
 import { startGateway } from '../../apps/gateway/src/main';

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
-import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
 import { OPENAPI } from '../../apps/gateway/src/console/openapi';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage, MessageType } from '@svu/canonical';
 import { parseDirectory, type DirectoryUnit } from '@svu/directory';
-import { ManualClock } from '../../apps/gateway/src/clock/clock';
+import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
 import { DispatchService } from '../../apps/gateway/src/deadlines/dispatch.service';

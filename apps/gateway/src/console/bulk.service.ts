@@ -1,8 +1,8 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
-import type { Session } from './auth/session';
-import { AuditService } from './audit.service';
+import type { Session } from '../common/auth/session';
+import { AuditService } from '../common/audit.service';
 import type { DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 

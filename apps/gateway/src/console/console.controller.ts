@@ -3,13 +3,13 @@ import { BadRequestException, Body, ConflictException, Controller, ForbiddenExce
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines/dispatch.service';
 import { Database } from '../store/database';
-import { Roles, type AuthedRequest } from './auth/auth.guard';
-import { AuditService } from './audit.service';
+import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
+import { AuditService } from '../common/audit.service';
 import { BulkService } from './bulk.service';
 import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
-import { ViewerMaskingInterceptor } from './viewer-masking.interceptor';
+import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 
 function limitOf(raw: unknown, fallback = 50): number {
   if (raw === undefined || raw === '') return fallback;

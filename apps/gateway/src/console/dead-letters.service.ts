@@ -8,10 +8,10 @@ import { maySendAs, type SenderSystem } from '@svu/directory';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
 import { problemsJson, recordEvents } from '../store/records';
-import type { Session } from './auth/session';
-import { AuditService } from './audit.service';
+import type { Session } from '../common/auth/session';
+import { AuditService } from '../common/audit.service';
 import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
-import { maskForViewer, maskMessage, maskPayload } from './masking';
+import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
 
 export interface DeadLetterRow {
   readonly id: string;

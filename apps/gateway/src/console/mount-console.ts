@@ -3,7 +3,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { static as serveStatic } from 'express';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
-import { refuseCrossOrigin, securityHeaders } from './http-security';
+import { refuseCrossOrigin, securityHeaders } from '../common/http-security';
 import { OPENAPI } from './openapi';
 
 /** The console's web pages (plain HTML and JavaScript, no build step) live beside the sources. */

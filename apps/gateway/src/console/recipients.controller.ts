@@ -2,8 +2,8 @@ import { Body, ConflictException, Controller, Get, HttpCode, NotFoundException, 
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
-import { Roles, type AuthedRequest } from './auth/auth.guard';
-import { AuditService } from './audit.service';
+import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
+import { AuditService } from '../common/audit.service';
 
 /** One recipient on the Recipients page: its health and backlog, and how the directory reaches it. */
 export interface RecipientView extends RecipientStatus {

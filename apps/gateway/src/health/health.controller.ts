@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Broker } from '../broker/broker';
 import { Database } from '../store/database';
-import { Public } from '../console/auth/auth.guard';
+import { Public } from '../common/auth/auth.guard';
 
 /** Liveness (the process answers) and readiness (broker and database reachable). */
 @Public()

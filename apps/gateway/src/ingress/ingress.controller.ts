@@ -6,7 +6,7 @@ import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import type { SenderSystem } from '@svu/directory';
 import { problemsJson } from '../store/records';
 import { IngressService } from './ingress.service';
-import { Public } from '../console/auth/auth.guard';
+import { Public } from '../common/auth/auth.guard';
 import { SendersService } from '../senders/senders.service';
 import { SenderLimiter } from '../senders/token-bucket';
 

@@ -1,7 +1,7 @@
-import { MetricsService } from '../console/metrics.service';
+import { MetricsService } from '../common/metrics.service';
 import * as dialects from '@svu/dialects';
 import type { Broker } from '../broker/broker';
-import { systemClock } from '../clock/clock';
+import { systemClock } from '../common/clock/clock';
 import type { Database } from '../store/database';
 import { IngressService } from './ingress.service';
 

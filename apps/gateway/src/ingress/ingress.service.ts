@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
-import { CLOCK, type Clock } from '../clock/clock';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { followCancellation } from '../deadlines/cancellation-follow-up';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
-import { MetricsService } from '../console/metrics.service';
+import { MetricsService } from '../common/metrics.service';
 import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents, type RefusalReason } from '../store/records';
 
 /** How a message came in. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Periodic } from '../clock/periodic';
+import { Periodic } from '../common/clock/periodic';
 import { Database } from '../store/database';
 import { drainReportSummary, SUMMARY_BATCH, type Transact } from './report-store';
 

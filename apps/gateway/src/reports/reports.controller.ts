@@ -3,9 +3,9 @@ import type { Response } from 'express';
 import { municipalityName } from '@svu/municipalities';
 import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Roles, type AuthedRequest } from '../console/auth/auth.guard';
-import { AuditService } from '../console/audit.service';
-import { ViewerMaskingInterceptor } from '../console/viewer-masking.interceptor';
+import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
+import { AuditService } from '../common/audit.service';
+import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { Database } from '../store/database';
 import { MAX_MONTHS, catchUpForReport, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules, type Transact } from './report-store';
 

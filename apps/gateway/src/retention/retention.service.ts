@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CLOCK, type Clock } from '../clock/clock';
-import { Periodic } from '../clock/periodic';
+import { CLOCK, type Clock } from '../common/clock/clock';
+import { Periodic } from '../common/clock/periodic';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { MetricsService } from '../console/metrics.service';
+import { MetricsService } from '../common/metrics.service';
 import { Database, type Queryable } from '../store/database';
 import { withoutPersonalData } from './strip';
 

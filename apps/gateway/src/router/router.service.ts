@@ -8,7 +8,7 @@ import { decodeJob, encodeJob, type CopyRef, type RouteJob } from '../broker/job
 import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, prepared, type Queryable } from '../store/database';
-import { CLOCK, type Clock } from '../clock/clock';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { insertDeadLetter, insertDeviation, recordEvents } from '../store/records';
 
 /**

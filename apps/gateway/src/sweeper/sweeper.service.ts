@@ -3,7 +3,7 @@ import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
-import { Periodic } from '../clock/periodic';
+import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress/recipient-health.store';
 

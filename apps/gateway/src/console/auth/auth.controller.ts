@@ -1,13 +1,13 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Req, Res, UnauthorizedException, UseInterceptors } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
-import { AuditService } from '../audit.service';
-import { ViewerMaskingInterceptor } from '../viewer-masking.interceptor';
-import { Public, SESSION_COOKIE, tokenOf, type AuthedRequest } from './auth.guard';
+import { AuditService } from '../../common/audit.service';
+import { ViewerMaskingInterceptor } from '../../common/viewer-masking.interceptor';
+import { Public, SESSION_COOKIE, tokenOf, type AuthedRequest } from '../../common/auth/auth.guard';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordChecker, TooManySignIns } from './password-checker';
-import { SessionStore } from './session-store';
-import { UsersService } from './users.service';
+import { SessionStore } from '../../common/auth/session-store';
+import { UsersService } from '../../common/auth/users.service';
 
 const MAX_USERNAME = 200;
 /** How the audit log names a failed sign-in with a user name that is no user's. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { SESSION_CLOCK, type Clock } from '../../clock/clock';
+import { SESSION_CLOCK, type Clock } from '../../common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
 import { afterFailure, FORGET_AFTER_MAX_WAITS, waitMs, type FailureCount } from './login-throttle';

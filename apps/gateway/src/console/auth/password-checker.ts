@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { parseHash } from './users';
+import { parseHash } from '../../common/auth/users';
 
 export type ScryptFn = (password: string, salt: Buffer, keyLength: number) => Promise<Buffer>;
 

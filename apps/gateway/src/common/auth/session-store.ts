@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { SESSION_CLOCK, type Clock } from '../../clock/clock';
+import { SESSION_CLOCK, type Clock } from '../clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
 import { signSession, verifySession, type Session } from './session';

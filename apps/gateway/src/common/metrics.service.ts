@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CLOCK, type Clock } from '../clock/clock';
-import { Periodic } from '../clock/periodic';
+import { CLOCK, type Clock } from './clock/clock';
+import { Periodic } from './clock/periodic';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { DEAD_LETTER_REASONS } from '../store/records';

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Public } from './auth/auth.guard';
-import { MetricsService } from './metrics.service';
+import { Public } from '../common/auth/auth.guard';
+import { MetricsService } from '../common/metrics.service';
 
 /** Prometheus scrape endpoint (counts and codes only, no personal data). */
 @Controller('metrics')

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock';
+import type { Clock } from './clock/clock';
 import { loadConfig } from '../config/gateway-config';
 import type { Database } from '../store/database';
 import { MetricsService, OPEN_STATES, StoreGauges } from './metrics.service';
