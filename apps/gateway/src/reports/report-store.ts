@@ -54,12 +54,13 @@ const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS
 
 /**
  * Computes again the episodes of the oldest `$1` rows of report_pending (the write path adds an
- * episode there whenever its facts may have changed: migration 018) and removes those rows. One
+ * episode there whenever its facts may have changed: migration 018) and removes every row of those
+ * episodes that the statement sees (an episode written several times is computed once). One
  * statement, so the rows removed and the facts read share one snapshot: whatever a pending row's
  * transaction wrote is seen. Run only under SUMMARY_LOCK (drainReportSummary), so that a later
  * computation of an episode never lands before an earlier one.
  */
-export const DRAIN_SQL = `WITH picked AS (DELETE FROM report_pending WHERE id IN (SELECT id FROM report_pending ORDER BY id LIMIT $1) RETURNING episode_id),
+export const DRAIN_SQL = `WITH picked AS (DELETE FROM report_pending WHERE episode_id IN (SELECT episode_id FROM report_pending ORDER BY id LIMIT $1) RETURNING episode_id),
   episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM picked),
   -- Laterals: index lookups driven by the (usually few) touched episodes.
   msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical,

@@ -469,6 +469,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
         id bigserial PRIMARY KEY,
         episode_id text NOT NULL
       );
+      CREATE INDEX report_pending_episode ON report_pending (episode_id);
       CREATE FUNCTION report_pending_statement() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           INSERT INTO report_pending (episode_id) SELECT DISTINCT episode_id FROM changed WHERE episode_id IS NOT NULL;
