@@ -191,6 +191,15 @@ it('CSV of months and of episodes carries kronor and reasons; the series is capp
   expect(j2).toMatch(/^REP-J2;0680;registration;jonkoping;2026-05-10;2026-05-19;9;true;true;\S+;2026-05-09T09:00:\d\dZ;electronic;true;false;;;;/);
   expect(j2).toMatch(/;false;0;0;not charged: precondition not met: estimate/);
   expect((await get('/api/reports/series?municipality=0680&month=2026-05&months=37')).status).toBe(400);
+  // Nothing is ignored silently: an unknown value or parameter is refused, naming it.
+  const bom = await get('/api/reports/monthly?month=2026-05&format=csv&bom=yes');
+  expect([bom.status, JSON.parse(bom.text).message]).toEqual([400, 'bom must be true or false, got "yes"']);
+  expect((await get('/api/reports/episodes?month=2026-05&format=csv&separator=tab')).status).toBe(400);
+  expect((await get('/api/reports/series?municipality=0680&month=2026-05&monhts=3')).status).toBe(400);
+  const withBom = await fetch(`${base}/api/reports/episodes?month=2026-05&municipality=0680&format=csv&bom=true&separator=comma`, { headers: { authorization: `Bearer ${token}` } });
+  const bytes = Buffer.from(await withBom.arrayBuffer());
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  expect(bytes.toString('utf8').split('\r\n')[0]).toContain(',');
   const series = JSON.parse((await get('/api/reports/series?municipality=0680&month=2026-05&months=3')).text) as any[];
   expect(series.map((r) => [r.month, r.liableDays])).toEqual([['2026-03', 0], ['2026-04', 0], ['2026-05', 6]]);
 });

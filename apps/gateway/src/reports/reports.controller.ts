@@ -7,9 +7,20 @@ import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { Database } from '../store/database';
+import { reportQuery, ReportQueryError, type ReportQuery } from './report-query';
 import { MAX_MONTHS, catchUpForReport, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules, type Transact } from './report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The query checked (report-query.ts): an unknown parameter or value is a 400 naming it. */
+function checked(q: Record<string, unknown>, allowed: readonly string[]): ReportQuery {
+  try {
+    return reportQuery(q, allowed);
+  } catch (error) {
+    if (error instanceof ReportQueryError) throw new BadRequestException(error.message);
+    throw error;
+  }
+}
 
 function monthOf(raw: unknown): string {
   if (typeof raw !== 'string' || !MONTH.test(raw)) throw new BadRequestException('month must be YYYY-MM');
@@ -43,33 +54,29 @@ export class ReportsController {
   }
 
   @Get('monthly')
-  async monthly(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
+  async monthly(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
+    const { params: q, format, csv } = checked(raw, ['month', 'municipality', 'unit', 'format', 'separator', 'bom']);
     const month = monthOf(q['month']);
     const only = {
-      ...(typeof q['municipality'] === 'string' && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
-      ...(typeof q['unit'] === 'string' && q['unit'] !== '' ? { unit: q['unit'] } : {}),
+      ...(q['municipality'] !== undefined && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
+      ...(q['unit'] !== undefined && q['unit'] !== '' ? { unit: q['unit'] } : {}),
     };
     await this.catchUp(res);
     const reports = await loadMonthlyReports(this.query, this.rules, month, only);
-    if (q['format'] === 'csv') {
+    if (format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
       // separator=comma for other locales; bom=true so that Excel reads å ä ö (README, Follow-up reports).
-      const separator = q['separator'] === 'comma' ? ',' : q['separator'] === undefined || q['separator'] === 'semicolon' ? ';' : undefined;
-      if (separator === undefined) throw new BadRequestException('separator must be semicolon or comma');
-      return reportsCsv(reports, { separator, bom: q['bom'] === 'true' });
+      return reportsCsv(reports, csv);
     }
     return reports;
   }
 
   /** One municipality over the last months, for the console's chart. */
   @Get('series')
-  async series(
-    @Query('municipality') municipality: string | undefined,
-    @Query('month') month: string | undefined,
-    @Query('months') months: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
+  async series(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
+    const { params } = checked(raw, ['municipality', 'month', 'months']);
+    const { municipality, month, months } = params;
     if (municipality === undefined || municipality === '') throw new BadRequestException('municipality is required');
     const count = months === undefined ? 12 : Number(months);
     if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw new BadRequestException(`months must be 1-${MAX_MONTHS}`);
@@ -85,9 +92,10 @@ export class ReportsController {
    * precondition of the rule set with its evidence, liable days and kronor, and the reason.
    */
   @Get('episodes')
-  async episodes(@Query() q: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
+  async episodes(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
+    const { params: q, format, csv } = checked(raw, ['month', 'municipality', 'format', 'separator', 'bom']);
     const month = monthOf(q['month']);
-    const municipality = typeof q['municipality'] === 'string' && q['municipality'] !== '' ? q['municipality'] : undefined;
+    const municipality = q['municipality'] !== undefined && q['municipality'] !== '' ? q['municipality'] : undefined;
     let rows;
     await this.catchUp(res);
     try {
@@ -96,10 +104,10 @@ export class ReportsController {
       if (error instanceof RangeError) throw new BadRequestException(error.message);
       throw error;
     }
-    if (q['format'] === 'csv') {
+    if (format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-episodes-${month}.csv"`);
-      return episodesCsv(rows);
+      return episodesCsv(rows, csv);
     }
     return rows;
   }
