@@ -8,6 +8,7 @@ import { createTestServices, eventually, freePort, type TestServices } from '../
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { Client } from 'pg';
+import { connect } from 'amqplib';
 import type { Server } from 'node:http';
 import { postIngress } from '../support/ingress-client';
 
@@ -119,6 +120,31 @@ describe('invalid input', () => {
       return r.length > 0 ? r : undefined;
     });
     expect(rows[0]!.problems).toEqual([{ path: 'body.destination', message: 'unknown code "månen"' }]);
+  }, 30_000);
+
+  it('keeps a route or deliver job that is not one as a dead letter at once, and goes on with the jobs beside it', async () => {
+    const connection = await connect(services.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      for (const key of ['route', 'deliver']) channel.publish('svu.work', key, Buffer.from('{"not":"a job"}'), { persistent: true, messageId: `NOT-A-JOB-${key}` });
+      await channel.waitForConfirms();
+      const message = exampleFor('admission', [units[0]!]);
+      await publisher.publish('samsa', bytesOf(message, 'samsa'));
+      const rows = await eventually(async () => {
+        const r = await query<{ message_id: string; reason: string; last_error: string }>(
+          services.databaseUrl,
+          `SELECT message_id, reason, last_error FROM dead_letters WHERE message_id LIKE 'NOT-A-JOB-%' ORDER BY message_id`,
+        );
+        return r.length === 2 ? r : undefined;
+      });
+      expect(rows).toEqual([
+        { message_id: 'NOT-A-JOB-deliver', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.deliver' },
+        { message_id: 'NOT-A-JOB-route', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.route' },
+      ]);
+      await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId), 20_000, 'the message beside the broken jobs');
+    } finally {
+      await connection.close();
+    }
   }, 30_000);
 
   it('logs message ids with anything shaped like an identity number masked, valid or not', async () => {

@@ -7,13 +7,15 @@ import { EgressService } from './egress/egress.service';
 import { Transports } from './egress/transports';
 import { RecipientHealthStore } from './egress/recipient-health.store';
 import { HealthController } from './health/health.controller';
-import { IngressConsumer } from './ingress/ingress.consumer';
+import { AmqpIngressController } from './ingress/amqp-ingress.controller';
 import { IngressController } from './ingress/ingress.controller';
 import { IngressService } from './ingress/ingress.service';
 import { loggerParams } from './common/logging';
 import { RouterService } from './router/router.service';
 import { Database } from './store/database';
-import { PoisonService } from './sweeper/poison.service';
+import { PoisonController } from './sweeper/poison.controller';
+import { RouterController } from './router/router.controller';
+import { EgressController } from './egress/egress.controller';
 import { SweeperService } from './sweeper/sweeper.service';
 import { Lifecycle } from './lifecycle';
 import { APP_GUARD } from '@nestjs/core';
@@ -52,7 +54,6 @@ export class GatewayModule {
       Broker,
       DirectoryService,
       Lifecycle,
-      PoisonService,
       DispatchService,
       MetricsService,
       SessionSecret,
@@ -62,18 +63,22 @@ export class GatewayModule {
       RecipientHealthStore,
       { provide: APP_GUARD, useClass: AuthGuard },
     ];
-    const controllers: Type[] = [HealthController, MetricsController];
+    // Controllers with @EventPattern handlers make this process consume their queues (BrokerTransport).
+    const controllers: Type[] = [HealthController, MetricsController, PoisonController];
     if (has('ingress') || has('console')) providers.push(IngressService, SendersService);
-    if (has('ingress')) {
-      providers.push(IngressConsumer);
-      controllers.push(IngressController);
-    }
+    if (has('ingress')) controllers.push(IngressController, AmqpIngressController);
     if (has('console')) {
       providers.push(DeadLettersService, BulkService, OverviewService, LoginThrottle);
       controllers.push(AuthController, ConsoleController, ReportsController, RetentionController, RecipientsController);
     }
-    if (has('router')) providers.push(RouterService);
-    if (has('egress')) providers.push(EgressService, Transports);
+    if (has('router')) {
+      providers.push(RouterService);
+      controllers.push(RouterController);
+    }
+    if (has('egress')) {
+      providers.push(EgressService, Transports);
+      controllers.push(EgressController);
+    }
     if (has('deadlines')) providers.push(DeadlineService, StoreGauges, RetentionService);
     if (has('router') || has('egress') || has('deadlines')) providers.push(SweeperService);
     if (has('console') || has('deadlines')) providers.push(ReportSummaryService);

@@ -5,8 +5,8 @@ import { DirectoryService } from './directory/directory.service';
 import { Database } from './store/database';
 
 /**
- * Brings the store, the broker and the directory up before any consumer starts (consumers start in
- * onApplicationBootstrap, which Nest runs after every onModuleInit has finished).
+ * Brings the store, the broker and the directory up before any consumer starts (the broker transport
+ * starts consuming after the application's init, see main.ts).
  */
 @Injectable()
 export class Lifecycle implements OnModuleInit {

@@ -4,7 +4,9 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Logger } from 'nestjs-pino';
-import { loadConfig, type GatewayConfig } from './config/gateway-config';
+import { consumeOptions, loadConfig, type GatewayConfig } from './config/gateway-config';
+import { Broker } from './broker/broker';
+import { BrokerTransport } from './broker/broker.transport';
 import { json } from 'express';
 import { GatewayModule } from './gateway.module';
 import { mountConsole } from './console/mount-console';
@@ -25,6 +27,12 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   if (config.services.has('console')) mountConsole(app, config);
   // Ingress reads message bodies as raw bytes itself; only the console API takes JSON.
   app.use('/api', json({ limit: '1mb' }));
+  // Queue messages reach their @EventPattern handlers through Nest's microservices layer over the
+  // broker. The store, the broker and the directory come up in init (Lifecycle), the consumers after
+  // them, then the HTTP server.
+  app.connectMicroservice({ strategy: new BrokerTransport(app.get(Broker), consumeOptions(config)) });
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(config.port, '0.0.0.0');
   // Idle keep-alive connections stay open longer than a load balancer's or client's own idle timeout
   // (commonly 60 s): Node's default of 5 s closes them first, and a request sent on a connection at

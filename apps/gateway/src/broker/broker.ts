@@ -4,8 +4,13 @@ import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { declareEgressQueue, declareTopology, topologyNames, type TopologyNames } from './topology';
 
-/** What a batch handler says of each message it was given, in the same order. */
-export type Disposition = 'ack' | 'requeue';
+/**
+ * What becomes of each message of a batch, in the same order: acknowledged (its work is committed),
+ * handed back to the queue (it comes again; the queue's delivery limit sends one that keeps coming
+ * back to the poison queue), or dead-lettered at once (rejected: the queue's dead-letter exchange
+ * takes it to the poison queue, where it is kept as a dead letter).
+ */
+export type Disposition = 'ack' | 'requeue' | 'dead-letter';
 
 export interface ConsumeOptions {
   readonly prefetch: number;
@@ -70,7 +75,11 @@ export class Broker implements OnModuleDestroy {
     await this.publisher.addSetup((channel: ConfirmChannel) => declareEgressQueue(this.names, routingKey, channel));
   }
 
-  /** Consumes a queue in batches; each message is acknowledged or requeued as the handler says. */
+  /**
+   * Consumes a queue in batches; each message is acknowledged, requeued or dead-lettered as the
+   * handler says. A handler that throws has its whole batch requeued after a pause that grows with
+   * each failure in a row, so that an unreachable store neither spins nor uses up the delivery limit.
+   */
   async consume(
     queue: string,
     options: ConsumeOptions,
@@ -108,8 +117,9 @@ export class Broker implements OnModuleDestroy {
         const channel = received.get(message);
         if (channel === undefined || channel !== current) return;
         try {
-          if (dispositions[i] === 'ack') channel.ack(message);
-          else channel.nack(message, false, true);
+          const disposition = dispositions[i];
+          if (disposition === 'ack') channel.ack(message);
+          else channel.nack(message, false, disposition !== 'dead-letter');
         } catch {
           // The channel closed under us: the broker redelivers, and handlers are idempotent.
         }
@@ -159,9 +169,15 @@ export class Broker implements OnModuleDestroy {
     await wrapper.waitForConnect();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Stops every consumer (what they hold unacknowledged goes back to its queue); idempotent. */
+  async stopConsuming(): Promise<void> {
     this.stopping = true;
-    for (const consumer of this.consumers) await consumer.close().catch(() => undefined);
+    const consumers = this.consumers.splice(0);
+    for (const consumer of consumers) await consumer.close().catch(() => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stopConsuming();
     await this.publisher?.close().catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
   }

@@ -19,6 +19,28 @@ export function topologyNames(prefix: string) {
 export type TopologyNames = ReturnType<typeof topologyNames>;
 
 export const INGRESS_DIALECTS = ['lifecare', 'webcare', 'samsa', 'canonical'] as const;
+export type IngressDialect = (typeof INGRESS_DIALECTS)[number];
+
+/**
+ * The queues the gateway consumes, by the pattern their handlers subscribe to with `@EventPattern`
+ * (the queue's name without the prefix). The transport consumes the queue of every pattern that has
+ * a handler in this process, and only those.
+ */
+export const QUEUE_PATTERNS = {
+  route: 'route',
+  deliver: 'deliver',
+  poison: 'poison',
+  ingress: INGRESS_DIALECTS.map((dialect) => `ingress.${dialect}` as const),
+} as const;
+
+/** The queue a pattern names, or undefined when the gateway consumes no such queue. */
+export function queueOfPattern(names: TopologyNames, pattern: string): string | undefined {
+  if (pattern === QUEUE_PATTERNS.route) return names.routeQueue;
+  if (pattern === QUEUE_PATTERNS.deliver) return names.deliverQueue;
+  if (pattern === QUEUE_PATTERNS.poison) return names.poisonQueue;
+  const dialect = INGRESS_DIALECTS.find((d) => pattern === `ingress.${d}`);
+  return dialect === undefined ? undefined : names.ingressQueue(dialect);
+}
 
 /**
  * A message that makes a handler fail this many times goes to the poison queue instead of looping.

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { ConsumeMessage } from 'amqplib';
 import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
-import { Broker, type Disposition } from '../broker/broker';
+import { Broker } from '../broker/broker';
 import { CLOCK, type Clock } from '../common/clock/clock';
 import { Periodic } from '../common/clock/periodic';
 import { MetricsService } from '../common/metrics.service';
-import { decodeJob, encodeJob, type CopyRef, type DeliverJob } from '../broker/jobs';
-import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { encodeJob, type CopyRef } from '../broker/jobs';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit } from '../store/group-commit';
 import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
@@ -175,11 +174,6 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.beat();
     this.heartbeat.start();
     this.probes.start();
-    await this.broker.consume(
-      this.broker.names.deliverQueue,
-      consumeOptions(this.config),
-      (messages) => this.handle(messages),
-    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -239,12 +233,6 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const copy of dead) {
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, outcome: 'dead-lettered' }, 'copy dead-lettered: retry budget spent while its recipient was failing');
     }
-  }
-
-  async handle(messages: readonly ConsumeMessage[]): Promise<Disposition[]> {
-    const jobs = messages.map((m) => decodeJob<DeliverJob>(m.content, 'copies'));
-    await this.processAll(jobs.flatMap((job) => job?.copies ?? []));
-    return jobs.map((job) => (job === undefined ? 'requeue' : 'ack'));
   }
 
   /**

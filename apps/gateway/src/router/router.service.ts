@@ -1,11 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { ConsumeMessage } from 'amqplib';
+import { Injectable, Logger } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import { writeMessage, type Format } from '@svu/dialects';
 import { Inject } from '@nestjs/common';
-import { Broker, type Disposition } from '../broker/broker';
-import { decodeJob, encodeJob, type CopyRef, type RouteJob } from '../broker/jobs';
-import { consumeOptions, GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Broker } from '../broker/broker';
+import { encodeJob, type CopyRef } from '../broker/jobs';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, prepared, type Queryable } from '../store/database';
 import { CLOCK, type Clock } from '../common/clock/clock';
@@ -44,30 +42,15 @@ interface PendingCopy {
  * routing problem: that copy is dead-lettered (`unknown-recipient`) and the others go on.
  */
 @Injectable()
-export class RouterService implements OnApplicationBootstrap {
+export class RouterService {
   private readonly logger = new Logger(RouterService.name);
 
   constructor(
     private readonly db: Database,
     private readonly broker: Broker,
     private readonly directory: DirectoryService,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.broker.consume(
-      this.broker.names.routeQueue,
-      consumeOptions(this.config),
-      (messages) => this.handle(messages),
-    );
-  }
-
-  async handle(messages: readonly ConsumeMessage[]): Promise<Disposition[]> {
-    const pks = messages.flatMap((m) => decodeJob<RouteJob>(m.content, 'messagePks')?.messagePks ?? []);
-    await this.route([...new Set(pks)]);
-    return messages.map(() => 'ack');
-  }
 
   /** Routes the copies still waiting of these messages; idempotent, so a repeated job does nothing. */
   async route(messagePks: readonly string[]): Promise<void> {
