@@ -1,7 +1,5 @@
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
-import { FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL } from '../../apps/gateway/src/deadlines/deadline.service';
-import { CLAIM_SQL } from '../../apps/gateway/src/egress/egress.service';
-import { PENDING } from '../../apps/gateway/src/router/router.service';
+import { CLAIM_SQL, FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL, PENDING } from '../../apps/gateway/src/store/copies.repository';
 import { Database } from '../../apps/gateway/src/store/database';
 import { query } from '../support/gateway-harness';
 import { createTestServices, type TestServices } from '../support/services';

@@ -13,6 +13,7 @@ import { IngressService } from './ingress/ingress.service';
 import { loggerParams } from './common/logging';
 import { RouterService } from './router/router.service';
 import { Database } from './store/database';
+import { CopiesRepository } from './store/copies.repository';
 import { PoisonController } from './sweeper/poison.controller';
 import { RouterController } from './router/router.controller';
 import { EgressController } from './egress/egress.controller';
@@ -51,6 +52,7 @@ export class GatewayModule {
       { provide: CLOCK, useValue: clock },
       { provide: SESSION_CLOCK, useValue: sessionClock },
       Database,
+      CopiesRepository,
       Broker,
       DirectoryService,
       Lifecycle,

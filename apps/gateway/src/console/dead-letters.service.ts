@@ -7,7 +7,8 @@ import { IngressService } from '../ingress/ingress.service';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
-import { problemsJson, recordEvents } from '../store/records';
+import { problemsJson } from '../store/records';
+import { CopiesRepository } from '../store/copies.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
 import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
@@ -56,6 +57,7 @@ export class DeadLettersService {
     private readonly ingress: IngressService,
     private readonly audit: AuditService,
     private readonly senders: SendersService,
+    private readonly copies: CopiesRepository,
   ) {}
 
   async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<{ items: DeadLetterRow[]; next: string | null }> {
@@ -162,15 +164,7 @@ export class DeadLettersService {
   async replay(id: string, session: Session): Promise<{ status: string; messageId?: string }> {
     const row = await this.openRow(id);
     if (row['copy_id'] !== null) {
-      const reset = await this.db.transaction(async (tx) => {
-        const copies = await tx.query<{ id: string; message_pk: string }>(
-          `UPDATE copies SET state = 'received', first_attempt_at = NULL, last_error = NULL, next_attempt_at = NULL, updated_at = now()
-           WHERE id = $1 AND state = 'dead-lettered' RETURNING id, message_pk`,
-          [row['copy_id']],
-        );
-        if (copies.rows.length > 0) await recordEvents(tx, [row['copy_id'] as string], 'received', `replayed by ${session.username}`);
-        return copies.rows[0];
-      });
+      const reset = await this.copies.replay(row['copy_id'] as string, session.username);
       if (reset === undefined) throw new ConflictException('the copy is no longer dead-lettered');
       await this.resolve(id, 'replayed', session, null);
       await this.broker.publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: [reset.message_pk] }));

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/database';
-import { recordEvents } from '../store/records';
+import type { CopiesRepository } from '../store/copies.repository';
 
 /** What a cancellation does to the cancelled message's fallback documents, per recipient unit. */
 export interface CancellationFollowUp {
@@ -26,6 +26,7 @@ const GATEWAY_ACTOR = { username: 'svu-gateway', role: 'system' } as const;
  */
 export async function followCancellation(
   tx: Queryable,
+  copies: CopiesRepository,
   cancellation: {
     readonly messageId: string;
     readonly cancelsMessageId: string;
@@ -58,17 +59,10 @@ export async function followCancellation(
        FROM unnest($6::bigint[], $7::text[]) AS d(id, reference)`,
       [now, GATEWAY_ACTOR.username, GATEWAY_ACTOR.role, cancelsMessageId, messageId, withdrawnDocs.rows.map((d) => d.id), withdrawnDocs.rows.map((d) => d.reference)],
     );
-    await recordEvents(tx, withdrawnDocs.rows.map((d) => d.copy_id), 'cancelled', `fallback document withdrawn by ${messageId}`);
+    await copies.documentsWithdrawn(tx, withdrawnDocs.rows.map((d) => d.copy_id), messageId);
   }
   // Copies that only a document would have delivered: no fallback for them any more.
-  const stopped = await tx.query<{ id: string; recipient_hsa: string }>(
-    `UPDATE copies SET state = 'cancelled', updated_at = now()
-     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND state IN ('manual', 'dead-lettered') AND manual_delivered_at IS NULL
-       AND id IN (${own.replace('$8', '$3').replace('$9', '$4')})
-     RETURNING id, recipient_hsa`,
-    [cancelsMessageId, recipients, senderSystem, episodeId],
-  );
-  await recordEvents(tx, stopped.rows.map((r) => r.id), 'cancelled', `by ${messageId}`);
+  const stopped = await copies.withdraw(tx, { messageId: cancelsMessageId, recipients, senderSystem, episodeId }, messageId);
   const followUps = await tx.query<{ recipient_hsa: string }>(
     `INSERT INTO fallback_follow_ups (cancellation_message_id, recipient_hsa, kind, original_document_id, created_at)
      SELECT $3, recipient_hsa, sent_via, id, $4 FROM fallback_documents
@@ -78,6 +72,6 @@ export async function followCancellation(
     [cancelsMessageId, recipients, messageId, now, senderSystem, episodeId],
   );
   const informedByHand = new Set(followUps.rows.map((r) => r.recipient_hsa));
-  const withdrawn = new Set(stopped.rows.map((r) => r.recipient_hsa));
+  const withdrawn = new Set(stopped.map((r) => r.recipient_hsa));
   return { withdrawn, informedByHand };
 }

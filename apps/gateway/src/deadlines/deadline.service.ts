@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { CanonicalMessage, MessageType } from '@svu/canonical';
+import type { MessageType } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type UnitContact } from '@svu/documents';
 import { municipalityName } from '@svu/municipalities';
@@ -9,7 +9,8 @@ import { MetricsService } from '../common/metrics.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
-import { insertDeviations, recordEvents } from '../store/records';
+import { CopiesRepository, type DueCopy } from '../store/copies.repository';
+import { insertDeviations } from '../store/records';
 
 /** Why a copy went to fallback. */
 export type FallbackTrigger =
@@ -19,63 +20,6 @@ export type FallbackTrigger =
   | 'no-electronic-route'
   | 'unknown-recipient'
   | 'follows-original';
-
-interface DueCopy {
-  readonly id: string;
-  readonly message_id: string;
-  readonly recipient_hsa: string;
-  readonly type: string;
-  readonly state: string;
-  readonly last_error: string | null;
-  readonly notify_by: Date | null;
-  readonly canonical: CanonicalMessage;
-}
-
-/**
- * Copies due for a fallback document: $1 admission margin (ms), $2 now, $3 limit, $4 the other types'
- * times after acceptance (jsonb, type → ms). Every type but acknowledgements: at once without an
- * electronic route, for an unknown recipient or when retries are exhausted (state manual or
- * dead-lettered); an admission at notifyBy − margin (not when late on arrival: that deadline has
- * passed); any other type when its time after acceptance has passed. The conditions on type,
- * fallback, delivery and state are written out as in the predicate of the partial index
- * copies_fallback_open, which holds only such open copies, so the question stays cheap however many
- * copies the store has (test/e2e/store checks the plan).
- */
-export const FALLBACK_DUE_SQL = `SELECT c.id, c.message_id, c.recipient_hsa, c.type, c.state, c.last_error, c.notify_by, m.canonical
-  FROM copies c JOIN messages m ON m.id = c.message_pk
-  WHERE c.type <> 'acknowledgement' AND c.fallback_at IS NULL AND c.delivered_at IS NULL
-    AND c.state NOT IN ('cancelled', 'delivered', 'acknowledged')
-    AND (c.state IN ('manual', 'dead-lettered')
-         OR (c.type = 'admission' AND NOT m.late_on_arrival AND c.notify_by - $1 * interval '1 millisecond' <= $2)
-         OR (c.type <> 'admission' AND m.received_at + ($4::jsonb ->> c.type)::bigint * interval '1 millisecond' <= $2))
-  ORDER BY c.id
-  LIMIT $3 FOR UPDATE OF c SKIP LOCKED`;
-
-/**
- * Cancellations to send by fax or letter because the cancelled message reached the unit that way
- * ($1 limit): each with the cancellation's copy to that unit, from the partial index of open rows.
- */
-export const FOLLOW_UPS_SQL = `SELECT u.id AS follow_up_id, u.kind, c.id, c.message_id, c.recipient_hsa, c.type, c.state, c.last_error, c.notify_by, m.canonical
-  FROM fallback_follow_ups u
-    JOIN copies c ON c.message_id = u.cancellation_message_id AND c.recipient_hsa = u.recipient_hsa
-    JOIN messages m ON m.id = c.message_pk
-  WHERE u.done_at IS NULL
-  ORDER BY u.id LIMIT $1 FOR UPDATE OF u SKIP LOCKED`;
-
-/** Judges passed deadlines not judged yet ($1 now, $2 limit), from the partial index copies_deadline_unjudged. */
-export const JUDGE_DEADLINES_SQL = `WITH due AS (
-    SELECT id FROM copies WHERE notify_by IS NOT NULL AND deadline_checked_at IS NULL AND notify_by < $1
-    ORDER BY notify_by LIMIT $2 FOR UPDATE SKIP LOCKED)
-  UPDATE copies c SET deadline_checked_at = $1,
-    deadline_missed_at = CASE WHEN missed THEN $1 END
-  FROM (SELECT c.id,
-          NOT m.late_on_arrival AND c.type = 'admission' AND c.state <> 'cancelled'
-          AND (c.delivered_at IS NULL OR c.delivered_at > c.notify_by)
-          AND (c.manual_delivered_at IS NULL OR c.manual_delivered_at > c.notify_by) AS missed
-        FROM due JOIN copies c ON c.id = due.id JOIN messages m ON m.id = c.message_pk) AS j
-  WHERE c.id = j.id
-  RETURNING c.id, c.message_id, c.recipient_hsa, c.notify_by, j.missed`;
-
 
 const BATCH = 20;
 
@@ -108,6 +52,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly copies: CopiesRepository,
   ) {
     this.delays = JSON.stringify(config.fallbackDelays);
     this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
@@ -141,9 +86,9 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
   private async fallBackBatch(): Promise<number> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<DueCopy>(FALLBACK_DUE_SQL, [this.config.fallbackMarginMs, now, BATCH, this.delays]);
-      for (const copy of due.rows) await this.fallBack(tx, copy, now);
-      return due.rows.length;
+      const due = await this.copies.dueForFallback(tx, this.config.fallbackMarginMs, now, BATCH, this.delays);
+      for (const copy of due) await this.fallBack(tx, copy, now);
+      return due.length;
     });
   }
 
@@ -151,12 +96,12 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
   private async followUpBatch(): Promise<number> {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<DueCopy & { follow_up_id: string; kind: 'fax' | 'letter' }>(FOLLOW_UPS_SQL, [BATCH]);
-      for (const row of due.rows) {
+      const due = await this.copies.followUpsDue(tx, BATCH);
+      for (const row of due) {
         await this.fallBack(tx, row, now, { kind: row.kind, trigger: 'follows-original' });
         await tx.query('UPDATE fallback_follow_ups SET done_at = $2 WHERE id = $1', [row.follow_up_id, now]);
       }
-      return due.rows.length;
+      return due.length;
     });
   }
 
@@ -196,9 +141,8 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (copy_id) DO NOTHING`,
       [copy.id, copy.message_id, copy.recipient_hsa, kind, trigger, reference, copy.notify_by, pdf, now],
     );
-    await tx.query('UPDATE copies SET fallback_at = $2, updated_at = now() WHERE id = $1 AND fallback_at IS NULL', [copy.id, now]);
+    await this.copies.fellBack(tx, copy.id, now, inserted.rowCount !== 0, `${kind}, ${trigger}`);
     if (inserted.rowCount === 0) return false;
-    await recordEvents(tx, [copy.id], 'fallback', `${kind}, ${trigger}`);
     this.metrics.fallbacks.inc({ kind, trigger });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, type: copy.type, kind, trigger }, 'fallback document waiting for manual dispatch');
     return true;
@@ -230,10 +174,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     const now = this.clock.now();
     for (;;) {
       const judged = await this.db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date; missed: boolean }>(
-          JUDGE_DEADLINES_SQL,
-          [now, JUDGE_BATCH],
-        );
+        const rows = await this.copies.judgeDeadlines(tx, now, JUDGE_BATCH);
         await insertDeviations(
           tx,
           'deadline-missed',

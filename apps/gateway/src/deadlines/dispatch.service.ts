@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
-import { recordEvents } from '../store/records';
+import { CopiesRepository } from '../store/copies.repository';
 
 export interface DispatchEntry {
   readonly id: string;
@@ -44,6 +44,7 @@ export class DispatchService {
     private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'postalDelayMs'>,
+    private readonly copies: CopiesRepository,
   ) {}
 
   /** Documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
@@ -83,8 +84,7 @@ export class DispatchService {
         [id, via, by, at, deliveredAt],
       );
       const entry = updated.rows[0]!;
-      await tx.query('UPDATE copies SET manual_delivered_at = $2, updated_at = now() WHERE id = $1', [entry.copyId, deliveredAt]);
-      await recordEvents(tx, [entry.copyId], 'delivered-by-hand', `${via} by ${by}`);
+      await this.copies.deliveredByHand(tx, entry.copyId, deliveredAt, `${via} by ${by}`);
       return { entry };
     });
   }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
-import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
 import { CLOCK, type Clock } from '../common/clock/clock';
@@ -10,113 +9,13 @@ import { Periodic } from '../common/clock/periodic';
 import { MetricsService } from '../common/metrics.service';
 import { encodeJob, type CopyRef } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database, prepared, type Queryable } from '../store/database';
+import { Database, type Queryable } from '../store/database';
+import { CopiesRepository, type ClaimedCopy } from '../store/copies.repository';
 import { GroupCommit } from '../store/group-commit';
-import { insertDeadLetter, insertDeviation, recordEvents, SETTLED_STATES } from '../store/records';
+import { insertDeadLetter, insertDeviation } from '../store/records';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
 import { DirectoryService } from '../directory/directory.service';
-
-interface ClaimedCopy {
-  readonly id: string;
-  readonly message_pk: string;
-  readonly message_id: string;
-  readonly episode_id: string;
-  readonly type: string;
-  readonly recipient_hsa: string;
-  readonly dialect: Format;
-  readonly transport: DirectoryUnit['transport'];
-  readonly payload: Buffer;
-  readonly attempts: number;
-  readonly first_attempt_at: Date;
-  readonly received_at: Date;
-}
-
-// The settled states written out in the SQL, exactly as in the predicate of the partial index
-// copies_open_by_episode: with a parameter instead, a generic plan cannot use that index and the
-// order check scans every copy.
-const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
-
-/**
- * Claims copies ($1 copy ids, $2 their attempts, $3 lease in ms, $4 whether this is a failing
- * recipient's probe, $5 the claiming process) that can go now — whose earlier copies to the same
- * recipient in the episode are settled, and whose recipient is neither paused nor failing (a probe
- * may go to a failing one) — and writes their 'sending' event, in one statement. The order check
- * reads the partial index copies_open_by_episode (test/e2e/store checks the plan), so it costs the
- * same however many settled copies an episode has. The batch is found by key (`c.id = ANY`); the
- * state is tested as `(…) IS TRUE`, which no index serves, so that the planner cannot prefer the
- * index of open copies when its statistics have not yet seen a growing backlog (it would read the
- * whole backlog for every batch).
- */
-export const CLAIM_SQL = `WITH candidates AS (
-    SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
-    WHERE c.id = ANY($1::bigint[]) AND (c.state IN ('routed', 'retrying')) IS TRUE
-      AND NOT EXISTS (
-        SELECT 1 FROM copies e
-        WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${SETTLED_SQL}))
-      AND NOT EXISTS (
-        SELECT 1 FROM recipient_health h
-        WHERE h.recipient_hsa = c.recipient_hsa AND (h.paused_at IS NOT NULL OR (h.failing AND NOT $4::boolean)))
-    ORDER BY c.id FOR UPDATE OF c SKIP LOCKED),
-  claimed AS (
-    UPDATE copies c SET state = 'sending', lease_until = now() + $3 * interval '1 millisecond', lease_owner = $5::text,
-      first_attempt_at = coalesce(first_attempt_at, now()), last_attempt_at = now(), updated_at = now()
-    FROM candidates WHERE c.id = candidates.id
-    RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.recipient_hsa, c.dialect, c.transport,
-              c.payload, c.attempts, c.first_attempt_at, (SELECT received_at FROM messages m WHERE m.id = c.message_pk) AS received_at),
-  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'sending' FROM claimed)
-  SELECT * FROM claimed ORDER BY id`;
-
-const CLAIM = prepared(CLAIM_SQL);
-
-/**
- * The copy that waits for each of the copies ($1 ids) just settled: the next open copy of the same
- * episode to the same recipient, if it is waiting to go (routed or retrying). Read through
- * copies_open_by_episode, one index probe per settled copy.
- */
-const NEXT_WAITING = `SELECT n.id, n.attempts FROM settled d CROSS JOIN LATERAL (
-      SELECT c.id, c.attempts, c.state FROM copies c
-      WHERE c.episode_id = d.episode_id AND c.recipient_hsa = d.recipient_hsa AND c.id > d.id AND c.state NOT IN (${SETTLED_SQL})
-      ORDER BY c.id LIMIT 1) n
-    WHERE n.state IN ('routed', 'retrying')`;
-
-/**
- * Records copies ($1 ids) delivered at $2, with their events, and returns the copies each of them
- * held back (released at once: no timer polls for them). One statement, one round trip.
- */
-const RECORD_DELIVERED = prepared(`WITH settled AS (
-    UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN 'delivered' ELSE 'acknowledged' END,
-      attempts = attempts + 1, delivered_at = $2, lease_until = NULL, lease_owner = NULL, last_error = NULL, updated_at = now()
-    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL RETURNING id, episode_id, recipient_hsa),
-  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, 'delivered' FROM settled)
-  ${NEXT_WAITING}`);
-
-/** The copies held back by copies ($1 ids) that have settled otherwise (dead-lettered, cancelled). */
-export const NEXT_AFTER_SETTLED = `WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`;
-
-/**
- * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients that
- * failed again after the copy's budget (counted from its first attempt) had run out — as if each waiting
- * copy had been tried with the probe; at most 500 at a time, with events, dead letters and deviations.
- * Returns them. A copy never tried is not dead-lettered untried: the probe takes never-tried copies
- * first, and its budget starts then.
- */
-const EXPIRE_WAITING = `WITH expired AS (
-    SELECT c.id FROM copies c JOIN recipient_health h ON h.recipient_hsa = c.recipient_hsa AND h.failing
-    WHERE c.state IN ('routed', 'retrying') AND c.first_attempt_at < h.last_failure_at - $1 * interval '1 millisecond'
-    ORDER BY c.id LIMIT 500 FOR UPDATE OF c SKIP LOCKED),
-  dead AS (
-    UPDATE copies c SET state = 'dead-lettered', lease_until = NULL, lease_owner = NULL, updated_at = now(),
-      last_error = coalesce(c.last_error, 'not delivered within the retry budget: the recipient was failing')
-    FROM expired WHERE c.id = expired.id
-    RETURNING c.id, c.message_pk, c.message_id, c.episode_id, c.type, c.dialect, c.recipient_hsa, c.last_error),
-  events AS (INSERT INTO copy_events (copy_id, state, detail) SELECT id, 'dead-lettered', last_error FROM dead),
-  letters AS (
-    INSERT INTO dead_letters (reason, message_pk, copy_id, message_id, episode_id, type, dialect, recipient_hsa, last_error)
-    SELECT 'delivery-failed', message_pk, id, message_id, episode_id, type, dialect, recipient_hsa, last_error FROM dead),
-  deviations AS (
-    INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at) SELECT 'dead-lettered', message_id, id, recipient_hsa, last_error, $2 FROM dead)
-  SELECT id, message_id, recipient_hsa FROM dead ORDER BY id`;
 
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
 const SEND_CHUNK = 250;
@@ -154,6 +53,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly health: RecipientHealthStore,
     private readonly directory: DirectoryService,
+    private readonly copies: CopiesRepository,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
@@ -229,7 +129,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async expireWaiting(): Promise<void> {
     if (this.held.size === 0) return;
-    const dead = await this.db.query<{ id: string; message_id: string; recipient_hsa: string }>(EXPIRE_WAITING, [this.config.retry.budgetMs, this.clock.now()]);
+    const dead = await this.copies.expireWaiting(this.config.retry.budgetMs, this.clock.now());
     for (const copy of dead) {
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, outcome: 'dead-lettered' }, 'copy dead-lettered: retry budget spent while its recipient was failing');
     }
@@ -310,7 +210,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async claim(refs: readonly CopyRef[], probe: boolean): Promise<ClaimedCopy[]> {
     // One statement claims the copies and writes their 'sending' event: one round trip per chunk.
-    return this.db.query<ClaimedCopy>(CLAIM, [refs.map((r) => r.copyId), refs.map((r) => r.attempt), this.leaseMs, probe, this.processId]);
+    return this.copies.claim(refs, this.leaseMs, probe, this.processId);
   }
 
   /**
@@ -320,8 +220,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * (the backstop should a release be lost) leaves them alone for SVU_STALE_AFTER.
    */
   private async noteHeldBack(refs: readonly CopyRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    await this.db.query("UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN ('routed', 'retrying')", [refs.map((r) => r.copyId)]);
+    await this.copies.touchWaiting(refs.map((r) => r.copyId));
   }
 
   /**
@@ -345,7 +244,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // copies each one held back. Copies already recorded as delivered are left alone, so that recording
     // again after a commit whose answer was lost (see persistently) neither counts the attempt twice
     // nor repeats the event.
-    const next = await this.db.query<{ id: string; attempts: number }>(RECORD_DELIVERED, [ids, this.clock.now()]);
+    const next = await this.copies.delivered(ids, this.clock.now());
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
     const now = this.clock.now().getTime();
     for (const copy of copies) {
@@ -388,13 +287,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       // The recipient is failing now (or still): this copy waits with the rest of its backlog for the
       // probe, instead of trying again on its own timer.
       await this.db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE copies SET state = 'retrying', attempts = $2, last_error = $3, lease_until = NULL, lease_owner = NULL,
-             next_attempt_at = now(), updated_at = now()
-           WHERE id = $1`,
-          [copy.id, attempts, outcome.error],
-        );
-        await recordEvents(tx, [copy.id], 'retrying', outcome.error);
+        await this.copies.retry(tx, copy.id, attempts, outcome.error);
         await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
       });
       this.held.add(copy.recipient_hsa);
@@ -402,12 +295,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     const next = await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE copies SET state = 'dead-lettered', attempts = $2, last_error = $3, lease_until = NULL, lease_owner = NULL, updated_at = now() WHERE id = $1`, [
-        copy.id,
-        attempts,
-        outcome.error,
-      ]);
-      await recordEvents(tx, [copy.id], 'dead-lettered', outcome.error);
+      // Not this attempt's to settle any more when the sweeper has taken its lease over: the copy is sent again.
+      if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error))) {
+        if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
+        return [];
+      }
       await insertDeadLetter(tx, {
         reason: 'delivery-failed',
         messagePk: copy.message_pk,
@@ -422,7 +314,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       await insertDeviation(tx, 'dead-lettered', { messageId: copy.message_id, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: outcome.error, at: this.clock.now() });
       // A retryable failure past the budget still says the recipient is failing.
       if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
-      return (await tx.query<{ id: string; attempts: number }>(NEXT_AFTER_SETTLED, [[copy.id]])).rows;
+      return this.copies.nextAfterSettled(tx, [copy.id]);
     });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, outcome: 'dead-lettered' }, 'copy dead-lettered');
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));

@@ -11,7 +11,8 @@ import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
 import { MetricsService } from '../common/metrics.service';
-import { insertDeadLetter, insertDeviation, insertDeviations, recordEvents, type RefusalReason } from '../store/records';
+import { insertDeadLetter, insertDeviation, insertDeviations, type RefusalReason } from '../store/records';
+import { CopiesRepository, newCopiesSql } from '../store/copies.repository';
 
 /** How a message came in. */
 export type IngressVia = 'http' | 'amqp' | 'replay';
@@ -58,6 +59,7 @@ export class IngressService implements OnApplicationBootstrap {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'ingressGroupWaitMs' | 'refusedBodyMax'>,
     private readonly metrics: MetricsService,
+    private readonly copies: CopiesRepository,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -342,7 +344,7 @@ export class IngressService implements OnApplicationBootstrap {
       if (batch.late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${batch.deadlines[i]}`, at: now });
     }
     await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
-    await tx.query(`WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${copiesSql(2)} SELECT 1`, [
+    await tx.query(`WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${newCopiesSql(2)} SELECT 1`, [
       [...pks.values()],
       ...copyParams(batch, withheld),
     ]);
@@ -378,18 +380,14 @@ export class IngressService implements OnApplicationBootstrap {
       if (!named.rows.some((r) => r.own)) {
         return { ok: false, refusal: { reason: 'cancellation-not-owner', detail: `no message ${target} of sender system ${sender.id} in episode ${message.episodeId}` } };
       }
-      const cancelled = await tx.query<{ id: string; recipient_hsa: string }>(
-        `UPDATE copies c SET state = 'cancelled', updated_at = now()
-         FROM messages m
-         WHERE m.id = c.message_pk AND m.sender_system = $3 AND m.episode_id = $4
-           AND c.message_id = $1 AND c.recipient_hsa = ANY($2) AND c.state IN ('received', 'routed', 'retrying')
-         RETURNING c.id, c.recipient_hsa`,
-        [target, message.recipients.map((r) => r.hsaId), sender.id, message.episodeId],
+      const cancelled = await this.copies.cancelPending(
+        tx,
+        { messageId: target, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId },
+        message.messageId,
       );
-      await recordEvents(tx, cancelled.rows.map((r) => r.id), 'cancelled', `by ${message.messageId}`);
-      for (const row of cancelled.rows) withheld.add(row.recipient_hsa);
+      for (const row of cancelled) withheld.add(row.recipient_hsa);
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
-      const followed = await followCancellation(tx, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
+      const followed = await followCancellation(tx, this.copies, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of followed.withdrawn) withheld.add(hsaId);
       for (const hsaId of followed.informedByHand) withheld.delete(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
@@ -409,20 +407,18 @@ export class IngressService implements OnApplicationBootstrap {
    * only on a copy addressed to the unit that acknowledges, in the acknowledgement's episode; false when there is none.
    */
   private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<boolean> {
-    const marked = await tx.query<{ id: string }>(
-      `UPDATE copies SET acknowledged_at = now(), updated_at = now(),
-         state = CASE WHEN state = 'delivered' THEN 'acknowledged' ELSE state END
-       WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 RETURNING id`,
-      [ack.body.acknowledgesMessageId, ack.sender.hsaId, ack.episodeId],
-    );
-    if (marked.rows.length === 0) return false;
     const rejected = ack.body.status === 'rejected';
-    await recordEvents(tx, marked.rows.map((r) => r.id), 'acknowledged', rejected ? `rejected: ${ack.body.reason ?? ''}` : 'received');
+    const marked = await this.copies.acknowledge(
+      tx,
+      { messageId: ack.body.acknowledgesMessageId, recipientHsa: ack.sender.hsaId, episodeId: ack.episodeId },
+      rejected ? `rejected: ${ack.body.reason ?? ''}` : 'received',
+    );
+    if (marked.length === 0) return false;
     if (rejected) {
       await insertDeviation(tx, 'rejected-by-recipient', {
         at: this.clock.now(),
         messageId: ack.body.acknowledgesMessageId,
-        copyId: marked.rows[0]?.id ?? null,
+        copyId: marked[0] ?? null,
         unitHsa: ack.sender.hsaId,
         detail: ack.body.reason ?? null,
       });
@@ -458,24 +454,6 @@ function insertMessagesSql(where: string): string {
     WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, sender_system, n)
   ${where} ORDER BY n
   ON CONFLICT (sender_system, message_id) DO NOTHING RETURNING id, message_id, sender_system, episode_id, type, notify_by`;
-}
-
-/**
- * The CTEs inserting one copy per recipient of each message in `stored` (id, message_id,
- * sender_system, episode_id, type, notify_by) and the copies' first events, from `copyParams` at
- * $first…. Copy ids follow the order of the batch, then of the recipients.
- */
-function copiesSql(first: number): string {
-  const [sys, mid, hsa, role, withheld] = [first, first + 1, first + 2, first + 3, first + 4];
-  return `new_copies AS (
-      INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, notify_by, state)
-      SELECT s.id, s.message_id, s.episode_id, s.type, r.hsa, r.role, s.notify_by, CASE WHEN r.w THEN 'cancelled' ELSE 'received' END
-      FROM unnest($${sys}::text[], $${mid}::text[], $${hsa}::text[], $${role}::text[], $${withheld}::boolean[]) WITH ORDINALITY AS r(sys, mid, hsa, role, w, n)
-        JOIN stored s ON s.sender_system = r.sys AND s.message_id = r.mid
-      ORDER BY r.n RETURNING id, state),
-    new_events AS (
-      INSERT INTO copy_events (copy_id, state, detail)
-      SELECT id, state, CASE WHEN state = 'cancelled' THEN 'the cancelled message was never delivered' END FROM new_copies ORDER BY id)`;
 }
 
 interface Batch {
@@ -532,5 +510,5 @@ function copyParams(batch: Batch, withheld: ReadonlySet<string>): unknown[] {
 /** storeSimple's statement: `messageParams` ($1–$13), the episodes ($14), `copyParams` ($15–$19). */
 const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(14)}),
   stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
-  ${copiesSql(15)}
+  ${newCopiesSql(15)}
   SELECT id, message_id, sender_system FROM stored`);

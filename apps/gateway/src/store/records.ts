@@ -1,20 +1,9 @@
 import type { Problem } from '@svu/canonical';
 import { formatPath } from '@svu/canonical';
+import type { CopyState } from './copy-lifecycle';
 import type { Queryable } from './database';
 
-/** Copy states (README, Store): the history of each is kept in copy_events. */
-export type CopyState =
-  | 'received'
-  | 'routed'
-  | 'sending'
-  | 'retrying'
-  | 'delivered'
-  | 'acknowledged'
-  | 'dead-lettered'
-  | 'cancelled'
-  | 'manual'
-  | 'fallback'
-  | 'delivered-by-hand';
+export type { CopyEvent, CopyState } from './copy-lifecycle';
 
 /** States in which a copy no longer holds back later copies of its episode to the same recipient. */
 export const SETTLED_STATES: readonly CopyState[] = ['delivered', 'acknowledged', 'dead-lettered', 'cancelled', 'manual'];
@@ -73,11 +62,6 @@ export function storable(text: string): string {
 /** Problems as stored and returned by the API: the canonical field path as text, and the reason. */
 export function problemsJson(problems: readonly Problem[]): Array<{ path: string; message: string }> {
   return problems.map((p) => ({ path: storable(formatPath(p.path)), message: storable(p.message) }));
-}
-
-export async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyState, detail?: string): Promise<void> {
-  if (copyIds.length === 0) return;
-  await tx.query('INSERT INTO copy_events (copy_id, state, detail) SELECT unnest($1::bigint[]), $2, $3', [copyIds, state, detail ?? null]);
 }
 
 export interface DeadLetterRecord {

@@ -3,6 +3,7 @@ import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
+import { CopiesRepository } from '../store/copies.repository';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress/recipient-health.store';
@@ -25,6 +26,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly health: RecipientHealthStore,
+    private readonly copies: CopiesRepository,
   ) {
     this.periodic = new Periodic('sweep', config.sweepEveryMs, () => this.sweep(), this.logger, () => this.broker.isConnected());
   }
@@ -41,47 +43,17 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   async sweep(): Promise<number> {
     const staleMs = this.config.staleAfterMs;
     // Copies not yet routed: their message's route job.
-    const received = await this.db.query<{ message_pk: string }>(
-      `WITH stale AS (
-         SELECT id FROM copies WHERE state = 'received' AND updated_at < now() - $1 * interval '1 millisecond'
-         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       UPDATE copies c SET updated_at = now() FROM stale WHERE c.id = stale.id RETURNING c.message_pk`,
-      [staleMs, BATCH],
-    );
-    // A process that died while sending: it has not said it is alive for SVU_TAKEOVER_AFTER (or its
-    // lease ran out), so the attempt is open again. Heartbeats are compared with the newest one, not
-    // with the clock: after a store outage every process is late, and a live one has said so again
-    // within a heartbeat or two of the store coming back, long before SVU_TAKEOVER_AFTER.
-    const takenOver = await this.db.query<{ id: string }>(
-      `WITH newest AS (SELECT max(heartbeat_at) AS at FROM egress_processes),
-         expired AS (
-         SELECT c.id FROM copies c LEFT JOIN egress_processes p ON p.id = c.lease_owner
-         WHERE c.state = 'sending'
-           AND (c.lease_until < now()
-                OR (c.lease_owner IS NOT NULL AND coalesce(p.heartbeat_at, '-infinity') < (SELECT at FROM newest) - $3 * interval '1 millisecond'))
-         ORDER BY c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED)
-       UPDATE copies c SET state = CASE WHEN c.attempts = 0 THEN 'routed' ELSE 'retrying' END,
-         next_attempt_at = now() - $2 * interval '1 millisecond', lease_until = NULL, lease_owner = NULL, updated_at = now() - $2 * interval '1 millisecond'
-       FROM expired WHERE c.id = expired.id RETURNING c.id`,
-      [BATCH, staleMs * 2, this.config.takeoverAfterMs],
-    );
+    const received = await this.copies.staleReceived(staleMs, BATCH);
+    // A process that died while sending: its copies are open again (the lifecycle's take-over).
+    const takenOver = await this.copies.takeOver(BATCH, staleMs * 2, this.config.takeoverAfterMs);
     if (takenOver.length > 0) this.logger.warn({ event: 'copies-taken-over', count: takenOver.length }, 'copies of a process that stopped were taken over');
     // Routed or retrying copies with no job moving them: a deliver job with their current attempt
     // count. Not those of a failing or paused recipient: they wait for its probe or its release.
-    const waiting = await this.db.query<{ id: string; attempts: number }>(
-      `WITH stale AS (
-         SELECT id FROM copies c
-         WHERE state IN ('routed', 'retrying') AND updated_at < now() - $1 * interval '1 millisecond'
-           AND (next_attempt_at IS NULL OR next_attempt_at < now() - $1 * interval '1 millisecond')
-           AND NOT EXISTS (SELECT 1 FROM recipient_health h WHERE h.recipient_hsa = c.recipient_hsa AND (h.failing OR h.paused_at IS NOT NULL))
-         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       UPDATE copies c SET updated_at = now() FROM stale WHERE c.id = stale.id RETURNING c.id, c.attempts`,
-      [staleMs, BATCH],
-    );
+    const waiting = await this.copies.staleWaiting(staleMs, BATCH);
     await this.health.count();
     await this.db.query("DELETE FROM egress_processes WHERE heartbeat_at < now() - interval '1 day'");
     const names = this.broker.names;
-    const messagePks = [...new Set(received.map((r) => r.message_pk))];
+    const messagePks = [...new Set(received)];
     if (messagePks.length > 0) await this.broker.publish(names.workExchange, 'route', encodeJob({ messagePks }));
     if (waiting.length > 0) {
       await this.broker.publish(names.workExchange, 'deliver', encodeJob({ copies: waiting.map((c) => ({ copyId: c.id, attempt: c.attempts })) }));
