@@ -1,9 +1,9 @@
-// Type-aware lint (STYLE.md section 7): floating promises, exhaustive switches, strict equality, braces.
+// Type-aware lint: floating promises, exhaustive switches, strict equality, braces.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/canonical/src/generated/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/canonical/src/generated/**', '**/*.mjs', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

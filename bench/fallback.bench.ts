@@ -13,7 +13,7 @@ import { fmt, machine } from './bench-util';
 
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 200);
 const TARGET_MS = 50;
-const fonts = dejavuFonts();
+const fonts = dejavuFonts(process.env['SVU_FONT_DIR']);
 
 function barePage(): Promise<Buffer> {
   const doc = new PDFDocument({ size: 'A4' });

@@ -8,7 +8,7 @@
  * Target: every report under 2 s, whatever changed just before.
  */
 import { Pool } from 'pg';
-import { drainAllReportSummary, type Transact } from '../apps/gateway/src/reports/report-store';
+import { drainAllReportSummary, type Transact } from '@svu/report-store';
 import { gatewayEnv, query, startInProcess, writeDirectory } from '../test/support/gateway-harness';
 import { OPERATOR, signIn, writeUsers } from '../test/support/console-users';
 import { createTestServices } from '../test/support/services';

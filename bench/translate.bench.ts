@@ -7,8 +7,8 @@ import { translate, type WireDialect } from '@svu/dialects';
 import { exampleBytes, MESSAGE_TYPES } from '../test/fixtures/contract-examples';
 import { bestRate, fmt, machine, mib } from './bench-util';
 
-// The baseline is the plain library round trip that ARCHITECTURE.md measures ("parse+build of the
-// lifecare example"): default options, parse the document, build it again.
+// The baseline is the plain library round trip (docs/benchmarks.md, translation): default options,
+// parse the document, build it again.
 const xmlParser = new XMLParser({ ignoreAttributes: false });
 const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, format: true, indentBy: '  ' });
 

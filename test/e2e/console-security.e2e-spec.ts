@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock, systemClock } from '../../apps/gateway/src/common/clock/clock';
-import { hashPassword } from '../../apps/gateway/src/common/auth/users';
+import { hashPassword } from '@svu/users';
 import { OPENAPI } from '../../apps/gateway/src/console/openapi';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';

@@ -7,7 +7,7 @@ import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { Client } from 'pg';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { SUMMARY_LOCK } from '../../apps/gateway/src/reports/report-store';
+import { SUMMARY_LOCK } from '@svu/report-store';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';

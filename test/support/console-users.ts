@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword } from '../../apps/gateway/src/common/auth/users';
+import { hashPassword } from '@svu/users';
 
 export const VIEWER = { username: 'vera.viewer', password: 'viewer-password-1' };
 export const OPERATOR = { username: 'otto.operator', password: 'operator-password-1' };

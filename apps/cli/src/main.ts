@@ -18,7 +18,7 @@ function fromEnv(flags: string, description: string, env: string, fallback?: str
   const value = process.env[env] ?? fallback;
   return value === undefined ? option : option.default(value, process.env[env] === undefined ? fallback : `from ${env}`);
 }
-import { hashPassword } from '../../gateway/src/common/auth/users';
+import { hashPassword } from '@svu/users';
 
 const io: Io = {
   out: (data) => process.stdout.write(data),

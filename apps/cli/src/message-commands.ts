@@ -2,7 +2,7 @@ import { formatProblem, inspectMessage, type Problem } from '@svu/canonical';
 import { readMessage, translate, type Format } from '@svu/dialects';
 import { readInput } from './read-input';
 
-/** Exit codes of dialects/README.md section 8. */
+/** Exit codes of docs/contract.md section 8. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_INVALID = 2;

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { episodesCsv, reportsCsv, type CsvOptions } from '@svu/reports';
-import { catchUpForReport, drainAllReportSummary, loadEpisodeReports, loadMonthlyReports, loadReportRules, type Transact } from '../../gateway/src/reports/report-store';
+import { catchUpForReport, drainAllReportSummary, loadEpisodeReports, loadMonthlyReports, loadReportRules, type Transact } from '@svu/report-store';
 
 /** `svu report`: the monthly follow-up (or the episodes, `--episodes`) straight from the store (DATABASE_URL), as JSON or CSV. */
 export async function runReport(options: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string; catchUp?: boolean }): Promise<number> {

@@ -1,4 +1,5 @@
-import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { SendersService } from './senders/senders.service';
 import { Broker } from './broker/broker';
 import { DirectoryService } from './directory/directory.service';
@@ -6,7 +7,8 @@ import { Database } from './store/database';
 
 /**
  * Brings the store, the broker and the directory up before any consumer starts (the broker transport
- * starts consuming after the application's init, see main.ts).
+ * starts consuming after the application's init, see main.ts). Its module is global, so this runs
+ * before the service modules' own onModuleInit.
  */
 @Injectable()
 export class Lifecycle implements OnModuleInit {
@@ -14,18 +16,27 @@ export class Lifecycle implements OnModuleInit {
     private readonly db: Database,
     private readonly broker: Broker,
     private readonly directory: DirectoryService,
-    @Optional() private readonly senders?: SendersService,
+    private readonly modules: ModuleRef,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.db.migrate();
     await this.directory.start();
-    await this.senders?.start();
+    await this.senders()?.start();
     await this.broker.start();
     this.directory.onChange((directory) => {
       for (const unit of directory.units) {
         if (unit.transport.kind === 'amqp') void this.broker.ensureEgressQueue(unit.transport.routingKey);
       }
     });
+  }
+
+  /** The senders, in a process whose services accept messages (ingress, console). */
+  private senders(): SendersService | undefined {
+    try {
+      return this.modules.get(SendersService, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 }

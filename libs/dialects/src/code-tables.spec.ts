@@ -42,7 +42,7 @@ const rows = TABLES.flatMap((table) =>
   canonicalCodes(table).flatMap((code) => DIALECTS.map((dialect) => [table, code, dialect, codeToWire(table, dialect, code)] as const)),
 );
 
-describe('code tables (dialects/README.md section 3)', () => {
+describe('code tables (docs/contract.md section 3)', () => {
   it.each(rows)('%s %s is %s code %s, both ways', (table, code, dialect, wire) => {
     const { message, pick } = carrying(table, code);
     expect(readMessage('canonical', Buffer.from(JSON.stringify(message))).ok).toBe(true);

@@ -16,7 +16,7 @@ function pagesOf(pdf: Buffer): string[] {
   return text.split('\f').filter((page) => page.trim() !== '');
 }
 
-const fonts = dejavuFonts();
+const fonts = dejavuFonts(process.env['SVU_FONT_DIR']);
 const recipient = { hsaId: 'SE2120001637-K000000001480', name: 'Göteborgs Stad, hemsjukvård Centrum', fax: '+46 31 123 45 67', postalAddress: ['Box 123', '404 22 Göteborg'] };
 
 function admission(change: (m: any) => void = () => undefined): FallbackInput['message'] {

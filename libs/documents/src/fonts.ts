@@ -4,9 +4,10 @@ const DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu', '/u
 
 /**
  * The DejaVu Sans files (Debian: fonts-dejavu-core), which cover Swedish, Sami and Polish letters
- * that the PDF standard fonts garble. SVU_FONT_DIR points elsewhere.
+ * that the PDF standard fonts garble: in `dir` when given (the gateway passes SVU_FONT_DIR), else in
+ * Debian's folders.
  */
-export function dejavuFonts(dir = process.env['SVU_FONT_DIR']): { regular: string; bold: string } {
+export function dejavuFonts(dir?: string): { regular: string; bold: string } {
   for (const candidate of dir === undefined ? DIRS : [dir]) {
     const regular = `${candidate}/DejaVuSans.ttf`;
     const bold = `${candidate}/DejaVuSans-Bold.ttf`;

@@ -1,6 +1,6 @@
 import type { MessageType } from '@svu/canonical';
 
-/** Swedish names of what a fallback document shows (dialects/README.md section 3, Swedish column). */
+/** Swedish names of what a fallback document shows (docs/contract.md section 3, Swedish column). */
 export const TYPE_TITLE: Readonly<Record<MessageType, string>> = {
   admission: 'Inskrivningsmeddelande',
   'discharge-estimate': 'Beräknat utskrivningsdatum',

@@ -1,4 +1,4 @@
-import { birthDate, maskIdentityNumbers, fromHyphenated, fromTenDigit, identityProblem, luhnCheckDigit, toHyphenated, toTenDigit, withCheckDigit } from './index';
+import { birthDate, maskIdentityNumberKeepingYear, maskIdentityNumbers, fromHyphenated, fromTenDigit, identityProblem, luhnCheckDigit, toHyphenated, toTenDigit, withCheckDigit } from './index';
 
 describe('Luhn', () => {
   it('computes the check digit over YYMMDDNNN with weights 2,1,2,…', () => {
@@ -114,4 +114,13 @@ describe('masking identity numbers in text', () => {
     'batch 250 of 1200', // digits with spaces, not shaped like a number
     '20261301 1234', // month 13, with a space
   ])('leaves text without one alone: %s', (text) => expect(maskIdentityNumbers(text)).toBe(text));
+});
+
+describe("masking a patient's id for a viewer", () => {
+  it.each([
+    ['194101019876', '1941********'],
+    ['19410101-9876', '1941*********'],
+    ['1941', '****'],
+    ['', ''],
+  ])('keeps the birth year of %s: %s', (id, masked) => expect(maskIdentityNumberKeepingYear(id)).toBe(masked));
 });

@@ -10,3 +10,4 @@ export {
   type WallClock,
 } from './stockholm';
 export { fromOffsetDateTime, toSwedishOffsetDateTime } from './offset-time';
+export { isoDurationMs } from './duration';

@@ -1,7 +1,7 @@
 import { Temporal } from '@js-temporal/polyfill';
 import { dateExists, epochToInstant, instantToEpoch, timeExists, utcMs } from './calendar';
 
-/** Swedish time is always this IANA zone (dialects/README.md). */
+/** Swedish time is always this IANA zone (docs/contract.md). */
 export const SWEDISH_ZONE = 'Europe/Stockholm';
 
 const HOUR_MS = 3_600_000;

@@ -1,12 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '@svu/canonical';
-import { peekIds, readMessage, type Format } from '@svu/dialects';
+import { bufferEncodingOf as encodingOf, peekIds, readMessage, type Format } from '@svu/dialects';
 import type { Directory } from '@svu/directory';
 import { loadManifest, ManifestError } from './manifest';
 import { fillPlaceholders, type RunValues } from './placeholders';
-
-const encodingOf = (format: Format): BufferEncoding => (format === 'webcare' ? 'latin1' : 'utf8');
 
 /**
  * `svu replay --check`: a fixture set checked offline, without gateway or broker — the manifest

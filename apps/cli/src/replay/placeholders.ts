@@ -1,6 +1,5 @@
-import { Temporal } from '@js-temporal/polyfill';
 import { timeCodecOf, type Format } from '@svu/dialects';
-import { epochToInstant, swedishDate } from '@svu/swedish-time';
+import { epochToInstant, isoDurationMs, swedishDate } from '@svu/swedish-time';
 
 const PLACEHOLDER = /\{\{\s*(run|time|date)\s*(?:([+-])\s*(P[0-9A-Z.]+))?\s*\}\}/g;
 
@@ -12,7 +11,7 @@ export interface RunValues {
 
 function shifted(start: number, sign: string | undefined, duration: string | undefined): number {
   if (duration === undefined) return start;
-  const ms = Temporal.Duration.from(duration).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+  const ms = isoDurationMs(duration);
   return start + (sign === '-' ? -ms : ms);
 }
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Temporal } from '@js-temporal/polyfill';
 import amqp from 'amqp-connection-manager';
-import { readMessage, type Format } from '@svu/dialects';
+import { bufferEncodingOf as encodingOf, readMessage, type Format } from '@svu/dialects';
+import { isoDurationMs } from '@svu/swedish-time';
 import { parseDirectory, type Directory } from '@svu/directory';
 import { RecipientSimulator, type Received } from '../../../simulator/src/recipient-simulator';
 import type { CaseResult } from './junit';
@@ -27,8 +27,6 @@ export interface ReplayOptions {
   readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-const encodingOf = (format: Format): BufferEncoding => (format === 'webcare' ? 'latin1' : 'utf8');
-const ms = (duration: string) => Temporal.Duration.from(duration).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
 /**
@@ -133,7 +131,7 @@ class SetRun {
       await this.step(step, i);
       progress.step(++done, `${this.manifest.name}: ${describeStep(step)}`);
     }
-    const deadline = Date.now() + ms(this.manifest.timeout ?? 'PT60S');
+    const deadline = Date.now() + isoDurationMs(this.manifest.timeout ?? 'PT60S');
     for (const expectation of this.manifest.expect) {
       const started = Date.now();
       await this.check(expectation, deadline, started);
@@ -145,7 +143,7 @@ class SetRun {
 
   private async step(step: Step, index: number): Promise<void> {
     if ('wait' in step) {
-      await sleep(ms(step.wait));
+      await sleep(isoDurationMs(step.wait));
       return;
     }
     if ('behave' in step) return this.simulator.behave(step.behave.hsaId, toBehaviour(step.behave));

@@ -1,5 +1,5 @@
 import type { CanonicalMessage } from '@svu/canonical';
-import { maskIdentityNumbers } from '@svu/identity';
+import { maskIdentityNumberKeepingYear, maskIdentityNumbers } from '@svu/identity';
 
 /** What a viewer sees instead of a patient's name. */
 export const HIDDEN_NAME = '(hidden)';
@@ -21,15 +21,10 @@ export const HIDDEN_TEXT = '(text hidden from viewers)';
 /** A canonical message as a viewer may see it: no identity number, and no patient names. */
 export function maskMessage(message: CanonicalMessage): CanonicalMessage {
   if (message.patient === undefined) return message;
-  const patient = { ...message.patient, id: maskId(message.patient.id) };
+  const patient = { ...message.patient, id: maskIdentityNumberKeepingYear(message.patient.id) };
   if (patient.givenName !== undefined) patient.givenName = HIDDEN_NAME;
   if (patient.familyName !== undefined) patient.familyName = HIDDEN_NAME;
   return { ...message, patient };
-}
-
-/** Keeps the birth year, hides the rest: 1941******** */
-export function maskId(id: string): string {
-  return id.length <= 4 ? '*'.repeat(id.length) : id.slice(0, 4) + '*'.repeat(id.length - 4);
 }
 
 /** The original payload holds identity numbers in dialect forms, so a viewer does not get it at all. */

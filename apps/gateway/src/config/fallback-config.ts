@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Temporal } from '@js-temporal/polyfill';
+import { isoDurationMs } from '@svu/swedish-time';
 import { createAjv, formatProblem, pointerToPath, problem, problemsFromAjv, type MessageType, type Problem } from '@svu/canonical';
 import fallbackSchema from '../../../../schemas/fallback.schema.json';
 
@@ -29,7 +29,7 @@ const validate = createAjv({ removeUnknown: false }).compile<{ afterAcceptance: 
 
 /** An ISO 8601 duration the schema's pattern let through, in ms (a day is 24 elapsed hours). */
 function toMs(value: string): number {
-  return Temporal.Duration.from(value).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+  return isoDurationMs(value);
 }
 
 /** Checks a fallback configuration's text against schemas/fallback.schema.json; problems name the field. */

@@ -1,4 +1,4 @@
-import { Temporal } from '@js-temporal/polyfill';
+import { isoDurationMs } from '@svu/swedish-time';
 import type { ProbePolicy, RetryPolicy } from '@svu/delivery';
 import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
@@ -48,6 +48,8 @@ export interface GatewayConfig {
   readonly logLevel: string;
   /** Log to this file instead of standard output. */
   readonly logFile: string | undefined;
+  /** Folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf for fallback documents (SVU_FONT_DIR); Debian's folders when unset. */
+  readonly fontDir: string | undefined;
   /** The console's users file (roles viewer and operator, scrypt password hashes). */
   readonly usersPath: string;
   /** Signs console sessions; set the same value in every console process. Random per process when unset. */
@@ -249,7 +251,7 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
 export function durationMs(name: string, value: string): number {
   let ms: number;
   try {
-    ms = Temporal.Duration.from(value).total({ unit: 'milliseconds', relativeTo: '2020-01-01T00:00:00+00:00[UTC]' });
+    ms = isoDurationMs(value);
   } catch {
     throw new Error(`${name} must be an ISO 8601 duration such as PT2H, got ${JSON.stringify(value)}`);
   }
@@ -343,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],
+    fontDir: env['SVU_FONT_DIR'],
     usersPath: get('SVU_USERS', 'config/users.json'),
     sessionSecret: sessionSecretOf(env, consoleProcesses, services.includes('console')),
     sessionMs: positiveDuration(env, 'SVU_SESSION_TTL', 'PT8H'),

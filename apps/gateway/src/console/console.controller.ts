@@ -1,7 +1,7 @@
 import { maskIdentityNumbers } from '@svu/identity';
 import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { DispatchService } from '../deadlines/dispatch.service';
+import { DispatchService } from '../deadlines';
 import { Database } from '../store/database';
 import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';

@@ -1,9 +1,9 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { formatProblem, type CanonicalMessage } from '@svu/canonical';
-import { isFormat, readMessage, type Format } from '@svu/dialects';
+import { bufferEncodingOf, isFormat, readMessage, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
-import { IngressService } from '../ingress/ingress.service';
+import { IngressService } from '../ingress';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { SendersService } from '../senders/senders.service';
 import { Database } from '../store/database';
@@ -125,7 +125,7 @@ export class DeadLettersService {
       resolvedBy: row['resolved_by'],
       resolutionDetail: row['resolution_detail'],
       canonical: canonical === undefined ? null : operator ? canonical : maskMessage(canonical),
-      payload: payload === null ? null : operator ? payload.toString(dialect === 'webcare' ? 'latin1' : 'utf8') : maskPayload(),
+      payload: payload === null ? null : operator ? payload.toString(dialect !== null && isFormat(dialect) ? bufferEncodingOf(dialect) : 'utf8') : maskPayload(),
       payloadHidden: !operator,
     };
     if (operator) return detail;
@@ -181,7 +181,7 @@ export class DeadLettersService {
     const row = await this.openRow(id);
     const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
     if (format === undefined || !isFormat(format)) throw new BadRequestException('dialect must be lifecare, webcare, samsa or canonical');
-    const bytes = Buffer.from(payload, format === 'webcare' ? 'latin1' : 'utf8');
+    const bytes = Buffer.from(payload, bufferEncodingOf(format));
     return this.ingest(row, format, bytes, session, 'corrected');
   }
 

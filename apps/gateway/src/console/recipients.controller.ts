@@ -1,7 +1,7 @@
 import { Body, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
-import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress/recipient-health.store';
+import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress';
 import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 

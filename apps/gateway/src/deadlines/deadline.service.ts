@@ -3,6 +3,7 @@ import type { MessageType } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type UnitContact } from '@svu/documents';
 import { municipalityName } from '@svu/municipalities';
+import { epochToInstant } from '@svu/swedish-time';
 import { CLOCK, type Clock } from '../common/clock/clock';
 import { Periodic } from '../common/clock/periodic';
 import { MetricsService } from '../common/metrics.service';
@@ -42,7 +43,7 @@ const JUDGE_BATCH = 500;
 export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeadlineService.name);
   private readonly periodic: Periodic;
-  private readonly fonts = dejavuFonts();
+  private readonly fonts: ReturnType<typeof dejavuFonts>;
   /** The other types' fallback times as the due query takes them (type → ms). */
   private readonly delays: string;
 
@@ -54,6 +55,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly metrics: MetricsService,
     private readonly copies: CopiesRepository,
   ) {
+    this.fonts = dejavuFonts(config.fontDir);
     this.delays = JSON.stringify(config.fallbackDelays);
     this.periodic = new Periodic('deadline round', config.deadlineEveryMs, () => this.tick(), this.logger);
   }
@@ -125,9 +127,9 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
       kind,
       message: copy.canonical,
       recipient: { hsaId: copy.recipient_hsa, ...contactOf(unit) },
-      ...(copy.notify_by === null ? {} : { deadline: isoInstant(copy.notify_by) }),
+      ...(copy.notify_by === null ? {} : { deadline: epochToInstant(copy.notify_by.getTime()) }),
       reference,
-      createdAt: isoInstant(now),
+      createdAt: epochToInstant(now.getTime()),
       fonts: this.fonts,
       unit: (hsaId) => {
         const found = this.directory.lookup(hsaId);
@@ -161,7 +163,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
       ...(row?.type === null || row?.type === undefined ? {} : { type: row.type }),
       ...(row?.reference === null || row?.reference === undefined ? {} : { reference: row.reference }),
       ...(row?.sent_via === null || row?.sent_via === undefined ? {} : { sentVia: row.sent_via }),
-      ...(row?.sent_at === null || row?.sent_at === undefined ? {} : { sentAt: isoInstant(row.sent_at) }),
+      ...(row?.sent_at === null || row?.sent_at === undefined ? {} : { sentAt: epochToInstant(row.sent_at.getTime()) }),
     };
   }
 
@@ -197,9 +199,4 @@ function contactOf(unit: DirectoryUnit | undefined): Omit<UnitContact, 'hsaId'> 
     ...(unit.fax === undefined ? {} : { fax: unit.fax }),
     ...(unit.postalAddress === undefined ? {} : { postalAddress: unit.postalAddress }),
   };
-}
-
-/** An instant as the canonical form writes it, to the second. */
-function isoInstant(at: Date): string {
-  return at.toISOString().slice(0, 19) + 'Z';
 }

@@ -6,7 +6,7 @@ import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { createHash } from 'node:crypto';
 import { Broker } from '../broker/broker';
-import { followCancellation } from '../deadlines/cancellation-follow-up';
+import { followCancellation } from '../deadlines';
 import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
@@ -37,8 +37,8 @@ interface Refusal {
 }
 
 /**
- * How long a route job waits for the commits after it: at 500 requests/s this takes RabbitMQ from a
- * third of a core to a fifth, and adds at most this much to the time to delivery, not to the answer.
+ * How long a route job waits for the commits after it, so that under load fewer, larger jobs go out
+ * (docs/benchmarks.md has the figures); adds at most this much to the time to delivery, not to the answer.
  */
 const ROUTE_JOB_LINGER_MS = 10;
 
@@ -72,9 +72,8 @@ export class IngressService implements OnApplicationBootstrap {
   /**
    * Messages taken one at a time (HTTP requests) are stored in groups: each transaction takes every
    * message that arrived while the one before it was being stored, or within SVU_INGRESS_GROUP_WAIT
-   * (3 ms) of the group's first, and each is answered after the commit that holds it. One group at a
-   * time: at 500 requests/s that halves the transactions against two at a time; the wait brings
-   * groups from about one message to about three, and PostgreSQL's and ingress's CPU down by a fifth.
+   * of the group's first, and each is answered after the commit that holds it. One group at a time,
+   * and the wait, make fewer and larger transactions under load (docs/benchmarks.md has the figures).
    */
   private readonly grouped: GroupCommit<Incoming, AcceptResult>;
 
@@ -93,8 +92,8 @@ export class IngressService implements OnApplicationBootstrap {
 
   /**
    * Before the process reports ready: compiles the message schema and runs each reader once, so that
-   * the first requests after a start do not wait for that (it took ~75 ms, during which requests
-   * arriving at full rate piled up).
+   * the first requests after a start do not wait for that (while it ran, requests arriving at full
+   * rate piled up; docs/benchmarks.md).
    */
   onApplicationBootstrap(): void {
     for (const format of FORMATS) readMessage(format, Buffer.from(format === 'canonical' ? '{}' : '<warm-up/>'));

@@ -8,7 +8,7 @@ import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { Database } from '../store/database';
 import { reportQuery, ReportQueryError, type ReportQuery } from './report-query';
-import { MAX_MONTHS, catchUpForReport, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules, type Transact } from './report-store';
+import { MAX_MONTHS, catchUpForReport, loadEpisodeReports, loadMonthlyReports, loadReportRules, monthsUpTo, type ReportRules, type Transact } from '@svu/report-store';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 

@@ -6,7 +6,7 @@ import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
-import { RecipientHealthStore } from '../egress/recipient-health.store';
+import { RecipientHealthStore } from '../egress';
 
 const BATCH = 500;
 

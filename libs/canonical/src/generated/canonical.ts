@@ -73,7 +73,7 @@ export interface SvuSchemas {
   'code:reason'?: Text;
 }
 /**
- * The canonical SVU message (dialects/README.md section 1). The body's shape follows the type.
+ * The canonical SVU message (docs/contract.md section 1). The body's shape follows the type.
  */
 export interface CanonicalEnvelope {
   messageId: OpaqueId;

@@ -37,7 +37,7 @@ const f = (key: string, kind: FieldKind, lifecare: string, webcare: string, sams
   samsa,
 });
 
-/** Body fields of each message type, in the element order of dialects/README.md sections 1.1, 4, 5 and 6. */
+/** Body fields of each message type, in the element order of docs/contract.md sections 1.1, 4, 5 and 6. */
 export const BODY_LAYOUT: Readonly<Record<MessageType, BodyLayout>> = {
   admission: {
     lifecare: 'Admission',

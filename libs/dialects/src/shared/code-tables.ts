@@ -18,7 +18,7 @@ export const FORMATS: readonly Format[] = ['lifecare', 'webcare', 'samsa', 'cano
 type Row = readonly [lifecare: string, webcare: string, samsa: string];
 const COLUMN: Record<WireDialect, 0 | 1 | 2> = { lifecare: 0, webcare: 1, samsa: 2 };
 
-/** Code tables of dialects/README.md section 3: canonical code → [lifecare, webcare, samsa]. */
+/** Code tables of docs/contract.md section 3: canonical code → [lifecare, webcare, samsa]. */
 const TABLES = {
   messageType: {
     admission: ['INSKRIVNING', '10', 'inskrivningsmeddelande'],

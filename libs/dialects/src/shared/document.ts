@@ -1,6 +1,6 @@
 import { problem, type Problem } from '@svu/canonical';
 
-/** Largest message accepted, in bytes as received (dialects/README.md section 2). */
+/** Largest message accepted, in bytes as received (docs/contract.md section 2). */
 export const MAX_MESSAGE_BYTES = 262_144;
 
 /** A problem of the whole document, reported at `message`. */

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { MAX_TOKEN_LENGTH, type Session } from './session';
 import { SessionStore } from './session-store';
-import type { Role } from './users';
+import type { Role } from '@svu/users';
 
 const PUBLIC = 'svu:public';
 const ROLES = 'svu:roles';

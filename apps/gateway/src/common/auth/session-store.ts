@@ -4,7 +4,7 @@ import { SESSION_CLOCK, type Clock } from '../clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
 import { signSession, verifySession, type Session } from './session';
-import { userFingerprint, type User } from './users';
+import { userFingerprint, type User } from '@svu/users';
 import { UsersService } from './users.service';
 
 const idHash = (sid: string) => createHash('sha256').update(sid).digest('base64url');

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Role } from './users';
+import type { Role } from '@svu/users';
 
 export interface Session {
   readonly username: string;

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/gateway-config';
-import { hashPassword } from './users';
+import { hashPassword } from '@svu/users';
 import { UsersService } from './users.service';
 
 describe('UsersService', () => {

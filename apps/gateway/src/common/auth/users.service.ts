@@ -3,7 +3,7 @@ import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { exposedMode } from '../../config/file-mode';
-import { parseUsers, userFingerprint, type User } from './users';
+import { parseUsers, userFingerprint, type User } from '@svu/users';
 
 /**
  * The console users in force, read from SVU_USERS and reloaded when the file changes (a file that does

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PasswordChecker, TooManySignIns, type ScryptFn } from './password-checker';
-import { hashPassword } from '../../common/auth/users';
+import { hashPassword } from '@svu/users';
 
 describe('PasswordChecker', () => {
   const stored = hashPassword('rätt lösenord');

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { parseHash } from '../../common/auth/users';
+import { parseHash } from '@svu/users';
 
 export type ScryptFn = (password: string, salt: Buffer, keyLength: number) => Promise<Buffer>;
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { municipalityName } from '@svu/municipalities';
+import { epochToInstant } from '@svu/swedish-time';
 import {
   BUCKETS,
   DEVIATION_KINDS,
@@ -421,7 +422,7 @@ export async function loadMonthlyReports(query: Query, rules: ReportRules, month
   ];
 }
 
-const iso = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString().slice(0, 19) + 'Z');
+const iso = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : epochToInstant(new Date(d).getTime()));
 
 /** One episode in the episode report: the facts, the preconditions with evidence, liable days and kronor, and why. */
 export interface EpisodeReport extends EpisodeLiability {

@@ -1,5 +1,4 @@
 import { hashPassword, parseUsers, userFingerprint } from './users';
-import { exposedMode } from '../../config/file-mode';
 
 describe('users file', () => {
   const hash = hashPassword('pw');
@@ -20,12 +19,4 @@ describe('users file', () => {
     expect(userFingerprint({ ...user, role: 'operator' })).not.toBe(userFingerprint(user));
     expect(userFingerprint({ ...user, passwordHash: hashPassword('pw') })).not.toBe(userFingerprint(user));
   });
-
-  it.each([
-    [0o600, false],
-    [0o400, false],
-    [0o640, true],
-    [0o644, true],
-    [0o602, true],
-  ])('mode %o exposes the file to others: %s', (mode, exposed) => expect(exposedMode(mode)).toBe(exposed));
 });

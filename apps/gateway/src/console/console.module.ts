@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module';
+import { DispatchModule } from '../deadlines';
+import { RecipientHealthModule } from '../egress';
+import { IngressCoreModule } from '../ingress';
+import { RetentionController } from '../retention/retention.controller';
+import { AuthController } from './auth/auth.controller';
+import { LoginThrottle } from './auth/login-throttle.service';
+import { BulkService } from './bulk.service';
+import { ConsoleController } from './console.controller';
+import { DeadLettersService } from './dead-letters.service';
+import { OverviewService } from './overview.service';
+import { RecipientsController } from './recipients.controller';
+
+/** SVU_SERVICES=console: the operators' API (login, overview, dead letters, dispatch, recipients, retention). */
+@Module({
+  imports: [CommonModule, IngressCoreModule, DispatchModule, RecipientHealthModule],
+  providers: [DeadLettersService, BulkService, OverviewService, LoginThrottle],
+  controllers: [AuthController, ConsoleController, RetentionController, RecipientsController],
+})
+export class ConsoleModule {}

@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { Broker } from './broker/broker';
+import { CLOCK, SESSION_CLOCK, type Clock } from './common/clock/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
+import { DirectoryService } from './directory/directory.service';
+import { Lifecycle } from './lifecycle';
+import { CopiesRepository } from './store/copies.repository';
+import { Database } from './store/database';
+
+/**
+ * What every process has once: its configuration and clocks, the store, the broker and the
+ * directory. Global, so that each service module names only what it adds; Lifecycle brings them up
+ * before any consumer starts.
+ */
+@Module({})
+export class CoreModule {
+  static forRoot(config: GatewayConfig, clock: Clock, sessionClock: Clock): DynamicModule {
+    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, CopiesRepository, Broker, DirectoryService];
+    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, CopiesRepository, Broker, DirectoryService] };
+  }
+}

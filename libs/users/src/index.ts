@@ -1,0 +1,1 @@
+export { hashPassword, loadUsers, parseHash, parseUsers, userFingerprint, type Role, type User } from './users';
