@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Periodic } from '../common/clock/periodic';
 import { Database } from '../store/database';
-import { drainReportSummary, SUMMARY_BATCH, type Transact } from './report-store';
+import { drainReportSummary, SUMMARY_BATCH, type Transact } from '@svu/report-store';
 
 /** How often the background job looks for changed episodes (ms). */
 export const SUMMARY_EVERY_MS = 1000;
