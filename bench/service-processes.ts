@@ -20,6 +20,8 @@ export class ServiceProcesses {
     private readonly services: TestServices,
     private readonly directoryPath: string,
     private readonly settings: Record<string, string> = {},
+    /** The gateway's entry point; this checkout's build unless another version's is given. */
+    private readonly main?: string,
   ) {}
 
   /** Starts a process running `service` (or several, comma-separated, as SVU_SERVICES takes them). */
@@ -39,7 +41,7 @@ export class ServiceProcesses {
         SVU_LOG_FILE: join(tmpdir(), 'svu-bench-logs', `${this.services.name}-${service}.log`),
         ...this.settings,
         ...extra,
-      }),
+      }, this.main),
     );
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000, `${service} ready`);
     return port;

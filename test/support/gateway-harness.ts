@@ -61,10 +61,11 @@ export async function startInProcess(env: Record<string, string>): Promise<{ app
 }
 
 /** A gateway running as its own process (the built one), to kill and restart. */
-export function spawnGateway(env: Record<string, string>): ChildProcess {
-  // This file runs from the sources (tests) or from dist/ (benchmarks); the gateway always from dist/.
+export function spawnGateway(env: Record<string, string>, main?: string): ChildProcess {
+  // This file runs from the sources (tests) or from dist/ (benchmarks); the gateway always from dist/
+  // (or from `main`, another version's build: the benchmarks' side-by-side runs).
   const root = join(__dirname, __dirname.includes(`${sep}dist${sep}`) ? '../../..' : '../..');
-  const child = spawn(process.execPath, [join(root, 'dist/apps/gateway/src/main.js')], {
+  const child = spawn(process.execPath, [main ?? join(root, 'dist/apps/gateway/src/main.js')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

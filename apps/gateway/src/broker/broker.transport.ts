@@ -1,7 +1,7 @@
 import { applyDecorators, Catch, Controller, Logger, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, RpcException, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { ConsumeMessage } from 'amqplib';
-import { lastValueFrom, of, type Observable } from 'rxjs';
+import { isObservable, lastValueFrom, of, type Observable } from 'rxjs';
 import type { Broker, ConsumeOptions, Disposition } from './broker';
 import { queueOfPattern } from './topology';
 
@@ -101,7 +101,10 @@ export class BrokerTransport extends Server implements CustomTransportStrategy {
 
   /** Runs the handler (through Nest's pipes, interceptors and filters) and says what becomes of each message. */
   private async dispatch(handler: MessageHandler, batch: MessageBatch, context: BrokerContext): Promise<readonly Disposition[]> {
-    const outcome: unknown = await lastValueFrom(this.transformToObservable(handler(batch, context)), { defaultValue: undefined });
+    // Awaited directly, not through an observable unless the handler or its filter answers with one:
+    // that costs several times the handler call itself, once per batch.
+    let outcome: unknown = await handler(batch, context);
+    if (isObservable(outcome)) outcome = await lastValueFrom(outcome, { defaultValue: undefined });
     if (outcome instanceof FailedBatch) {
       // Thrown, the broker hands the batch back after its pause and logs it.
       if (outcome.disposition === 'requeue') throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
