@@ -4,7 +4,10 @@ import { CLOCK, SESSION_CLOCK, type Clock } from './common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryService } from './directory/directory.service';
 import { Lifecycle } from './lifecycle';
+import { AuditRepository } from './store/audit.repository';
 import { CopiesRepository } from './store/copies.repository';
+import { DeviationsRepository } from './store/deviations.repository';
+import { ReportsRepository } from './store/reports.repository';
 import { Database } from './store/database';
 
 /**
@@ -15,7 +18,7 @@ import { Database } from './store/database';
 @Module({})
 export class CoreModule {
   static forRoot(config: GatewayConfig, clock: Clock, sessionClock: Clock): DynamicModule {
-    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, CopiesRepository, Broker, DirectoryService];
-    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, CopiesRepository, Broker, DirectoryService] };
+    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository, Broker, DirectoryService];
+    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository, Broker, DirectoryService] };
   }
 }

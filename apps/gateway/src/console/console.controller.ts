@@ -2,7 +2,7 @@ import { maskIdentityNumbers } from '@svu/identity';
 import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, GoneException, Header, HttpCode, NotFoundException, Param, Post, Query, Req, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DispatchService } from '../deadlines';
-import { Database } from '../store/database';
+import { DeviationsRepository } from '../store/deviations.repository';
 import { Roles, type AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { BulkService } from './bulk.service';
@@ -43,7 +43,7 @@ export class ConsoleController {
     private readonly bulk: BulkService,
     private readonly dispatch: DispatchService,
     private readonly audit: AuditService,
-    private readonly db: Database,
+    private readonly deviationsRepository: DeviationsRepository,
   ) {}
 
   @Get('overview')
@@ -161,29 +161,21 @@ export class ConsoleController {
 
   @Get('deviations')
   deviations(@Query() query: Record<string, unknown>) {
-    const params: unknown[] = [];
-    const conditions: string[] = [];
-    for (const [key, column] of [['kind', 'kind'], ['unit', 'unit_hsa']] as const) {
-      const value = query[key];
-      if (typeof value === 'string' && value !== '') {
-        params.push(value);
-        conditions.push(`${column} = $${params.length}`);
-      }
-    }
-    for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
-      const value = query[key];
-      if (typeof value === 'string' && value !== '') {
-        if (Number.isNaN(Date.parse(value))) throw new BadRequestException(`${key} must be a date or an instant`);
-        params.push(new Date(value));
-        conditions.push(`at ${op} $${params.length}`);
-      }
-    }
-    params.push(limitOf(query['limit'], 200));
-    return this.db.query(
-      `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
-       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const text = (key: string) => (typeof query[key] === 'string' && query[key] !== '' ? query[key] : undefined);
+    const instant = (key: 'from' | 'to') => {
+      const value = text(key);
+      if (value === undefined) return undefined;
+      if (Number.isNaN(Date.parse(value))) throw new BadRequestException(`${key} must be a date or an instant`);
+      return new Date(value);
+    };
+    const [kind, unitHsa, from, to] = [text('kind'), text('unit'), instant('from'), instant('to')];
+    return this.deviationsRepository.list({
+      ...(kind === undefined ? {} : { kind }),
+      ...(unitHsa === undefined ? {} : { unitHsa }),
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      limit: limitOf(query['limit'], 200),
+    });
   }
 
   @Get('audit')

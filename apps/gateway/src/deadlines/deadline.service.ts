@@ -11,7 +11,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type DueCopy } from '../store/copies.repository';
-import { insertDeviations } from '../store/records';
+import { insertDeviations } from '../store/deviations.repository';
 
 /** Why a copy went to fallback. */
 export type FallbackTrigger =

@@ -4,12 +4,13 @@ import type { Broker } from '../broker/broker';
 import { systemClock } from '../common/clock/clock';
 import type { Database } from '../store/database';
 import type { CopiesRepository } from '../store/copies.repository';
+import type { AuditRepository } from '../store/audit.repository';
 import { IngressService } from './ingress.service';
 
 describe('IngressService at start', () => {
   it('runs every reader once before the process reports ready, so the first requests do not compile the schema', () => {
     const read = jest.spyOn(dialects, 'readMessage');
-    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0, refusedBodyMax: 65_536 }, new MetricsService(), {} as CopiesRepository);
+    const service = new IngressService({} as Database, {} as Broker, systemClock, { ingressGroupWaitMs: 0, refusedBodyMax: 65_536 }, new MetricsService(), {} as CopiesRepository, {} as AuditRepository);
     service.onApplicationBootstrap();
     expect(read.mock.calls.map(([format]) => format).sort()).toEqual([...dialects.FORMATS].sort());
     read.mockRestore();

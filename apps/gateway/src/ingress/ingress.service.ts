@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { dayZero, notifyBy, type CanonicalMessage, type Problem } from '@svu/canonical';
+import type { CanonicalMessage, Problem } from '@svu/canonical';
 import { CLOCK, type Clock } from '../common/clock/clock';
 import { FORMATS, peekIds, readMessage, type Format } from '@svu/dialects';
 import { maySendAs, type SenderSystem } from '@svu/directory';
@@ -11,8 +11,24 @@ import { encodeJob } from '../broker/jobs';
 import { Database, prepared, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
 import { MetricsService } from '../common/metrics.service';
-import { insertDeadLetter, insertDeviation, insertDeviations, type RefusalReason } from '../store/records';
+import { insertDeadLetter, type RefusalReason } from '../store/records';
+import { insertDeviation, insertDeviations } from '../store/deviations.repository';
+import { AuditRepository } from '../store/audit.repository';
 import { CopiesRepository, newCopiesSql } from '../store/copies.repository';
+import {
+  acknowledgementDetail,
+  changesNothingStored,
+  copiesToCreate,
+  dayZeroOf,
+  judgeAcknowledgement,
+  judgeCancellation,
+  keyOf as messageKey,
+  planBatch,
+  withheldKey,
+  withheldRecipients,
+  type BatchPlan,
+  type Refusal,
+} from './ingress-rules';
 
 /** How a message came in. */
 export type IngressVia = 'http' | 'amqp' | 'replay';
@@ -30,11 +46,6 @@ export type AcceptResult =
   | { readonly status: 'invalid'; readonly problems: readonly Problem[]; readonly deadLetterId: string; readonly messageId?: string }
   | { readonly status: 'refused'; readonly reason: RefusalReason; readonly detail: string; readonly deadLetterId: string; readonly messageId: string };
 
-/** What ingress refuses a message for, and why, before it is kept as a dead letter. */
-interface Refusal {
-  readonly reason: RefusalReason;
-  readonly detail: string;
-}
 
 /**
  * How long a route job waits for the commits after it, so that under load fewer, larger jobs go out
@@ -60,6 +71,7 @@ export class IngressService implements OnApplicationBootstrap {
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'ingressGroupWaitMs' | 'refusedBodyMax'>,
     private readonly metrics: MetricsService,
     private readonly copies: CopiesRepository,
+    private readonly audit: AuditRepository,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -125,7 +137,7 @@ export class IngressService implements OnApplicationBootstrap {
     const batch = batchOf(valid, now);
     // The common batch (valid messages that change nothing stored before) is one statement, its
     // own transaction; any other takes a transaction of several.
-    const simple = valid.length === entries.length && batch.late.every((late) => !late) && valid.every(({ message }) => !ACTS_ON_EARLIER.has(message.type));
+    const simple = changesNothingStored(sentOf(batch), batch, valid.length === entries.length);
     const { pks, refusals, deadLetters } = simple
       ? { pks: await this.storeSimple(batch), refusals: new Map<number, Refusal>(), deadLetters: new Map<number, string>() }
       : await this.db.transaction(async (tx) => {
@@ -263,13 +275,10 @@ export class IngressService implements OnApplicationBootstrap {
       senderSystem: item.sender.id,
       ...this.refusedBody(item.bytes, refusal.detail),
     });
-    await tx.query('INSERT INTO audit_log (username, role, action, target, detail) VALUES ($1, $2, $3, $4, $5)', [
-      `sender-system:${item.sender.id}`,
-      'sender',
-      'ingress-refused',
-      `dead-letter:${deadLetterId}`,
-      JSON.stringify({ reason: refusal.reason, messageId: message.messageId, senderHsaId: message.sender.hsaId, via: item.via }),
-    ]);
+    await this.audit.insert(
+      { username: `sender-system:${item.sender.id}`, role: 'sender', action: 'ingress-refused', target: `dead-letter:${deadLetterId}`, detail: { reason: refusal.reason, messageId: message.messageId, senderHsaId: message.sender.hsaId, via: item.via } },
+      tx,
+    );
     if (refusal.reason === 'cancellation-not-owner' || refusal.reason === 'acknowledgement-not-addressed') {
       await insertDeviation(tx, refusal.reason, { at: this.clock.now(), messageId: message.messageId, unitHsa: message.sender.hsaId, detail: refusal.detail });
     }
@@ -329,14 +338,15 @@ export class IngressService implements OnApplicationBootstrap {
         refusals.set(i, acted.refusal);
         continue;
       }
-      for (const hsaId of acted.withheld) withheld.add(`${key} ${hsaId}`);
-      if (message.type === 'ready-for-discharge') {
+      for (const hsaId of acted.withheld) withheld.add(withheldKey(key, hsaId));
+      const zero = dayZeroOf(message);
+      if (zero !== undefined) {
         // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
         await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (episode_id, message_id) DO NOTHING', [
-          message.episodeId,
-          message.messageId,
-          dayZero(message),
-          message.sentAt,
+          zero.episodeId,
+          zero.messageId,
+          zero.dayZero,
+          zero.sentAt,
           now,
         ]);
       }
@@ -367,36 +377,26 @@ export class IngressService implements OnApplicationBootstrap {
       // docs/rules.md, rule 5: only the original sender may cancel, within the same episode. The owner is the
       // sender system (docs/senders.md): a message of another system, or of another episode, with
       // that id is not cancelled, and the cancellation is refused rather than forwarded.
-      const named = await tx.query<{ own: boolean }>('SELECT sender_system = $2 AND episode_id = $3 AS own FROM messages WHERE message_id = $1 AND id <> $4', [
-        target,
-        sender.id,
-        message.episodeId,
-        pk,
-      ]);
-      // Refused alike whether another system has a message with that id or none has, so that the
-      // answer tells no one which ids exist; and a cancellation sent ahead of a message cannot wait
-      // for another system's message to come.
-      if (!named.rows.some((r) => r.own)) {
-        return { ok: false, refusal: { reason: 'cancellation-not-owner', detail: `no message ${target} of sender system ${sender.id} in episode ${message.episodeId}` } };
-      }
+      const named = await tx.query<{ senderSystem: string; episodeId: string }>(
+        'SELECT sender_system AS "senderSystem", episode_id AS "episodeId" FROM messages WHERE message_id = $1 AND id <> $2',
+        [target, pk],
+      );
+      const refused = judgeCancellation(sender.id, message, named.rows);
+      if (refused !== undefined) return { ok: false, refusal: refused };
       const cancelled = await this.copies.cancelPending(
         tx,
         { messageId: target, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId },
         message.messageId,
       );
-      for (const row of cancelled) withheld.add(row.recipient_hsa);
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
       const followed = await followCancellation(tx, this.copies, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
-      for (const hsaId of followed.withdrawn) withheld.add(hsaId);
-      for (const hsaId of followed.informedByHand) withheld.delete(hsaId);
+      for (const hsaId of withheldRecipients(cancelled.map((r) => r.recipient_hsa), followed.withdrawn, followed.informedByHand)) withheld.add(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
       await tx.query('UPDATE day_zero SET cancelled_at = $3 WHERE message_id = $1 AND episode_id = $2 AND cancelled_at IS NULL', [target, message.episodeId, this.clock.now()]);
     }
-    if (message.type === 'acknowledgement' && !(await this.acknowledge(tx, message))) {
-      return {
-        ok: false,
-        refusal: { reason: 'acknowledgement-not-addressed', detail: `no copy of message ${message.body.acknowledgesMessageId} was sent to ${message.sender.hsaId}` },
-      };
+    if (message.type === 'acknowledgement') {
+      const refusal = await this.acknowledge(tx, message);
+      if (refusal !== undefined) return { ok: false, refusal };
     }
     return { ok: true, withheld };
   }
@@ -405,24 +405,19 @@ export class IngressService implements OnApplicationBootstrap {
    * docs/rules.md, rule 6: an acknowledgement marks the acknowledged copy; a rejection is a deviation. It acts
    * only on a copy addressed to the unit that acknowledges, in the acknowledgement's episode; false when there is none.
    */
-  private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<boolean> {
-    const rejected = ack.body.status === 'rejected';
+  private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<Refusal | undefined> {
     const marked = await this.copies.acknowledge(
       tx,
       { messageId: ack.body.acknowledgesMessageId, recipientHsa: ack.sender.hsaId, episodeId: ack.episodeId },
-      rejected ? `rejected: ${ack.body.reason ?? ''}` : 'received',
+      acknowledgementDetail(ack),
     );
-    if (marked.length === 0) return false;
-    if (rejected) {
-      await insertDeviation(tx, 'rejected-by-recipient', {
-        at: this.clock.now(),
-        messageId: ack.body.acknowledgesMessageId,
-        copyId: marked[0] ?? null,
-        unitHsa: ack.sender.hsaId,
-        detail: ack.body.reason ?? null,
-      });
+    const outcome = judgeAcknowledgement(ack, marked);
+    if (outcome.refusal !== undefined) return outcome.refusal;
+    if (outcome.rejection !== undefined) {
+      const { messageId, copyId, unitHsa, detail } = outcome.rejection;
+      await insertDeviation(tx, 'rejected-by-recipient', { at: this.clock.now(), messageId, copyId, unitHsa, detail });
     }
-    return true;
+    return undefined;
   }
 }
 
@@ -434,11 +429,8 @@ type Entry =
 
 /** Message ids are unique per sender system: the key of a message in a batch. */
 function keyOf(sender: SenderSystem, message: CanonicalMessage): string {
-  return `${sender.id}\n${message.messageId}`;
+  return messageKey(sender.id, message);
 }
-
-/** Message types whose storing changes copies stored before (or records day 0). */
-const ACTS_ON_EARLIER: ReadonlySet<string> = new Set(['cancellation', 'acknowledgement', 'ready-for-discharge']);
 
 /** Takes the advisory lock of every episode in parameter $`param` (text[]), in one global order. */
 function episodeLocksSql(param: number): string {
@@ -455,25 +447,17 @@ function insertMessagesSql(where: string): string {
   ON CONFLICT (sender_system, message_id) DO NOTHING RETURNING id, message_id, sender_system, episode_id, type, notify_by`;
 }
 
-interface Batch {
+interface Batch extends BatchPlan {
   readonly messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>;
-  /** Whether each message is the first in the batch with its sender system and message id (only that one gets copies). */
-  readonly first: readonly boolean[];
-  readonly deadlines: ReadonlyArray<string | null>;
-  readonly late: readonly boolean[];
   readonly now: Date;
 }
 
 function batchOf(messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>, now: Date): Batch {
-  const deadlines = messages.map(({ message }) => (message.type === 'admission' ? notifyBy(message.body) : null));
-  const seen = new Set<string>();
-  const first = messages.map(({ item, message }) => {
-    const key = keyOf(item.sender, message);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  return { messages, first, deadlines, late: deadlines.map((deadline) => deadline !== null && now.toISOString() > deadline), now };
+  return { messages, ...planBatch(messages.map(({ item, message }) => ({ senderSystem: item.sender.id, message })), now), now };
+}
+
+function sentOf(batch: Batch) {
+  return batch.messages.map(({ item, message }) => ({ senderSystem: item.sender.id, message }));
 }
 
 function episodesOf(batch: Batch): string[] {
@@ -498,12 +482,10 @@ function messageParams({ messages, deadlines, late, now }: Batch): unknown[] {
   ];
 }
 
-/** One row per recipient of each first occurrence of a message; `withheld` holds "key hsaId" of copies stored cancelled. */
+/** The copies the rules create (docs/rules.md, rules 1 and 5), as the statements' parameters; `withheld` holds withheldKey()s. */
 function copyParams(batch: Batch, withheld: ReadonlySet<string>): unknown[] {
-  const rows = batch.messages.flatMap(({ item, message }, i) =>
-    batch.first[i] ? message.recipients.map((r) => [item.sender.id, message.messageId, r.hsaId, r.role, keyOf(item.sender, message)] as const) : [],
-  );
-  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => withheld.has(`${r[4]} ${r[2]}`))];
+  const rows = copiesToCreate(sentOf(batch), batch, withheld);
+  return [rows.map((r) => r.senderSystem), rows.map((r) => r.messageId), rows.map((r) => r.recipientHsa), rows.map((r) => r.role), rows.map((r) => r.withheld)];
 }
 
 /** storeSimple's statement: `messageParams` ($1–$13), the episodes ($14), `copyParams` ($15–$19). */

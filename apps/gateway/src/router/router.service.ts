@@ -7,7 +7,8 @@ import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type PendingCopy, type RoutedCopy } from '../store/copies.repository';
 import { CLOCK, type Clock } from '../common/clock/clock';
-import { insertDeadLetter, insertDeviation } from '../store/records';
+import { insertDeadLetter } from '../store/records';
+import { insertDeviation } from '../store/deviations.repository';
 
 /**
  * The router: for each copy of a stored message, looks the recipient up in the unit directory and

@@ -101,32 +101,3 @@ export async function insertDeadLetter(tx: Queryable, record: DeadLetterRecord):
   );
   return rows.rows[0]!.id;
 }
-
-export async function insertDeviation(
-  tx: Queryable,
-  kind: DeviationKind,
-  fields: { messageId?: string | null; copyId?: number | string | null; unitHsa?: string | null; detail?: string | null; at?: Date },
-): Promise<void> {
-  await tx.query('INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at) VALUES ($1, $2, $3, $4, $5, $6)', [
-    kind,
-    fields.messageId ?? null,
-    fields.copyId ?? null,
-    fields.unitHsa ?? null,
-    fields.detail ?? null,
-    fields.at ?? new Date(),
-  ]);
-}
-
-/** Several deviations of one kind in one statement. */
-export async function insertDeviations(
-  tx: Queryable,
-  kind: DeviationKind,
-  rows: ReadonlyArray<{ messageId: string | null; copyId?: string | null; unitHsa?: string | null; detail: string | null; at: Date }>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at)
-     SELECT $1, m, c, u, d, a FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) AS r(m, c, u, d, a)`,
-    [kind, rows.map((r) => r.messageId), rows.map((r) => r.copyId ?? null), rows.map((r) => r.unitHsa ?? null), rows.map((r) => r.detail), rows.map((r) => r.at)],
-  );
-}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { MonthlyReport } from '@svu/reports';
+import { loadEpisodeReports, loadMonthlyReports, type EpisodeReport, type ReportRules } from '@svu/report-store';
+import { Database } from './database';
+
+/**
+ * The follow-up reports' reads (the report statements themselves are in @svu/report-store, shared
+ * with the command line) and the operators' notes on episodes that the reports take in.
+ */
+@Injectable()
+export class ReportsRepository {
+  constructor(private readonly db: Database) {}
+
+  private readonly query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
+
+  monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
+    return loadMonthlyReports(this.query, rules, month, only);
+  }
+
+
+  episodes(rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
+    return loadEpisodeReports(this.query, rules, month, municipality);
+  }
+
+  /** The municipality an episode's patient is placed in (null clears it), with an optional note. */
+  async notePlacingMunicipality(episodeId: string, municipality: string | null, note: string | null, by: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO episode_notes (episode_id, placing_municipality, note, noted_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (episode_id) DO UPDATE SET placing_municipality = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
+      [episodeId, municipality, note, by],
+    );
+  }
+
+  /** Whether an episode's delay was the region's doing, with an optional note. */
+  async noteRegionCaused(episodeId: string, regionCaused: boolean, note: string | null, by: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO episode_notes (episode_id, region_caused, note, noted_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (episode_id) DO UPDATE SET region_caused = $2, note = coalesce($3, episode_notes.note), noted_by = $4, noted_at = now()`,
+      [episodeId, regionCaused, note, by],
+    );
+  }
+}
