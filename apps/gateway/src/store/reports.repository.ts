@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { loadEpisodeReports, loadMonthlyReports, refreshReportEpisodes, type EpisodeReport, type ReportRules } from '@svu/report-store';
+import { loadEpisodeReports, loadMonthlyReports, type EpisodeReport, type ReportRules } from '@svu/report-store';
 import { Database } from './database';
 
 /**
@@ -13,13 +13,10 @@ export class ReportsRepository {
 
   private readonly query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
 
-  monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }, refresh = true): Promise<MonthlyReport[]> {
-    return loadMonthlyReports(this.query, rules, month, only, refresh);
+  monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
+    return loadMonthlyReports(this.query, rules, month, only);
   }
 
-  refresh(): Promise<number> {
-    return refreshReportEpisodes(this.query);
-  }
 
   episodes(rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
     return loadEpisodeReports(this.query, rules, month, municipality);
