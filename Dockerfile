@@ -47,6 +47,7 @@ COPY --chown=root:root config/directory.json config/report-rules.json config/
 # The code and configuration belong to root and are read-only for the process; it runs as `node`.
 USER node
 EXPOSE 8080
+# /health/ready on PORT, over HTTPS when SVU_TLS_CERT and SVU_TLS_KEY are set (docs/deploy.md).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/apps/gateway/src/healthcheck.js", "/health/ready"]
 CMD ["node", "dist/apps/gateway/src/main.js"]

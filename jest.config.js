@@ -15,6 +15,15 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'], testMatch: ['**/*.spec.ts'] },
     { ...shared, displayName: 'fuzz', roots: ['<rootDir>/test/fuzz'], testMatch: ['**/*.fuzz-spec.ts'] },
-    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test/e2e'], testMatch: ['**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+    // Where nothing answers locally and Docker runs, RabbitMQ and PostgreSQL in containers (test/support/containers.global-setup.ts).
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      slowTestThreshold: 30,
+      globalSetup: '<rootDir>/test/support/containers.global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/containers.global-teardown.ts',
+    },
   ],
 };

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const api = `http://127.0.0.1:${consolePort}/api/recipients/${unit.hsaId}`;
     const token = await signIn(`http://127.0.0.1:${consolePort}`, OPERATOR);
     const post = async (action: string) => {
-      const res = await fetch(`${api}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${api}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(action === 'pause' ? { reason: 'benchmark: no fault' } : {}) });
       if (!res.ok) throw new Error(`${action}: HTTP ${res.status}`);
     };
     const producer = await connection.createConfirmChannel();

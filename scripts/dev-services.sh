@@ -13,11 +13,39 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-packages=(rabbitmq-server postgresql chromium poppler-utils fonts-dejavu-core)
-# Ubuntu ships Chromium as a snap behind its deb; chromium-browser is the name there.
-if grep -qi ubuntu /etc/os-release 2>/dev/null; then packages=(rabbitmq-server postgresql chromium-browser poppler-utils fonts-dejavu-core); fi
+packages=(rabbitmq-server postgresql poppler-utils fonts-dejavu-core)
+# Chromium: Debian packages it (`chromium`, /usr/bin/chromium, what the browser tests use by default).
+# Ubuntu does not: its `chromium-browser` deb only installs the snap, which needs snapd (missing in
+# containers, WSL and many servers). There the script installs Playwright's own Chromium for the user
+# instead (`playwright-core install chromium`, a devDependency: run `npm ci` first), and the browser
+# tests find it without settings. SVU_DEV_CHROMIUM=snap takes Ubuntu's snap anyway; =none skips it.
+ubuntu=0
+grep -qiE '^(ID|ID_LIKE)="?([a-z]+ )*ubuntu' /etc/os-release 2>/dev/null && ubuntu=1
+chromium_mode="${SVU_DEV_CHROMIUM:-}"
+[ -n "$chromium_mode" ] || { [ "$ubuntu" = 1 ] && chromium_mode=playwright || chromium_mode=apt; }
+case "$chromium_mode" in
+  apt) packages+=(chromium) ;;
+  snap) packages+=(chromium-browser) ;;
+  playwright|none) ;;
+  *) echo "SVU_DEV_CHROMIUM must be apt, snap, playwright or none, got '$chromium_mode'" >&2; exit 1 ;;
+esac
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}"
+
+if [ "$chromium_mode" = playwright ]; then
+  here="$(cd "$(dirname "$0")/.." && pwd)"
+  cli="$here/node_modules/.bin/playwright-core"
+  if [ -x "$cli" ]; then
+    # The browser into the cache of the user who called sudo (the tests run as that user), its
+    # system libraries with apt.
+    if [ -n "${SUDO_USER:-}" ] && [ "$(id -u)" -eq 0 ]; then sudo -u "$SUDO_USER" "$cli" install chromium; else "$cli" install chromium; fi
+    $SUDO "$cli" install-deps chromium
+    echo "Chromium for the browser tests: Playwright's (found by the tests; CHROMIUM_PATH overrides)"
+  else
+    echo "Chromium NOT installed: on Ubuntu run 'npm ci' first, then this script again (it installs Playwright's Chromium)," >&2
+    echo "or SVU_DEV_CHROMIUM=snap to take Ubuntu's snap, then CHROMIUM_PATH=/snap/bin/chromium for the tests." >&2
+  fi
+fi
 
 start() {
   # systemd where there is one; otherwise (containers, WSL) the services' own start commands.

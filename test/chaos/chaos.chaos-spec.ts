@@ -22,6 +22,13 @@ const PUBLISHERS = 16;
 /** Every FALLBACK_EVERY-th message is an admission that also goes to the unit reached only by fax. */
 const FALLBACK_EVERY = 20;
 const SERVICES = ['ingress', 'router', 'egress', 'deadlines'] as const;
+/**
+ * CHAOS_SKIP_SERVICE_RESTARTS=1 leaves RabbitMQ and PostgreSQL running: on a machine where they serve
+ * other work at the same time (a shared development machine, test runs in parallel), restarting them
+ * would break that work. The process kills (SIGKILL) and the recipient outage still run, and the
+ * duplicates per kill and the recovery after each fault are printed as always. CI runs the full suite.
+ */
+const SKIP_SERVICE_RESTARTS = process.env['CHAOS_SKIP_SERVICE_RESTARTS'] === '1';
 const DIALECTS: Format[] = ['lifecare', 'webcare', 'samsa'];
 
 let services: TestServices;
@@ -143,17 +150,21 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 503 });
     mark('recipient failing');
     await sleep(3_000);
-    mark('RabbitMQ restarting');
-    await restartRabbit();
-    mark('RabbitMQ started');
-    cleared.push({ at: Date.now(), what: 'RabbitMQ restarted' });
+    if (!SKIP_SERVICE_RESTARTS) {
+      mark('RabbitMQ restarting');
+      await restartRabbit();
+      mark('RabbitMQ started');
+      cleared.push({ at: Date.now(), what: 'RabbitMQ restarted' });
+    }
     simulator.behave(units[0]!.hsaId, { mode: 'accept' });
     cleared.push({ at: Date.now(), what: 'recipient answering again (503 before)' });
     await sleep(3_000);
-    mark('PostgreSQL restarting');
-    await restartPostgres();
-    mark('PostgreSQL started');
-    cleared.push({ at: Date.now(), what: 'PostgreSQL restarted' });
+    if (!SKIP_SERVICE_RESTARTS) {
+      mark('PostgreSQL restarting');
+      await restartPostgres();
+      mark('PostgreSQL started');
+      cleared.push({ at: Date.now(), what: 'PostgreSQL restarted' });
+    }
   })();
 
   await Promise.all([publishing, chaos]);

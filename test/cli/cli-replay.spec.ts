@@ -60,7 +60,8 @@ describe('svu replay --check', () => {
     });
     const missing = svu(['replay', '--check', dir, '--directory', DIRECTORY]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim().split('\n')).toEqual([`${join(dir, 'manifest.json')} is not a valid fixture manifest:`, 'steps[0].dialect: is required']);
+    expect(missing.stderr.trim().split('\n')).toEqual([`${join(dir, 'manifest.json')}: steps[0].dialect: is required`]);
+    expect(missing.stdout).toContain('1 fixture set checked, 1 problem\n');
 
     const other = fixtureCopy('happy-path', (m) => {
       const steps = m['steps'] as Array<Record<string, unknown>>;
@@ -80,6 +81,19 @@ describe('svu replay --check', () => {
       ]),
     );
     expect(run.stdout).toMatch(/1 fixture set checked, [3-9] problems/);
+  });
+
+  it('names each unknown key, and counts exactly the problems it prints', () => {
+    const dir = fixtureCopy('happy-path', (m) => {
+      m['colour'] = 'red';
+      (m['steps'] as Array<Record<string, unknown>>)[0]!['speed'] = 3;
+      (m['expect'] as Array<Record<string, unknown>>)[0]!['extra'] = 1;
+    });
+    const run = svu(['replay', '--check', dir, '--directory', DIRECTORY]);
+    expect(run.code).toBe(1);
+    const manifest = join(dir, 'manifest.json');
+    expect(run.stderr.trim().split('\n').sort()).toEqual([`${manifest}: colour: is not a known key`, `${manifest}: expect[0].extra: is not a known key`, `${manifest}: steps[0].speed: is not a known key`]);
+    expect(run.stdout).toBe(`${dir}: 3 problems\n1 fixture set checked, 3 problems\n`);
   });
 
   it('names the unit directory it cannot read', () => {

@@ -107,7 +107,15 @@ describe('usage', () => {
     expect(svu(['frobnicate']).code).toBe(1);
     const missing = svu(['validate', '--dialect', 'samsa', '/no/such/file.json']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/no such file/);
+    expect(missing.stderr).toBe('svu: cannot read /no/such/file.json: no such file (ENOENT)\n');
+  });
+
+  it('names the file when it is a directory, for translate, validate and inspect', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svu-cli-dir-'));
+    for (const args of [['translate', '--from', 'webcare', '--to', 'samsa'], ['validate', '--dialect', 'lifecare'], ['inspect', '--from', 'samsa']]) {
+      const run = svu([...args, dir]);
+      expect([args[0], run.code, run.stderr, run.stdout]).toEqual([args[0], 1, `svu: cannot read ${dir}: is a directory, not a file (EISDIR)\n`, '']);
+    }
   });
 });
 

@@ -78,6 +78,9 @@ describe('docker-compose.yml', () => {
   it('gives the gateway a readiness healthcheck and a restart policy', () => {
     const gateway = compose.services['gateway']!;
     expect(gateway.healthcheck?.test.join(' ')).toContain('/health/ready');
+    // The script that uses HTTPS when the gateway serves it (SVU_TLS_CERT/KEY), not a plain-HTTP one-liner.
+    expect(gateway.healthcheck?.test).toEqual(['CMD', 'node', 'dist/apps/gateway/src/healthcheck.js', '/health/ready']);
+    expect(existsSync(join(ROOT, 'apps/gateway/src/healthcheck.ts'))).toBe(true);
     expect(gateway.restart).toMatch(/^(always|unless-stopped|on-failure)/);
   });
 
@@ -107,6 +110,7 @@ describe('Dockerfile', () => {
     const user = dockerfile.match(/^USER (\S+)$/gm) ?? [];
     expect(user.at(-1)).not.toMatch(/root|\b0\b/);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health\/ready/m);
+    expect(dockerfile).toMatch(/^ {2}CMD \["node", "dist\/apps\/gateway\/src\/healthcheck\.js", "\/health\/ready"\]$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });
 

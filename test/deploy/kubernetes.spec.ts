@@ -26,8 +26,10 @@ type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; l
 type Container = {
   env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
-  livenessProbe?: { httpGet?: { path: string } };
-  readinessProbe?: { httpGet?: { path: string } };
+  startupProbe?: { httpGet?: { path: string; scheme?: string } };
+  livenessProbe?: { httpGet?: { path: string; scheme?: string } };
+  readinessProbe?: { httpGet?: { path: string; scheme?: string } };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   image: string;
 };
@@ -35,7 +37,7 @@ type DeploymentObject = K8sObject & {
   spec: {
     replicas: number;
     selector: { matchLabels: Record<string, string> };
-    template: { spec: { containers: Container[]; volumes?: Array<{ configMap?: { name: string }; secret?: { secretName: string; optional?: boolean } }> } };
+    template: { metadata: { annotations?: Record<string, string> }; spec: { containers: Container[]; volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string; optional?: boolean } }> } };
   };
 };
 
@@ -69,7 +71,7 @@ function validate(object: K8sObject): void {
     expect(() => validate(bad as unknown as K8sObject)).toThrow();
   });
 
-  for (const dir of ['deploy/k8s/base', 'deploy/k8s/overlays/example']) {
+  for (const dir of ['deploy/k8s/base', 'deploy/k8s/overlays/example', 'deploy/k8s/overlays/example-https']) {
     it(`${dir} renders, and every object passes the Kubernetes schema`, () => {
       const objects = render(dir);
       expect(objects.length).toBeGreaterThanOrEqual(SERVICE_NAMES.length * 2);
@@ -82,6 +84,23 @@ function validate(object: K8sObject): void {
       }
     });
   }
+
+  it('with components/https, probes and scraping go over HTTPS and the certificate and key are in the mounted Secret', () => {
+    const objects = render('deploy/k8s/overlays/example-https');
+    const settings = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('svu-settings')) as K8sObject & { data: Record<string, string> };
+    expect(settings.data).toMatchObject({ SVU_TLS_CERT: '/etc/svu/tls/tls.crt', SVU_TLS_KEY: '/etc/svu/tls/tls.key' });
+    const tls = objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('svu-tls')) as K8sObject & { data: Record<string, string> };
+    expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    const deployments = objects.filter((o): o is DeploymentObject => o.kind === 'Deployment');
+    expect(deployments).toHaveLength(SERVICE_NAMES.length);
+    for (const d of deployments) {
+      const [c] = d.spec.template.spec.containers;
+      expect([d.metadata.name, c!.startupProbe?.httpGet?.scheme, c!.livenessProbe?.httpGet?.scheme, c!.readinessProbe?.httpGet?.scheme]).toEqual([d.metadata.name, 'HTTPS', 'HTTPS', 'HTTPS']);
+      expect(d.spec.template.metadata.annotations?.['prometheus.io/scheme']).toBe('https');
+      const volume = d.spec.template.spec.volumes!.find((v) => v.secret?.secretName === tls.metadata.name);
+      expect(c!.volumeMounts!.find((m) => m.name === volume?.name)?.mountPath).toBe('/etc/svu/tls');
+    }
+  });
 
   describe('the example overlay', () => {
     const objects = haveKustomize ? render('deploy/k8s/overlays/example') : [];

@@ -16,7 +16,8 @@ import { bytesOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 
 /** The web console in headless Chromium (Debian's package, installed by .ci/run), driven by playwright-core. */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+// CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own (scripts/dev-services.sh installs it on Ubuntu).
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : chromium.executablePath());
 const SCREENS = join(tmpdir(), 'svu-console-screens');
 
 let services: TestServices;
@@ -33,7 +34,7 @@ const ingest = (format: string, bytes: Buffer) => postIngress(base, format, byte
 const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (the CI script does), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (the CI script does) or Playwright's (scripts/dev-services.sh on Ubuntu), or set CHROMIUM_PATH`);
   mkdirSync(SCREENS, { recursive: true });
   services = await createTestServices('browser');
   const port = await freePort();

@@ -42,7 +42,7 @@ beforeAll(async () => {
   ({ app, url: base } = await startInProcess(env));
   viewer = await signIn(base, VIEWER);
   operator = await signIn(base, OPERATOR);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
@@ -61,7 +61,27 @@ const received = () => simulator.receivedBy(unit.hsaId).map((r) => r.messageId!)
 const recipient = async (token = viewer) => ((await call('GET', '/api/recipients', token)).body as any[]).find((r) => r.hsaId === unit.hsaId);
 const audit = async () => ((await call('GET', '/api/audit', operator)).body as any[]).map((a) => `${a.action} ${a.target} ${a.username}`);
 
+it('an ordinary delivery sets the last success (no probe needed): at most a second old after each delivery', async () => {
+  expect((await recipient()).lastSuccessAt).toBeNull();
+  const first = await send('OPS-EP-0');
+  await eventually(() => (received().includes(first) ? true : undefined), 20_000, 'first copy delivered');
+  const afterFirst = await eventually(async () => (await recipient()).lastSuccessAt ?? undefined, 10_000, 'last success set by a delivery');
+  expect((await recipient()).state).toBe('healthy');
+  // Written at most once a second per recipient; the next delivery a while later moves it on.
+  await sleep(1_500);
+  const sentAt = Date.now();
+  const second = await send('OPS-EP-0');
+  await eventually(() => (received().includes(second) ? true : undefined), 20_000, 'second copy delivered');
+  const afterSecond = await eventually(async () => {
+    const at = (await recipient()).lastSuccessAt as string | null;
+    return at !== null && at !== afterFirst ? at : undefined;
+  }, 10_000, 'last success moved on by the next delivery');
+  expect(Date.parse(afterSecond)).toBeGreaterThanOrEqual(sentAt - 1_000);
+}, 60_000);
+
 it('a failing recipient waits for its probe; retry now probes at once and its backlog follows in order; all visible to viewers, in metrics and in alert lines', async () => {
+  const earlier = received();
+  const fresh = () => received().filter((id) => !earlier.includes(id));
   simulator.behave(unit.hsaId, { mode: 'fail', status: 503 });
   const ids = [await send('OPS-EP-1'), await send('OPS-EP-1'), await send('OPS-EP-1'), await send('OPS-EP-2')];
   const failing = await eventually(async () => {
@@ -84,19 +104,19 @@ it('a failing recipient waits for its probe; retry now probes at once and its ba
 
   // Back up, but nothing is tried one by one while it counts as failing: only its probe would go.
   simulator.behave(unit.hsaId, { mode: 'accept' });
-  const triedWhileFailing = received().length;
+  const triedWhileFailing = fresh().length;
   await sleep(1_500);
-  expect(received().length).toBe(triedWhileFailing);
+  expect(fresh().length).toBe(triedWhileFailing);
   expect(triedWhileFailing).toBe(0);
 
   expect((await call('POST', `/api/recipients/${unit.hsaId}/retry`, viewer)).status).toBe(403);
   expect((await call('POST', '/api/recipients/SE2120000016-NOSUCH/retry', operator)).status).toBe(404);
   const retried = await call('POST', `/api/recipients/${unit.hsaId}/retry`, operator);
   expect(retried.status).toBe(200);
-  await eventually(() => (received().length >= 4 ? true : undefined), 20_000, 'backlog delivered after retry now');
+  await eventually(() => (fresh().length >= 4 ? true : undefined), 20_000, 'backlog delivered after retry now');
   const accepted = (await query<{ message_id: string }>(services.databaseUrl, "SELECT message_id FROM messages WHERE episode_id = 'OPS-EP-1' ORDER BY id")).map((r) => r.message_id);
   expect(received().filter((id) => accepted.includes(id))).toEqual(accepted);
-  expect(new Set(received())).toEqual(new Set(ids));
+  expect(new Set(fresh())).toEqual(new Set(ids));
   const healthy = await eventually(async () => {
     const r = await recipient();
     return r?.state === 'healthy' && r.backlog === 0 ? r : undefined;
@@ -120,9 +140,22 @@ it('a failing recipient waits for its probe; retry now probes at once and its ba
 
 it('pause holds copies back (retry now is refused and audited); resume sends them at once', async () => {
   expect((await call('POST', `/api/recipients/${unit.hsaId}/pause`, viewer, { reason: 'x' })).status).toBe(403);
+  // A pause needs its reason: refused with 400 naming the field, and audited.
+  for (const body of [{}, { reason: '  ' }, { reason: 7 }]) {
+    const noReason = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, body);
+    expect(noReason.status).toBe(400);
+    expect(noReason.body).toMatchObject({ field: 'reason' });
+    expect(noReason.body.message).toMatch(/^reason /);
+  }
+  expect((await recipient()).state).toBe('healthy');
   const paused = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'announced maintenance' });
   expect(paused.status).toBe(200);
   expect(paused.body).toMatchObject({ state: 'paused', pausedBy: OPERATOR.username });
+  // Paused again: 409 with the reason; the first pause stands.
+  const again = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'again' });
+  expect(again.status).toBe(409);
+  expect(again.body.reason).toMatch(/already paused/);
+  expect((await recipient()).pausedAt).toBe(paused.body.pausedAt);
   const before = received().length;
   const id = await send('OPS-EP-3');
   await sleep(1_500);
@@ -136,9 +169,12 @@ it('pause holds copies back (retry now is refused and audited); resume sends the
   expect(resumed.status).toBe(200);
   expect(resumed.body.state).toBe('healthy');
   await eventually(() => (received().includes(id) ? true : undefined), 20_000, 'the paused copy delivered after resume');
-  expect((await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator)).status).toBe(409);
+  const notPaused = await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator);
+  expect(notPaused.status).toBe(409);
+  expect(notPaused.body.reason).toMatch(/not paused/);
   const entries = await audit();
-  for (const action of ['recipient-pause', 'recipient-retry-now-refused', 'recipient-resume', 'recipient-resume-refused']) {
+  expect(entries.filter((e) => e === `recipient-pause-refused recipient:${unit.hsaId} ${OPERATOR.username}`)).toHaveLength(4);
+  for (const action of ['recipient-pause', 'recipient-pause-refused', 'recipient-retry-now-refused', 'recipient-resume', 'recipient-resume-refused']) {
     expect(entries).toContain(`${action} recipient:${unit.hsaId} ${OPERATOR.username}`);
   }
 }, 60_000);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
+import { Client } from 'pg';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
+import { SUMMARY_LOCK } from '@svu/report-store';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
@@ -189,6 +191,15 @@ it('CSV of months and of episodes carries kronor and reasons; the series is capp
   expect(j2).toMatch(/^REP-J2;0680;registration;jonkoping;2026-05-10;2026-05-19;9;true;true;\S+;2026-05-09T09:00:\d\dZ;electronic;true;false;;;;/);
   expect(j2).toMatch(/;false;0;0;not charged: precondition not met: estimate/);
   expect((await get('/api/reports/series?municipality=0680&month=2026-05&months=37')).status).toBe(400);
+  // Nothing is ignored silently: an unknown value or parameter is refused, naming it.
+  const bom = await get('/api/reports/monthly?month=2026-05&format=csv&bom=yes');
+  expect([bom.status, JSON.parse(bom.text).message]).toEqual([400, 'bom must be true or false, got "yes"']);
+  expect((await get('/api/reports/episodes?month=2026-05&format=csv&separator=tab')).status).toBe(400);
+  expect((await get('/api/reports/series?municipality=0680&month=2026-05&monhts=3')).status).toBe(400);
+  const withBom = await fetch(`${base}/api/reports/episodes?month=2026-05&municipality=0680&format=csv&bom=true&separator=comma`, { headers: { authorization: `Bearer ${token}` } });
+  const bytes = Buffer.from(await withBom.arrayBuffer());
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  expect(bytes.toString('utf8').split('\r\n')[0]).toContain(',');
   const series = JSON.parse((await get('/api/reports/series?municipality=0680&month=2026-05&months=3')).text) as any[];
   expect(series.map((r) => [r.month, r.liableDays])).toEqual([['2026-03', 0], ['2026-04', 0], ['2026-05', 6]]);
 });
@@ -208,6 +219,21 @@ it('svu report prints the same from the store, the episodes with reasons, and re
   expect(months.out.trim().split('\r\n')[1]).toMatch(/^2026-05;municipality;0680;Jönköping;\d;.*;6;60000;jonkoping;county;/);
   const episodes = await svu(['--month', '2026-05', '--municipality', '0680', '--episodes', '--rules', rulesPath]);
   expect((JSON.parse(episodes.out) as any[]).find((e) => e.episodeId === 'REP-J3').reason).toBe('not charged: out of scope: after discharge only region outpatient care');
+  // An agreement that changes on 11 May (same figures, a new version): each part is judged on its own
+  // episodes. | part | counted | average | liable |  J1 (9 May) 5 days: 5.0 > 2.0, 5 days; J4 (13 May)
+  // 1 day: 1.0 ≤ 2.0, 0 days. | month | 5 days, 50,000 kr (6 days without the change) |
+  const changing = JSON.parse(readFileSync(rulesPath, 'utf8'));
+  const first = changing.ruleSets.jonkoping.versions[0];
+  changing.ruleSets.jonkoping.versions = [{ ...first, to: '2026-05-10' }, { ...first, from: '2026-05-11' }];
+  const changingPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'changing.json');
+  writeFileSync(changingPath, JSON.stringify(changing));
+  const [midMonth] = JSON.parse((await svu(['--month', '2026-05', '--municipality', '0680', '--rules', changingPath])).out) as any[];
+  expect(midMonth).toMatchObject({ liableDays: 5, liableKronor: 50000 });
+  expect(midMonth.liability.map((p: any) => [p.from, p.to, p.counted, p.averageWaitingDays, p.liableDays, p.liableKronor])).toEqual([
+    ['2026-05-01', '2026-05-10', 1, 5, 5, 50000],
+    ['2026-05-11', '2026-05-31', 1, 1, 0, 0],
+  ]);
+  expect(midMonth.liabilityReason).toMatch(/^jonkoping \(by county\): from 2026-05-01 to 2026-05-10: .* \| from 2026-05-11 to 2026-05-31: /);
   const broken = JSON.parse(readFileSync(rulesPath, 'utf8'));
   broken.ruleSets.jonkoping.versions[0].averageThresholdDays = -1;
   const brokenPath = join(mkdtempSync(join(tmpdir(), 'svu-rules-')), 'broken.json');
@@ -216,4 +242,40 @@ it('svu report prints the same from the store, the episodes with reasons, and re
   expect(refused.code).toBe(1);
   expect(refused.err).toContain('ruleSets.jonkoping.versions[0].averageThresholdDays: must be');
   expect(refused.out).toBe('');
+}, 60_000);
+
+it('the summary follows the write path: changes reach it without a report, and a report never waits for a catch-up', async () => {
+  const summary = async (id: string) => (await query(services.databaseUrl, 'SELECT wait_sent, placing_municipality FROM report_episodes WHERE episode_id = $1', [id]))[0] as { wait_sent: number; placing_municipality: string | null } | undefined;
+  const pending = async () => Number(((await query(services.databaseUrl, 'SELECT count(*)::int AS n FROM report_pending')) as [{ n: number }])[0].n);
+  // A new episode and an operator's note, with no report asked for: the background job computes them.
+  const w1 = episode('REP-W1', '0617');
+  await send(w1.ready('2026-06-01T07:00:00Z'), '2026-06-01T07:00:00Z');
+  await send(w1.discharged('2026-06-04T10:00:00Z'), '2026-06-04T10:00:00Z');
+  expect((await post('/api/reports/episodes/REP-W1/placing-municipality', { municipality: '0604' })).status).toBe(201);
+  await eventually(async () => ((await pending()) === 0 && (await summary('REP-W1'))?.placing_municipality === '0604' ? true : undefined), 20_000);
+  expect(await summary('REP-W1')).toEqual({ wait_sent: 3, placing_municipality: '0604' });
+
+  // While another process holds the drain (a long batch, say), a report waits at most 300 ms and
+  // answers from the summary as it stands, saying how many episodes are not in it yet.
+  const holder = new Client({ connectionString: services.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK]);
+    expect((await post('/api/reports/episodes/REP-W1/placing-municipality', { municipality: null })).status).toBe(201);
+    const started = Date.now();
+    const res = await fetch(`${base}/api/reports/monthly?month=2026-06&municipality=0604`, { headers: { authorization: `Bearer ${token}` } });
+    const waited = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-summary-pending-episodes')).toBe('1');
+    expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0604', episodes: 1 }); // not yet moved back to 0617
+    expect(waited).toBeGreaterThanOrEqual(250);
+  } finally {
+    await holder.query('ROLLBACK');
+    await holder.end();
+  }
+  // The lock released, the next report catches up on the last changes itself and says nothing is pending.
+  const res = await fetch(`${base}/api/reports/monthly?month=2026-06&municipality=0617`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.headers.get('x-summary-pending-episodes')).toBe('0');
+  expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0617', episodes: 1, placedByOtherMunicipality: 0 });
 }, 60_000);

@@ -14,12 +14,16 @@ export interface TestServices {
   cleanup(): Promise<void>;
 }
 
-const BASE_AMQP = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
-const BASE_DATABASE = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// Read when used: the e2e global set-up may point them at containers (containers.global-setup.ts).
+const baseAmqp = () => process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+const baseDatabase = () => process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function rabbitmqctl(args: string[]): void {
+  // RabbitMQ in a container (containers.global-setup.ts): its own rabbitmqctl, through docker exec.
+  const container = process.env['SVU_TEST_RABBITMQ_CONTAINER'];
+  const [cmd, argv] = container === undefined ? ['rabbitmqctl', ['-q', ...args]] : ['docker', ['exec', container, 'rabbitmqctl', '-q', ...args]];
   try {
-    execFileSync('rabbitmqctl', ['-q', ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+    execFileSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
   } catch (error) {
     throw new Error(`rabbitmqctl ${args.join(' ')} failed (tests create their own vhost with it): ${(error as Error).message}`);
   }
@@ -28,16 +32,16 @@ function rabbitmqctl(args: string[]): void {
 export async function createTestServices(label: string): Promise<TestServices> {
   const name = `svu_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   rabbitmqctl(['add_vhost', name]);
-  const user = new URL(BASE_AMQP).username || 'guest';
+  const user = new URL(baseAmqp()).username || 'guest';
   rabbitmqctl(['set_permissions', '-p', name, decodeURIComponent(user), '.*', '.*', '.*']);
-  const amqpUrl = new URL(BASE_AMQP);
+  const amqpUrl = new URL(baseAmqp());
   amqpUrl.pathname = `/${encodeURIComponent(name)}`;
 
-  const admin = new Client({ connectionString: BASE_DATABASE });
+  const admin = new Client({ connectionString: baseDatabase() });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const databaseUrl = new URL(BASE_DATABASE);
+  const databaseUrl = new URL(baseDatabase());
   databaseUrl.pathname = `/${name}`;
 
   return {
@@ -45,7 +49,7 @@ export async function createTestServices(label: string): Promise<TestServices> {
     databaseUrl: databaseUrl.toString(),
     name,
     async cleanup() {
-      const client = new Client({ connectionString: BASE_DATABASE });
+      const client = new Client({ connectionString: baseDatabase() });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();

@@ -6,7 +6,19 @@ import { MAX_MESSAGE_BYTES } from '@svu/dialects';
  * that is enough for the reader to refuse an over-size message without holding a huge input in memory.
  */
 export function readInput(file: string | undefined): Buffer {
-  const fd = file === undefined || file === '-' ? 0 : openSync(file, 'r');
+  const stdin = file === undefined || file === '-';
+  try {
+    return readAll(stdin ? 0 : openSync(file, 'r'));
+  } catch (error) {
+    // Name the file and say what is wrong in words (EISDIR alone says neither).
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = stdin ? 'standard input' : file;
+    const why = code === 'EISDIR' ? 'is a directory, not a file' : code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message.replace(/, (open|read) '.*'$/, '');
+    throw new Error(`cannot read ${what}: ${why}${code !== undefined && !why.startsWith(code) ? ` (${code})` : ''}`);
+  }
+}
+
+function readAll(fd: number): Buffer {
   try {
     const limit = MAX_MESSAGE_BYTES + 1;
     const chunks: Buffer[] = [];

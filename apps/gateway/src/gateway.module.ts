@@ -11,6 +11,7 @@ import { EgressModule } from './egress/egress.module';
 import { HealthModule } from './health/health.module';
 import { IngressModule } from './ingress/ingress.module';
 import { ReportsModule } from './reports/reports.module';
+import { ReportSummaryModule } from './reports/report-summary.module';
 import { RouterModule } from './router/router.module';
 import { PoisonModule } from './sweeper/poison.module';
 import { SweeperModule } from './sweeper/sweeper.module';
@@ -20,8 +21,8 @@ export const SERVICE_MODULES: Readonly<Record<ServiceName, readonly Type[]>> = {
   ingress: [IngressModule],
   router: [RouterModule, SweeperModule],
   egress: [EgressModule, SweeperModule],
-  deadlines: [DeadlinesModule, SweeperModule],
-  console: [ConsoleModule, ReportsModule],
+  deadlines: [DeadlinesModule, SweeperModule, ReportSummaryModule],
+  console: [ConsoleModule, ReportsModule, ReportSummaryModule],
 };
 
 /** The modules every process runs, whatever its services. */

@@ -53,6 +53,9 @@ function fromAjvError(error: ErrorObject): Problem | undefined {
     case 'not':
     case 'const':
       return problem('rule', path, described(error, 'has a value that is not allowed here'));
+    case 'additionalProperties':
+      // Name the key: "must NOT have additional properties" does not say which.
+      return problem('rule', [...path, String(params['additionalProperty'])], 'is not a known key');
     case 'if':
       // The failing "then" branch reports the real problem.
       return undefined;

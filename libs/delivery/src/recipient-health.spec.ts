@@ -80,6 +80,10 @@ describe('recipient health', () => {
     const paused = decide(failing, { kind: 'pause', by: 'operator' }, later(1), policy).next;
     expect(decide(paused, { kind: 'retry-now' }, later(2), policy).refused).toMatch(/paused/);
     expect(decide(HEALTHY, { kind: 'resume' }, t0, policy).refused).toMatch(/not paused/);
+    // Pausing twice is refused, and the first pause (who, since when) stands.
+    const again = decide(paused, { kind: 'pause', by: 'someone else' }, later(3), policy);
+    expect(again.refused).toMatch(/already paused/);
+    expect(again.next).toBe(paused);
     expect(decide(HEALTHY, { kind: 'retry-now' }, t0, policy).release).toBe(true);
   });
 });

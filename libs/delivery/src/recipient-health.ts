@@ -99,7 +99,8 @@ export function decide(health: RecipientHealth, event: HealthEvent, now: Date, p
       };
     }
     case 'pause':
-      return { next: { ...health, pausedAt: health.pausedAt ?? now, pausedBy: health.pausedAt === null ? event.by : health.pausedBy }, release: false };
+      if (health.pausedAt !== null) return { next: health, release: false, refused: 'the recipient is already paused' };
+      return { next: { ...health, pausedAt: now, pausedBy: event.by }, release: false };
     case 'resume':
       if (health.pausedAt === null) return { next: health, release: false, refused: 'the recipient is not paused' };
       return {

@@ -40,12 +40,6 @@ export function loadReportRules(path: string): ReportRules {
 
 /** Longest period a streak rule looks back, and the longest series a request may ask for (months). */
 export const MAX_MONTHS = 36;
-/**
- * How far below the last refresh mark rows are looked at again: a transaction may take an id below
- * the mark and commit after the refresh. Of those rows only the ones a transaction still running at
- * the last refresh wrote are read (their xmin is not older than that refresh's snapshot xmin).
- */
-const ID_MARGIN = 10_000;
 
 const MUNICIPAL_ROLES = `('municipal-health-care', 'social-services')`;
 const MUNICIPAL_NEEDS = `array['home-care', 'home-health-care', 'short-term-stay', 'special-housing']`;
@@ -60,23 +54,15 @@ const EVIDENCE_KINDS = `array_remove(ARRAY[
 const met = (alias: string) => `(${alias}.at IS NOT NULL AND (a.discharged_at IS NULL OR ${alias}.at <= a.discharged_at))`;
 
 /**
- * Brings report_episodes up to date: every episode with a message, a copy event or a note since the
- * last refresh is computed again from the store (docs/payment-liability.md), driven by the touched
- * episodes (index lookups of their messages, copies and day 0). One statement, so two
- * reports at once do the same work at worst, never leave a mark ahead of what they stored.
+ * Computes again the episodes of the oldest `$1` rows of report_pending (the write path adds an
+ * episode there whenever its facts may have changed: migration 018) and removes every row of those
+ * episodes that the statement sees (an episode written several times is computed once). One
+ * statement, so the rows removed and the facts read share one snapshot: whatever a pending row's
+ * transaction wrote is seen. Run only under SUMMARY_LOCK (drainReportSummary), so that a later
+ * computation of an episode never lands before an earlier one.
  */
-export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, notes_at, age(xid(snapshot_xmin)) AS unseen_age FROM report_refresh WHERE id = 1),
-  now_mark AS (SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messages_id,
-                      (SELECT coalesce(max(id), 0) FROM copy_events) AS copy_events_id,
-                      (SELECT coalesce(max(noted_at), '-infinity') FROM episode_notes) AS notes_at,
-                      pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin),
-  touched AS (
-    SELECT m.episode_id FROM messages m, mark, now_mark n WHERE m.id > mark.messages_id - ${ID_MARGIN} AND m.id <= n.messages_id
-      AND (m.id > mark.messages_id OR age(m.xmin) <= mark.unseen_age)
-    UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, mark, now_mark n WHERE e.id > mark.copy_events_id - ${ID_MARGIN} AND e.id <= n.copy_events_id
-      AND (e.id > mark.copy_events_id OR age(e.xmin) <= mark.unseen_age)
-    UNION SELECT x.episode_id FROM episode_notes x, mark WHERE x.noted_at > mark.notes_at - interval '5 minutes'),
-  episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM touched),
+export const DRAIN_SQL = `WITH picked AS (DELETE FROM report_pending WHERE episode_id IN (SELECT episode_id FROM report_pending ORDER BY id LIMIT $1) RETURNING episode_id),
+  episodes AS MATERIALIZED (SELECT DISTINCT episode_id FROM picked),
   -- Laterals: index lookups driven by the (usually few) touched episodes.
   msgs AS MATERIALIZED (SELECT m.* FROM episodes t, LATERAL (SELECT m.id, m.message_id, m.episode_id, m.type, m.sender_hsa, m.notify_by, m.canonical,
       EXISTS (SELECT 1 FROM message_cancellations x WHERE x.message_id = m.message_id AND x.sender_system = m.sender_system) AS cancelled
@@ -154,15 +140,93 @@ export const REFRESH_SQL = `WITH mark AS (SELECT messages_id, copy_events_id, no
       region_caused = EXCLUDED.region_caused, pre_admission = EXCLUDED.pre_admission, pre_estimate = EXCLUDED.pre_estimate, pre_ready = EXCLUDED.pre_ready,
       pre_sip = EXCLUDED.pre_sip, notifications = EXCLUDED.notifications, notifications_on_time = EXCLUDED.notifications_on_time, refreshed_at = now()
     RETURNING 1)
-  UPDATE report_refresh r SET messages_id = greatest(r.messages_id, n.messages_id), copy_events_id = greatest(r.copy_events_id, n.copy_events_id),
-    notes_at = greatest(r.notes_at, n.notes_at), snapshot_xmin = n.snapshot_xmin
-  FROM now_mark n WHERE r.id = 1
-  RETURNING (SELECT count(*) FROM stored)::int AS refreshed`;
+  SELECT (SELECT count(*) FROM picked)::int AS picked, (SELECT count(*) FROM stored)::int AS refreshed`;
 
-/** Brings the per-episode summary up to date; returns how many episodes were computed again. */
-export async function refreshReportEpisodes(query: Query): Promise<number> {
-  const rows = await query<{ refreshed: number }>(REFRESH_SQL);
-  return rows[0]?.refreshed ?? 0;
+/** The transaction-level advisory lock that one drain of report_pending holds (any fixed number). */
+export const SUMMARY_LOCK = 4_172_018;
+
+/** Runs `work` in one transaction (commit when it returns, roll back when it throws). */
+export type Transact = <T>(work: (tx: Query) => Promise<T>) => Promise<T>;
+
+export interface DrainResult {
+  /** Pending rows taken (an episode changed by several writes has several). */
+  readonly picked: number;
+  /** Episodes computed again. */
+  readonly refreshed: number;
+  /** False when the lock was not had (another process is draining) or the batch ran out of time: nothing was done. */
+  readonly done: boolean;
+}
+
+export interface DrainOptions {
+  /** How long to wait for SUMMARY_LOCK (ms); 0, the default: not at all. */
+  readonly waitMs?: number;
+  /** The most the batch may take (ms; statement_timeout): beyond it, it is rolled back and its rows stay pending. */
+  readonly timeoutMs?: number;
+}
+
+/** lock_timeout and statement_timeout: the transaction was rolled back, its rows stay pending. */
+const GAVE_UP = new Set(['55P03', '57014']);
+
+/**
+ * One batch: takes SUMMARY_LOCK and computes again the episodes of up to `limit` pending rows, oldest
+ * first. The lock is taken before the drain statement starts, so its snapshot is newer than that of
+ * every drain before it.
+ */
+export async function drainReportSummary(transact: Transact, limit: number, options: DrainOptions = {}): Promise<DrainResult> {
+  const waitMs = options.waitMs ?? 0;
+  return transact(async (tx) => {
+    if (waitMs <= 0) {
+      const [row] = await tx<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SUMMARY_LOCK]);
+      if (row?.locked !== true) return { picked: 0, refreshed: 0, done: false };
+    } else {
+      await tx(`SET LOCAL lock_timeout = ${Math.ceil(waitMs)}`);
+      await tx('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK]);
+      await tx('SET LOCAL lock_timeout = 0');
+    }
+    if (options.timeoutMs !== undefined) await tx(`SET LOCAL statement_timeout = ${Math.ceil(options.timeoutMs)}`);
+    const [row] = await tx<{ picked: number; refreshed: number }>(DRAIN_SQL, [limit]);
+    return { picked: row?.picked ?? 0, refreshed: row?.refreshed ?? 0, done: true };
+  }).catch((error: { code?: string }) => {
+    if (error.code !== undefined && GAVE_UP.has(error.code)) return { picked: 0, refreshed: 0, done: false };
+    throw error;
+  });
+}
+
+/** Drains report_pending to the end (or until another process holds the lock); returns the episodes computed. */
+export async function drainAllReportSummary(transact: Transact, batch = SUMMARY_BATCH): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = await drainReportSummary(transact, batch);
+    total += r.refreshed;
+    if (!r.done || r.picked < batch) return total;
+  }
+}
+
+/**
+ * Pending rows a background batch takes at a time (small, so that a report waiting for the lock does
+ * not wait long), and the most a report request computes itself before it answers.
+ */
+export const SUMMARY_BATCH = 100;
+export const REPORT_CATCH_UP = 100;
+/** How long a report waits for a running background batch, and the most its own catch-up may take (ms). */
+export const REPORT_LOCK_WAIT_MS = 300;
+export const REPORT_CATCH_UP_MS = 500;
+
+/**
+ * What a report does before it reads the summary: computes the last few changes itself (up to
+ * REPORT_CATCH_UP pending rows within REPORT_CATCH_UP_MS, so a report right after a write shows it),
+ * never more; what is left is the background job's, and the number of episodes still waiting is
+ * returned (said with the report). At most REPORT_LOCK_WAIT_MS + REPORT_CATCH_UP_MS before the report.
+ */
+export async function catchUpForReport(transact: Transact, query: Query): Promise<number> {
+  await drainReportSummary(transact, REPORT_CATCH_UP, { waitMs: REPORT_LOCK_WAIT_MS, timeoutMs: REPORT_CATCH_UP_MS });
+  return pendingEpisodes(query);
+}
+
+/** Episodes whose summary rows wait to be computed again (counted over at most 100,000 pending rows). */
+export async function pendingEpisodes(query: Query): Promise<number> {
+  const [row] = await query<{ n: number }>('SELECT count(DISTINCT episode_id)::int AS n FROM (SELECT episode_id FROM report_pending LIMIT 100000) p');
+  return row?.n ?? 0;
 }
 
 const PRE_COLUMN: Record<Precondition, string> = { 'admission-notice': 'pre_admission', estimate: 'pre_estimate', 'ready-notice': 'pre_ready', 'sip-called': 'pre_sip' };
@@ -302,9 +366,8 @@ const GENERAL = (key: 'municipality' | 'hospital_unit') => `SELECT ${key} AS grp
   WHERE (discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date) AND ${key} IS NOT NULL AND ($3::text IS NULL OR ${key} = $3)
   GROUP BY 1 ORDER BY 1`;
 
-/** Monthly reports for the month: each municipality and each hospital unit with data, or only the one asked for. */
-export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }, refresh = true): Promise<MonthlyReport[]> {
-  if (refresh) await refreshReportEpisodes(query);
+/** Monthly reports for the month (from the summary as it stands: catchUpForReport first): each municipality and each hospital unit with data, or only the one asked for. */
+export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
   const start = `${month}-01`;
   const end = MONTH_END(month);
   const general = async (key: 'municipality' | 'hospital_unit', one: string | undefined) => query<Record<string, unknown> & { grp: string }>(GENERAL(key), [start, end, one ?? null]);
@@ -374,7 +437,6 @@ export interface EpisodeReport extends EpisodeLiability {
 
 /** Episodes discharged or admitted in the month (ids and facts only: no identity numbers or names), one municipality or all. */
 export async function loadEpisodeReports(query: Query, rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
-  await refreshReportEpisodes(query);
   const start = `${month}-01`;
   const end = MONTH_END(month);
   const rows = await query<Record<string, unknown>>(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { formatProblem } from '@svu/canonical';
 import { bufferEncodingOf as encodingOf, peekIds, readMessage, type Format } from '@svu/dialects';
 import type { Directory } from '@svu/directory';
-import { loadManifest } from './manifest';
+import { loadManifest, ManifestError } from './manifest';
 import { fillPlaceholders, type RunValues } from './placeholders';
 
 /**
@@ -17,7 +17,8 @@ export function checkFixtureSet(dir: string, directory: Directory): string[] {
   try {
     manifest = loadManifest(dir);
   } catch (error) {
-    return (error as Error).message.split('\n');
+    if (error instanceof ManifestError) return [...error.problems];
+    return [`${join(dir, 'manifest.json')}: ${(error as Error).message}`];
   }
   const problems: string[] = [];
   const values: RunValues = { run: 'check', startMs: Date.UTC(2026, 0, 15, 9, 0) };

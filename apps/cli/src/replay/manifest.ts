@@ -50,15 +50,22 @@ export function closestBranchErrors(errors: readonly ErrorObject[]): ErrorObject
   return kept;
 }
 
-/** Reads and checks `manifest.json` of a fixture set; throws with one line per problem. */
+/** A manifest that cannot be used: `problems` are its lines, one per problem, each `file: problem`. */
+export class ManifestError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Reads and checks `manifest.json` of a fixture set; throws a ManifestError with one line per problem. */
 export function loadManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
+    throw new ManifestError([`${path}: ${(error as Error).message.replace(`${path}: `, '')}`]);
   }
-  if (!validate(json)) throw new Error(`${path} is not a valid fixture manifest:\n${problemsFromAjv(closestBranchErrors(validate.errors ?? [])).map(formatProblem).join('\n')}`);
+  if (!validate(json)) throw new ManifestError(problemsFromAjv(closestBranchErrors(validate.errors ?? [])).map((p) => `${path}: ${formatProblem(p)}`));
   return json;
 }

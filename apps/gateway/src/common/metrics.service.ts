@@ -39,8 +39,15 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client also exports nodejs_active_{handles,requests,resources}_total: gauges named like
+    // counters (a rate() over them means nothing). The same figure is sum() of the per-type gauges
+    // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources, which stay.
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
   }
 }
+
+/** Default metrics of prom-client that break the naming conventions, left out. */
+export const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
 /** Copy states that are still moving; settled states are counted by the counters and the delivery histogram. */
 export const OPEN_STATES = ['received', 'routed', 'sending', 'retrying'] as const;

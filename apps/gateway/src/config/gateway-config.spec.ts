@@ -82,11 +82,59 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SVU_RETAIN_DOCUMENTS: 'ninety days' })).toThrow(/SVU_RETAIN_DOCUMENTS/);
   });
 
+  // Zero, negative and out-of-range durations and counts: refused at start with the setting's name.
+  it.each([
+    ['SVU_RETENTION_EVERY', 'PT0S', /^SVU_RETENTION_EVERY must be longer than zero, got "PT0S"$/],
+    ['SVU_RETENTION_EVERY', '-PT1H', /^SVU_RETENTION_EVERY must not be negative, got "-PT1H"$/],
+    ['SVU_RETENTION_EVERY', 'P30D', /^SVU_RETENTION_EVERY must be at most P24D/],
+    ['SVU_RETENTION_BATCH', '0', /^SVU_RETENTION_BATCH must be a whole number from 1 to 100000, got "0"$/],
+    ['SVU_RETENTION_BATCH', '-5', /^SVU_RETENTION_BATCH must be a whole number/],
+    ['SVU_RETAIN_PAYLOADS', 'PT0S', /^SVU_RETAIN_PAYLOADS must be at least P1D, got "PT0S"$/],
+    ['SVU_RETAIN_AUDIT', 'PT1H', /^SVU_RETAIN_AUDIT must be at least P1D/],
+    ['SVU_RETAIN_DEAD_LETTERS', '-P1D', /^SVU_RETAIN_DEAD_LETTERS must not be negative/],
+    ['SVU_SWEEP_EVERY', 'PT0S', /^SVU_SWEEP_EVERY must be longer than zero/],
+    ['SVU_DEADLINE_EVERY', 'PT0S', /^SVU_DEADLINE_EVERY must be longer than zero/],
+    ['SVU_STORE_METRICS_EVERY', 'PT0S', /^SVU_STORE_METRICS_EVERY must be longer than zero/],
+    ['SVU_HEARTBEAT_EVERY', 'PT0S', /^SVU_HEARTBEAT_EVERY must be longer than zero/],
+    ['SVU_TAKEOVER_AFTER', 'PT1S', /^SVU_TAKEOVER_AFTER must not be shorter than SVU_HEARTBEAT_EVERY/],
+    ['SVU_STALE_AFTER', 'PT0S', /^SVU_STALE_AFTER must be longer than zero/],
+    ['SVU_RETRY_BASE', 'PT0S', /^SVU_RETRY_BASE must be longer than zero/],
+    ['SVU_RETRY_MAX', 'PT1S', /^SVU_RETRY_MAX must not be shorter than SVU_RETRY_BASE/],
+    ['SVU_RETRY_BUDGET', 'PT0S', /^SVU_RETRY_BUDGET must be longer than zero/],
+    ['SVU_PROBE_BASE', '-PT1S', /^SVU_PROBE_BASE must not be negative/],
+    ['SVU_PROBE_MAX', 'PT0.5S', /^SVU_PROBE_MAX must not be shorter than SVU_PROBE_BASE/],
+    ['SVU_DELIVERY_TIMEOUT', 'PT0S', /^SVU_DELIVERY_TIMEOUT must be longer than zero/],
+    ['SVU_HTTP_KEEP_ALIVE', 'PT0S', /^SVU_HTTP_KEEP_ALIVE must be longer than zero/],
+    ['SVU_FALLBACK_MARGIN', '-PT1H', /^SVU_FALLBACK_MARGIN must not be negative/],
+    ['SVU_SESSION_TTL', 'PT0S', /^SVU_SESSION_TTL must be longer than zero/],
+    ['SVU_SESSION_IDLE', 'PT0S', /^SVU_SESSION_IDLE must be longer than zero/],
+    ['SVU_LOGIN_BACKOFF', 'PT0S', /^SVU_LOGIN_BACKOFF must be longer than zero/],
+    ['SVU_LOGIN_BACKOFF_MAX', 'PT0.5S', /^SVU_LOGIN_BACKOFF_MAX must not be shorter than SVU_LOGIN_BACKOFF/],
+    ['SVU_REFUSED_RETENTION', 'PT0S', /^SVU_REFUSED_RETENTION must be longer than zero/],
+    ['SVU_INGRESS_GROUP_WAIT', '-PT0.001S', /^SVU_INGRESS_GROUP_WAIT must not be negative/],
+    ['SVU_DB_STATEMENT_TIMEOUT', 'P100D', /^SVU_DB_STATEMENT_TIMEOUT must be at most P24D/],
+    ['SVU_DB_POOL', '0', /^SVU_DB_POOL must be a whole number from 1/],
+    ['SVU_PREFETCH', '-1', /^SVU_PREFETCH must be a whole number from 1/],
+    ['SVU_BULK_PER_SECOND', '0', /^SVU_BULK_PER_SECOND must be a whole number from 1/],
+    ['SVU_SENDER_RATE', '0', /^SVU_SENDER_RATE must be a whole number from 1/],
+    ['SVU_LOGIN_USER_ATTEMPTS', '0', /^SVU_LOGIN_USER_ATTEMPTS must be a whole number from 1/],
+    ['SVU_LOGIN_CONCURRENCY', '0', /^SVU_LOGIN_CONCURRENCY must be a whole number from 1/],
+    ['SVU_CONSOLE_PROCESSES', '1.5', /^SVU_CONSOLE_PROCESSES must be a whole number/],
+    ['PORT', '-1', /^PORT must be a whole number from 0 to 65535/],
+  ])('refuses %s=%s, naming the setting', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes zero where it turns something off: no statement timeout, no ingress wait, no kept refused bodies', () => {
+    const config = loadConfig({ SVU_DB_STATEMENT_TIMEOUT: 'PT0S', SVU_INGRESS_GROUP_WAIT: 'PT0S', SVU_REFUSED_BODY_MAX: '0', SVU_FALLBACK_MARGIN: 'PT0S' });
+    expect([config.dbStatementTimeoutMs, config.ingressGroupWaitMs, config.refusedBodyMax, config.fallbackMarginMs]).toEqual([0, 0, 0, 0]);
+  });
+
   it('lists every variable it reads among the known names', () => {
     // Every name the loader reads changes the result when set to a bad value; a name read but missing
     // from KNOWN_ENV_NAMES would be refused in the deployment files by deploy/ checks.
     const source = readFileSync(__filename.replace(/\.spec\.ts$/, '.ts'), 'utf8');
-    const read = new Set([...source.matchAll(/(?:get\(|env\[)'([A-Z_]+)'/g)].map((m) => m[1]!));
+    const read = new Set([...source.matchAll(/(?:get\(|env\[|\(env, )'([A-Z_]+)'/g)].map((m) => m[1]!));
     expect(read.size).toBeGreaterThan(20);
     for (const name of read) expect(KNOWN_ENV_NAMES).toContain(name);
   });

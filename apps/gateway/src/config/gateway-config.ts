@@ -247,26 +247,56 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
   return list;
 }
 
-/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. */
+/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. Never negative. */
 export function durationMs(name: string, value: string): number {
+  let ms: number;
   try {
-    const ms = isoDurationMs(value);
-    if (ms < 0) throw new Error('negative');
-    return ms;
+    ms = isoDurationMs(value);
   } catch {
     throw new Error(`${name} must be an ISO 8601 duration such as PT2H, got ${JSON.stringify(value)}`);
   }
+  if (ms < 0) throw new Error(`${name} must not be negative, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/** The longest timer Node keeps (about 24.8 days); a longer one fires at once, every millisecond. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration that must be longer than zero; `timer`: also no longer than a timer can wait. */
+function positiveDuration(env: NodeJS.ProcessEnv, name: string, fallback: string, timer = false): number {
+  const raw = env[name] ?? fallback;
+  const ms = durationMs(name, raw);
+  if (ms <= 0) throw new Error(`${name} must be longer than zero, got ${JSON.stringify(raw)}`);
+  if (timer && ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+/** A duration that may be zero (it then turns something off, documented per setting) but no longer than a timer can wait. */
+function timerDuration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const raw = env[name] ?? fallback;
+  const ms = durationMs(name, raw);
+  if (ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+const DAY_MS = 86_400_000;
+function atLeastADay(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const raw = env[name] ?? fallback;
+  const ms = durationMs(name, raw);
+  if (ms < DAY_MS) throw new Error(`${name} must be at least P1D, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+/** `longer` must not be shorter than `shorter` (e.g. the longest retry wait and the first). */
+function notShorter<T extends number>(names: [string, string], [shorter, longer]: [number, T]): T {
+  if (longer < shorter) throw new Error(`${names[1]} must not be shorter than ${names[0]}`);
+  return longer;
 }
 
 function integer(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
-}
-
-function positive(name: string, ms: number): number {
-  if (ms <= 0) throw new Error(`${name} must be longer than zero`);
-  return ms;
 }
 
 /** Reads and checks the environment; throws one error naming the variable at the first bad value. */
@@ -286,45 +316,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     amqpUrls: amqpUrls(get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')),
     databaseUrl: get('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/svu'),
     dbPool: integer('SVU_DB_POOL', get('SVU_DB_POOL', '10'), 1, 1_000),
-    dbStatementTimeoutMs: durationMs('SVU_DB_STATEMENT_TIMEOUT', get('SVU_DB_STATEMENT_TIMEOUT', 'PT0S')),
+    dbStatementTimeoutMs: timerDuration(env, 'SVU_DB_STATEMENT_TIMEOUT', 'PT0S'),
     directoryPath: get('SVU_DIRECTORY', 'config/directory.json'),
     port: integer('PORT', get('PORT', '8080'), 0, 65_535),
     fallbackMarginMs: durationMs('SVU_FALLBACK_MARGIN', get('SVU_FALLBACK_MARGIN', 'PT2H')),
     fallbackDelays: loadFallbackDelays(get('SVU_FALLBACK_CONFIG', 'config/fallback.json'), env['SVU_FALLBACK_CONFIG'] !== undefined),
     postalDelayMs: durationMs('SVU_POSTAL_DELAY', get('SVU_POSTAL_DELAY', 'P1D')),
     retry: {
-      baseMs: durationMs('SVU_RETRY_BASE', get('SVU_RETRY_BASE', 'PT5S')),
-      maxMs: durationMs('SVU_RETRY_MAX', get('SVU_RETRY_MAX', 'PT1H')),
-      budgetMs: durationMs('SVU_RETRY_BUDGET', get('SVU_RETRY_BUDGET', 'PT24H')),
+      baseMs: positiveDuration(env, 'SVU_RETRY_BASE', 'PT5S', true),
+      maxMs: notShorter(['SVU_RETRY_BASE', 'SVU_RETRY_MAX'], [positiveDuration(env, 'SVU_RETRY_BASE', 'PT5S', true), positiveDuration(env, 'SVU_RETRY_MAX', 'PT1H', true)]),
+      budgetMs: positiveDuration(env, 'SVU_RETRY_BUDGET', 'PT24H'),
     },
     probe: {
-      baseMs: durationMs('SVU_PROBE_BASE', get('SVU_PROBE_BASE', 'PT1S')),
-      maxMs: durationMs('SVU_PROBE_MAX', get('SVU_PROBE_MAX', 'PT30S')),
+      baseMs: positiveDuration(env, 'SVU_PROBE_BASE', 'PT1S', true),
+      maxMs: notShorter(['SVU_PROBE_BASE', 'SVU_PROBE_MAX'], [positiveDuration(env, 'SVU_PROBE_BASE', 'PT1S', true), positiveDuration(env, 'SVU_PROBE_MAX', 'PT30S', true)]),
     },
-    heartbeatEveryMs: positive('SVU_HEARTBEAT_EVERY', durationMs('SVU_HEARTBEAT_EVERY', get('SVU_HEARTBEAT_EVERY', 'PT1S'))),
-    takeoverAfterMs: positive('SVU_TAKEOVER_AFTER', durationMs('SVU_TAKEOVER_AFTER', get('SVU_TAKEOVER_AFTER', 'PT10S'))),
+    heartbeatEveryMs: positiveDuration(env, 'SVU_HEARTBEAT_EVERY', 'PT1S', true),
+    // A process is taken over when it has not beaten for this long: shorter than a beat would take over live ones.
+    takeoverAfterMs: notShorter(['SVU_HEARTBEAT_EVERY', 'SVU_TAKEOVER_AFTER'], [positiveDuration(env, 'SVU_HEARTBEAT_EVERY', 'PT1S', true) * 2, positiveDuration(env, 'SVU_TAKEOVER_AFTER', 'PT10S', true)]),
     services: new Set(services as ServiceName[]),
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
-    staleAfterMs: durationMs('SVU_STALE_AFTER', get('SVU_STALE_AFTER', 'PT30S')),
-    sweepEveryMs: durationMs('SVU_SWEEP_EVERY', get('SVU_SWEEP_EVERY', 'PT5S')),
-    deadlineEveryMs: durationMs('SVU_DEADLINE_EVERY', get('SVU_DEADLINE_EVERY', 'PT5S')),
-    deliveryTimeoutMs: durationMs('SVU_DELIVERY_TIMEOUT', get('SVU_DELIVERY_TIMEOUT', 'PT10S')),
-    httpKeepAliveMs: durationMs('SVU_HTTP_KEEP_ALIVE', get('SVU_HTTP_KEEP_ALIVE', 'PT65S')),
-    ingressGroupWaitMs: durationMs('SVU_INGRESS_GROUP_WAIT', get('SVU_INGRESS_GROUP_WAIT', 'PT0.003S')),
+    staleAfterMs: positiveDuration(env, 'SVU_STALE_AFTER', 'PT30S'),
+    sweepEveryMs: positiveDuration(env, 'SVU_SWEEP_EVERY', 'PT5S', true),
+    deadlineEveryMs: positiveDuration(env, 'SVU_DEADLINE_EVERY', 'PT5S', true),
+    deliveryTimeoutMs: positiveDuration(env, 'SVU_DELIVERY_TIMEOUT', 'PT10S', true),
+    httpKeepAliveMs: positiveDuration(env, 'SVU_HTTP_KEEP_ALIVE', 'PT65S', true),
+    ingressGroupWaitMs: timerDuration(env, 'SVU_INGRESS_GROUP_WAIT', 'PT0.003S'),
     topologyPrefix: get('SVU_TOPOLOGY_PREFIX', 'svu'),
     logLevel: get('LOG_LEVEL', 'info'),
     logFile: env['SVU_LOG_FILE'],
     fontDir: env['SVU_FONT_DIR'],
     usersPath: get('SVU_USERS', 'config/users.json'),
     sessionSecret: sessionSecretOf(env, consoleProcesses, services.includes('console')),
-    sessionMs: durationMs('SVU_SESSION_TTL', get('SVU_SESSION_TTL', 'PT8H')),
-    sessionIdleMs: durationMs('SVU_SESSION_IDLE', get('SVU_SESSION_IDLE', 'PT30M')),
+    sessionMs: positiveDuration(env, 'SVU_SESSION_TTL', 'PT8H'),
+    sessionIdleMs: positiveDuration(env, 'SVU_SESSION_IDLE', 'PT30M'),
     consoleProcesses,
     login: {
       userAttempts: integer('SVU_LOGIN_USER_ATTEMPTS', get('SVU_LOGIN_USER_ATTEMPTS', '5'), 1, 1_000),
       addressAttempts: integer('SVU_LOGIN_ADDRESS_ATTEMPTS', get('SVU_LOGIN_ADDRESS_ATTEMPTS', '20'), 1, 100_000),
-      backoffMs: durationMs('SVU_LOGIN_BACKOFF', get('SVU_LOGIN_BACKOFF', 'PT1S')),
-      backoffMaxMs: durationMs('SVU_LOGIN_BACKOFF_MAX', get('SVU_LOGIN_BACKOFF_MAX', 'PT15M')),
+      backoffMs: positiveDuration(env, 'SVU_LOGIN_BACKOFF', 'PT1S'),
+      backoffMaxMs: notShorter(['SVU_LOGIN_BACKOFF', 'SVU_LOGIN_BACKOFF_MAX'], [positiveDuration(env, 'SVU_LOGIN_BACKOFF', 'PT1S'), positiveDuration(env, 'SVU_LOGIN_BACKOFF_MAX', 'PT15M')]),
       concurrency: integer('SVU_LOGIN_CONCURRENCY', get('SVU_LOGIN_CONCURRENCY', '2'), 1, 64),
     },
     trustProxy: trustProxyOf(env['SVU_TRUST_PROXY']),
@@ -332,21 +363,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
     retention: {
-      payloadsMs: durationMs('SVU_RETAIN_PAYLOADS', get('SVU_RETAIN_PAYLOADS', 'P90D')),
-      deadLettersMs: durationMs('SVU_RETAIN_DEAD_LETTERS', get('SVU_RETAIN_DEAD_LETTERS', 'P90D')),
-      documentsMs: durationMs('SVU_RETAIN_DOCUMENTS', get('SVU_RETAIN_DOCUMENTS', 'P90D')),
-      auditMs: durationMs('SVU_RETAIN_AUDIT', get('SVU_RETAIN_AUDIT', 'P3650D')),
-      everyMs: durationMs('SVU_RETENTION_EVERY', get('SVU_RETENTION_EVERY', 'PT1H')),
+      // Zero would prune what was just written: at least a day.
+      payloadsMs: atLeastADay(env, 'SVU_RETAIN_PAYLOADS', 'P90D'),
+      deadLettersMs: atLeastADay(env, 'SVU_RETAIN_DEAD_LETTERS', 'P90D'),
+      documentsMs: atLeastADay(env, 'SVU_RETAIN_DOCUMENTS', 'P90D'),
+      auditMs: atLeastADay(env, 'SVU_RETAIN_AUDIT', 'P3650D'),
+      everyMs: positiveDuration(env, 'SVU_RETENTION_EVERY', 'PT1H', true),
       batchSize: integer('SVU_RETENTION_BATCH', get('SVU_RETENTION_BATCH', '1000'), 1, 100_000),
     },
-    storeMetricsEveryMs: durationMs('SVU_STORE_METRICS_EVERY', get('SVU_STORE_METRICS_EVERY', 'PT15S')),
+    storeMetricsEveryMs: positiveDuration(env, 'SVU_STORE_METRICS_EVERY', 'PT15S', true),
     sendersPath: get('SVU_SENDERS', 'config/senders.json'),
     senderDefaults: {
       messagesPerSecond: integer('SVU_SENDER_RATE', get('SVU_SENDER_RATE', '1000'), 1, 100_000),
       bytesPerSecond: integer('SVU_SENDER_BYTES', get('SVU_SENDER_BYTES', String(16 * 1024 * 1024)), 256 * 1024, 10_000_000_000),
     },
     refusedBodyMax: integer('SVU_REFUSED_BODY_MAX', get('SVU_REFUSED_BODY_MAX', String(64 * 1024)), 0, 256 * 1024),
-    refusedRetentionMs: durationMs('SVU_REFUSED_RETENTION', get('SVU_REFUSED_RETENTION', 'P30D')),
+    refusedRetentionMs: positiveDuration(env, 'SVU_REFUSED_RETENTION', 'P30D'),
     tls: tlsOf(env),
   };
 }

@@ -5,7 +5,7 @@ import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../eg
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { PauseRequest } from '../common/http/generated/api';
 import { refusal } from '../common/http/outcome';
-import { bodyOf } from '../common/http/schema.pipe';
+import { problemOf } from '../common/http/api-schemas';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 
@@ -77,14 +77,22 @@ export class RecipientsController {
     operationId: 'pauseRecipient',
     tag: 'recipients',
     access: 'operator',
-    summary: 'Pause (announced maintenance): its copies wait; deadlines and fallback still run',
+    summary: 'Pause (announced maintenance): its copies wait; deadlines and fallback still run. The reason is required.',
     params: HSA_PARAM,
     body: 'PauseRequest',
-    answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 400: refused('The reason is not a text'), 404: NOT_FOUND, 409: REFUSED },
+    answers: { 200: { description: 'The recipient', body: 'RecipientView' }, 400: refused('The reason is missing, blank or not a text (audited)'), 404: NOT_FOUND, 409: REFUSED },
   })
-  pause(@Param('hsaId') hsaId: string, @Body(bodyOf<PauseRequest>('PauseRequest')) body: PauseRequest, @Req() req: AuthedRequest): Promise<RecipientView> {
-    const reason = body.reason?.slice(0, 500);
-    return this.act(req, this.known(hsaId), { kind: 'pause', by: req.session!.username }, 'recipient-pause', reason === undefined ? {} : { reason });
+  async pause(@Param('hsaId') hsaId: string, @Body() body: unknown, @Req() req: AuthedRequest): Promise<RecipientView> {
+    const known = this.known(hsaId);
+    // Validated here rather than by a pipe so that a refused pause is audited like every other refusal.
+    const problem = problemOf('PauseRequest', body);
+    if (problem !== undefined) {
+      await this.audit.record(req.session!, 'recipient-pause-refused', `recipient:${known}`, { refused: problem.message });
+      throw refusal('invalid', { statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field ?? 'reason' });
+    }
+    // Announced maintenance is paused with its reason: operators on the next shift read it in the audit log.
+    const reason = (body as PauseRequest).reason.trim().slice(0, 500);
+    return this.act(req, known, { kind: 'pause', by: req.session!.username }, 'recipient-pause', { reason });
   }
 
   @Post(':hsaId/resume')
@@ -105,7 +113,7 @@ export class RecipientsController {
     const decision = await this.health.apply(hsaId, event);
     if (decision.refused !== undefined) {
       await this.audit.record(req.session!, `${action}-refused`, `recipient:${hsaId}`, { ...detail, refused: decision.refused });
-      throw refusal('conflict', decision.refused);
+      throw refusal('conflict', { statusCode: 409, error: 'Conflict', message: decision.refused, reason: decision.refused });
     }
     const released = decision.release ? await this.health.release(hsaId) : 0;
     await this.audit.record(req.session!, action, `recipient:${hsaId}`, { ...detail, released });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
@@ -17,6 +17,12 @@ import { insertDeviation } from '../store/deviations.repository';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
 import { DirectoryService } from '../directory/directory.service';
+
+/** Connections of an egress process that record deliveries only. */
+const OUTCOME_CONNECTIONS = 3;
+
+/** How often a chunk claims again the copies that turned out claimable just after its claim. */
+const RECLAIM_TRIES = 4;
 
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
 const SEND_CHUNK = 250;
@@ -44,6 +50,12 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly probes: Periodic;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
+  /**
+   * Connections of their own for recording deliveries: a recipient's answer is recorded the moment it
+   * comes, never behind claims and releases queued for the shared pool. A process killed between an
+   * answer and its record sends that copy again (after takeover), so this window is kept short.
+   */
+  private readonly outcomes: Pool;
 
   constructor(
     private readonly db: Database,
@@ -57,6 +69,14 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly copies: CopiesRepository,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
+    this.outcomes = new Pool({
+      connectionString: config.databaseUrl,
+      max: OUTCOME_CONNECTIONS,
+      connectionTimeoutMillis: 5_000,
+      application_name: 'svu egress outcomes',
+      ...(config.dbStatementTimeoutMs > 0 ? { statement_timeout: Math.round(config.dbStatementTimeoutMs) } : {}),
+    });
+    this.outcomes.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection for outcomes lost'));
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
 
@@ -81,6 +101,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     this.heartbeat.stop();
     this.probes.stop();
     await this.beatClient?.end().catch(() => undefined);
+    await this.outcomes.end().catch(() => undefined);
   }
 
   /** Says this process is alive (the sweeper takes over the copies of one that stopped saying so), and reads which recipients are held. */
@@ -149,11 +170,24 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     for (let i = 0; i < unique.length; i += SEND_CHUNK) await this.processChunk(unique.slice(i, i + SEND_CHUNK), false);
   }
 
-  private async processChunk(unique: readonly CopyRef[], probe: boolean): Promise<void> {
+  private async processChunk(refs: readonly CopyRef[], probe: boolean): Promise<void> {
     const claimedAt = Date.now();
-    const claimed = await this.claim(unique, probe);
-    const claimedIds = new Set(claimed.map((c) => c.id));
-    await this.noteHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)));
+    const claimed: ClaimedCopy[] = [];
+    let unique = refs;
+    for (let tries = 0; unique.length > 0; tries++) {
+      const got = await this.claim(unique, probe);
+      claimed.push(...got);
+      const claimedIds = new Set(got.map((c) => c.id));
+      const claimable = await this.noteHeldBack(unique.filter((r) => !claimedIds.has(r.copyId)), probe);
+      if (claimable.length === 0) break;
+      if (tries >= RECLAIM_TRIES) {
+        // Still contended: a deliver job tries again (the sweeper, should that be lost too).
+        this.handOver(claimable);
+        break;
+      }
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** tries));
+      unique = claimable;
+    }
     if (claimed.length === 0) return;
     // What the recipients answered is known only here, so it is recorded as soon as each answer comes
     // (answers arriving together share one transaction), not after the slowest copy of the batch, and
@@ -220,8 +254,21 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * and the others have moved on. Those still waiting are marked as looked at, so that the sweeper
    * (the backstop should a release be lost) leaves them alone for SVU_STALE_AFTER.
    */
-  private async noteHeldBack(refs: readonly CopyRef[]): Promise<void> {
-    await this.copies.touchWaiting(refs.map((r) => r.copyId));
+  private async noteHeldBack(refs: readonly CopyRef[], probe: boolean): Promise<CopyRef[]> {
+    const rows = await this.copies.touchWaiting(refs.map((r) => r.copyId), probe);
+    return rows.map((r) => ({ copyId: r.id, attempt: r.attempts }));
+  }
+
+  private handOver(refs: readonly CopyRef[]): void {
+    void this.broker
+      .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: refs }))
+      .catch((e: Error) => this.logger.warn({ count: refs.length, err: e.message }, 'release not sent; the sweeper will'));
+  }
+
+  /** Releases what the copies `settledIds` held back, read after the commit that settled them (see NEXT_AFTER_SETTLED); `already` were released from the settling statement. */
+  private async releaseAfterCommit(settledIds: readonly string[], already: ReadonlySet<string> = new Set()): Promise<void> {
+    const next = await this.copies.nextAfterCommit(settledIds);
+    this.releaseWaiting(next.filter((r) => !already.has(r.id)).map((r) => ({ copyId: r.id, attempt: r.attempts })));
   }
 
   /**
@@ -233,9 +280,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     if (refs.length === 0) return;
     void this.processAll(refs).catch((error: Error) => {
       this.logger.warn({ count: refs.length, err: error.message }, 'released copies not sent here; handing them to a deliver job');
-      return this.broker
-        .publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: refs }))
-        .catch((e: Error) => this.logger.warn({ count: refs.length, err: e.message }, 'release not sent; the sweeper will'));
+      this.handOver(refs);
     });
   }
 
@@ -245,8 +290,13 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // copies each one held back. Copies already recorded as delivered are left alone, so that recording
     // again after a commit whose answer was lost (see persistently) neither counts the attempt twice
     // nor repeats the event.
-    const next = await this.copies.delivered(ids, this.clock.now());
+    const next = await this.copies.delivered(ids, this.clock.now(), this.outcomes);
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
+    // Read again now that the commit is visible: a copy routed while the statement ran is released too.
+    // Not awaited: the chunk's next answers are recorded meanwhile.
+    void this.releaseAfterCommit(ids, new Set(next.map((r) => r.id))).catch((error: Error) =>
+      this.logger.warn({ count: ids.length, err: error.message }, 'copies held back not read after the commit; the sweeper sends them on'),
+    );
     const now = this.clock.now().getTime();
     for (const copy of copies) {
       this.metrics.deliveryLatency.observe({ transport: copy.transport.kind }, Math.max(0, (now - copy.received_at.getTime()) / 1000));
@@ -295,11 +345,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ messageId: copy.message_id, copyId: copy.id, recipient: copy.recipient_hsa, attempts, err: outcome.error, probe }, 'delivery failed; will retry');
       return;
     }
-    const next = await this.db.transaction(async (tx) => {
+    const settled = await this.db.transaction(async (tx) => {
       // Not this attempt's to settle any more when the sweeper has taken its lease over: the copy is sent again.
       if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error))) {
         if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
-        return [];
+        return false;
       }
       await insertDeadLetter(tx, {
         reason: 'delivery-failed',
@@ -315,10 +365,15 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       await insertDeviation(tx, 'dead-lettered', { messageId: copy.message_id, copyId: copy.id, unitHsa: copy.recipient_hsa, detail: outcome.error, at: this.clock.now() });
       // A retryable failure past the budget still says the recipient is failing.
       if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
-      return this.copies.nextAfterSettled(tx, [copy.id]);
+      return true;
     });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, attempts, err: outcome.error, outcome: 'dead-lettered' }, 'copy dead-lettered');
-    this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
+    // What it held back, read after the commit (see NEXT_AFTER_SETTLED).
+    if (settled) {
+      await this.releaseAfterCommit([copy.id]).catch((error: Error) =>
+        this.logger.warn({ copyId: copy.id, err: error.message }, 'copies held back not read after the commit; the sweeper sends them on'),
+      );
+    }
     // A recipient that refuses a message (HTTP 4xx) has answered: it is up.
     if (outcome.kind === 'permanent' && copy.transport.kind !== 'none' && (probe || this.held.has(copy.recipient_hsa))) await this.recovered(copy.recipient_hsa);
   }

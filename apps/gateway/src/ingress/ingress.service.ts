@@ -138,8 +138,8 @@ export class IngressService implements OnApplicationBootstrap {
     // The common batch (valid messages that change nothing stored before) is one statement, its
     // own transaction; any other takes a transaction of several.
     const simple = changesNothingStored(sentOf(batch), batch, valid.length === entries.length);
-    const { pks, refusals, deadLetters } = simple
-      ? { pks: await this.storeSimple(batch), refusals: new Map<number, Refusal>(), deadLetters: new Map<number, string>() }
+    const { pks, refusals, deadLetters, cancelled } = simple
+      ? { pks: await this.storeSimple(batch), refusals: new Map<number, Refusal>(), deadLetters: new Map<number, string>(), cancelled: [] as string[] }
       : await this.db.transaction(async (tx) => {
           const stored = await this.storeMessages(tx, batch);
           const kept = new Map<number, string>();
@@ -152,8 +152,9 @@ export class IngressService implements OnApplicationBootstrap {
             } else if (entry.kind === 'refused') kept.set(i, await this.keepRefused(tx, entry.item, entry.message, entry.refusal));
             else kept.set(i, await this.keepInvalid(tx, entry.item, entry.problems));
           }
-          return { pks: stored.pks, refusals: stored.refusals, deadLetters: kept };
+          return { pks: stored.pks, refusals: stored.refusals, deadLetters: kept, cancelled: stored.cancelled };
         });
+    if (cancelled.length > 0) this.releaseAfterCancelled(cancelled);
     const results = await this.outcomes(entries, batch, pks, refusals, deadLetters);
     for (const [i, result] of results.entries()) {
       this.logger.log(
@@ -171,6 +172,19 @@ export class IngressService implements OnApplicationBootstrap {
       this.routeJobs.add(stored).catch((error: Error) => this.logger.warn({ count: stored.length, err: error.message }, 'route job not published; the sweeper will'));
     }
     return results;
+  }
+
+  /**
+   * A cancelled copy settles: the next copy of its episode to the same recipient, if it waits, is sent
+   * at once (a deliver job), read after the commit that cancelled it. Should this fail, the sweeper
+   * sends it on after SVU_STALE_AFTER.
+   */
+  private releaseAfterCancelled(copyIds: readonly string[]): void {
+    void (async () => {
+      const next = await this.copies.nextAfterCommit(copyIds);
+      if (next.length === 0) return;
+      await this.broker.publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies: next.map((r) => ({ copyId: r.id, attempt: r.attempts })) }));
+    })().catch((error: Error) => this.logger.warn({ count: copyIds.length, err: error.message }, 'copies held back by cancelled copies not released; the sweeper will'));
   }
 
   /**
@@ -316,9 +330,10 @@ export class IngressService implements OnApplicationBootstrap {
    * message stored now, by sender system and message id (a message id seen before is left out), and
    * the messages refused because they may not act on what they name (by their place in the batch).
    */
-  private async storeMessages(tx: Queryable, batch: Batch): Promise<{ pks: Map<string, string>; refusals: Map<number, Refusal> }> {
+  private async storeMessages(tx: Queryable, batch: Batch): Promise<{ pks: Map<string, string>; refusals: Map<number, Refusal>; cancelled: string[] }> {
     const refusals = new Map<number, Refusal>();
-    if (batch.messages.length === 0) return { pks: new Map(), refusals };
+    const cancelled: string[] = [];
+    if (batch.messages.length === 0) return { pks: new Map(), refusals, cancelled };
     const { now } = batch;
     // Episode locks first, as in storeSimple.
     await tx.query(episodeLocksSql(1), [episodesOf(batch)]);
@@ -339,6 +354,7 @@ export class IngressService implements OnApplicationBootstrap {
         continue;
       }
       for (const hsaId of acted.withheld) withheld.add(withheldKey(key, hsaId));
+      cancelled.push(...acted.cancelled);
       const zero = dayZeroOf(message);
       if (zero !== undefined) {
         // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
@@ -357,7 +373,7 @@ export class IngressService implements OnApplicationBootstrap {
       [...pks.values()],
       ...copyParams(batch, withheld),
     ]);
-    return { pks, refusals };
+    return { pks, refusals, cancelled };
   }
 
   /**
@@ -370,8 +386,9 @@ export class IngressService implements OnApplicationBootstrap {
     sender: SenderSystem,
     pk: string,
     message: CanonicalMessage,
-  ): Promise<{ ok: true; withheld: Set<string> } | { ok: false; refusal: Refusal }> {
+  ): Promise<{ ok: true; withheld: Set<string>; cancelled: string[] } | { ok: false; refusal: Refusal }> {
     const withheld = new Set<string>();
+    const cancelledCopies: string[] = [];
     if (message.type === 'cancellation') {
       const target = message.body.cancelsMessageId;
       // docs/rules.md, rule 5: only the original sender may cancel, within the same episode. The owner is the
@@ -388,6 +405,7 @@ export class IngressService implements OnApplicationBootstrap {
         { messageId: target, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId },
         message.messageId,
       );
+      cancelledCopies.push(...cancelled.map((r) => r.id));
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
       const followed = await followCancellation(tx, this.copies, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of withheldRecipients(cancelled.map((r) => r.recipient_hsa), followed.withdrawn, followed.informedByHand)) withheld.add(hsaId);
@@ -398,7 +416,7 @@ export class IngressService implements OnApplicationBootstrap {
       const refusal = await this.acknowledge(tx, message);
       if (refusal !== undefined) return { ok: false, refusal };
     }
-    return { ok: true, withheld };
+    return { ok: true, withheld, cancelled: cancelledCopies };
   }
 
   /**

@@ -137,11 +137,46 @@ const RECORD_DELIVERED = prepared(`WITH settled AS (
     UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN '${DELIVERED}' ELSE '${ACKNOWLEDGED}' END,
       attempts = attempts + 1, delivered_at = $2, lease_until = NULL, lease_owner = NULL, last_error = NULL, updated_at = now()
     WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL AND state IN (${from('deliver')}) RETURNING id, episode_id, recipient_hsa),
-  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, ${event('deliver')} FROM settled)
+  events AS (INSERT INTO copy_events (copy_id, state) SELECT id, ${event('deliver')} FROM settled),
+  -- Each recipient's last success moves on only when it is more than a second old: a steady stream of
+  -- deliveries writes the recipient's health row about once a second, not once per copy (a row whose
+  -- last success is recent is neither written nor locked); a recipient without a row gets one.
+  recipients AS (SELECT DISTINCT recipient_hsa FROM settled),
+  success AS (
+    UPDATE recipient_health h SET last_success_at = now()
+    FROM recipients r WHERE h.recipient_hsa = r.recipient_hsa AND (h.last_success_at IS NULL OR h.last_success_at < now() - interval '1 second')),
+  first_success AS (
+    INSERT INTO recipient_health (recipient_hsa, last_success_at)
+    SELECT r.recipient_hsa, now() FROM recipients r WHERE NOT EXISTS (SELECT 1 FROM recipient_health h WHERE h.recipient_hsa = r.recipient_hsa)
+    ON CONFLICT DO NOTHING)
   ${NEXT_WAITING}`);
 
-/** The copies held back by copies ($1 ids) that have settled otherwise (dead-lettered, cancelled). */
-export const NEXT_AFTER_SETTLED = `WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`;
+/**
+ * The copies held back by copies ($1 ids) that have settled. Read after the commit that settled them:
+ * a statement sees the store as it was when it began, so the read inside the settling statement misses
+ * a copy whose routing was committed while that statement ran (and that copy's own claim, made before
+ * the commit, saw its predecessor still open).
+ */
+export const NEXT_AFTER_SETTLED = prepared(`WITH settled AS (SELECT id, episode_id, recipient_hsa FROM copies WHERE id = ANY($1::bigint[])) ${NEXT_WAITING}`);
+
+/**
+ * Marks copies ($1 ids) not claimed as looked at (the sweeper leaves them alone for SVU_STALE_AFTER)
+ * and returns those of them that could be claimed now ($2: a failing recipient's probe): their
+ * predecessor settled after the claim began, or the claim skipped them because another process held
+ * the row for a moment (a release racing with that process's own look at the copy). The update waits
+ * for such a lock instead of skipping it, and this statement begins after the claim ended.
+ */
+const NOTE_HELD_BACK = prepared(`WITH held AS (
+    UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN (${from('claim')})
+    RETURNING id, attempts, episode_id, recipient_hsa)
+  SELECT h.id, h.attempts FROM held h
+  WHERE NOT EXISTS (
+      SELECT 1 FROM copies e
+      WHERE e.episode_id = h.episode_id AND e.recipient_hsa = h.recipient_hsa AND e.id < h.id AND e.state NOT IN (${SETTLED_SQL}))
+    AND NOT EXISTS (
+      SELECT 1 FROM recipient_health r
+      WHERE r.recipient_hsa = h.recipient_hsa AND (r.paused_at IS NOT NULL OR (r.failing AND NOT $2::boolean)))
+  ORDER BY h.id`);
 
 /**
  * Dead-letters copies ($1 retry budget in ms, $2 the time of the deviation) of failing recipients that
@@ -298,15 +333,19 @@ export class CopiesRepository {
     return this.db.query<ClaimedCopy>(CLAIM, [refs.map((r) => r.copyId), refs.map((r) => r.attempt), leaseMs, probe, processId]);
   }
 
-  /** Marks copies still waiting as looked at, so that the sweeper leaves them alone for SVU_STALE_AFTER. */
-  async touchWaiting(copyIds: readonly string[]): Promise<void> {
-    if (copyIds.length === 0) return;
-    await this.db.query(`UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN (${from('claim')})`, [copyIds]);
+  /**
+   * Marks copies still waiting as looked at, so that the sweeper leaves them alone for SVU_STALE_AFTER;
+   * returns those that turned out claimable after all (see NOTE_HELD_BACK).
+   */
+  async touchWaiting(copyIds: readonly string[], probe = false): Promise<CopyAttempt[]> {
+    if (copyIds.length === 0) return [];
+    return this.db.query<CopyAttempt>(NOTE_HELD_BACK, [copyIds, probe]);
   }
 
-  /** Egress (`deliver`): copies delivered at `at`; returns the copies they held back. */
-  delivered(copyIds: readonly string[], at: Date): Promise<CopyAttempt[]> {
-    return this.db.query<CopyAttempt>(RECORD_DELIVERED, [copyIds, at]);
+  /** Egress (`deliver`): copies delivered at `at`; returns the copies they held back. `on`: the connections to record over. */
+  async delivered(copyIds: readonly string[], at: Date, on?: Queryable): Promise<CopyAttempt[]> {
+    if (on === undefined) return this.db.query<CopyAttempt>(RECORD_DELIVERED, [copyIds, at]);
+    return (await on.query<CopyAttempt>({ ...RECORD_DELIVERED, values: [copyIds, at] } as never)).rows;
   }
 
   /** Egress (`retry`): a failed attempt to be tried again. False when the copy was no longer being sent by it. */
@@ -334,7 +373,12 @@ export class CopiesRepository {
 
   /** The copies waiting for these copies, which have settled. */
   async nextAfterSettled(tx: Queryable, copyIds: readonly string[]): Promise<CopyAttempt[]> {
-    return (await tx.query<CopyAttempt>(NEXT_AFTER_SETTLED, [copyIds])).rows;
+    return (await tx.query<CopyAttempt>({ ...NEXT_AFTER_SETTLED, values: [copyIds] } as never)).rows;
+  }
+
+  /** The copies waiting for these copies, read after the commit that settled them (see NEXT_AFTER_SETTLED). */
+  nextAfterCommit(copyIds: readonly string[]): Promise<CopyAttempt[]> {
+    return this.db.query<CopyAttempt>(NEXT_AFTER_SETTLED, [copyIds]);
   }
 
   /** Egress (`expire`): copies of failing recipients past their retry budget, with dead letters and deviations. */

@@ -457,4 +457,60 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
         LEFT JOIN first_discharge f ON f.episode_id = e.episode_id;
     `,
   },
+  {
+    version: '018-report-summary-on-write',
+    sql: `
+      -- The payment-liability summary is kept up to date from the write path (docs/payment-liability.md):
+      -- every write that can change an episode's facts adds the episode to report_pending in its own
+      -- transaction (triggers below: one row per statement for inserts, one per relevant change for
+      -- updates), and a background job computes those episodes again in small batches, one at a time
+      -- under an advisory lock. A report reads the summary; it never catches up in bulk.
+      CREATE TABLE report_pending (
+        id bigserial PRIMARY KEY,
+        episode_id text NOT NULL
+      );
+      CREATE INDEX report_pending_episode ON report_pending (episode_id);
+      CREATE FUNCTION report_pending_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO report_pending (episode_id) SELECT DISTINCT episode_id FROM changed WHERE episode_id IS NOT NULL;
+          RETURN NULL;
+        END $$;
+      CREATE FUNCTION report_pending_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_TABLE_NAME = 'message_cancellations' THEN
+            INSERT INTO report_pending (episode_id)
+              SELECT m.episode_id FROM messages m WHERE m.sender_system = NEW.sender_system AND m.message_id = NEW.message_id;
+          ELSIF TG_TABLE_NAME = 'fallback_documents' THEN
+            INSERT INTO report_pending (episode_id) SELECT c.episode_id FROM copies c WHERE c.id = NEW.copy_id;
+          ELSE
+            INSERT INTO report_pending (episode_id) VALUES (NEW.episode_id);
+          END IF;
+          RETURN NULL;
+        END $$;
+      CREATE TRIGGER messages_report_pending AFTER INSERT ON messages
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION report_pending_statement();
+      -- New copies change an admission's notification count.
+      CREATE TRIGGER copies_report_pending_insert AFTER INSERT ON copies
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION report_pending_statement();
+      -- A delivery (electronic or by hand), or a copy cancelled; not the many other state changes.
+      CREATE TRIGGER copies_report_pending_update AFTER UPDATE ON copies FOR EACH ROW
+        WHEN (OLD.delivered_at IS DISTINCT FROM NEW.delivered_at OR OLD.manual_delivered_at IS DISTINCT FROM NEW.manual_delivered_at
+              OR (OLD.state <> NEW.state AND (OLD.state = 'cancelled' OR NEW.state = 'cancelled')))
+        EXECUTE FUNCTION report_pending_row();
+      CREATE TRIGGER day_zero_report_pending AFTER INSERT OR UPDATE ON day_zero FOR EACH ROW EXECUTE FUNCTION report_pending_row();
+      CREATE TRIGGER episode_notes_report_pending AFTER INSERT OR UPDATE ON episode_notes FOR EACH ROW EXECUTE FUNCTION report_pending_row();
+      CREATE TRIGGER message_cancellations_report_pending AFTER INSERT ON message_cancellations FOR EACH ROW EXECUTE FUNCTION report_pending_row();
+      CREATE TRIGGER fallback_documents_report_pending AFTER INSERT OR UPDATE OF status, sent_via ON fallback_documents FOR EACH ROW
+        EXECUTE FUNCTION report_pending_row();
+
+      -- What the report requests would have refreshed at the next report (their marks), and every
+      -- episode not yet in the summary, are computed by the background job after the upgrade.
+      INSERT INTO report_pending (episode_id)
+        SELECT DISTINCT m.episode_id FROM messages m, report_refresh r
+        WHERE m.id > r.messages_id - 10000 OR NOT EXISTS (SELECT 1 FROM report_episodes e WHERE e.episode_id = m.episode_id)
+        UNION SELECT c.episode_id FROM copy_events e JOIN copies c ON c.id = e.copy_id, report_refresh r WHERE e.id > r.copy_events_id - 10000
+        UNION SELECT x.episode_id FROM episode_notes x, report_refresh r WHERE x.noted_at > r.notes_at - interval '5 minutes';
+      DROP TABLE report_refresh;
+    `,
+  },
 ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { loadEpisodeReports, loadMonthlyReports, refreshReportEpisodes, type EpisodeReport, type ReportRules } from '@svu/report-store';
+import { catchUpForReport, loadEpisodeReports, loadMonthlyReports, type EpisodeReport, type ReportRules, type Transact } from '@svu/report-store';
 import { Database } from './database';
 
 /**
@@ -13,13 +13,17 @@ export class ReportsRepository {
 
   private readonly query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => this.db.query<R>(sql, params);
 
-  monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }, refresh = true): Promise<MonthlyReport[]> {
-    return loadMonthlyReports(this.query, rules, month, only, refresh);
+  private readonly transact: Transact = (work) => this.db.transaction((tx) => work(async (sql, params = []) => (await tx.query(sql, params)).rows));
+
+  /** The last few changes computed into the summary before a report; how many episodes are still waiting. */
+  catchUp(): Promise<number> {
+    return catchUpForReport(this.transact, this.query);
   }
 
-  refresh(): Promise<number> {
-    return refreshReportEpisodes(this.query);
+  monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
+    return loadMonthlyReports(this.query, rules, month, only);
   }
+
 
   episodes(rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
     return loadEpisodeReports(this.query, rules, month, municipality);

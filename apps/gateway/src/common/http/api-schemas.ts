@@ -90,3 +90,12 @@ export function describeError(error: ErrorObject): string {
   const what = typeof custom === 'string' ? custom : error.keyword === 'required' ? 'is required' : (error.message ?? 'is not valid');
   return field === undefined ? `the request ${what}` : `${field} ${what}`;
 }
+
+/** The first problem of a value against a named shape, naming its field; undefined when the value fits. */
+export function problemOf(schema: ApiSchemaName, value: unknown, coerce = false): { readonly message: string; readonly field?: string } | undefined {
+  const validate = validatorOf(schema, coerce);
+  if (validate(value)) return undefined;
+  const error = validate.errors![0]!;
+  const field = fieldOf(error);
+  return { message: describeError(error), ...(field === undefined ? {} : { field }) };
+}

@@ -1,5 +1,5 @@
 import type { PipeTransform } from '@nestjs/common';
-import { describeError, validatorOf, type ApiSchemaName } from './api-schemas';
+import { problemOf, type ApiSchemaName } from './api-schemas';
 import { refusal } from './outcome';
 
 /**
@@ -15,9 +15,9 @@ export class SchemaPipe<T = unknown> implements PipeTransform<unknown, T> {
 
   transform(value: unknown): T {
     const input = this.source === 'query' ? withoutEmpty(value) : (value ?? {});
-    const validate = validatorOf(this.schema, this.source === 'query');
-    if (validate(input)) return input as T;
-    throw refusal('invalid', describeError(validate.errors![0]!));
+    const problem = problemOf(this.schema, input, this.source === 'query');
+    if (problem === undefined) return input as T;
+    throw refusal('invalid', { statusCode: 400, error: 'Bad Request', ...problem });
   }
 }
 

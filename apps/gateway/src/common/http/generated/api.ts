@@ -781,9 +781,9 @@ export interface RecipientView {
  */
 export interface PauseRequest {
   /**
-   * The reason
+   * The reason (not blank)
    */
-  reason?: string;
+  reason: string;
 }
 /**
  * How many retention records.
@@ -869,6 +869,14 @@ export interface EpisodesQuery {
    * json (default) or csv
    */
   format?: 'json' | 'csv';
+  /**
+   * CSV field separator: semicolon (default) or comma
+   */
+  separator?: 'semicolon' | 'comma';
+  /**
+   * true: the CSV starts with a UTF-8 byte order mark (for Excel)
+   */
+  bom?: 'true' | 'false';
 }
 /**
  * The liability of one part of the month under one rule version.
