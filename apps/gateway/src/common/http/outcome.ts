@@ -24,7 +24,8 @@ export function refuse(refused: RefusalKind, detail: Refusal['detail'], headers?
 /** A refusal on its way to the exception filter (thrown by the edge: pipes, guards, controllers). */
 export class Refused extends Error {
   constructor(readonly refusal: Refusal) {
-    super(typeof refusal.detail === 'string' ? refusal.detail : refusal.refused);
+    const message = typeof refusal.detail === 'string' ? refusal.detail : refusal.detail['message'];
+    super(typeof message === 'string' ? message : refusal.refused);
   }
 }
 

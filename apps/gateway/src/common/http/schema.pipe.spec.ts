@@ -21,7 +21,7 @@ describe('SchemaPipe', () => {
 
   it('refuses a bad value with 400 naming the field, in the text the schema gives', () => {
     const limit = refusalOf(() => new SchemaPipe('AtRiskQuery', 'query').transform({ limit: '501' })).refusal;
-    expect(limit).toEqual({ ok: false, refused: 'invalid', detail: 'limit must be a whole number from 1 to 500' });
+    expect(limit).toEqual({ ok: false, refused: 'invalid', detail: { statusCode: 400, error: 'Bad Request', message: 'limit must be a whole number from 1 to 500', field: 'limit' } });
     expect(refusalOf(() => new SchemaPipe('DeadLetterListQuery', 'query').transform({ from: 'yesterday' })).message).toBe('from must be a date or an instant');
     expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform({ username: 'a' })).message).toBe('password is required');
     expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform({ username: 'a'.repeat(201), password: 'p' })).message).toBe('username is longer than 200 characters');
