@@ -13,6 +13,8 @@ COPY libs libs
 COPY apps apps
 COPY bench bench
 COPY test/fixtures test/fixtures
+# The benchmarks compiled with the rest use the test harness.
+COPY test/support test/support
 RUN npm run build
 
 # ---- production dependencies only ------------------------------------------------------------------

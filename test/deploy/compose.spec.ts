@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { CLI_ENV_NAMES } from '../../apps/cli/src/env-names';
-import { KNOWN_ENV_NAMES } from '../../apps/gateway/src/config/gateway-config';
+import { KNOWN_ENV_NAMES, loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { parseDirectory } from '../../libs/directory/src';
 
 /** Checks of docker-compose.yml and the Dockerfile that need no Docker daemon. */
@@ -48,6 +48,19 @@ describe('docker-compose.yml', () => {
       for (const variable of Object.keys(service.environment ?? {})) {
         expect(`${name}: ${variable}${known.includes(variable) ? '' : ' (unknown)'}`).toBe(`${name}: ${variable}`);
       }
+    }
+  });
+
+  it('gives the gateway settings its configuration loader accepts (a refused value would restart it in a loop)', () => {
+    for (const [name, service] of ours.filter(([, s]) => !runsCli(s))) {
+      const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+      let problem = 'accepted';
+      try {
+        loadConfig(env);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      expect(`${name}: ${problem}`).toBe(`${name}: accepted`);
     }
   });
 
