@@ -290,7 +290,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // copies each one held back. Copies already recorded as delivered are left alone, so that recording
     // again after a commit whose answer was lost (see persistently) neither counts the attempt twice
     // nor repeats the event.
-    const next = await this.copies.delivered(ids, this.clock.now(), this.outcomes);
+    const next = await this.copies.delivered(ids, this.clock.now());
     this.releaseWaiting(next.map((r) => ({ copyId: r.id, attempt: r.attempts })));
     // Read again now that the commit is visible: a copy routed while the statement ran is released too.
     // Not awaited: the chunk's next answers are recorded meanwhile.
