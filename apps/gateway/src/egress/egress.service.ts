@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
@@ -17,9 +17,6 @@ import { insertDeviation } from '../store/deviations.repository';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
 import { DirectoryService } from '../directory/directory.service';
-
-/** Connections of an egress process that record deliveries only. */
-const OUTCOME_CONNECTIONS = 3;
 
 /** How often a chunk claims again the copies that turned out claimable just after its claim. */
 const RECLAIM_TRIES = 4;
@@ -50,12 +47,6 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly probes: Periodic;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
-  /**
-   * Connections of their own for recording deliveries: a recipient's answer is recorded the moment it
-   * comes, never behind claims and releases queued for the shared pool. A process killed between an
-   * answer and its record sends that copy again (after takeover), so this window is kept short.
-   */
-  private readonly outcomes: Pool;
 
   constructor(
     private readonly db: Database,
@@ -69,14 +60,6 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly copies: CopiesRepository,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
-    this.outcomes = new Pool({
-      connectionString: config.databaseUrl,
-      max: OUTCOME_CONNECTIONS,
-      connectionTimeoutMillis: 5_000,
-      application_name: 'svu egress outcomes',
-      ...(config.dbStatementTimeoutMs > 0 ? { statement_timeout: Math.round(config.dbStatementTimeoutMs) } : {}),
-    });
-    this.outcomes.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection for outcomes lost'));
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
 
@@ -101,7 +84,6 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     this.heartbeat.stop();
     this.probes.stop();
     await this.beatClient?.end().catch(() => undefined);
-    await this.outcomes.end().catch(() => undefined);
   }
 
   /** Says this process is alive (the sweeper takes over the copies of one that stopped saying so), and reads which recipients are held. */
