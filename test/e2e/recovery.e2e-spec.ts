@@ -15,6 +15,8 @@ import { createTestServices, eventually, freePort, type TestServices } from '../
 let services: TestServices;
 let simulator: RecipientSimulator;
 let units: DirectoryUnit[];
+/** A recipient with an address of its own, where nothing listens until the test starts it. */
+let refusing: DirectoryUnit;
 let directoryPath: string;
 let publisher: IngressPublisher;
 const children: ChildProcess[] = [];
@@ -32,8 +34,8 @@ const SETTINGS = {
   SVU_TAKEOVER_AFTER: 'PT5S',
 };
 
-function start(): ChildProcess {
-  const child = spawnGateway(gatewayEnv(services, directoryPath, SETTINGS));
+function start(settings: Record<string, string> = SETTINGS): ChildProcess {
+  const child = spawnGateway(gatewayEnv(services, directoryPath, settings));
   children.push(child);
   return child;
 }
@@ -50,7 +52,14 @@ beforeAll(async () => {
     dialect: 'webcare',
     transport: { kind: 'http', url: `http://127.0.0.1:${port}/r${n}`, allowInsecureHttp: true },
   }));
-  directoryPath = writeDirectory(units);
+  refusing = {
+    hsaId: 'SE2120000016-REC4',
+    name: 'Mottagare 4',
+    role: 'municipal-health-care',
+    dialect: 'webcare',
+    transport: { kind: 'http', url: `http://127.0.0.1:${await freePort()}/r4`, allowInsecureHttp: true },
+  };
+  directoryPath = writeDirectory([...units, refusing]);
   simulator = new RecipientSimulator({ units, amqpUrl: services.amqpUrl });
   await simulator.start();
   publisher = new IngressPublisher(services.amqpUrl);
@@ -191,4 +200,43 @@ it('takes over the work of killed processes within seconds: three SIGKILLs of bo
   // one sweep, and held-back copies follow as each earlier one settles; the rest is the machine's pace.
   // Before issue 16 a killed process's copies waited out their lease and chains polled every 30 s.
   expect(seconds).toBeLessThan(60);
+}, 240_000);
+
+it('probes a recipient that refused connections as soon as it listens again, not after the probe backoff (default SVU_PROBE_MAX, 30 s)', async () => {
+  // The defaults for probes: base 1 s doubling to 30 s. Nothing listens at the recipient's address.
+  start({ ...SETTINGS, SVU_PROBE_BASE: 'PT1S', SVU_PROBE_MAX: 'PT30S' });
+  start({ ...SETTINGS, SVU_PROBE_BASE: 'PT1S', SVU_PROBE_MAX: 'PT30S' });
+  await waitForTopology(services.amqpUrl);
+  const sent = await sendEpisodes('REACH', 10, 5, [refusing]);
+  const ids = [...sent.values()].flat();
+  await eventually(async () => ((await openCopies(ids, refusing.hsaId)) === ids.length ? true : undefined), 60_000, 'every copy stored');
+  // Come back just after a failed probe, when the next one is at least 14 s away.
+  const nextProbeIn = async () => {
+    const rows = await query<{ failing: boolean; last_error: string | null; ms: number | null }>(
+      services.databaseUrl,
+      `SELECT failing, last_error, (extract(epoch FROM probe_at - now()) * 1000)::int AS ms FROM recipient_health WHERE recipient_hsa = $1`,
+      [refusing.hsaId],
+    );
+    return rows[0];
+  };
+  const before = await eventually(async () => {
+    const row = await nextProbeIn();
+    return row?.failing === true && (row.ms ?? 0) >= 14_000 ? row : undefined;
+  }, 90_000, 'the next probe 14 s or more away');
+  expect(before.last_error).toBe('ECONNREFUSED');
+  const back = new RecipientSimulator({ units: [refusing], amqpUrl: services.amqpUrl });
+  await back.start();
+  const backAt = Date.now();
+  try {
+    await eventually(async () => ((await openCopies(ids, refusing.hsaId)) === 0 ? true : undefined), 60_000, 'backlog delivered');
+    const seconds = (Date.now() - backAt) / 1000;
+    console.log(`recovery: recipient refusing connections, next probe ${(before.ms! / 1000).toFixed(0)} s away when it came back: ${ids.length} copies delivered ${seconds.toFixed(1)} s after it listened again`);
+    // A connection check every 2 s brings the probe forward; without it the backlog would wait for the probe.
+    expect(seconds).toBeLessThan(before.ms! / 1000 - 4);
+    const got = back.receivedBy(refusing.hsaId).map((r) => r.messageId!);
+    expect(got).toHaveLength(ids.length);
+    for (const [episodeId, inOrder] of sent) expect(got.filter((id) => inOrder.includes(id))).toEqual(await acceptedOrder(episodeId));
+  } finally {
+    await back.stop();
+  }
 }, 240_000);

@@ -3,6 +3,7 @@ export { httpOutcome, type AttemptOutcome } from './outcome';
 export { CONTENT_TYPES } from './content-types';
 export {
   decide,
+  neverReached,
   probeDelayMs,
   stateOf,
   DEFAULT_PROBE_POLICY,

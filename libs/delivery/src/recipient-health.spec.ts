@@ -1,4 +1,4 @@
-import { decide, HEALTHY, probeDelayMs, stateOf, type ProbePolicy, type RecipientHealth } from './recipient-health';
+import { decide, HEALTHY, neverReached, probeDelayMs, stateOf, type ProbePolicy, type RecipientHealth } from './recipient-health';
 
 const policy: ProbePolicy = { baseMs: 1_000, maxMs: 30_000 };
 const t0 = new Date('2026-03-01T10:00:00Z');
@@ -85,5 +85,36 @@ describe('recipient health', () => {
     expect(again.refused).toMatch(/already paused/);
     expect(again.next).toBe(paused);
     expect(decide(HEALTHY, { kind: 'retry-now' }, t0, policy).release).toBe(true);
+  });
+});
+
+describe('reachable again between probes', () => {
+  const refused = (at: Date) => decide(HEALTHY, { kind: 'failure', error: 'ECONNREFUSED', probe: false }, at, policy).next;
+
+  it('brings the probe forward when nothing listened and the recipient accepts connections again', () => {
+    let health = refused(t0);
+    for (let i = 0; i < 10; i++) health = decide(health, { kind: 'failure', error: 'ECONNREFUSED', probe: true }, health.probeAt!, policy).next;
+    const now = new Date(health.probeAt!.getTime() - 25_000);
+    const d = decide(health, { kind: 'reachable' }, now, policy);
+    expect(d.next.probeAt).toEqual(now);
+    // Still failing: the probe decides, and nothing is released before it succeeds.
+    expect(d.next.failing).toBe(true);
+    expect(d.release).toBe(false);
+    expect(d.transition).toBeUndefined();
+  });
+
+  it('leaves the backoff alone for a recipient that answered or took the connection and then timed out, a paused or healthy one', () => {
+    const answered = failingSince(t0);
+    expect(decide(answered, { kind: 'reachable' }, later(10), policy).next).toBe(answered);
+    const timedOut = decide(HEALTHY, { kind: 'failure', error: 'timed out', probe: false }, t0, policy).next;
+    expect(decide(timedOut, { kind: 'reachable' }, later(10), policy).next).toBe(timedOut);
+    const paused = decide(refused(t0), { kind: 'pause', by: 'operator' }, later(1), policy).next;
+    expect(decide(paused, { kind: 'reachable' }, later(10), policy).next).toBe(paused);
+    expect(decide(HEALTHY, { kind: 'reachable' }, t0, policy).next).toBe(HEALTHY);
+  });
+
+  it('names the errors that mean the request never reached the recipient', () => {
+    expect(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT'].every(neverReached)).toBe(true);
+    expect(['timed out', 'HTTP 503', 'ECONNRESET', 'AMQP: channel closed', null].some(neverReached)).toBe(false);
   });
 });

@@ -48,7 +48,9 @@ export type HealthEvent =
   | { readonly kind: 'pause'; readonly by: string }
   | { readonly kind: 'resume' }
   /** An operator asks for a probe at once. */
-  | { readonly kind: 'retry-now' };
+  | { readonly kind: 'retry-now' }
+  /** The recipient accepts connections again (a reachability check between probes). */
+  | { readonly kind: 'reachable' };
 
 export interface HealthDecision {
   readonly next: RecipientHealth;
@@ -63,6 +65,16 @@ export interface HealthDecision {
 export function stateOf(health: RecipientHealth): RecipientState {
   if (health.pausedAt !== null) return 'paused';
   return health.failing ? 'failing' : 'healthy';
+}
+
+/**
+ * Whether a failed attempt's error says the request never reached the recipient: nothing listened at
+ * its address, or the address could not be reached or resolved. Only then does a connection that
+ * succeeds again mean it is worth probing at once; a recipient that answered (HTTP 5xx) or took the
+ * connection and then timed out waits for its probe on the backoff.
+ */
+export function neverReached(error: string | null): boolean {
+  return error !== null && /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENOTFOUND|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT)\b/.test(error);
 }
 
 /** Wait before the next probe after `failedProbes` failed probes: base × 2^n, capped. */
@@ -110,6 +122,13 @@ export function decide(health: RecipientHealth, event: HealthEvent, now: Date, p
     case 'retry-now':
       if (health.pausedAt !== null) return { next: health, release: false, refused: 'the recipient is paused; resume it first' };
       if (!health.failing) return { next: health, release: true };
+      return { next: { ...health, probeAt: now }, release: false };
+    case 'reachable':
+      // Brings the probe forward, so that a backlog does not wait out the probe's backoff (up to
+      // SVU_PROBE_MAX) after its recipient is back; the probe still decides whether it is healthy.
+      if (!health.failing || health.pausedAt !== null || !neverReached(health.lastError) || (health.probeAt !== null && health.probeAt <= now)) {
+        return { next: health, release: false };
+      }
       return { next: { ...health, probeAt: now }, release: false };
   }
 }

@@ -16,6 +16,7 @@ import { insertDeadLetter } from '../store/records';
 import { insertDeviation } from '../store/deviations.repository';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
+import { acceptsConnections } from './reachability';
 import { DirectoryService } from '../directory/directory.service';
 
 /** How often a chunk claims again the copies that turned out claimable just after its claim. */
@@ -23,6 +24,9 @@ const RECLAIM_TRIES = 4;
 
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
 const SEND_CHUNK = 250;
+
+/** How often an egress process checks whether recipients that refused connections accept them again. */
+const REACH_EVERY_MS = 2_000;
 
 /** Longest wait between two attempts to record an outcome while the store is unreachable. */
 const MAX_RECORD_WAIT_MS = 2_000;
@@ -45,6 +49,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private held = new Set<string>();
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
+  /** When this process last checked unreachable recipients for connections. */
+  private reachCheckedAt = 0;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
 
@@ -115,6 +121,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Probes each failing recipient whose probe is due, with one copy; the outcome decides its health. */
   async probeDue(): Promise<void> {
     await this.expireWaiting();
+    await this.checkReachability();
     // Held for longer than one attempt and its recording; the outcome sets the real next probe time.
     const recipients = await this.health.dueProbes(this.config.deliveryTimeoutMs * 2 + 1_000);
     await Promise.all(
@@ -123,6 +130,30 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         if (copy === undefined) return;
         this.logger.log({ recipient: recipientHsa, copyId: copy.copyId }, 'probing a failing recipient');
         await this.processChunk([copy], true);
+      }),
+    );
+  }
+
+  /**
+   * A recipient that refused connections is probed on a backoff of up to SVU_PROBE_MAX (30 s), so a
+   * probe could come that long after it is back. Between probes, every REACH_EVERY_MS, each such
+   * recipient's address is tried with a bare TCP connection (nothing is sent); when it accepts, its
+   * probe is brought forward to now, and the backlog follows the probe's success within seconds.
+   */
+  private async checkReachability(): Promise<void> {
+    const now = Date.now();
+    if (now - this.reachCheckedAt < REACH_EVERY_MS) return;
+    this.reachCheckedAt = now;
+    const candidates = await this.health.unreachable(REACH_EVERY_MS);
+    await Promise.all(
+      candidates.map(async ({ recipientHsa }) => {
+        const transport = this.directory.lookup(recipientHsa)?.transport;
+        if (transport?.kind !== 'http') return;
+        if (!(await acceptsConnections(transport.url, Math.min(1_000, this.config.deliveryTimeoutMs)))) return;
+        const decision = await this.health.apply(recipientHsa, { kind: 'reachable' });
+        if (decision.next.probeAt !== null && decision.next.probeAt.getTime() <= Date.now()) {
+          this.logger.log({ recipient: recipientHsa }, 'recipient accepts connections again: probing it now');
+        }
       }),
     );
   }

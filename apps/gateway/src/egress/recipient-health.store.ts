@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { decide, stateOf, type HealthDecision, type HealthEvent, type RecipientHealth, type RecipientState } from '@svu/delivery';
+import { decide, neverReached, stateOf, type HealthDecision, type HealthEvent, type RecipientHealth, type RecipientState } from '@svu/delivery';
 import { Broker } from '../broker/broker';
 import { encodeJob, type CopyRef } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -118,6 +118,19 @@ export class RecipientHealthStore {
       [holdMs],
     );
     return rows.map((r) => r.recipient_hsa);
+  }
+
+  /**
+   * Failing recipients, not paused, whose last attempt never reached them (nothing listened: see
+   * neverReached) and whose probe is more than `aheadMs` away: worth a connection check meanwhile.
+   */
+  async unreachable(aheadMs: number): Promise<Array<{ recipientHsa: string; lastError: string | null }>> {
+    const rows = await this.db.query<{ recipient_hsa: string; last_error: string | null }>(
+      `SELECT recipient_hsa, last_error FROM recipient_health
+       WHERE failing AND paused_at IS NULL AND probe_at > now() + $1 * interval '1 millisecond'`,
+      [aheadMs],
+    );
+    return rows.filter((r) => neverReached(r.last_error)).map((r) => ({ recipientHsa: r.recipient_hsa, lastError: r.last_error }));
   }
 
   /**
