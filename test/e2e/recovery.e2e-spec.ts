@@ -240,3 +240,57 @@ it('probes a recipient that refused connections as soon as it listens again, not
     await back.stop();
   }
 }, 240_000);
+
+it('sends a slow recipient one probe at a time once its attempts time out: repeats only of the copies in flight', async () => {
+  // Answers 1.5 s after taking a request, past the 1 s delivery timeout: every attempt times out after
+  // the recipient has the copy (it counts each arrival).
+  const settings = { ...SETTINGS, SVU_DELIVERY_TIMEOUT: 'PT1S', SVU_PROBE_BASE: 'PT0.5S', SVU_PROBE_MAX: 'PT1S' };
+  start(settings);
+  start(settings);
+  await waitForTopology(services.amqpUrl);
+  const slow = new RecipientSimulator({ units: [refusing], amqpUrl: services.amqpUrl });
+  await slow.start();
+  try {
+    slow.behave(refusing.hsaId, { mode: 'accept', delayMs: 1_500 });
+    const sent = await sendEpisodes('SLOW', 10, 5, [refusing]);
+    const ids = [...sent.values()].flat();
+    await eventually(async () => {
+      const rows = await query<{ failing: boolean }>(services.databaseUrl, 'SELECT failing FROM recipient_health WHERE recipient_hsa = $1', [refusing.hsaId]);
+      return rows[0]?.failing === true ? true : undefined;
+    }, 60_000, 'recipient failing');
+    // The attempts on their way when it started failing end within the timeout; from then on, copies on
+    // their way to it at any moment, sampled for 8 s of probes.
+    await sleep(1_500);
+    const inFlightAtFailing = slow.receivedBy(refusing.hsaId).length;
+    let mostInFlight = 0;
+    for (const until = Date.now() + 8_000; Date.now() < until; ) {
+      const rows = await query<{ n: string }>(services.databaseUrl, `SELECT count(*) AS n FROM copies WHERE recipient_hsa = $1 AND state = 'sending'`, [refusing.hsaId]);
+      mostInFlight = Math.max(mostInFlight, Number(rows[0]!.n));
+      await sleep(100);
+    }
+    const probesWhileSlow = slow.receivedBy(refusing.hsaId).length - inFlightAtFailing;
+    slow.behave(refusing.hsaId, { mode: 'accept' });
+    await eventually(async () => ((await openCopies(ids, refusing.hsaId)) === 0 ? true : undefined), 60_000, 'backlog delivered');
+    const got = slow.receivedBy(refusing.hsaId).map((r) => r.messageId!);
+    const repeats = got.length - new Set(got).size;
+    const timedOut = await query<{ n: string }>(
+      services.databaseUrl,
+      `SELECT count(*) AS n FROM copy_events e JOIN copies c ON c.id = e.copy_id WHERE c.recipient_hsa = $1 AND e.detail = 'timed out'`,
+      [refusing.hsaId],
+    );
+    const attemptsTimedOut = Number(timedOut[0]!.n);
+    console.log(
+      `recovery: slow recipient (answers after 1.5 s, timeout 1 s): ${inFlightAtFailing} copies had arrived when it started failing, ` +
+        `then at most ${mostInFlight} on its way at a time (${probesWhileSlow} probes arrived in 8 s); ${attemptsTimedOut} attempts timed out; ${repeats} repeats of ${ids.length} copies`,
+    );
+    expect(mostInFlight).toBeLessThanOrEqual(1);
+    // Each repeat is a copy the recipient took while the gateway had given it up: an attempt that timed
+    // out — one of the copies in flight when it started failing (the 10 episodes' first copies), or a
+    // probe, one at a time; the other copies waited and went once.
+    expect(repeats).toBeLessThanOrEqual(attemptsTimedOut);
+    expect(attemptsTimedOut).toBeLessThanOrEqual(10 + 15);
+    expect(new Set(got).size).toBe(ids.length);
+  } finally {
+    await slow.stop();
+  }
+}, 240_000);
