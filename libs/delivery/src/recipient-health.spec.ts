@@ -97,6 +97,7 @@ describe('reachable again between probes', () => {
     const now = new Date(health.probeAt!.getTime() - 25_000);
     const d = decide(health, { kind: 'reachable' }, now, policy);
     expect(d.next.probeAt).toEqual(now);
+    expect(d.probeNow).toBe(true);
     // Still failing: the probe decides, and nothing is released before it succeeds.
     expect(d.next.failing).toBe(true);
     expect(d.release).toBe(false);
@@ -106,6 +107,7 @@ describe('reachable again between probes', () => {
   it('leaves the backoff alone for a recipient that answered or took the connection and then timed out, a paused or healthy one', () => {
     const answered = failingSince(t0);
     expect(decide(answered, { kind: 'reachable' }, later(10), policy).next).toBe(answered);
+    expect(decide(answered, { kind: 'reachable' }, later(10), policy).probeNow).toBeUndefined();
     const timedOut = decide(HEALTHY, { kind: 'failure', error: 'timed out', probe: false }, t0, policy).next;
     expect(decide(timedOut, { kind: 'reachable' }, later(10), policy).next).toBe(timedOut);
     const paused = decide(refused(t0), { kind: 'pause', by: 'operator' }, later(1), policy).next;

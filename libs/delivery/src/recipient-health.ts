@@ -60,6 +60,8 @@ export interface HealthDecision {
   readonly release: boolean;
   /** Why an operator's action was refused. */
   readonly refused?: string;
+  /** The probe was brought forward to now (retry now, or reachable again). */
+  readonly probeNow?: true;
 }
 
 export function stateOf(health: RecipientHealth): RecipientState {
@@ -122,13 +124,13 @@ export function decide(health: RecipientHealth, event: HealthEvent, now: Date, p
     case 'retry-now':
       if (health.pausedAt !== null) return { next: health, release: false, refused: 'the recipient is paused; resume it first' };
       if (!health.failing) return { next: health, release: true };
-      return { next: { ...health, probeAt: now }, release: false };
+      return { next: { ...health, probeAt: now }, release: false, probeNow: true };
     case 'reachable':
       // Brings the probe forward, so that a backlog does not wait out the probe's backoff (up to
       // SVU_PROBE_MAX) after its recipient is back; the probe still decides whether it is healthy.
       if (!health.failing || health.pausedAt !== null || !neverReached(health.lastError) || (health.probeAt !== null && health.probeAt <= now)) {
         return { next: health, release: false };
       }
-      return { next: { ...health, probeAt: now }, release: false };
+      return { next: { ...health, probeAt: now }, release: false, probeNow: true };
   }
 }

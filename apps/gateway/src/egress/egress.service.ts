@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
-import { CLOCK, type Clock } from '../common/clock/clock';
+import { CLOCK, systemClock, type Clock } from '../common/clock/clock';
 import { Periodic } from '../common/clock/periodic';
 import { MetricsService } from '../common/metrics.service';
 import { encodeJob, type CopyRef } from '../broker/jobs';
@@ -50,7 +50,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
   /** When this process last checked unreachable recipients for connections. */
-  private reachCheckedAt = 0;
+  private reachCheckedAt = -Infinity;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
 
@@ -141,7 +141,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * probe is brought forward to now, and the backlog follows the probe's success within seconds.
    */
   private async checkReachability(): Promise<void> {
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.reachCheckedAt < REACH_EVERY_MS) return;
     this.reachCheckedAt = now;
     const candidates = await this.health.unreachable(REACH_EVERY_MS);
@@ -151,7 +151,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         if (transport?.kind !== 'http') return;
         if (!(await acceptsConnections(transport.url, Math.min(1_000, this.config.deliveryTimeoutMs)))) return;
         const decision = await this.health.apply(recipientHsa, { kind: 'reachable' });
-        if (decision.next.probeAt !== null && decision.next.probeAt.getTime() <= Date.now()) {
+        if (decision.probeNow === true) {
           this.logger.log({ recipient: recipientHsa }, 'recipient accepts connections again: probing it now');
         }
       }),
@@ -184,7 +184,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async processChunk(refs: readonly CopyRef[], probe: boolean): Promise<void> {
-    const claimedAt = Date.now();
+    // Durations within this process (the lease, how long to keep recording) go by the monotonic timer.
+    const claimedAt = performance.now();
     const claimed: ClaimedCopy[] = [];
     let unique = refs;
     for (let tries = 0; unique.length > 0; tries++) {
@@ -244,7 +245,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         return;
       } catch (error) {
         const waitMs = Math.min(MAX_RECORD_WAIT_MS, 100 * 2 ** attempt);
-        if (Date.now() + waitMs > until) throw error;
+        if (performance.now() + waitMs > until) throw error;
         this.logger.warn({ outcome: what, err: (error as Error).message, retryInMs: waitMs }, 'outcome not recorded yet; trying again');
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
@@ -346,7 +347,9 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private async recordFailure(copy: ClaimedCopy, outcome: Exclude<AttemptOutcome, { kind: 'delivered' }>, probe: boolean): Promise<void> {
     const attempts = copy.attempts + 1;
     // Retried (by the recipient's probe, or with its backlog when it recovers) until the budget is spent.
-    const retry = outcome.kind === 'retry' && Date.now() < copy.first_attempt_at.getTime() + this.config.retry.budgetMs;
+    // first_attempt_at is the store's wall time (PostgreSQL's now() at the claim), so the budget is read
+    // on the wall clock, not on the message clock that tests move through days of deadlines.
+    const retry = outcome.kind === 'retry' && systemClock.now().getTime() < copy.first_attempt_at.getTime() + this.config.retry.budgetMs;
     if (retry) {
       // The recipient is failing now (or still): this copy waits with the rest of its backlog for the
       // probe, instead of trying again on its own timer.
