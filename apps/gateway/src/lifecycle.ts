@@ -20,7 +20,7 @@ export class Lifecycle implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.db.migrate();
+    await this.db.whenReachable('migrations', () => this.db.migrate());
     await this.directory.start();
     await this.senders()?.start();
     await this.broker.start();

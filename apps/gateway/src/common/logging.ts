@@ -38,9 +38,11 @@ export function loggerParams(level: string, file?: string): Params {
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  // SVU_LOG_FILE sends the log to a file (appended) instead of standard output.
+  // SVU_LOG_FILE sends the log to a file (appended) instead of standard output. Written synchronously,
+  // as pino writes standard output: the file is open from the start, so that a process that exits
+  // early (a start that failed) neither crashes flushing it nor loses its last lines.
   return {
-    pinoHttp: file === undefined ? options : [options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })],
+    pinoHttp: file === undefined ? options : [options, pino.destination({ dest: file, append: true, mkdir: true, sync: true })],
     // No request logging on the hot paths: ingress logs each message with its id itself, and health
     // checks are not worth a line. Per request it costs more than storing the message does.
     exclude: [

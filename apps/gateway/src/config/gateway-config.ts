@@ -29,6 +29,8 @@ export interface GatewayConfig {
   readonly heartbeatEveryMs: number;
   /** How long after its last heartbeat a process counts as dead and its copies are taken over. */
   readonly takeoverAfterMs: number;
+  /** How long a start waits for PostgreSQL while it is unreachable, starting up or shutting down (SVU_START_WAIT). */
+  readonly startWaitMs: number;
   readonly services: ReadonlySet<ServiceName>;
   /** Messages a consumer takes from a queue before acknowledging (bounded prefetch). */
   readonly prefetch: number;
@@ -121,6 +123,7 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'SVU_PROBE_MAX',
   'SVU_HEARTBEAT_EVERY',
   'SVU_TAKEOVER_AFTER',
+  'SVU_START_WAIT',
   'SVU_PREFETCH',
   'SVU_STALE_AFTER',
   'SVU_SWEEP_EVERY',
@@ -333,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     heartbeatEveryMs: positiveDuration(env, 'SVU_HEARTBEAT_EVERY', 'PT1S', true),
     // A process is taken over when it has not beaten for this long: shorter than a beat would take over live ones.
+    startWaitMs: positiveDuration(env, 'SVU_START_WAIT', 'PT2M', true),
     takeoverAfterMs: notShorter(['SVU_HEARTBEAT_EVERY', 'SVU_TAKEOVER_AFTER'], [positiveDuration(env, 'SVU_HEARTBEAT_EVERY', 'PT1S', true) * 2, positiveDuration(env, 'SVU_TAKEOVER_AFTER', 'PT10S', true)]),
     services: new Set(services as ServiceName[]),
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),

@@ -81,7 +81,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     // Alive before the first claim, so that no sweeper takes this process for dead.
-    await this.beat();
+    await this.db.whenReachable('heartbeat', () => this.beat());
     this.heartbeat.start();
     this.probes.start();
   }

@@ -115,6 +115,26 @@ export class Database implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Runs a start-up step that needs the store, trying again while PostgreSQL is not there yet or is
+   * restarting (see isTransientStoreError), for up to SVU_START_WAIT; any other error, or the wait
+   * spent, fails the start as before. A process (re)started during a database restart then comes up
+   * with the database instead of exiting.
+   */
+  async whenReachable<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const until = performance.now() + this.config.startWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        const waitMs = Math.min(5_000, 250 * 2 ** attempt);
+        if (!isTransientStoreError(error) || performance.now() + waitMs > until) throw error;
+        this.logger.warn({ step: what, err: (error as Error).message, retryInMs: waitMs }, 'database not reachable yet at start; trying again');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
   async isReachable(): Promise<boolean> {
     try {
       await this.pool.query('SELECT 1');
@@ -149,4 +169,19 @@ async function createDatabaseIfMissing(url: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Errors that say PostgreSQL is not there right now rather than that something is wrong: nothing
+ * listens, the connection broke or timed out, or the server is starting up or shutting down (SQLSTATE
+ * class 08, 57P01–57P03).
+ */
+export function isTransientStoreError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/.test(message);
 }
