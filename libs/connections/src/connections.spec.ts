@@ -32,5 +32,7 @@ describe('connectionError', () => {
     const refused = new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], '');
     expect(reasonOf(refused)).toBe('connect ECONNREFUSED ::1:5432');
     expect(reasonOf(Object.assign(new Error(''), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    // An error of another realm (a vm context) is read by its shape.
+    expect(reasonOf({ name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9' })).toBe('connect ECONNREFUSED 127.0.0.1:9');
   });
 });

@@ -18,11 +18,12 @@ export function withoutPassword(url: string): string {
 
 /** Why a connection failed, in a few words: the error's message (for an AggregateError, its first error's), or its code. */
 export function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.message !== '') return error.message;
-  const first = (error as { errors?: unknown[] }).errors?.[0];
-  if (first !== undefined) return reasonOf(first);
-  return (error as { code?: string }).code ?? error.name;
+  // Duck-typed: an error from another realm (a vm context, a test runner) is no `instanceof Error` here.
+  if (typeof error !== 'object' || error === null || typeof (error as { message?: unknown }).message !== 'string') return String(error);
+  const { message, errors, code, name } = error as { message: string; errors?: unknown[]; code?: string; name?: string };
+  if (message !== '') return message;
+  if (errors?.[0] !== undefined) return reasonOf(errors[0]);
+  return code ?? name ?? 'unknown error';
 }
 
 /**
