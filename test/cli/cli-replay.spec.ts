@@ -175,6 +175,30 @@ describe('svu replay against a gateway', () => {
   }, 30_000);
 });
 
+describe('svu replay secrets on the command line', () => {
+  const sets = [join(ROOT, 'fixtures/happy-path'), '--directory', DIRECTORY];
+  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [SVU, 'replay', '--check', ...sets, ...args], { env, encoding: 'utf8', timeout: 30_000, cwd: ROOT });
+  const clean = { ...process.env };
+  delete clean['SVU_REPLAY_PASSWORD'];
+  delete clean['SVU_SENDER_KEY'];
+
+  it('warns on standard error that --password and --sender-key are visible to other users, and still takes them', () => {
+    const given = run(['--user', 'operator', '--password', 'hemligt-pw', '--sender-key', 'sys.hemligt-key'], clean);
+    expect(given.status).toBe(0);
+    expect(given.stderr.split('\n')).toEqual([
+      'svu: warning: --password on the command line is visible to other users of this machine; give it with SVU_REPLAY_PASSWORD or --password-stdin',
+      'svu: warning: --sender-key on the command line is visible to other users of this machine; give it with SVU_SENDER_KEY',
+      '',
+    ]);
+  });
+
+  it('says nothing when they come from the environment', () => {
+    const fromEnv = run(['--user', 'operator'], { ...clean, SVU_REPLAY_PASSWORD: 'hemligt-pw', SVU_SENDER_KEY: 'sys.hemligt-key' });
+    expect(fromEnv.status).toBe(0);
+    expect(fromEnv.stderr).toBe('');
+  });
+});
+
 describe('svu replay and svu simulate without RabbitMQ', () => {
   const broker = 'amqp://guest:hemligt-mq@127.0.0.1:9';
 

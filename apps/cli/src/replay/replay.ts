@@ -192,7 +192,7 @@ class SetRun {
       if (differences.length > 0) return this.fail(name, `${differences.length} field(s) differ`, differences.map(describeDifference).join('\n'), seconds());
       return this.pass(name, seconds());
     }
-    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user and --password');
+    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user (SVU_REPLAY_USER) and its password (SVU_REPLAY_PASSWORD or --password-stdin)');
     const messageId = fillPlaceholders(expectation.messageId, 'canonical', this.values);
     if ('deadLetter' in expectation) {
       const found = await poll(deadline, async () => {
