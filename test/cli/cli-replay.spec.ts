@@ -175,6 +175,51 @@ describe('svu replay against a gateway', () => {
   }, 30_000);
 });
 
+describe('svu replay against a gateway that refuses the sender key', () => {
+  const set = join(ROOT, 'fixtures/invalid');
+  const env = { ...process.env };
+  delete env['SVU_SENDER_KEY'];
+  const refusing = (status: number, body: object) => standInGateway((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+  const unauthenticated = { error: 'a credential is required: Authorization: Bearer <key>, or a client certificate', reason: 'unauthenticated' };
+
+  it('stops at the first 401 with one line: no key was given, and how to give one', async () => {
+    const gateway = await refusing(401, unauthenticated);
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', gateway.url], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        'svu: no sender key was given, and the gateway requires one (HTTP 401 unauthenticated: a credential is required: Authorization: Bearer <key>, or a client certificate; ' +
+          "at invalid messages step 1 (01-bad-care-type.lifecare.xml)): set SVU_SENDER_KEY (or --sender-key) to the key of a sender system in the gateway's senders file (SVU_SENDERS)\n",
+      );
+      expect(gateway.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /ingress/lifecare']);
+      expect(run.stdout).not.toContain('FAIL');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('says that the key given was refused (401), or that its system may not send as the set\'s senders (403)', async () => {
+    const invalid = await refusing(401, { error: 'the bearer key is not valid', reason: 'unauthenticated' });
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', invalid.url], { ...env, SVU_SENDER_KEY: 'sys.hemligt-key' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^svu: the gateway refused the sender key \(HTTP 401 unauthenticated: the bearer key is not valid; at invalid messages step 1 .*\): set SVU_SENDER_KEY \(or --sender-key\)[^\n]*\n$/);
+      expect(run.stderr).not.toContain('hemligt');
+    } finally {
+      await invalid.close();
+    }
+    const notAllowed = await refusing(403, { error: 'sender system dev-systems may not send as SE2321000131-E000000000001', reason: 'sender-not-allowed' });
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', notAllowed.url], { ...env, SVU_SENDER_KEY: 'sys.hemligt-key' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^svu: the gateway refused the sender system of the sender key \(HTTP 403 sender-not-allowed: sender system dev-systems may not send as SE2321000131-E000000000001; .*\): set SVU_SENDER_KEY \(or --sender-key\) to the key of a sender system that may send as the set's senders [^\n]*\n$/);
+      expect(notAllowed.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+    } finally {
+      await notAllowed.close();
+    }
+  });
+});
+
 describe('svu replay secrets on the command line', () => {
   const sets = [join(ROOT, 'fixtures/happy-path'), '--directory', DIRECTORY];
   const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [SVU, 'replay', '--check', ...sets, ...args], { env, encoding: 'utf8', timeout: 30_000, cwd: ROOT });

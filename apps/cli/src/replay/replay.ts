@@ -166,6 +166,8 @@ class SetRun {
     }
     const headers: Record<string, string> = this.options.senderKey === undefined ? {} : { authorization: `Bearer ${this.options.senderKey}` };
     const res = await request(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes, headers });
+    // A missing or refused credential fails every step alike: stop at the first, saying which and how to give it.
+    if (res.status === 401 || res.status === 403) throw new Error(credentialRefused(res.status, await res.text(), `${this.manifest.name} step ${index + 1} (${step.send})`, this.options.senderKey !== undefined));
     const wanted = step.expectRejected === true ? 400 : 202;
     if (res.status !== wanted) this.fail(name, `the gateway answered ${res.status}, expected ${wanted}`, await res.text());
   }
@@ -222,6 +224,22 @@ class SetRun {
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
     return res.json();
   }
+}
+
+/** The one line `svu replay` stops with when ingress answers 401 or 403: which credential, and how to give it. */
+export function credentialRefused(status: 401 | 403, body: string, where: string, keyGiven: boolean): string {
+  let refusal: { error?: unknown; reason?: unknown } = {};
+  try {
+    refusal = JSON.parse(body) as typeof refusal;
+  } catch {
+    // not the gateway's JSON refusal: the status says enough
+  }
+  const why = [refusal.reason, refusal.error].filter((s): s is string => typeof s === 'string').join(': ');
+  const answered = `HTTP ${status}${why === '' ? '' : ` ${why}`}; at ${where}`;
+  const how = 'set SVU_SENDER_KEY (or --sender-key) to the key of a sender system';
+  if (status === 403) return `the gateway refused the sender system of the sender key (${answered}): ${how} that may send as the set's senders (its hsaIds in the gateway's senders file, SVU_SENDERS)`;
+  const which = keyGiven ? 'the gateway refused the sender key' : 'no sender key was given, and the gateway requires one';
+  return `${which} (${answered}): ${how} in the gateway's senders file (SVU_SENDERS)`;
 }
 
 async function poll<T>(deadline: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
