@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KNOWN_ENV_NAMES, loadConfig } from './gateway-config';
 
 const SECRET = 'x'.repeat(32);
@@ -16,6 +17,12 @@ describe('loadConfig: console sessions and sign-in', () => {
     ['å'.repeat(15), 30],
   ])('refuses a session secret under 32 bytes: %j', (secret, bytes) => {
     expect(() => loadConfig({ SVU_SESSION_SECRET: secret })).toThrow(`SVU_SESSION_SECRET must be at least 32 bytes (it is ${bytes})`);
+  });
+
+  it('refuses the sample placeholder of the example overlay, naming the variable', () => {
+    const sample = readFileSync(join(__dirname, '../../../../deploy/k8s/overlays/example/secrets/session.env'), 'utf8').match(/^SVU_SESSION_SECRET=(.*)$/m)![1]!;
+    expect(sample).toMatch(/^REPLACE-/);
+    expect(() => loadConfig({ SVU_SESSION_SECRET: sample })).toThrow(/^SVU_SESSION_SECRET still holds the sample placeholder \(REPLACE-…\); make a secret with: openssl rand -base64 48$/);
   });
 
   it('refuses to run more than one console process without a shared secret', () => {
@@ -121,6 +128,7 @@ describe('loadConfig', () => {
     ['SVU_LOGIN_CONCURRENCY', '0', /^SVU_LOGIN_CONCURRENCY must be a whole number from 1/],
     ['SVU_CONSOLE_PROCESSES', '1.5', /^SVU_CONSOLE_PROCESSES must be a whole number/],
     ['PORT', '-1', /^PORT must be a whole number from 0 to 65535/],
+    ['SVU_SESSION_SECRET', 'REPLACE-WITH-32-RANDOM-BYTES-BASE64', /^SVU_SESSION_SECRET still holds the sample placeholder/],
   ])('refuses %s=%s, naming the setting', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });

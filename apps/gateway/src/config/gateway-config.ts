@@ -206,6 +206,9 @@ export interface LoginPolicy {
 /** The shortest session secret accepted: 32 bytes, the size of the HMAC-SHA256 key it becomes. */
 export const MIN_SESSION_SECRET_BYTES = 32;
 
+/** How the sample secrets (deploy/k8s/overlays/example/secrets) mark a value still to be replaced. */
+const PLACEHOLDER_PREFIX = 'REPLACE-';
+
 function sessionSecretOf(env: NodeJS.ProcessEnv, consoleProcesses: number, runsConsole: boolean): Buffer | undefined {
   const raw = env['SVU_SESSION_SECRET'];
   if (raw === undefined) {
@@ -213,6 +216,10 @@ function sessionSecretOf(env: NodeJS.ProcessEnv, consoleProcesses: number, runsC
       throw new Error(`SVU_SESSION_SECRET is required when SVU_CONSOLE_PROCESSES is ${consoleProcesses}: every console process must sign sessions with the same secret`);
     }
     return undefined;
+  }
+  // The example overlay's secret files hold placeholders (REPLACE-…), long enough to pass the length check.
+  if (raw.startsWith(PLACEHOLDER_PREFIX)) {
+    throw new Error(`SVU_SESSION_SECRET still holds the sample placeholder (${PLACEHOLDER_PREFIX}…); make a secret with: openssl rand -base64 48`);
   }
   const secret = Buffer.from(raw, 'utf8');
   if (secret.length < MIN_SESSION_SECRET_BYTES) {
