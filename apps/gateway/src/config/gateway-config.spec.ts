@@ -89,6 +89,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SVU_RETAIN_DOCUMENTS: 'ninety days' })).toThrow(/SVU_RETAIN_DOCUMENTS/);
   });
 
+  it('keeps the audit log at least as long as payloads: equal is taken, shorter refused naming both settings', () => {
+    expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P400D', SVU_RETAIN_AUDIT: 'P400D' }).retention.auditMs).toBe(400 * 86_400_000);
+    expect(() => loadConfig({ SVU_RETAIN_PAYLOADS: 'P400D', SVU_RETAIN_AUDIT: 'P399D' })).toThrow('SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS');
+    // Raising payload retention past the audit default needs the audit setting raised too.
+    expect(() => loadConfig({ SVU_RETAIN_PAYLOADS: 'P4000D' })).toThrow('SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS');
+  });
+
   // Zero, negative and out-of-range durations and counts: refused at start with the setting's name.
   it.each([
     ['SVU_RETENTION_EVERY', 'PT0S', /^SVU_RETENTION_EVERY must be longer than zero, got "PT0S"$/],
@@ -99,6 +106,7 @@ describe('loadConfig', () => {
     ['SVU_RETAIN_PAYLOADS', 'PT0S', /^SVU_RETAIN_PAYLOADS must be at least P1D, got "PT0S"$/],
     ['SVU_RETAIN_AUDIT', 'PT1H', /^SVU_RETAIN_AUDIT must be at least P1D/],
     ['SVU_RETAIN_DEAD_LETTERS', '-P1D', /^SVU_RETAIN_DEAD_LETTERS must not be negative/],
+    ['SVU_RETAIN_AUDIT', 'P30D', /^SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS$/],
     ['SVU_SWEEP_EVERY', 'PT0S', /^SVU_SWEEP_EVERY must be longer than zero/],
     ['SVU_DEADLINE_EVERY', 'PT0S', /^SVU_DEADLINE_EVERY must be longer than zero/],
     ['SVU_STORE_METRICS_EVERY', 'PT0S', /^SVU_STORE_METRICS_EVERY must be longer than zero/],

@@ -374,7 +374,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       payloadsMs: atLeastADay(env, 'SVU_RETAIN_PAYLOADS', 'P90D'),
       deadLettersMs: atLeastADay(env, 'SVU_RETAIN_DEAD_LETTERS', 'P90D'),
       documentsMs: atLeastADay(env, 'SVU_RETAIN_DOCUMENTS', 'P90D'),
-      auditMs: atLeastADay(env, 'SVU_RETAIN_AUDIT', 'P3650D'),
+      // The log of who viewed a patient's data outlives the data (docs/retention.md).
+      auditMs: notShorter(['SVU_RETAIN_PAYLOADS', 'SVU_RETAIN_AUDIT'], [atLeastADay(env, 'SVU_RETAIN_PAYLOADS', 'P90D'), atLeastADay(env, 'SVU_RETAIN_AUDIT', 'P3650D')]),
       everyMs: positiveDuration(env, 'SVU_RETENTION_EVERY', 'PT1H', true),
       batchSize: integer('SVU_RETENTION_BATCH', get('SVU_RETENTION_BATCH', '1000'), 1, 100_000),
     },
