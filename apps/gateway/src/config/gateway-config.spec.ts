@@ -86,6 +86,8 @@ describe('loadConfig', () => {
     expect(retention.payloadsMs).toBe(90 * day);
     expect(retention.auditMs).toBeGreaterThan(retention.payloadsMs);
     expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P30D' }).retention.payloadsMs).toBe(30 * day);
+    // Months and years in fixed lengths (README, Configuration): 30 and 365 days.
+    expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P3M', SVU_RETAIN_AUDIT: 'P10Y' }).retention).toMatchObject({ payloadsMs: 90 * day, auditMs: 3650 * day });
     expect(() => loadConfig({ SVU_RETAIN_DOCUMENTS: 'ninety days' })).toThrow(/SVU_RETAIN_DOCUMENTS/);
   });
 

@@ -254,7 +254,7 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
   return list;
 }
 
-/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. Never negative. */
+/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds, in fixed lengths (`isoDurationMs`: a month 30 days, a year 365). Never negative. */
 export function durationMs(name: string, value: string): number {
   let ms: number;
   try {
