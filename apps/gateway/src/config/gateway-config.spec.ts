@@ -139,8 +139,18 @@ describe('loadConfig', () => {
     ['SVU_CONSOLE_PROCESSES', '1.5', /^SVU_CONSOLE_PROCESSES must be a whole number/],
     ['PORT', '-1', /^PORT must be a whole number from 0 to 65535/],
     ['SVU_SESSION_SECRET', 'REPLACE-WITH-32-RANDOM-BYTES-BASE64', /^SVU_SESSION_SECRET still holds the sample placeholder/],
+    ['SVU_RETAIN_AUDIT', 'P99999999D', /^SVU_RETAIN_AUDIT must be at most P36500D \(100 years\), got "P99999999D"$/],
+    ['SVU_RETAIN_PAYLOADS', `P${'9'.repeat(400)}D`, /^SVU_RETAIN_PAYLOADS must be at most P36500D \(100 years\)/],
+    ['SVU_SESSION_TTL', 'P101Y', /^SVU_SESSION_TTL must be at most P36500D \(100 years\), got "P101Y"$/],
+    ['SVU_SWEEP_EVERY', 'P99999999D', /^SVU_SWEEP_EVERY must be at most P24D \(a timer waits no longer\), got "P99999999D"$/],
+    ['SVU_INGRESS_GROUP_WAIT', 'P99999999D', /^SVU_INGRESS_GROUP_WAIT must be at most P24D \(a timer waits no longer\)/],
   ])('refuses %s=%s, naming the setting', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes a duration up to its maximum: 100 years (P100Y, P36500D), P24D for a timer', () => {
+    const config = loadConfig({ SVU_RETAIN_PAYLOADS: 'P36500D', SVU_RETAIN_AUDIT: 'P100Y', SVU_SWEEP_EVERY: 'P24D' });
+    expect([config.retention.payloadsMs, config.retention.auditMs, config.sweepEveryMs]).toEqual([36_500 * 86_400_000, 36_500 * 86_400_000, 24 * 86_400_000]);
   });
 
   it('takes zero where it turns something off: no statement timeout, no ingress wait, no kept refused bodies', () => {

@@ -1,5 +1,6 @@
 import { isoDurationMs } from '@svu/swedish-time';
 import type { ProbePolicy, RetryPolicy } from '@svu/delivery';
+import { LONGEST_DURATION, LONGEST_TIMER } from './duration-limits';
 import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
 /** The services one gateway process can run; `npm start` runs them all. */
@@ -254,8 +255,12 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
   return list;
 }
 
-/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds, in fixed lengths (`isoDurationMs`: a month 30 days, a year 365). Never negative. */
-export function durationMs(name: string, value: string): number {
+/**
+ * An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds, in fixed lengths (`isoDurationMs`:
+ * a month 30 days, a year 365). Never negative, never longer than `longest` (100 years unless a
+ * timer waits for it).
+ */
+export function durationMs(name: string, value: string, longest: { readonly ms: number; readonly text: string } = LONGEST_DURATION): number {
   let ms: number;
   try {
     ms = isoDurationMs(value);
@@ -263,27 +268,21 @@ export function durationMs(name: string, value: string): number {
     throw new Error(`${name} must be an ISO 8601 duration such as PT2H, got ${JSON.stringify(value)}`);
   }
   if (ms < 0) throw new Error(`${name} must not be negative, got ${JSON.stringify(value)}`);
+  if (ms > longest.ms) throw new Error(`${name} must be at most ${longest.text}, got ${JSON.stringify(value)}`);
   return ms;
 }
-
-/** The longest timer Node keeps (about 24.8 days); a longer one fires at once, every millisecond. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration that must be longer than zero; `timer`: also no longer than a timer can wait. */
 function positiveDuration(env: NodeJS.ProcessEnv, name: string, fallback: string, timer = false): number {
   const raw = env[name] ?? fallback;
-  const ms = durationMs(name, raw);
+  const ms = durationMs(name, raw, timer ? LONGEST_TIMER : LONGEST_DURATION);
   if (ms <= 0) throw new Error(`${name} must be longer than zero, got ${JSON.stringify(raw)}`);
-  if (timer && ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
   return ms;
 }
 
 /** A duration that may be zero (it then turns something off, documented per setting) but no longer than a timer can wait. */
 function timerDuration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
-  const raw = env[name] ?? fallback;
-  const ms = durationMs(name, raw);
-  if (ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
-  return ms;
+  return durationMs(name, env[name] ?? fallback, LONGEST_TIMER);
 }
 
 const DAY_MS = 86_400_000;
