@@ -71,6 +71,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AMQP_URL: ' , ' })).toThrow(/AMQP_URL must name at least one/);
   });
 
+  it.each([
+    ['amqp://u:secret@a,,amqp://u:secret@b', 2, 3],
+    ['amqp://u:secret@a,amqp://u:secret@b,', 3, 3],
+    [', amqp://u:secret@a', 1, 2],
+    ['amqp://u:secret@a, ,amqp://u:secret@b', 2, 3],
+  ])('refuses an empty node in AMQP_URL=%j, naming its position and no credentials', (value, position, count) => {
+    expect(() => loadConfig({ AMQP_URL: value })).toThrow(new RegExp(`^AMQP_URL node ${position} of ${count} is empty \\(two commas in a row, or one at an end\\)$`));
+  });
+
   it('reads the pool size and statement timeout', () => {
     const config = loadConfig({ SVU_DB_POOL: '4', SVU_DB_STATEMENT_TIMEOUT: 'PT30S' });
     expect(config.dbPool).toBe(4);
@@ -139,6 +148,7 @@ describe('loadConfig', () => {
     ['SVU_CONSOLE_PROCESSES', '1.5', /^SVU_CONSOLE_PROCESSES must be a whole number/],
     ['PORT', '-1', /^PORT must be a whole number from 0 to 65535/],
     ['SVU_SESSION_SECRET', 'REPLACE-WITH-32-RANDOM-BYTES-BASE64', /^SVU_SESSION_SECRET still holds the sample placeholder/],
+    ['AMQP_URL', 'amqp://a,,amqp://b', /^AMQP_URL node 2 of 3 is empty/],
     ['SVU_RETAIN_AUDIT', 'P99999999D', /^SVU_RETAIN_AUDIT must be at most P36500D \(100 years\), got "P99999999D"$/],
     ['SVU_RETAIN_PAYLOADS', `P${'9'.repeat(400)}D`, /^SVU_RETAIN_PAYLOADS must be at most P36500D \(100 years\)/],
     ['SVU_SESSION_TTL', 'P101Y', /^SVU_SESSION_TTL must be at most P36500D \(100 years\), got "P101Y"$/],

@@ -172,18 +172,20 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'TZ',
 ];
 
-/** `AMQP_URL` as a list of node URLs: comma-separated, each an amqp:// or amqps:// URL. */
+/** `AMQP_URL` as a list of node URLs: comma-separated, each an amqp:// or amqps:// URL; no empty entry. */
 export function amqpUrls(value: string): string[] {
-  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (urls.length === 0) throw new Error('AMQP_URL must name at least one amqp:// or amqps:// URL');
-  for (const url of urls) {
+  const urls = value.split(',').map((s) => s.trim());
+  if (urls.every((url) => url === '')) throw new Error('AMQP_URL must name at least one amqp:// or amqps:// URL');
+  for (const [i, url] of urls.entries()) {
+    // `amqp://a,,amqp://b` or a trailing comma: a slip, not a node; said by position (the URLs hold passwords).
+    if (url === '') throw new Error(`AMQP_URL node ${i + 1} of ${urls.length} is empty (two commas in a row, or one at an end)`);
     let protocol: string;
     try {
       protocol = new URL(url).protocol;
     } catch {
-      throw new Error(`AMQP_URL holds a value that is not a URL (node ${urls.indexOf(url) + 1} of ${urls.length})`);
+      throw new Error(`AMQP_URL holds a value that is not a URL (node ${i + 1} of ${urls.length})`);
     }
-    if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new Error(`AMQP_URL node ${urls.indexOf(url) + 1} must be amqp:// or amqps://, got ${protocol}//`);
+    if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new Error(`AMQP_URL node ${i + 1} must be amqp:// or amqps://, got ${protocol}//`);
   }
   return urls;
 }
