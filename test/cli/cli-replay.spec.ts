@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,10 +15,43 @@ const DIRECTORY = join(ROOT, 'fixtures/directory.json');
 const NO_UNITS = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'directory.json');
 writeFileSync(NO_UNITS, '{ "units": [] }');
 const NO_BROKER = ['--amqp-url', 'amqp://guest:guest@127.0.0.1:9'];
+/** Only AMQP units (no fixed HTTP ports): the simulator then needs RabbitMQ. */
+const AMQP_UNITS = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'directory.json');
+writeFileSync(
+  AMQP_UNITS,
+  JSON.stringify({ units: (JSON.parse(readFileSync(DIRECTORY, 'utf8')) as { units: Array<{ transport: { kind: string } }> }).units.filter((u) => u.transport.kind === 'amqp') }),
+);
 
 function svu(args: string[], input?: string) {
   const run = spawnSync(process.execPath, [SVU, ...args], { input, encoding: 'utf8', timeout: 30_000, cwd: ROOT });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** The built `svu` as a child process, while this process serves a stand-in gateway; with the time it took. */
+async function svuAsync(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const started = Date.now();
+  const child = spawn(process.execPath, [SVU, ...args], { cwd: ROOT, env, timeout: 30_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A stand-in gateway: `/health/live` answers 200, everything else as `answer` says (202 by default). */
+async function standInGateway(answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(202).end('{}')) {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url === '/health/live') res.writeHead(200).end('{}');
+      else answer(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 /** A copy of a shipped fixture set whose manifest `edit` changes. */
@@ -140,4 +173,115 @@ describe('svu replay against a gateway', () => {
       server.close();
     }
   }, 30_000);
+});
+
+describe('svu replay against a gateway that refuses the sender key', () => {
+  const set = join(ROOT, 'fixtures/invalid');
+  const env = { ...process.env };
+  delete env['SVU_SENDER_KEY'];
+  const refusing = (status: number, body: object) => standInGateway((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+  const unauthenticated = { error: 'a credential is required: Authorization: Bearer <key>, or a client certificate', reason: 'unauthenticated' };
+
+  it('stops at the first 401 with one line: no key was given, and how to give one', async () => {
+    const gateway = await refusing(401, unauthenticated);
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', gateway.url], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        'svu: no sender key was given, and the gateway requires one (HTTP 401 unauthenticated: a credential is required: Authorization: Bearer <key>, or a client certificate; ' +
+          "at invalid messages step 1 (01-bad-care-type.lifecare.xml)): set SVU_SENDER_KEY (or --sender-key) to the key of a sender system in the gateway's senders file (SVU_SENDERS)\n",
+      );
+      expect(gateway.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /ingress/lifecare']);
+      expect(run.stdout).not.toContain('FAIL');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('says that the key given was refused (401), or that its system may not send as the set\'s senders (403)', async () => {
+    const invalid = await refusing(401, { error: 'the bearer key is not valid', reason: 'unauthenticated' });
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', invalid.url], { ...env, SVU_SENDER_KEY: 'sys.hemligt-key' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^svu: the gateway refused the sender key \(HTTP 401 unauthenticated: the bearer key is not valid; at invalid messages step 1 .*\): set SVU_SENDER_KEY \(or --sender-key\)[^\n]*\n$/);
+      expect(run.stderr).not.toContain('hemligt');
+    } finally {
+      await invalid.close();
+    }
+    const notAllowed = await refusing(403, { error: 'sender system dev-systems may not send as SE2321000131-E000000000001', reason: 'sender-not-allowed' });
+    try {
+      const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', notAllowed.url], { ...env, SVU_SENDER_KEY: 'sys.hemligt-key' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^svu: the gateway refused the sender system of the sender key \(HTTP 403 sender-not-allowed: sender system dev-systems may not send as SE2321000131-E000000000001; .*\): set SVU_SENDER_KEY \(or --sender-key\) to the key of a sender system that may send as the set's senders [^\n]*\n$/);
+      expect(notAllowed.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+    } finally {
+      await notAllowed.close();
+    }
+  });
+});
+
+describe('svu replay secrets on the command line', () => {
+  const sets = [join(ROOT, 'fixtures/happy-path'), '--directory', DIRECTORY];
+  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [SVU, 'replay', '--check', ...sets, ...args], { env, encoding: 'utf8', timeout: 30_000, cwd: ROOT });
+  const clean = { ...process.env };
+  delete clean['SVU_REPLAY_PASSWORD'];
+  delete clean['SVU_SENDER_KEY'];
+
+  it('warns on standard error that --password and --sender-key are visible to other users, and still takes them', () => {
+    const given = run(['--user', 'operator', '--password', 'hemligt-pw', '--sender-key', 'sys.hemligt-key'], clean);
+    expect(given.status).toBe(0);
+    expect(given.stderr.split('\n')).toEqual([
+      'svu: warning: --password on the command line is visible to other users of this machine; give it with SVU_REPLAY_PASSWORD or --password-stdin',
+      'svu: warning: --sender-key on the command line is visible to other users of this machine; give it with SVU_SENDER_KEY',
+      '',
+    ]);
+  });
+
+  it('says nothing when they come from the environment', () => {
+    const fromEnv = run(['--user', 'operator'], { ...clean, SVU_REPLAY_PASSWORD: 'hemligt-pw', SVU_SENDER_KEY: 'sys.hemligt-key' });
+    expect(fromEnv.status).toBe(0);
+    expect(fromEnv.stderr).toBe('');
+  });
+});
+
+describe('svu replay and svu simulate without RabbitMQ', () => {
+  const broker = 'amqp://guest:hemligt-mq@127.0.0.1:9';
+
+  it('replay stops within seconds when a step publishes over AMQP, in one line naming the URL without its password', async () => {
+    const gateway = await standInGateway();
+    try {
+      const run = await svuAsync(['replay', join(ROOT, 'fixtures/happy-path'), '--directory', NO_UNITS, '--amqp-url', broker, '--gateway', gateway.url]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe('svu: cannot connect to RabbitMQ at amqp://guest:***@127.0.0.1:9 (--amqp-url / AMQP_URL): connect ECONNREFUSED 127.0.0.1:9\n');
+      expect(run.seconds).toBeLessThan(15);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('replay and simulate stop when the simulated AMQP recipients cannot consume, and when the broker never answers', async () => {
+    const gateway = await standInGateway();
+    // Accepts connections and says nothing: the AMQP handshake never starts.
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `amqp://guest:hemligt-mq@127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const replay = await svuAsync(['replay', join(ROOT, 'fixtures/happy-path'), '--directory', AMQP_UNITS, '--amqp-url', broker, '--gateway', gateway.url]);
+      expect(replay.code).toBe(1);
+      expect(replay.stderr).toBe('svu: cannot connect to RabbitMQ at amqp://guest:***@127.0.0.1:9 (--amqp-url / AMQP_URL): connect ECONNREFUSED 127.0.0.1:9\n');
+      expect(gateway.requests).toEqual(['GET /health/live']);
+
+      // The default URL, from the environment: the same, and the process ends (nothing left open).
+      const simulate = await svuAsync(['simulate', '--directory', AMQP_UNITS, '--control-port', '0'], { ...process.env, AMQP_URL: silentUrl });
+      expect(simulate.code).toBe(1);
+      expect(simulate.stderr).toMatch(new RegExp(`^svu: cannot connect to RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:\\d+ \\(--amqp-url / AMQP_URL\\): connect ETIMEDOUT\\n$`));
+      expect(simulate.stderr).not.toContain('hemligt');
+      expect(simulate.seconds).toBeLessThan(15);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+      await gateway.close();
+    }
+  });
 });

@@ -131,3 +131,15 @@ describe('svu help', () => {
     expect(help).not.toMatch(/hemligt/);
   });
 });
+
+describe('svu report without its database', () => {
+  it('says in one line which URL (password masked) it could not connect to, and where the URL came from', () => {
+    const flag = svu(['report', '--month', '2026-01', '--database-url', 'postgres://svu:hemligt-db@127.0.0.1:9/svu']);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toBe('svu: cannot connect to PostgreSQL at postgres://svu:***@127.0.0.1:9/svu (--database-url / DATABASE_URL): connect ECONNREFUSED 127.0.0.1:9\n');
+    expect(flag.stdout).toBe('');
+    const env = spawnSync(process.execPath, [SVU, 'report', '--month', '2026-01'], { env: { ...process.env, DATABASE_URL: 'postgres://svu:hemligt-db@127.0.0.1:9/svu' }, encoding: 'utf8', timeout: 20_000 });
+    expect(env.status).toBe(1);
+    expect(env.stderr).toBe(flag.stderr);
+  });
+});

@@ -268,6 +268,12 @@ describe('manual dispatch, deviations, audit, metrics', () => {
     expect(rows.every((r) => r.unitHsa === units[0]!.hsaId && r.kind === 'dead-lettered')).toBe(true);
     expect((await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&to=2000-01-01`, viewer)).body).toEqual([]);
     expect((await call('GET', '/api/deviations?from=yesterday', viewer)).status).toBe(400);
+    // Every list takes its own parameters only, and its limit in decimal digits.
+    expect((await call('GET', '/api/deviations?limit=1e2', viewer)).body).toMatchObject({ field: 'limit' });
+    for (const path of ['/api/deviations?units=x', '/api/dead-letters?limt=5', '/api/manual-dispatch?page=2', '/api/audit?after=1', '/api/at-risk?all=1']) {
+      const answer = await call('GET', path, viewer);
+      expect([path, answer.status, answer.body.field]).toEqual([path, 400, new URL(path, 'http://x').searchParams.keys().next().value]);
+    }
   });
 
   it('offers no way to change the audit log, and the store refuses it too', async () => {

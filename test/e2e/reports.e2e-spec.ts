@@ -244,6 +244,20 @@ it('svu report prints the same from the store, the episodes with reasons, and re
   expect(refused.out).toBe('');
 }, 60_000);
 
+it('svu report names the database URL (password masked) when the database is missing', async () => {
+  const missing = new URL(services.databaseUrl);
+  missing.pathname = '/svu_no_such_database';
+  missing.username ||= 'postgres';
+  missing.password = 'hemligt';
+  const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/cli/src/main.js'), 'report', '--month', '2026-05', '--database-url', missing.toString()]);
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code).toBe(1);
+  missing.password = '***';
+  expect(err).toBe(`svu: cannot connect to PostgreSQL at ${missing.toString()} (--database-url / DATABASE_URL): database "svu_no_such_database" does not exist\n`);
+});
+
 it('the summary follows the write path: changes reach it without a report, and a report never waits for a catch-up', async () => {
   const summary = async (id: string) => (await query(services.databaseUrl, 'SELECT wait_sent, placing_municipality FROM report_episodes WHERE episode_id = $1', [id]))[0] as { wait_sent: number; placing_municipality: string | null } | undefined;
   const pending = async () => Number(((await query(services.databaseUrl, 'SELECT count(*)::int AS n FROM report_pending')) as [{ n: number }])[0].n);

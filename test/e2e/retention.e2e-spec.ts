@@ -134,4 +134,15 @@ it('prunes what is older than its retention with two processes, keeps recent dat
   expect(body.kept).toEqual([{ kind: 'payloads', days: 90 }, { kind: 'dead-letters', days: 30 }, { kind: 'documents', days: 30 }, { kind: 'audit', days: 365 }]);
   expect(body.runs.reduce((n, r) => n + (r.kind === 'payloads' ? r.count : 0), 0)).toBe(6);
   expect((await fetch(`${base}/api/retention`)).status).toBe(401);
+
+  // The limit is decimal digits, and a parameter the API does not take is refused, each naming the field.
+  const asked = async (queryString: string) => {
+    const answer = await fetch(`${base}/api/retention?${queryString}`, { headers: { authorization: `Bearer ${token}` } });
+    return [answer.status, await answer.json()];
+  };
+  expect(((await asked('limit=2'))[1] as typeof body).runs).toHaveLength(2);
+  for (const limit of ['1e2', '0x10', '%2B5']) {
+    expect(await asked(`limit=${limit}`)).toEqual([400, { statusCode: 400, error: 'Bad Request', message: 'limit must be a whole number from 1 to 1000', field: 'limit' }]);
+  }
+  expect(await asked('limit=5&kind=audit')).toEqual([400, { statusCode: 400, error: 'Bad Request', message: 'kind is unknown (this request takes limit)', field: 'kind' }]);
 }, 90_000);

@@ -96,7 +96,11 @@ export function buildProgram(): Command {
     .option('--prefix <prefix>', 'the gateway\'s topology prefix', 'svu')
     .option('--junit <file>', 'write JUnit XML here')
     .option('--record', 'write what recipients received as the new expected files (review them before committing)')
-    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; passwordStdin?: boolean; senderKey?: string; check?: boolean; prefix: string; junit?: string; record?: boolean }) => {
+    .action(async (dirs: string[], opts: { gateway: string; amqpUrl: string; directory: string; user?: string; password?: string; passwordStdin?: boolean; senderKey?: string; check?: boolean; prefix: string; junit?: string; record?: boolean }, command: Command) => {
+      // Still taken, for scripts that pass them; but anyone on the machine can read a command line (ps).
+      for (const [option, flag, instead] of [['password', '--password', 'SVU_REPLAY_PASSWORD or --password-stdin'], ['senderKey', '--sender-key', 'SVU_SENDER_KEY']] as const) {
+        if (command.getOptionValueSource(option) === 'cli') process.stderr.write(`svu: warning: ${flag} on the command line is visible to other users of this machine; give it with ${instead}\n`);
+      }
       if (opts.check === true) {
         process.exitCode = runReplayCheck(dirs, opts.directory);
         return;

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { connectionError } from '@svu/connections';
 import { episodesCsv, reportsCsv, type CsvOptions } from '@svu/reports';
 import { catchUpForReport, drainAllReportSummary, loadEpisodeReports, loadMonthlyReports, loadReportRules, type Transact } from '@svu/report-store';
 
@@ -15,8 +16,13 @@ export async function runReport(options: { month: string; municipality?: string;
     process.stderr.write(`svu: ${(error as Error).message}\n`);
     return 1;
   }
-  const pool = new Pool({ connectionString: options.databaseUrl, max: 2 });
+  // A server that does not answer fails the report within seconds, not after the system's connect timeout.
+  const pool = new Pool({ connectionString: options.databaseUrl, max: 2, connectionTimeoutMillis: 5_000 });
   try {
+    // Unreachable, refused, no such database: one line naming the URL (without its password) and where it came from.
+    await pool.query('SELECT 1').catch((error: unknown) => {
+      throw connectionError('PostgreSQL', options.databaseUrl, error, '--database-url / DATABASE_URL');
+    });
     const query = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query<R>(sql, params)).rows;
     const transact: Transact = async (work) => {
       const client = await pool.connect();

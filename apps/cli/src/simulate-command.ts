@@ -11,7 +11,7 @@ import { RecipientSimulator, type Behaviour } from '../../simulator/src/recipien
 export async function runSimulate(options: { directoryPath: string; amqpUrl: string; topologyPrefix: string; controlPort: number; controlHost?: string }): Promise<void> {
   const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
   if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
-  const simulator = new RecipientSimulator({ units: parsed.value.units, amqpUrl: options.amqpUrl, topologyPrefix: options.topologyPrefix });
+  const simulator = new RecipientSimulator({ units: parsed.value.units, amqpUrl: options.amqpUrl, amqpUrlSetting: '--amqp-url / AMQP_URL', topologyPrefix: options.topologyPrefix });
   await simulator.start();
   simulator.onReceive((r) => process.stdout.write(`${r.at.toISOString()} ${r.hsaId} ${r.via} ${r.messageId ?? '?'} ${r.bytes.length} bytes\n`));
   const control = createServer((req, res) => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { connectBroker } from '@svu/connections';
 import type { DirectoryUnit } from '@svu/directory';
 
 /** How a simulated recipient answers. */
@@ -29,6 +30,8 @@ export interface SimulatorOptions {
   readonly units: readonly DirectoryUnit[];
   /** Where AMQP recipients' queues are (the gateway's broker), and the gateway's topology prefix. */
   readonly amqpUrl?: string;
+  /** Where `amqpUrl` came from (`--amqp-url / AMQP_URL`), named when RabbitMQ cannot be reached. */
+  readonly amqpUrlSetting?: string;
   readonly topologyPrefix?: string;
 }
 
@@ -59,7 +62,20 @@ export class RecipientSimulator {
     this.listeners.push(listener);
   }
 
+  /**
+   * Opens the HTTP endpoints and the AMQP consumers. Fails within seconds, naming the URL, when
+   * RabbitMQ cannot be reached (nothing is left open then).
+   */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async open(): Promise<void> {
     const byPort = new Map<string, Map<string, DirectoryUnit>>();
     for (const unit of this.options.units) {
       if (unit.transport.kind !== 'http') continue;
@@ -80,7 +96,7 @@ export class RecipientSimulator {
     const amqpUnits = this.options.units.filter((u) => u.transport.kind === 'amqp');
     if (amqpUnits.length > 0 && this.options.amqpUrl !== undefined) {
       const prefix = this.options.topologyPrefix ?? 'svu';
-      this.connection = amqp.connect([this.options.amqpUrl], { reconnectTimeInSeconds: 1 });
+      this.connection = await connectBroker(this.options.amqpUrl, this.options.amqpUrlSetting === undefined ? {} : { setting: this.options.amqpUrlSetting });
       this.channel = this.connection.createChannel({
         setup: async (channel: ConfirmChannel) => {
           await channel.assertExchange(`${prefix}.egress`, 'direct', { durable: true });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import amqp from 'amqp-connection-manager';
+import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
+import { connectBroker, withoutPassword } from '@svu/connections';
 import { bufferEncodingOf as encodingOf, readMessage, type Format } from '@svu/dialects';
 import { isoDurationMs } from '@svu/swedish-time';
 import { parseDirectory, type Directory } from '@svu/directory';
@@ -29,34 +30,40 @@ export interface ReplayOptions {
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
+/** How long the first request waits for the gateway to answer. */
+const HEALTH_TIMEOUT_MS = 5_000;
+
 /**
  * fetch, with an error that names the URL and why it could not be reached (`connect ECONNREFUSED
- * 127.0.0.1:8080`) instead of only `fetch failed`.
+ * 127.0.0.1:8080`, `no answer within 5 s`) instead of only `fetch failed`.
  */
 export async function request(url: string, init?: RequestInit): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.message ?? cause?.code ?? (error as Error).message;
-    throw new Error(`cannot reach the gateway at ${url}: ${why}`);
+    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` : (cause?.message ?? cause?.code ?? (error as Error).message);
+    throw new Error(`cannot reach the gateway at ${withoutPassword(url)}: ${why}`);
   }
 }
+
+/** Where `--amqp-url` comes from, as errors name it. */
+const AMQP_URL_SETTING = '--amqp-url / AMQP_URL';
 
 /** Replays fixture sets against a running gateway with simulated recipients; one result per step problem and expectation. */
 export async function replay(dirs: readonly string[], options: ReplayOptions): Promise<CaseResult[]> {
   const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
   if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
   const directory = parsed.value;
-  const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, topologyPrefix: options.topologyPrefix });
-  await simulator.start();
-  const connection = amqp.connect([options.amqpUrl], { reconnectTimeInSeconds: 1 });
-  const amqpUser = decodeURIComponent(new URL(options.amqpUrl).username) || 'guest';
-  const channel = connection.createChannel({ confirm: true });
+  const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, amqpUrlSetting: AMQP_URL_SETTING, topologyPrefix: options.topologyPrefix });
+  // RabbitMQ is connected to when a step first publishes over AMQP; an unreachable broker fails that
+  // step's run within seconds, naming the URL, rather than waiting for it forever.
+  let publisher: Promise<{ connection: AmqpConnectionManager; channel: ChannelWrapper }> | undefined;
   const results: CaseResult[] = [];
   try {
     // Fails at once, naming the URL, when no gateway answers there.
-    await request(`${options.gatewayUrl}/health/live`);
+    await request(`${options.gatewayUrl}/health/live`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    await simulator.start();
     const token = options.username !== undefined && options.password !== undefined ? await signIn(options) : undefined;
     for (const dir of dirs) {
       const started = Date.now();
@@ -67,16 +74,20 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
         results.push({ suite: dir, name: 'manifest', seconds: 0, failure: { message: 'manifest not valid', details: (error as Error).message } });
         continue;
       }
-      const set = new SetRun(dir, manifest, directory, simulator, options, token, (bytes, dialect) =>
+      const set = new SetRun(dir, manifest, directory, simulator, options, token, async (bytes, dialect) => {
+        publisher ??= connectBroker(options.amqpUrl, { setting: AMQP_URL_SETTING }).then((connection) => ({ connection, channel: connection.createChannel({ confirm: true }) }));
+        const { channel } = await publisher;
         // user_id names the sender system over AMQP: the user of the connection (RabbitMQ checks it is).
-        channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true, userId: amqpUser }).then(() => undefined),
-      );
+        const userId = decodeURIComponent(new URL(options.amqpUrl).username) || 'guest';
+        await channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true, userId });
+      });
       results.push(...(await set.run()));
       options.out.write(`${manifest.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     }
   } finally {
-    await channel.close().catch(() => undefined);
-    await connection.close().catch(() => undefined);
+    const open = await publisher?.catch(() => undefined);
+    await open?.channel.close().catch(() => undefined);
+    await open?.connection.close().catch(() => undefined);
     await simulator.stop();
   }
   return results;
@@ -155,6 +166,8 @@ class SetRun {
     }
     const headers: Record<string, string> = this.options.senderKey === undefined ? {} : { authorization: `Bearer ${this.options.senderKey}` };
     const res = await request(`${this.options.gatewayUrl}/ingress/${step.dialect}`, { method: 'POST', body: bytes, headers });
+    // A missing or refused credential fails every step alike: stop at the first, saying which and how to give it.
+    if (res.status === 401 || res.status === 403) throw new Error(credentialRefused(res.status, await res.text(), `${this.manifest.name} step ${index + 1} (${step.send})`, this.options.senderKey !== undefined));
     const wanted = step.expectRejected === true ? 400 : 202;
     if (res.status !== wanted) this.fail(name, `the gateway answered ${res.status}, expected ${wanted}`, await res.text());
   }
@@ -181,7 +194,7 @@ class SetRun {
       if (differences.length > 0) return this.fail(name, `${differences.length} field(s) differ`, differences.map(describeDifference).join('\n'), seconds());
       return this.pass(name, seconds());
     }
-    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user and --password');
+    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user (SVU_REPLAY_USER) and its password (SVU_REPLAY_PASSWORD or --password-stdin)');
     const messageId = fillPlaceholders(expectation.messageId, 'canonical', this.values);
     if ('deadLetter' in expectation) {
       const found = await poll(deadline, async () => {
@@ -211,6 +224,22 @@ class SetRun {
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
     return res.json();
   }
+}
+
+/** The one line `svu replay` stops with when ingress answers 401 or 403: which credential, and how to give it. */
+export function credentialRefused(status: 401 | 403, body: string, where: string, keyGiven: boolean): string {
+  let refusal: { error?: unknown; reason?: unknown } = {};
+  try {
+    refusal = JSON.parse(body) as typeof refusal;
+  } catch {
+    // not the gateway's JSON refusal: the status says enough
+  }
+  const why = [refusal.reason, refusal.error].filter((s): s is string => typeof s === 'string').join(': ');
+  const answered = `HTTP ${status}${why === '' ? '' : ` ${why}`}; at ${where}`;
+  const how = 'set SVU_SENDER_KEY (or --sender-key) to the key of a sender system';
+  if (status === 403) return `the gateway refused the sender system of the sender key (${answered}): ${how} that may send as the set's senders (its hsaIds in the gateway's senders file, SVU_SENDERS)`;
+  const which = keyGiven ? 'the gateway refused the sender key' : 'no sender key was given, and the gateway requires one';
+  return `${which} (${answered}): ${how} in the gateway's senders file (SVU_SENDERS)`;
 }
 
 async function poll<T>(deadline: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {

@@ -35,6 +35,11 @@ describe('the fallback configuration', () => {
     expect(lines).toContain('afterAcceptance.acknowledgement: is not a known key');
   });
 
+  it('refuses a time longer than 100 years, naming the field and the maximum', () => {
+    const parsed = parseFallbackConfig(JSON.stringify({ afterAcceptance: { message: 'P99999999D', cancellation: 'P36500D' } }));
+    expect(parsed.ok ? [] : parsed.problems.map(formatProblem)).toEqual(['afterAcceptance.message: must be at most P36500D (100 years)']);
+  });
+
   it('stops the start when SVU_FALLBACK_CONFIG is broken or missing, naming the variable and the field', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'svu-fallback-config-')), 'fallback.json');
     writeFileSync(file, JSON.stringify({ afterAcceptance: { discharged: 'PT2X' } }));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isoDurationMs } from '@svu/swedish-time';
 import { createAjv, formatProblem, pointerToPath, problem, problemsFromAjv, type MessageType, type Problem } from '@svu/canonical';
 import fallbackSchema from '../../../../schemas/fallback.schema.json';
+import { LONGEST_DURATION } from './duration-limits';
 
 /** Message types that fall back after a time counted from acceptance (admissions use notifyBy; acknowledgements never fall back). */
 export const TIMED_FALLBACK_TYPES = ['discharge-estimate', 'care-contact', 'sip-invitation', 'ready-for-discharge', 'discharged', 'message', 'cancellation'] as const;
@@ -52,6 +53,8 @@ export function parseFallbackConfig(text: string): { ok: true; value: FallbackDe
   const delays = Object.fromEntries(
     TIMED_FALLBACK_TYPES.map((type) => [type, toMs(given[type] ?? DEFAULT_FALLBACK_AFTER[type])]),
   ) as Record<TimedFallbackType, number>;
+  const tooLong = TIMED_FALLBACK_TYPES.filter((type) => delays[type] > LONGEST_DURATION.ms);
+  if (tooLong.length > 0) return { ok: false, problems: tooLong.map((type) => problem('rule', ['afterAcceptance', type], `must be at most ${LONGEST_DURATION.text}`)) };
   return { ok: true, value: delays };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KNOWN_ENV_NAMES, loadConfig } from './gateway-config';
 
 const SECRET = 'x'.repeat(32);
@@ -16,6 +17,12 @@ describe('loadConfig: console sessions and sign-in', () => {
     ['å'.repeat(15), 30],
   ])('refuses a session secret under 32 bytes: %j', (secret, bytes) => {
     expect(() => loadConfig({ SVU_SESSION_SECRET: secret })).toThrow(`SVU_SESSION_SECRET must be at least 32 bytes (it is ${bytes})`);
+  });
+
+  it('refuses the sample placeholder of the example overlay, naming the variable', () => {
+    const sample = readFileSync(join(__dirname, '../../../../deploy/k8s/overlays/example/secrets/session.env'), 'utf8').match(/^SVU_SESSION_SECRET=(.*)$/m)![1]!;
+    expect(sample).toMatch(/^REPLACE-/);
+    expect(() => loadConfig({ SVU_SESSION_SECRET: sample })).toThrow(/^SVU_SESSION_SECRET still holds the sample placeholder \(REPLACE-…\); make a secret with: openssl rand -base64 48$/);
   });
 
   it('refuses to run more than one console process without a shared secret', () => {
@@ -64,6 +71,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AMQP_URL: ' , ' })).toThrow(/AMQP_URL must name at least one/);
   });
 
+  it.each([
+    ['amqp://u:secret@a,,amqp://u:secret@b', 2, 3],
+    ['amqp://u:secret@a,amqp://u:secret@b,', 3, 3],
+    [', amqp://u:secret@a', 1, 2],
+    ['amqp://u:secret@a, ,amqp://u:secret@b', 2, 3],
+  ])('refuses an empty node in AMQP_URL=%j, naming its position and no credentials', (value, position, count) => {
+    expect(() => loadConfig({ AMQP_URL: value })).toThrow(new RegExp(`^AMQP_URL node ${position} of ${count} is empty \\(two commas in a row, or one at an end\\)$`));
+  });
+
   it('reads the pool size and statement timeout', () => {
     const config = loadConfig({ SVU_DB_POOL: '4', SVU_DB_STATEMENT_TIMEOUT: 'PT30S' });
     expect(config.dbPool).toBe(4);
@@ -79,7 +95,16 @@ describe('loadConfig', () => {
     expect(retention.payloadsMs).toBe(90 * day);
     expect(retention.auditMs).toBeGreaterThan(retention.payloadsMs);
     expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P30D' }).retention.payloadsMs).toBe(30 * day);
+    // Months and years in fixed lengths (README, Configuration): 30 and 365 days.
+    expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P3M', SVU_RETAIN_AUDIT: 'P10Y' }).retention).toMatchObject({ payloadsMs: 90 * day, auditMs: 3650 * day });
     expect(() => loadConfig({ SVU_RETAIN_DOCUMENTS: 'ninety days' })).toThrow(/SVU_RETAIN_DOCUMENTS/);
+  });
+
+  it('keeps the audit log at least as long as payloads: equal is taken, shorter refused naming both settings', () => {
+    expect(loadConfig({ SVU_RETAIN_PAYLOADS: 'P400D', SVU_RETAIN_AUDIT: 'P400D' }).retention.auditMs).toBe(400 * 86_400_000);
+    expect(() => loadConfig({ SVU_RETAIN_PAYLOADS: 'P400D', SVU_RETAIN_AUDIT: 'P399D' })).toThrow('SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS');
+    // Raising payload retention past the audit default needs the audit setting raised too.
+    expect(() => loadConfig({ SVU_RETAIN_PAYLOADS: 'P4000D' })).toThrow('SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS');
   });
 
   // Zero, negative and out-of-range durations and counts: refused at start with the setting's name.
@@ -92,6 +117,7 @@ describe('loadConfig', () => {
     ['SVU_RETAIN_PAYLOADS', 'PT0S', /^SVU_RETAIN_PAYLOADS must be at least P1D, got "PT0S"$/],
     ['SVU_RETAIN_AUDIT', 'PT1H', /^SVU_RETAIN_AUDIT must be at least P1D/],
     ['SVU_RETAIN_DEAD_LETTERS', '-P1D', /^SVU_RETAIN_DEAD_LETTERS must not be negative/],
+    ['SVU_RETAIN_AUDIT', 'P30D', /^SVU_RETAIN_AUDIT must not be shorter than SVU_RETAIN_PAYLOADS$/],
     ['SVU_SWEEP_EVERY', 'PT0S', /^SVU_SWEEP_EVERY must be longer than zero/],
     ['SVU_DEADLINE_EVERY', 'PT0S', /^SVU_DEADLINE_EVERY must be longer than zero/],
     ['SVU_STORE_METRICS_EVERY', 'PT0S', /^SVU_STORE_METRICS_EVERY must be longer than zero/],
@@ -121,8 +147,20 @@ describe('loadConfig', () => {
     ['SVU_LOGIN_CONCURRENCY', '0', /^SVU_LOGIN_CONCURRENCY must be a whole number from 1/],
     ['SVU_CONSOLE_PROCESSES', '1.5', /^SVU_CONSOLE_PROCESSES must be a whole number/],
     ['PORT', '-1', /^PORT must be a whole number from 0 to 65535/],
+    ['SVU_SESSION_SECRET', 'REPLACE-WITH-32-RANDOM-BYTES-BASE64', /^SVU_SESSION_SECRET still holds the sample placeholder/],
+    ['AMQP_URL', 'amqp://a,,amqp://b', /^AMQP_URL node 2 of 3 is empty/],
+    ['SVU_RETAIN_AUDIT', 'P99999999D', /^SVU_RETAIN_AUDIT must be at most P36500D \(100 years\), got "P99999999D"$/],
+    ['SVU_RETAIN_PAYLOADS', `P${'9'.repeat(400)}D`, /^SVU_RETAIN_PAYLOADS must be at most P36500D \(100 years\)/],
+    ['SVU_SESSION_TTL', 'P101Y', /^SVU_SESSION_TTL must be at most P36500D \(100 years\), got "P101Y"$/],
+    ['SVU_SWEEP_EVERY', 'P99999999D', /^SVU_SWEEP_EVERY must be at most P24D \(a timer waits no longer\), got "P99999999D"$/],
+    ['SVU_INGRESS_GROUP_WAIT', 'P99999999D', /^SVU_INGRESS_GROUP_WAIT must be at most P24D \(a timer waits no longer\)/],
   ])('refuses %s=%s, naming the setting', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes a duration up to its maximum: 100 years (P100Y, P36500D), P24D for a timer', () => {
+    const config = loadConfig({ SVU_RETAIN_PAYLOADS: 'P36500D', SVU_RETAIN_AUDIT: 'P100Y', SVU_SWEEP_EVERY: 'P24D' });
+    expect([config.retention.payloadsMs, config.retention.auditMs, config.sweepEveryMs]).toEqual([36_500 * 86_400_000, 36_500 * 86_400_000, 24 * 86_400_000]);
   });
 
   it('takes zero where it turns something off: no statement timeout, no ingress wait, no kept refused bodies', () => {

@@ -1,5 +1,6 @@
 import { isoDurationMs } from '@svu/swedish-time';
 import type { ProbePolicy, RetryPolicy } from '@svu/delivery';
+import { LONGEST_DURATION, LONGEST_TIMER } from './duration-limits';
 import { loadFallbackDelays, type FallbackDelays } from './fallback-config';
 
 /** The services one gateway process can run; `npm start` runs them all. */
@@ -174,18 +175,20 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'TZ',
 ];
 
-/** `AMQP_URL` as a list of node URLs: comma-separated, each an amqp:// or amqps:// URL. */
+/** `AMQP_URL` as a list of node URLs: comma-separated, each an amqp:// or amqps:// URL; no empty entry. */
 export function amqpUrls(value: string): string[] {
-  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (urls.length === 0) throw new Error('AMQP_URL must name at least one amqp:// or amqps:// URL');
-  for (const url of urls) {
+  const urls = value.split(',').map((s) => s.trim());
+  if (urls.every((url) => url === '')) throw new Error('AMQP_URL must name at least one amqp:// or amqps:// URL');
+  for (const [i, url] of urls.entries()) {
+    // `amqp://a,,amqp://b` or a trailing comma: a slip, not a node; said by position (the URLs hold passwords).
+    if (url === '') throw new Error(`AMQP_URL node ${i + 1} of ${urls.length} is empty (two commas in a row, or one at an end)`);
     let protocol: string;
     try {
       protocol = new URL(url).protocol;
     } catch {
-      throw new Error(`AMQP_URL holds a value that is not a URL (node ${urls.indexOf(url) + 1} of ${urls.length})`);
+      throw new Error(`AMQP_URL holds a value that is not a URL (node ${i + 1} of ${urls.length})`);
     }
-    if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new Error(`AMQP_URL node ${urls.indexOf(url) + 1} must be amqp:// or amqps://, got ${protocol}//`);
+    if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new Error(`AMQP_URL node ${i + 1} must be amqp:// or amqps://, got ${protocol}//`);
   }
   return urls;
 }
@@ -209,6 +212,9 @@ export interface LoginPolicy {
 /** The shortest session secret accepted: 32 bytes, the size of the HMAC-SHA256 key it becomes. */
 export const MIN_SESSION_SECRET_BYTES = 32;
 
+/** How the sample secrets (deploy/k8s/overlays/example/secrets) mark a value still to be replaced. */
+const PLACEHOLDER_PREFIX = 'REPLACE-';
+
 function sessionSecretOf(env: NodeJS.ProcessEnv, consoleProcesses: number, runsConsole: boolean): Buffer | undefined {
   const raw = env['SVU_SESSION_SECRET'];
   if (raw === undefined) {
@@ -216,6 +222,10 @@ function sessionSecretOf(env: NodeJS.ProcessEnv, consoleProcesses: number, runsC
       throw new Error(`SVU_SESSION_SECRET is required when SVU_CONSOLE_PROCESSES is ${consoleProcesses}: every console process must sign sessions with the same secret`);
     }
     return undefined;
+  }
+  // The example overlay's secret files hold placeholders (REPLACE-…), long enough to pass the length check.
+  if (raw.startsWith(PLACEHOLDER_PREFIX)) {
+    throw new Error(`SVU_SESSION_SECRET still holds the sample placeholder (${PLACEHOLDER_PREFIX}…); make a secret with: openssl rand -base64 48`);
   }
   const secret = Buffer.from(raw, 'utf8');
   if (secret.length < MIN_SESSION_SECRET_BYTES) {
@@ -250,8 +260,12 @@ function trustProxyOf(raw: string | undefined): false | number | readonly string
   return list;
 }
 
-/** An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds; days are 24 elapsed hours. Never negative. */
-export function durationMs(name: string, value: string): number {
+/**
+ * An ISO 8601 duration (`PT2H`, `PT0.5S`, `P1D`) in milliseconds, in fixed lengths (`isoDurationMs`:
+ * a month 30 days, a year 365). Never negative, never longer than `longest` (100 years unless a
+ * timer waits for it).
+ */
+export function durationMs(name: string, value: string, longest: { readonly ms: number; readonly text: string } = LONGEST_DURATION): number {
   let ms: number;
   try {
     ms = isoDurationMs(value);
@@ -259,27 +273,21 @@ export function durationMs(name: string, value: string): number {
     throw new Error(`${name} must be an ISO 8601 duration such as PT2H, got ${JSON.stringify(value)}`);
   }
   if (ms < 0) throw new Error(`${name} must not be negative, got ${JSON.stringify(value)}`);
+  if (ms > longest.ms) throw new Error(`${name} must be at most ${longest.text}, got ${JSON.stringify(value)}`);
   return ms;
 }
-
-/** The longest timer Node keeps (about 24.8 days); a longer one fires at once, every millisecond. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration that must be longer than zero; `timer`: also no longer than a timer can wait. */
 function positiveDuration(env: NodeJS.ProcessEnv, name: string, fallback: string, timer = false): number {
   const raw = env[name] ?? fallback;
-  const ms = durationMs(name, raw);
+  const ms = durationMs(name, raw, timer ? LONGEST_TIMER : LONGEST_DURATION);
   if (ms <= 0) throw new Error(`${name} must be longer than zero, got ${JSON.stringify(raw)}`);
-  if (timer && ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
   return ms;
 }
 
 /** A duration that may be zero (it then turns something off, documented per setting) but no longer than a timer can wait. */
 function timerDuration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
-  const raw = env[name] ?? fallback;
-  const ms = durationMs(name, raw);
-  if (ms > MAX_TIMER_MS) throw new Error(`${name} must be at most P24D (a timer waits no longer), got ${JSON.stringify(raw)}`);
-  return ms;
+  return durationMs(name, env[name] ?? fallback, LONGEST_TIMER);
 }
 
 const DAY_MS = 86_400_000;
@@ -371,7 +379,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       payloadsMs: atLeastADay(env, 'SVU_RETAIN_PAYLOADS', 'P90D'),
       deadLettersMs: atLeastADay(env, 'SVU_RETAIN_DEAD_LETTERS', 'P90D'),
       documentsMs: atLeastADay(env, 'SVU_RETAIN_DOCUMENTS', 'P90D'),
-      auditMs: atLeastADay(env, 'SVU_RETAIN_AUDIT', 'P3650D'),
+      // The log of who viewed a patient's data outlives the data (docs/retention.md).
+      auditMs: notShorter(['SVU_RETAIN_PAYLOADS', 'SVU_RETAIN_AUDIT'], [atLeastADay(env, 'SVU_RETAIN_PAYLOADS', 'P90D'), atLeastADay(env, 'SVU_RETAIN_AUDIT', 'P3650D')]),
       everyMs: positiveDuration(env, 'SVU_RETENTION_EVERY', 'PT1H', true),
       batchSize: integer('SVU_RETENTION_BATCH', get('SVU_RETENTION_BATCH', '1000'), 1, 100_000),
     },

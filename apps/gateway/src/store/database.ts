@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { connectionError } from '@svu/connections';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { MIGRATIONS } from './migrations';
 
@@ -47,10 +48,16 @@ export class Database implements OnApplicationShutdown {
     this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'database connection lost'));
   }
 
-  /** Creates the database if it does not exist yet, then applies the migrations it lacks. */
+  /**
+   * Creates the database if it does not exist yet, then applies the migrations it lacks. A database
+   * that cannot be reached or refuses the connection stops the start with one line naming
+   * DATABASE_URL (without its password) and why.
+   */
   async migrate(): Promise<void> {
     await createDatabaseIfMissing(this.config.databaseUrl);
-    const client = await this.checkOut();
+    const client = await this.checkOut().catch((error: unknown) => {
+      throw connectionError('PostgreSQL', this.config.databaseUrl, error, 'DATABASE_URL');
+    });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
@@ -156,8 +163,10 @@ async function createDatabaseIfMissing(url: string): Promise<void> {
   if (name === '' || name === 'postgres') return;
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
+  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect().catch((error: unknown) => {
+    throw connectionError('PostgreSQL', url, error, 'DATABASE_URL');
+  });
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {

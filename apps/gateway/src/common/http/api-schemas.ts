@@ -35,8 +35,8 @@ export function propertiesOf(name: ApiSchemaName): Array<{ name: string; require
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-function createApiAjv(coerceTypes: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: false, verbose: true, coerceTypes, useDefaults: true, strictRequired: false, strictTypes: false });
+function createApiAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: false, verbose: true, useDefaults: true, strictRequired: false, strictTypes: false });
   // Request fields that `new Date(...)` reads (a date, or an instant with or without offset), as the API took them before.
   ajv.addFormat('date-or-instant', { type: 'string', validate: (value: string) => !Number.isNaN(Date.parse(value)) });
   ajv.addFormat('date-time', { type: 'string', validate: (value: string) => INSTANT.test(value) && !Number.isNaN(Date.parse(value)) });
@@ -47,29 +47,46 @@ function createApiAjv(coerceTypes: boolean): Ajv2020 {
   return ajv;
 }
 
-const ajvs = new Map<boolean, Ajv2020>();
+let ajv: Ajv2020 | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 /**
- * The compiled validator of a named shape. Query strings are coerced to the shape's types (a limit of
- * "50" is the number 50); bodies are JSON and are taken as they are.
+ * The compiled validator of a named shape. Values are taken as they are: a query's texts are read as
+ * its shape's types by `queryValues` first (ajv's own coercion would read "1e2" or "0x10" as numbers).
  */
-export function validatorOf(name: ApiSchemaName, coerce: boolean): ValidateFunction {
-  const key = `${coerce ? 'q' : 'b'}:${name}`;
-  let validate = validators.get(key);
+export function validatorOf(name: ApiSchemaName): ValidateFunction {
+  let validate = validators.get(name);
   if (validate === undefined) {
-    let ajv = ajvs.get(coerce);
-    if (ajv === undefined) ajvs.set(coerce, (ajv = createApiAjv(coerce)));
+    ajv ??= createApiAjv();
     validate = ajv.getSchema(`api.schema.json#/$defs/${name}`)!;
-    validators.set(key, validate);
+    validators.set(name, validate);
   }
   return validate;
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * A query string as its shape's values: empty values count as absent (the shape's defaults apply),
+ * and a parameter the shape types as an integer is read from decimal digits only ("50" is 50; "1e2",
+ * "+5", " 5" and "0x10" stay texts, which the shape then refuses). Any other value stays as it is.
+ */
+export function queryValues(name: ApiSchemaName, query: unknown): Record<string, unknown> {
+  const integers = new Set(propertiesOf(name).filter((p) => p.schema['type'] === 'integer').map((p) => p.name));
+  const out: Record<string, unknown> = {};
+  if (query === null || typeof query !== 'object') return out;
+  for (const [key, item] of Object.entries(query as Record<string, unknown>)) {
+    if (item === '' || item === undefined) continue;
+    out[key] = integers.has(key) && typeof item === 'string' && DIGITS.test(item) ? Number(item) : item;
+  }
+  return out;
 }
 
 /** The field an error is about, as a dotted path (`filter.from`), or undefined for the whole value. */
 function fieldOf(error: ErrorObject): string | undefined {
   const segments = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'required') segments.push(String((error.params as { missingProperty: string }).missingProperty));
+  if (error.keyword === 'additionalProperties') segments.push(String((error.params as { additionalProperty: string }).additionalProperty));
   return segments.length === 0 ? undefined : segments.join('.');
 }
 
@@ -82,9 +99,13 @@ function fieldSchemaOf(error: ErrorObject): JsonSchema | undefined {
   return error.parentSchema;
 }
 
-/** What was wrong with a value, naming the field first: "limit must be a whole number from 1 to 500". */
+/** What was wrong with a value, naming the field first: "limit must be a whole number from 1 to 500", "lmit is unknown (this request takes limit)". */
 export function describeError(error: ErrorObject): string {
   const field = fieldOf(error);
+  if (error.keyword === 'additionalProperties') {
+    const known = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+    return `${field} is unknown (this request takes ${known.length === 0 ? 'none' : known.join(', ')})`;
+  }
   let custom = fieldSchemaOf(error)?.['x-message'];
   if (custom !== null && typeof custom === 'object') custom = (custom as Record<string, unknown>)[error.keyword] ?? (custom as Record<string, unknown>)['*'];
   const what = typeof custom === 'string' ? custom : error.keyword === 'required' ? 'is required' : (error.message ?? 'is not valid');
@@ -92,8 +113,8 @@ export function describeError(error: ErrorObject): string {
 }
 
 /** The first problem of a value against a named shape, naming its field; undefined when the value fits. */
-export function problemOf(schema: ApiSchemaName, value: unknown, coerce = false): { readonly message: string; readonly field?: string } | undefined {
-  const validate = validatorOf(schema, coerce);
+export function problemOf(schema: ApiSchemaName, value: unknown): { readonly message: string; readonly field?: string } | undefined {
+  const validate = validatorOf(schema);
   if (validate(value)) return undefined;
   const error = validate.errors![0]!;
   const field = fieldOf(error);

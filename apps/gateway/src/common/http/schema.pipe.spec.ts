@@ -28,6 +28,33 @@ describe('SchemaPipe', () => {
     expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(undefined)).message).toBe('username is required');
   });
 
+  it('reads a query integer from decimal digits only', () => {
+    expect(new SchemaPipe('RetentionQuery', 'query').transform({ limit: '0100' })).toEqual({ limit: 100 });
+    for (const limit of ['1e2', '+5', ' 5', '0x10', '5.0', '-1', ['1', '2']]) {
+      expect(refusalOf(() => new SchemaPipe('RetentionQuery', 'query').transform({ limit })).refusal).toEqual({
+        ok: false,
+        refused: 'invalid',
+        detail: { statusCode: 400, error: 'Bad Request', message: 'limit must be a whole number from 1 to 1000', field: 'limit' },
+      });
+    }
+    expect(refusalOf(() => new SchemaPipe('RetentionQuery', 'query').transform({ limit: '99999999999999999999' })).message).toBe('limit must be a whole number from 1 to 1000');
+  });
+
+  it.each([
+    ['RetentionQuery', 'limit'],
+    ['AtRiskQuery', 'limit'],
+    ['AuditQuery', 'before, limit'],
+    ['ManualDispatchQuery', 'status, limit'],
+    ['DeviationQuery', 'kind, unit, from, to, limit'],
+    ['DeadLetterListQuery', 'status, reason, dialect, recipient, type, from, to, q, cursor, limit'],
+  ] as const)('refuses a parameter %s does not take, naming it and those it takes', (schema, known) => {
+    expect(refusalOf(() => new SchemaPipe(schema, 'query').transform({ lmit: '5' })).refusal).toEqual({
+      ok: false,
+      refused: 'invalid',
+      detail: { statusCode: 400, error: 'Bad Request', message: `lmit is unknown (this request takes ${known})`, field: 'lmit' },
+    });
+  });
+
   it('names a nested field by its path, and applies conditional rules', () => {
     expect(refusalOf(() => new SchemaPipe('BulkPreviewRequest', 'body').transform({ filter: { to: 'x' } })).message).toBe('filter.to must be a date or an instant');
     expect(refusalOf(() => new SchemaPipe('BulkRequest', 'body').transform({ action: 'discard', confirm: 2 })).message).toBe('reason is required to discard');

@@ -1,11 +1,12 @@
 import type { PipeTransform } from '@nestjs/common';
-import { problemOf, type ApiSchemaName } from './api-schemas';
+import { problemOf, queryValues, type ApiSchemaName } from './api-schemas';
 import { refusal } from './outcome';
 
 /**
  * Validates a request's body or query string against its shape in schemas/api.schema.json, at the
  * edge: a bad value is refused with 400 naming the field, before any service sees it. A query's empty
- * values count as absent (the shape's defaults apply), and its texts are coerced to the shape's types.
+ * values count as absent (the shape's defaults apply), its integers are decimal digits only
+ * (`queryValues`), and a parameter its shape does not name is refused.
  */
 export class SchemaPipe<T = unknown> implements PipeTransform<unknown, T> {
   constructor(
@@ -14,18 +15,11 @@ export class SchemaPipe<T = unknown> implements PipeTransform<unknown, T> {
   ) {}
 
   transform(value: unknown): T {
-    const input = this.source === 'query' ? withoutEmpty(value) : (value ?? {});
-    const problem = problemOf(this.schema, input, this.source === 'query');
+    const input = this.source === 'query' ? queryValues(this.schema, value) : (value ?? {});
+    const problem = problemOf(this.schema, input);
     if (problem === undefined) return input as T;
     throw refusal('invalid', { statusCode: 400, error: 'Bad Request', ...problem });
   }
-}
-
-function withoutEmpty(value: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (value === null || typeof value !== 'object') return out;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) if (item !== '' && item !== undefined) out[key] = item;
-  return out;
 }
 
 /** The body of a request, validated against a named shape. */
