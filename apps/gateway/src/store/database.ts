@@ -187,7 +187,9 @@ async function createDatabaseIfMissing(url: string): Promise<void> {
  */
 export function isTransientStoreError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; message?: unknown };
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown };
+  // An error that names what failed (connectionError) carries the driver's error as its cause.
+  if (e.cause !== undefined && isTransientStoreError(e.cause)) return true;
   const code = typeof e.code === 'string' ? e.code : '';
   if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;

@@ -9,6 +9,9 @@ describe('isTransientStoreError', () => {
       Object.assign(new Error('connection failure'), { code: '08006' }),
       new Error('Connection terminated unexpectedly'),
       new Error('timeout exceeded when trying to connect'),
+      new Error('cannot connect to PostgreSQL at postgres://127.0.0.1:5432/svu (DATABASE_URL): the database system is starting up', {
+        cause: Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+      }),
     ];
     expect(transient.filter((e) => !isTransientStoreError(e))).toEqual([]);
   });
