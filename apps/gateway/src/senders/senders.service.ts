@@ -42,7 +42,7 @@ export class SendersService implements OnModuleDestroy {
     if (!(await this.load())) throw new Error(`senders file ${this.config.sendersPath} is not valid; see the log lines above`);
     const mode = exposedModeOf(this.config.sendersPath);
     if (mode !== undefined) {
-      this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than its owner; chmod 600 it (it holds key hashes)');
+      this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than the gateway; chmod 600 it (it holds key hashes; docs/deploy.md)');
     }
     this.watcher = watch(dirname(this.config.sendersPath), (_event, file) => {
       if (file !== null && file !== basename(this.config.sendersPath)) return;

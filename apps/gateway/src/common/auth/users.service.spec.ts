@@ -26,7 +26,7 @@ describe('UsersService', () => {
 
   it('warns when the file can be read by others, and not when only its owner can', () => {
     expect(service(file([{ username: 'a', role: 'viewer', passwordHash: hash }], 0o644)).load()).toBe(true);
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ mode: '644' }), expect.stringMatching(/other than its owner; chmod 600/));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ mode: '644' }), expect.stringMatching(/other than the gateway; chmod 600/));
     warn.mockClear();
     expect(service(file([{ username: 'a', role: 'viewer', passwordHash: hash }], 0o600)).load()).toBe(true);
     expect(warn).not.toHaveBeenCalled();

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
-import { exposedMode } from '../../config/file-mode';
+import { exposedModeOf } from '../../config/file-mode';
 import { parseUsers, userFingerprint, type User } from '@svu/users';
 
 /**
@@ -40,9 +40,9 @@ export class UsersService implements OnModuleInit, OnModuleDestroy {
     const path = this.config.usersPath;
     let users: Map<string, User>;
     try {
-      const mode = statSync(path).mode;
-      if (exposedMode(mode)) {
-        this.logger.warn({ path, mode: (mode & 0o777).toString(8) }, 'console users file can be read or changed by users other than its owner; chmod 600 it');
+      const mode = exposedModeOf(path);
+      if (mode !== undefined) {
+        this.logger.warn({ path, mode }, 'console users file can be read or changed by users other than the gateway; chmod 600 it (docs/deploy.md)');
       }
       users = parseUsers(readFileSync(path, 'utf8'), path);
     } catch (error) {
