@@ -3,6 +3,7 @@ import { createHash, scrypt, timingSafeEqual, type X509Certificate } from 'node:
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { fileReadError, problemsLine } from '@svu/canonical';
 import { describeDirectoryProblem, parseSenders, SenderRegistry, type SenderSystem } from '@svu/directory';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { exposedModeOf } from '../config/file-mode';
@@ -37,9 +38,10 @@ export class SendersService implements OnModuleDestroy {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** Loads the file (it must be valid at start), warns when others can read it, and watches it. */
+  /** Loads the file (it must be valid at start: else one error says why), warns when others can read it, and watches it. */
   async start(): Promise<void> {
-    if (!(await this.load())) throw new Error(`senders file ${this.config.sendersPath} is not valid; see the log lines above`);
+    const refused = await this.refresh();
+    if (refused !== undefined) throw new Error(`senders file ${this.config.sendersPath} (SVU_SENDERS): ${refused}`);
     const mode = exposedModeOf(this.config.sendersPath);
     if (mode !== undefined) {
       this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than the gateway; chmod 600 it (it holds key hashes; docs/deploy.md)');
@@ -53,23 +55,28 @@ export class SendersService implements OnModuleDestroy {
 
   /** Reads and checks the file; true when it is now in force. */
   async load(): Promise<boolean> {
+    return (await this.refresh()) === undefined;
+  }
+
+  /** Reads and checks the file: undefined when it is now in force, else why it was refused (one line). */
+  private async refresh(): Promise<string | undefined> {
     let text: string;
     try {
       text = await readFile(this.config.sendersPath, 'utf8');
     } catch (error) {
       this.logger.error({ path: this.config.sendersPath, err: (error as Error).message }, 'senders file unreadable; previous one kept');
-      return false;
+      return fileReadError(error);
     }
     const parsed = parseSenders(text);
     if (!parsed.ok) {
       for (const problem of parsed.problems) {
         this.logger.error({ path: this.config.sendersPath, problem: describeDirectoryProblem(problem) }, 'senders file refused; previous one kept');
       }
-      return false;
+      return problemsLine(parsed.problems.map(describeDirectoryProblem));
     }
     this.current = parsed.value;
     this.logger.log({ path: this.config.sendersPath, senders: parsed.value.size }, 'senders file loaded');
-    return true;
+    return undefined;
   }
 
   get registry(): SenderRegistry {
