@@ -50,6 +50,9 @@ describe('a file the gateway cannot use at start stops it with one line saying w
   const noCredential = file('senders.json', JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2120000002-START'] }] }));
   const badRole = file('users.json', JSON.stringify({ users: [{ username: 'a', role: 'admin', passwordHash: 'scrypt$00$00' }] }));
   const fallback = file('fallback.json', '{ "afterAcceptance": { "discharged": PT2H } }');
+  const rulesNotJson = file('rules-not-json.json', '{\n  "default": "law",\n  "ruleSets": {\n    "law": }\n}\n');
+  const rulesBadField = file('rules-bad-field.json', JSON.stringify({ default: 'lag', ruleSets: { law: { title: 'Lagen', versions: [{ from: '2018-01-01', model: 'per-patient', dayZero: 'sentAt', preconditions: ['ready-notice'], scope: 'all', graceDays: 3 }] } } }));
+  const asConsole = (extra: Record<string, string>) => ({ SVU_SERVICES: 'console', SVU_USERS: writeUsers(), ...extra });
 
   it.each<[string, Record<string, string>, string | RegExp]>([
     ['a missing unit directory', { SVU_DIRECTORY: missing }, `svu gateway could not start: unit directory ${missing} (SVU_DIRECTORY): missing`],
@@ -60,6 +63,9 @@ describe('a file the gateway cannot use at start stops it with one line saying w
     ['a missing users file (console)', { SVU_SERVICES: 'console', SVU_USERS: missing }, `svu gateway could not start: console users file ${missing} (SVU_USERS): missing`],
     ['a user with a role that does not exist', { SVU_SERVICES: 'console', SVU_USERS: badRole }, `svu gateway could not start: console users file ${badRole} (SVU_USERS): users[0].role must be viewer or operator`],
     ['a missing TLS certificate', { SVU_TLS_CERT: missing, SVU_TLS_KEY: missing }, `svu gateway could not start: TLS certificate ${missing} (SVU_TLS_CERT): missing`],
+    ['report rules that are not JSON (console)', asConsole({ SVU_REPORT_RULES: rulesNotJson }), `svu gateway could not start: report rules ${rulesNotJson} (SVU_REPORT_RULES): not JSON: Unexpected token '}' at line 4 column 12`],
+    ['report rules with a field that does not pass', asConsole({ SVU_REPORT_RULES: rulesBadField }), `svu gateway could not start: report rules ${rulesBadField} (SVU_REPORT_RULES): default: no rule set named "lag"`],
+    ['report rules named but missing', asConsole({ SVU_REPORT_RULES: missing }), `svu gateway could not start: report rules ${missing} (SVU_REPORT_RULES): missing`],
     ['a fallback configuration that is not JSON', { SVU_FALLBACK_CONFIG: fallback }, `svu gateway: fallback configuration ${fallback} (SVU_FALLBACK_CONFIG): not JSON: Unexpected token 'P' at line 1 column 38`],
   ])('%s', async (_what, extra, expected) => {
     const { code, lines } = await start(extra);

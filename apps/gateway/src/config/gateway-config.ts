@@ -68,6 +68,8 @@ export interface GatewayConfig {
   readonly consoleOrigins: readonly string[];
   /** Which payment-liability rule set applies to which municipality. */
   readonly reportRulesPath: string;
+  /** SVU_REPORT_RULES is set: its file must exist (the default file may be absent: the law's default for every municipality). */
+  readonly reportRulesNamed: boolean;
   /** Items a bulk action handles per second. */
   readonly bulkPerSecond: number;
   /** How long each kind of data is kept, and how the pruning job runs (docs/retention.md). */
@@ -361,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     trustProxy: trustProxyOf(env['SVU_TRUST_PROXY']),
     consoleOrigins: originsOf(env['SVU_CONSOLE_ORIGINS']),
     reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
+    reportRulesNamed: env['SVU_REPORT_RULES'] !== undefined,
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
     retention: {
       // Zero would prune what was just written: at least a day.
