@@ -75,8 +75,8 @@ describe('a file the gateway cannot use at start stops it with one line saying w
     else expect(lines[0]).toMatch(expected);
   });
 
-  it('starts with the same settings once the files are right (so the refusals above are the files’)', async () => {
-    const child = spawnGateway(gatewayEnv(services, directoryPath, { SVU_SERVICES: 'console', SVU_USERS: writeUsers() }));
+  it('starts a console alone with its files right and no senders file, which only ingress needs (and the refusals above are the files’)', async () => {
+    const child = spawnGateway(gatewayEnv(services, directoryPath, { SVU_SERVICES: 'console', SVU_USERS: writeUsers(), SVU_SENDERS: missing }));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

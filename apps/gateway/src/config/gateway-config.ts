@@ -76,7 +76,7 @@ export interface GatewayConfig {
   readonly retention: RetentionConfig;
   /** How often the store-derived gauges are counted again (by the process that runs deadlines). */
   readonly storeMetricsEveryMs: number;
-  /** The sender systems file (credentials, the HSA ids each may send as, limits): docs/senders.md. */
+  /** The sender systems file (credentials, the HSA ids each may send as, limits): docs/senders.md. Ingress needs it at start; the console replays with it. */
   readonly sendersPath: string;
   /** Limits of a sender system that sets none (SVU_SENDER_RATE, SVU_SENDER_BYTES). */
   readonly senderDefaults: { readonly messagesPerSecond: number; readonly bytesPerSecond: number };
@@ -134,7 +134,8 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'LOG_LEVEL',
   'SVU_LOG_FILE',
   'SVU_USERS',
-  // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check.
+  // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check,
+  // and by the console to replay a dead letter as its sender system (a console alone starts without it).
   'SVU_SENDERS',
   'SVU_SENDER_RATE',
   'SVU_SENDER_BYTES',

@@ -105,6 +105,36 @@ describe('SendersService at start', () => {
   });
 });
 
+describe('SendersService in a process without ingress (a console alone)', () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('starts without the file, says why none is in force, and takes one that comes later', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'svu-senders-spec-')), 'senders.json');
+    const service = new SendersService(config(path));
+    await expect(service.start(false)).resolves.toBeUndefined();
+    expect(service.unavailable).toBe(`senders file ${path} (SVU_SENDERS): missing`);
+    writeFileSync(path, '{ "senders": [ }');
+    expect(await service.load()).toBe(false);
+    expect(service.unavailable).toMatch(/^senders file \S+ \(SVU_SENDERS\): not JSON: /);
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], amqpUser: 'lab' }] }));
+    expect(await service.load()).toBe(true);
+    expect(service.unavailable).toBeUndefined();
+    expect(service.byAmqpUser('lab')?.id).toBe('lab');
+    service.onModuleDestroy();
+  });
+
+  it('starts with a folder that is not there either', async () => {
+    const service = new SendersService(config(join(tmpdir(), 'svu-no-such-folder', 'senders.json')));
+    await expect(service.start(false)).resolves.toBeUndefined();
+    expect(service.unavailable).toMatch(/: missing$/);
+  });
+});
+
 describe('exposedModeOf', () => {
   it('tells a file its group or every user may read from one only its owner may', () => {
     const path = sendersFile([]);
