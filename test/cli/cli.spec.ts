@@ -143,3 +143,19 @@ describe('svu report without its database', () => {
     expect(env.stderr).toBe(flag.stderr);
   });
 });
+
+describe('svu report rules', () => {
+  // The rules are read before the store is: no database is needed to see a file refused.
+  const report = (rules: string) => svu(['report', '--month', '2026-05', '--rules', rules, '--database-url', 'postgres://nobody@127.0.0.1:1/none']);
+
+  it('refuses a broken rules file in one line naming the file and the field or the place, without a stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svu-cli-rules-'));
+    const notJson = join(dir, 'not-json.json');
+    writeFileSync(notJson, '{\n  "default": "law",\n  "ruleSets": {\n    "law": }\n}\n');
+    const badField = join(dir, 'bad-field.json');
+    writeFileSync(badField, JSON.stringify({ default: 'law', ruleSets: { law: { title: 'Lagen', versions: [{ from: '2018-01-01', model: 'per-patient', dayZero: 'sentAt', preconditions: ['ready-notice'], scope: 'all', graceDays: -1 }] } } }));
+    expect(report(notJson)).toMatchObject({ code: 1, stdout: '', stderr: `svu: ${notJson}: not JSON: Unexpected token '}' at line 4 column 12\n` });
+    expect(report(badField)).toMatchObject({ code: 1, stdout: '', stderr: `svu: ${badField}: ruleSets.law.versions[0].graceDays: must be >= 0\n` });
+    expect(report(join(dir, 'missing.json'))).toMatchObject({ code: 1, stdout: '', stderr: `svu: ${join(dir, 'missing.json')}: missing\n` });
+  });
+});

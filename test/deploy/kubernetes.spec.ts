@@ -6,6 +6,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { exposedMode } from '../../apps/gateway/src/config/file-mode';
 import { KNOWN_ENV_NAMES, SERVICE_NAMES } from '../../apps/gateway/src/config/gateway-config';
 import { parseDirectory } from '../../libs/directory/src';
 
@@ -37,7 +38,14 @@ type DeploymentObject = K8sObject & {
   spec: {
     replicas: number;
     selector: { matchLabels: Record<string, string> };
-    template: { metadata: { annotations?: Record<string, string> }; spec: { containers: Container[]; volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string; optional?: boolean } }> } };
+    template: {
+      metadata: { annotations?: Record<string, string> };
+      spec: {
+        containers: Container[];
+        securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
+        volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string; optional?: boolean; defaultMode?: number } }>;
+      };
+    };
   };
 };
 
@@ -155,6 +163,28 @@ function validate(object: K8sObject): void {
       }
       const connections = objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('svu-connections')) as K8sObject & { data: Record<string, string> };
       for (const key of Object.keys(connections.data)) expect(KNOWN_ENV_NAMES).toContain(key);
+    });
+
+    it('mounts the users and senders files so that the gateway can read them and does not warn that others can', () => {
+      let checked = 0;
+      for (const d of deployments) {
+        const spec = d.spec.template.spec;
+        const [c] = spec.containers;
+        const { runAsUser, runAsGroup, fsGroup } = spec.securityContext ?? {};
+        for (const variable of ['SVU_USERS', 'SVU_SENDERS']) {
+          const path = c!.env?.find((e) => e.name === variable)?.value;
+          if (path === undefined) continue;
+          const mount = c!.volumeMounts!.find((m) => path.startsWith(`${m.mountPath}/`));
+          const secret = spec.volumes?.find((v) => v.name === mount?.name)?.secret;
+          expect(`${d.metadata.name} ${variable}: ${secret === undefined ? 'no Secret mounted' : secret.secretName}`).toMatch(/: svu-/);
+          // The kubelet makes a secret volume's files root's, with the pod's fsGroup as their group.
+          const file = { mode: secret!.defaultMode ?? 0o644, uid: 0, gid: fsGroup ?? 0 };
+          const gateway = { uid: runAsUser ?? 0, groups: [runAsGroup ?? 0, ...(fsGroup === undefined ? [] : [fsGroup])] };
+          expect([d.metadata.name, variable, (file.mode & 0o040) !== 0 && gateway.groups.includes(file.gid), exposedMode(file, gateway)]).toEqual([d.metadata.name, variable, true, false]);
+          checked += 1;
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(2);
     });
 
     it('lists several RabbitMQ nodes in AMQP_URL, and its unit directory passes the schema', () => {

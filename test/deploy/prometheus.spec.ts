@@ -55,7 +55,7 @@ describe('alerts and dashboard', () => {
 
   it('has the alerts the operations team needs', () => {
     expect(rules.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(['SvuRecipientFailing', 'SvuRecipientOldestWaiting', 'SvuDeadlineAtRisk', 'SvuDocumentsWaitingForDispatch', 'SvuDeadLettersGrowing', 'SvuNoMessagesDuringDaytime']),
+      expect.arrayContaining(['SvuRecipientFailing', 'SvuRecipientOldestWaiting', 'SvuDeadlineAtRisk', 'SvuDocumentsWaitingForDispatch', 'SvuDeadLettersGrowing', 'SvuStoreCountsStale', 'SvuNoMessagesDuringDaytime']),
     );
   });
 

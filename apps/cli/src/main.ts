@@ -144,7 +144,7 @@ export function buildProgram(): Command {
     .addOption(fromEnv('--database-url <url>', 'the gateway\'s store', 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/svu'))
     .option('--rules <file>', 'rule sets per municipality (env SVU_REPORT_RULES)', process.env['SVU_REPORT_RULES'] ?? 'config/report-rules.json')
     .option('--catch-up', 'first compute every episode still waiting for the summary (after an upgrade: the one-time build)')
-    .action(async (opts: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string; catchUp?: boolean }) => {
+    .action(async (opts: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; separator: 'semicolon' | 'comma'; bom?: boolean; databaseUrl: string; rules: string; catchUp?: boolean }, command: Command) => {
       process.exitCode = await runReport({
         month: opts.month,
         episodes: opts.episodes === true,
@@ -152,6 +152,8 @@ export function buildProgram(): Command {
         csv: { separator: opts.separator === 'comma' ? ',' : ';', bom: opts.bom === true },
         databaseUrl: opts.databaseUrl,
         rulesPath: opts.rules,
+        // A file named with --rules or SVU_REPORT_RULES must exist; the default one may be absent (the law's default).
+        rulesNamed: command.getOptionValueSource('rules') !== 'default' || process.env['SVU_REPORT_RULES'] !== undefined,
         catchUp: opts.catchUp === true,
         ...(opts.municipality === undefined ? {} : { municipality: opts.municipality }),
         ...(opts.unit === undefined ? {} : { unit: opts.unit }),

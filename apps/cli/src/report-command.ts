@@ -4,14 +4,14 @@ import { episodesCsv, reportsCsv, type CsvOptions } from '@svu/reports';
 import { catchUpForReport, drainAllReportSummary, loadEpisodeReports, loadMonthlyReports, loadReportRules, type Transact } from '@svu/report-store';
 
 /** `svu report`: the monthly follow-up (or the episodes, `--episodes`) straight from the store (DATABASE_URL), as JSON or CSV. */
-export async function runReport(options: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string; catchUp?: boolean }): Promise<number> {
+export async function runReport(options: { month: string; municipality?: string; unit?: string; episodes?: boolean; format: 'json' | 'csv'; csv?: CsvOptions; databaseUrl: string; rulesPath: string; rulesNamed?: boolean; catchUp?: boolean }): Promise<number> {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month)) {
     process.stderr.write('svu: --month must be YYYY-MM\n');
     return 1;
   }
   let rules;
   try {
-    rules = loadReportRules(options.rulesPath);
+    rules = loadReportRules(options.rulesPath, options.rulesNamed === true);
   } catch (error) {
     process.stderr.write(`svu: ${(error as Error).message}\n`);
     return 1;

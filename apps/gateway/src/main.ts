@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { Logger } from 'nestjs-pino';
 import { consumeOptions, loadConfig, type GatewayConfig } from './config/gateway-config';
+import { readTlsFiles } from './config/tls-files';
 import { Broker } from './broker/broker';
 import { BrokerTransport } from './broker/broker.transport';
 import { json } from 'express';
@@ -15,7 +15,9 @@ import { systemClock, type Clock } from './common/clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
 export async function startGateway(config: GatewayConfig = loadConfig(), clock: Clock = systemClock, sessionClock: Clock = systemClock): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true, ...httpsOptions(config) });
+  // The HTTPS files first: a wrong one stops the start before anything else is opened (the log file too).
+  const https = httpsOptions(config);
+  const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true, ...https });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   // One exception filter maps refusals (services' outcomes, bad fields) to HTTP status and body.
@@ -34,9 +36,16 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   // broker. The store, the broker and the directory come up in init (Lifecycle), the consumers after
   // them, then the HTTP server.
   app.connectMicroservice({ strategy: new BrokerTransport(app.get(Broker), consumeOptions(config)) });
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(config.port, '0.0.0.0');
+  try {
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen(config.port, '0.0.0.0');
+  } catch (error) {
+    // Nest holds log lines back until the server listens (bufferLogs): a start that fails writes
+    // them now, so that what led up to it is in the log.
+    app.flushLogs();
+    throw error;
+  }
   // Idle keep-alive connections stay open longer than a load balancer's or client's own idle timeout
   // (commonly 60 s): Node's default of 5 s closes them first, and a request sent on a connection at
   // the moment the server closes it fails with a reset.
@@ -53,13 +62,13 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
  */
 function httpsOptions(config: GatewayConfig): { httpsOptions?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } } {
   if (config.tls === undefined) return {};
-  const { certPath, keyPath, caPath } = config.tls;
+  const { cert, key, ca } = readTlsFiles(config.tls);
   return {
     httpsOptions: {
-      cert: readFileSync(certPath),
-      key: readFileSync(keyPath),
-      ...(caPath === undefined ? {} : { ca: readFileSync(caPath) }),
-      requestCert: caPath !== undefined,
+      cert,
+      key,
+      ...(ca === undefined ? {} : { ca }),
+      requestCert: ca !== undefined,
       rejectUnauthorized: false,
     },
   };

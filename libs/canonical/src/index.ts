@@ -3,4 +3,5 @@ export { formatPath, formatProblem, problem, type PathSegment, type Problem, typ
 export { validateCanonical } from './validate';
 export { createAjv, CANONICAL_SCHEMAS } from './schemas';
 export { problemsFromAjv, pointerToPath } from './ajv-problems';
+export { fileReadError, jsonSyntaxError, lineAndColumn, problemsLine } from './config-text';
 export { dayZero, inspectMessage, notifyBy, NOTIFY_WITHIN_HOURS, type Inspection } from './deadlines';

@@ -1,4 +1,4 @@
-import { problemsFromAjv, problem, type Result } from '@svu/canonical';
+import { jsonSyntaxError, problemsFromAjv, problem, type Result } from '@svu/canonical';
 import type { ValidateFunction } from 'ajv';
 
 /**
@@ -11,7 +11,7 @@ export function parseConfigJson<T>(text: string, validate: ValidateFunction<T>):
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [problem('document', [], `is not valid JSON: ${(error as Error).message}`)] };
+    return { ok: false, problems: [problem('document', [], jsonSyntaxError(text, error))] };
   }
   if (!validate(json)) return { ok: false, problems: problemsFromAjv(validate.errors ?? []) };
   return { ok: true, value: json };

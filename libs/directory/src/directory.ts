@@ -71,5 +71,7 @@ function httpTransportProblems(transport: HttpTransport, at: PathSegment[]): Pro
   return problems;
 }
 
-/** A directory problem as one line for logs. */
-export const describeDirectoryProblem = formatProblem;
+/** A problem of a directory or senders file as one line: `units[2].hsaId: …`, or what is wrong with the whole file. */
+export function describeDirectoryProblem(p: Problem): string {
+  return p.path.length === 0 ? p.message : formatProblem(p);
+}

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileReadError } from '@svu/canonical';
 import { municipalityName } from '@svu/municipalities';
 import { epochToInstant } from '@svu/swedish-time';
 import {
@@ -27,13 +28,17 @@ type Query = <R extends Record<string, unknown>>(sql: string, params?: unknown[]
 /** Without a rules file: the law's default for every municipality. */
 const LAW_ONLY = `{"default":"law","ruleSets":{"law":{"title":"Lagens förval (lag 2017:612)","versions":[{"from":"2018-01-01","model":"per-patient","dayZero":"sentAt","preconditions":["ready-notice"],"scope":"all","graceDays":3}]}}}`;
 
-/** Reads and checks the rules file (schemas/report-rules.schema.json); a broken file throws, naming each field. */
-export function loadReportRules(path: string): ReportRules {
+/**
+ * Reads and checks the rules file (schemas/report-rules.schema.json); a broken file throws one line,
+ * `<path>: ` and what is wrong, naming each field. A missing file means the law's default for every
+ * municipality, unless the file was named (`required`: SVU_REPORT_RULES, `--rules`).
+ */
+export function loadReportRules(path: string, required = false): ReportRules {
   let text = LAW_ONLY;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || required) throw new Error(`${path}: ${fileReadError(error)}`);
   }
   return parseReportRules(text, path);
 }

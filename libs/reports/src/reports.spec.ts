@@ -245,6 +245,16 @@ describe('the rules file', () => {
     expect(broken((j) => j.ruleSets.jonkoping.versions.push({ ...j.ruleSets.jonkoping.versions[0], from: '2020-01-01' }))).toThrow(/ruleSets\.jonkoping\.versions\[1\]\.from: overlaps/);
     expect(() => parseReportRules('{', 'rules.json')).toThrow(/rules.json: not JSON/);
   });
+  it('refuses in one line: the file, then each field, or where the text stops being JSON', () => {
+    const twoFields = broken((j) => {
+      j.ruleSets.jonkoping.versions[0].model = 'bogus';
+      j.ruleSets.jonkoping.versions[0].averageThresholdDays = -1;
+    });
+    expect(twoFields).toThrow(
+      new Error('rules.json: ruleSets.jonkoping.versions[0].model: unknown code "bogus" (allowed: average, streak, per-patient, no-figures); ruleSets.jonkoping.versions[0].averageThresholdDays: must be >= 0'),
+    );
+    expect(() => parseReportRules('{\n  "default": "law",\n  "ruleSets": {\n    "law": }\n}\n', 'rules.json')).toThrow(new Error("rules.json: not JSON: Unexpected token '}' at line 4 column 12"));
+  });
   it('says where the seeds give no figure', () => {
     expect(valid.dayRates.source).toMatch(/^SAMPLE/);
     expect(rules.ruleSets['halland']!.versions[0]!.model).toBe('no-figures');

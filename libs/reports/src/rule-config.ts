@@ -1,4 +1,4 @@
-import { createAjv, formatProblem, problemsFromAjv } from '@svu/canonical';
+import { createAjv, formatProblem, jsonSyntaxError, problemsFromAjv, problemsLine } from '@svu/canonical';
 import { COUNTIES_LIST, municipality } from '@svu/municipalities';
 import schema from '../../../schemas/report-rules.schema.json';
 
@@ -47,18 +47,19 @@ const validate = ajv.compile<ReportRules>(schema);
 /**
  * Parses and checks a rules file: the schema, then what a schema cannot say (rule-set names that
  * exist, counties and municipalities that exist, versions in order without overlap). A broken file
- * throws one error whose message has a line per problem, each starting with the field.
+ * throws one error of one line, `<origin>: ` and the problems, each starting with the field (or where
+ * the text stops being JSON).
  */
 export function parseReportRules(text: string, origin = 'report rules'): ReportRules {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${origin}: not JSON: ${(error as Error).message}`);
+    throw new Error(`${origin}: ${jsonSyntaxError(text, error)}`);
   }
   if (!validate(json)) {
     const lines = problemsFromAjv(validate.errors ?? []).map(formatProblem);
-    throw new Error(`${origin} is not valid:\n${(lines.length > 0 ? lines : [ajv.errorsText(validate.errors)]).join('\n')}`);
+    throw new Error(`${origin}: ${problemsLine(lines.length > 0 ? lines : [ajv.errorsText(validate.errors)])}`);
   }
   const rules = json;
   const problems: string[] = [];
@@ -85,7 +86,7 @@ export function parseReportRules(text: string, origin = 'report rules'): ReportR
       }
     });
   }
-  if (problems.length > 0) throw new Error(`${origin} is not valid:\n${problems.join('\n')}`);
+  if (problems.length > 0) throw new Error(`${origin}: ${problemsLine(problems)}`);
   return rules;
 }
 

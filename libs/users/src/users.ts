@@ -1,5 +1,6 @@
 import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { jsonSyntaxError } from '@svu/canonical';
 
 export type Role = 'viewer' | 'operator';
 
@@ -38,13 +39,22 @@ export function loadUsers(path: string): Map<string, User> {
   return parseUsers(readFileSync(path, 'utf8'), path);
 }
 
-/** Checks the users file's text; throws one error naming the entry and field at the first problem. */
+/**
+ * Checks the users file's text; throws one error (`<path>: <what is wrong>`, one line) naming the
+ * entry and field at the first problem, or the line and column where the text stops being JSON.
+ */
 export function parseUsers(text: string, path: string): Map<string, User> {
-  const json = JSON.parse(text) as { users?: unknown };
-  if (!Array.isArray(json.users)) throw new Error(`${path}: "users" must be a list`);
+  let json: { users?: unknown } | null;
+  try {
+    json = JSON.parse(text) as { users?: unknown } | null;
+  } catch (error) {
+    throw new Error(`${path}: ${jsonSyntaxError(text, error)}`);
+  }
+  if (typeof json !== 'object' || json === null || !Array.isArray(json.users)) throw new Error(`${path}: "users" must be a list`);
   const users = new Map<string, User>();
-  json.users.forEach((entry: Record<string, unknown>, i) => {
-    const { username, role, passwordHash } = entry;
+  json.users.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${path}: users[${i}] must be an object`);
+    const { username, role, passwordHash } = entry as Record<string, unknown>;
     if (typeof username !== 'string' || username === '') throw new Error(`${path}: users[${i}].username is required`);
     if (role !== 'viewer' && role !== 'operator') throw new Error(`${path}: users[${i}].role must be viewer or operator`);
     if (typeof passwordHash !== 'string' || parseHash(passwordHash) === undefined) throw new Error(`${path}: users[${i}].passwordHash must be a scrypt hash (npx svu hash-password)`);

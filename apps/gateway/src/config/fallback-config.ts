@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isoDurationMs } from '@svu/swedish-time';
-import { createAjv, formatProblem, pointerToPath, problem, problemsFromAjv, type MessageType, type Problem } from '@svu/canonical';
+import { createAjv, fileReadError, formatProblem, jsonSyntaxError, pointerToPath, problem, problemsFromAjv, problemsLine, type MessageType, type Problem } from '@svu/canonical';
 import fallbackSchema from '../../../../schemas/fallback.schema.json';
 import { LONGEST_DURATION } from './duration-limits';
 
@@ -39,7 +39,7 @@ export function parseFallbackConfig(text: string): { ok: true; value: FallbackDe
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [problem('document', [], `is not valid JSON: ${(error as Error).message}`)] };
+    return { ok: false, problems: [problem('document', [], jsonSyntaxError(text, error))] };
   }
   if (!validate(json)) {
     // An unknown key is named at its own path (a misspelt type would otherwise silently keep its default).
@@ -60,8 +60,8 @@ export function parseFallbackConfig(text: string): { ok: true; value: FallbackDe
 
 /**
  * Reads the fallback configuration (SVU_FALLBACK_CONFIG, default config/fallback.json). The default
- * file missing means the defaults; a file
- * that is not valid stops the start with one line per problem, each naming the field.
+ * file missing means the defaults; a file that is not valid stops the start with one line naming the
+ * file and the fields (or where it stops being JSON).
  */
 export function loadFallbackDelays(path: string, explicit: boolean): FallbackDelays {
   let text: string;
@@ -70,10 +70,10 @@ export function loadFallbackDelays(path: string, explicit: boolean): FallbackDel
   } catch (error) {
     // The default path may be absent (defaults); a path someone set must exist.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return parseDefaults();
-    throw new Error(`SVU_FALLBACK_CONFIG ${path}: ${(error as Error).message}`);
+    throw new Error(`fallback configuration ${path} (SVU_FALLBACK_CONFIG): ${fileReadError(error)}`);
   }
   const parsed = parseFallbackConfig(text);
-  if (!parsed.ok) throw new Error(`SVU_FALLBACK_CONFIG ${path} is refused:\n${parsed.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+  if (!parsed.ok) throw new Error(`fallback configuration ${path} (SVU_FALLBACK_CONFIG): ${problemsLine(parsed.problems.map((p) => (p.path.length === 0 ? p.message : formatProblem(p))))}`);
   return parsed.value;
 }
 

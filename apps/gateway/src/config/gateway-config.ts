@@ -71,13 +71,15 @@ export interface GatewayConfig {
   readonly consoleOrigins: readonly string[];
   /** Which payment-liability rule set applies to which municipality. */
   readonly reportRulesPath: string;
+  /** SVU_REPORT_RULES is set: its file must exist (the default file may be absent: the law's default for every municipality). */
+  readonly reportRulesNamed: boolean;
   /** Items a bulk action handles per second. */
   readonly bulkPerSecond: number;
   /** How long each kind of data is kept, and how the pruning job runs (docs/retention.md). */
   readonly retention: RetentionConfig;
   /** How often the store-derived gauges are counted again (by the process that runs deadlines). */
   readonly storeMetricsEveryMs: number;
-  /** The sender systems file (credentials, the HSA ids each may send as, limits): docs/senders.md. */
+  /** The sender systems file (credentials, the HSA ids each may send as, limits): docs/senders.md. Ingress needs it at start; the console replays with it. */
   readonly sendersPath: string;
   /** Limits of a sender system that sets none (SVU_SENDER_RATE, SVU_SENDER_BYTES). */
   readonly senderDefaults: { readonly messagesPerSecond: number; readonly bytesPerSecond: number };
@@ -136,7 +138,8 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'LOG_LEVEL',
   'SVU_LOG_FILE',
   'SVU_USERS',
-  // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check.
+  // Sender credentials for ingress (config/senders.json in development); read by the ingress sender check,
+  // and by the console to replay a dead letter as its sender system (a console alone starts without it).
   'SVU_SENDERS',
   'SVU_SENDER_RATE',
   'SVU_SENDER_BYTES',
@@ -373,6 +376,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     trustProxy: trustProxyOf(env['SVU_TRUST_PROXY']),
     consoleOrigins: originsOf(env['SVU_CONSOLE_ORIGINS']),
     reportRulesPath: get('SVU_REPORT_RULES', 'config/report-rules.json'),
+    reportRulesNamed: env['SVU_REPORT_RULES'] !== undefined,
     bulkPerSecond: integer('SVU_BULK_PER_SECOND', get('SVU_BULK_PER_SECOND', '50'), 1, 10_000),
     retention: {
       // Zero would prune what was just written: at least a day.

@@ -220,6 +220,8 @@ export class DeadLettersService {
    * system allowed to send as its sender's HSA id, if there is exactly one.
    */
   private senderOf(row: Row, senderHsaId: string): Outcome<SenderSystem> {
+    const unavailable = this.senders.unavailable;
+    if (unavailable !== undefined) return refuse('conflict', `this console process has no sender systems to replay as: ${unavailable}`);
     const id = row['sender_system'] as string | null;
     if (id !== null) {
       const sender = this.senders.registry.byIdentifier(id);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { fileReadError, problemsLine } from '@svu/canonical';
 import { describeDirectoryProblem, parseDirectory, type Directory, type DirectoryUnit } from '@svu/directory';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
@@ -19,10 +20,10 @@ export class DirectoryService implements OnModuleDestroy {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** Loads the file (it must be valid at start) and watches it for changes. */
+  /** Loads the file (it must be valid at start: else one error says why) and watches it for changes. */
   async start(): Promise<void> {
-    const loaded = await this.load();
-    if (!loaded) throw new Error(`unit directory ${this.config.directoryPath} is not valid; see the log lines above`);
+    const refused = await this.refresh();
+    if (refused !== undefined) throw new Error(`unit directory ${this.config.directoryPath} (SVU_DIRECTORY): ${refused}`);
     // Watch the folder, not the file: editors replace files by renaming, which ends a file watch.
     this.watcher = watch(dirname(this.config.directoryPath), (_event, file) => {
       if (file !== null && file !== basename(this.config.directoryPath)) return;
@@ -33,24 +34,29 @@ export class DirectoryService implements OnModuleDestroy {
 
   /** Reads and checks the file; true when it is now in force. */
   async load(): Promise<boolean> {
+    return (await this.refresh()) === undefined;
+  }
+
+  /** Reads and checks the file: undefined when it is now in force, else why it was refused (one line). */
+  private async refresh(): Promise<string | undefined> {
     let text: string;
     try {
       text = await readFile(this.config.directoryPath, 'utf8');
     } catch (error) {
       this.logger.error({ path: this.config.directoryPath, err: (error as Error).message }, 'unit directory unreadable; previous one kept');
-      return false;
+      return fileReadError(error);
     }
     const parsed = parseDirectory(text);
     if (!parsed.ok) {
       for (const problem of parsed.problems) {
         this.logger.error({ path: this.config.directoryPath, problem: describeDirectoryProblem(problem) }, 'unit directory refused; previous one kept');
       }
-      return false;
+      return problemsLine(parsed.problems.map(describeDirectoryProblem));
     }
     this.current = parsed.value;
     this.logger.log({ path: this.config.directoryPath, units: parsed.value.size }, 'unit directory loaded');
     for (const listener of this.listeners) listener(parsed.value);
-    return true;
+    return undefined;
   }
 
   lookup(hsaId: string): DirectoryUnit | undefined {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors, type OnModuleInit } from '@nestjs/common';
 import type { Response } from 'express';
 import { municipalityName } from '@svu/municipalities';
 import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
@@ -41,15 +41,32 @@ function monthOf(raw: unknown): string {
 /** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
 @Controller('api/reports')
 @UseInterceptors(ViewerMaskingInterceptor)
-export class ReportsController {
-  private readonly rules: ReportRules;
+export class ReportsController implements OnModuleInit {
+  private rules: ReportRules | undefined;
 
   constructor(
     private readonly reports: ReportsRepository,
     private readonly audit: AuditService,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-  ) {
-    this.rules = loadReportRules(config.reportRulesPath);
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /**
+   * Reads the rules file at start (in init, not in the constructor: a broken file then stops the start
+   * with one line naming the file and the fields, not with Nest's stack trace of a failed construction).
+   */
+  onModuleInit(): void {
+    const path = this.config.reportRulesPath;
+    try {
+      this.rules = loadReportRules(path, this.config.reportRulesNamed);
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new Error(`report rules ${path} (SVU_REPORT_RULES): ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
+    }
+  }
+
+  private get ruleSets(): ReportRules {
+    if (this.rules === undefined) throw new Error('report rules not loaded');
+    return this.rules;
   }
 
   /**
@@ -80,7 +97,7 @@ export class ReportsController {
       ...(q['unit'] !== undefined && q['unit'] !== '' ? { unit: q['unit'] } : {}),
     };
     await this.catchUp(res);
-    const reports = await this.reports.monthly(this.rules, month, only);
+    const reports = await this.reports.monthly(this.ruleSets, month, only);
     if (format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
@@ -109,7 +126,7 @@ export class ReportsController {
     const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
     const out: MonthlyReport[] = [];
     await this.catchUp(res);
-    for (const m of monthsUpTo(last, count)) out.push(...(await this.reports.monthly(this.rules, m, { municipality })));
+    for (const m of monthsUpTo(last, count)) out.push(...(await this.reports.monthly(this.ruleSets, m, { municipality })));
     return out;
   }
 
@@ -133,7 +150,7 @@ export class ReportsController {
     let rows;
     await this.catchUp(res);
     try {
-      rows = await this.reports.episodes(this.rules, month, municipality);
+      rows = await this.reports.episodes(this.ruleSets, month, municipality);
     } catch (error) {
       if (error instanceof RangeError) throw refusal('invalid', error.message);
       throw error;

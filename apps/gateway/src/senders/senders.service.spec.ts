@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config/gateway-config';
 import { exposedModeOf } from '../config/file-mode';
 import { SendersService } from './senders.service';
@@ -87,6 +88,50 @@ describe('SendersService bearer keys', () => {
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => service.byKey(`lab.guess-${i}`)));
     expect(answers.filter((a) => a === 'busy')).toHaveLength(4);
     expect(answers.filter((a) => a === undefined)).toHaveLength(8);
+  });
+});
+
+describe('SendersService at start', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('stops the start with one line naming the file and what is wrong with it', async () => {
+    const path = sendersFile([]);
+    writeFileSync(path, '{ "senders": [\n  { "id": "lab", }\n] }');
+    await expect(new SendersService(config(path)).start()).rejects.toThrow(new Error(`senders file ${path} (SVU_SENDERS): not JSON: Expected double-quoted property name at line 2 column 18`));
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'] }] }));
+    await expect(new SendersService(config(path)).start()).rejects.toThrow(new Error(`senders file ${path} (SVU_SENDERS): senders[0]: needs a credential: keyHash, certificateSubject, certificateFingerprint, amqpUser`));
+    await expect(new SendersService(config(`${path}.gone`)).start()).rejects.toThrow(new Error(`senders file ${path}.gone (SVU_SENDERS): missing`));
+  });
+});
+
+describe('SendersService in a process without ingress (a console alone)', () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('starts without the file, says why none is in force, and takes one that comes later', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'svu-senders-spec-')), 'senders.json');
+    const service = new SendersService(config(path));
+    await expect(service.start(false)).resolves.toBeUndefined();
+    expect(service.unavailable).toBe(`senders file ${path} (SVU_SENDERS): missing`);
+    writeFileSync(path, '{ "senders": [ }');
+    expect(await service.load()).toBe(false);
+    expect(service.unavailable).toMatch(/^senders file \S+ \(SVU_SENDERS\): not JSON: /);
+    writeFileSync(path, JSON.stringify({ senders: [{ id: 'lab', name: 'Lab', hsaIds: ['SE2321000131-E000000000001'], amqpUser: 'lab' }] }));
+    expect(await service.load()).toBe(true);
+    expect(service.unavailable).toBeUndefined();
+    expect(service.byAmqpUser('lab')?.id).toBe('lab');
+    service.onModuleDestroy();
+  });
+
+  it('starts with a folder that is not there either', async () => {
+    const service = new SendersService(config(join(tmpdir(), 'svu-no-such-folder', 'senders.json')));
+    await expect(service.start(false)).resolves.toBeUndefined();
+    expect(service.unavailable).toMatch(/: missing$/);
   });
 });
 

@@ -3,6 +3,7 @@ import { createHash, scrypt, timingSafeEqual, type X509Certificate } from 'node:
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { fileReadError, problemsLine } from '@svu/canonical';
 import { describeDirectoryProblem, parseSenders, SenderRegistry, type SenderSystem } from '@svu/directory';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { exposedModeOf } from '../config/file-mode';
@@ -34,42 +35,72 @@ export class SendersService implements OnModuleDestroy {
    */
   private verified = new Map<string, Promise<{ readonly id: string; readonly keyHash: string; readonly ok: boolean }>>();
   private checking = 0;
+  /** Whether a senders file has been in force in this process, and why the last one was refused. */
+  private loaded = false;
+  private refusal: string | undefined;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** Loads the file (it must be valid at start), warns when others can read it, and watches it. */
-  async start(): Promise<void> {
-    if (!(await this.load())) throw new Error(`senders file ${this.config.sendersPath} is not valid; see the log lines above`);
-    const mode = exposedModeOf(this.config.sendersPath);
-    if (mode !== undefined) {
-      this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than its owner; chmod 600 it (it holds key hashes)');
+  /**
+   * Loads the file, warns when others can read it, and watches it. `required` (a process that runs
+   * ingress): it must be valid at start, else one error says why. A console process without ingress
+   * starts without it (logged), and replays no dead letter until a file that passes is there.
+   */
+  async start(required = true): Promise<void> {
+    const refused = await this.refresh();
+    if (refused !== undefined) {
+      if (required) throw new Error(this.unavailable ?? refused);
+      this.logger.warn({ path: this.config.sendersPath, reason: refused }, 'senders file not loaded: this process replays no dead letter until it is');
+    } else {
+      const mode = exposedModeOf(this.config.sendersPath);
+      if (mode !== undefined) {
+        this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than the gateway; chmod 600 it (it holds key hashes; docs/deploy.md)');
+      }
     }
-    this.watcher = watch(dirname(this.config.sendersPath), (_event, file) => {
-      if (file !== null && file !== basename(this.config.sendersPath)) return;
-      if (this.debounce !== undefined) clearTimeout(this.debounce);
-      this.debounce = setTimeout(() => void this.load(), 100);
-    });
+    try {
+      this.watcher = watch(dirname(this.config.sendersPath), (_event, file) => {
+        if (file !== null && file !== basename(this.config.sendersPath)) return;
+        if (this.debounce !== undefined) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => void this.load(), 100);
+      });
+    } catch (error) {
+      // A folder that is not there (a console started without the file) cannot be watched.
+      this.logger.warn({ path: this.config.sendersPath, err: (error as Error).message }, 'senders file not watched; a file put there later needs a restart');
+    }
+  }
+
+  /** Why no senders file is in force in this process (one line naming the file), else undefined. */
+  get unavailable(): string | undefined {
+    return this.loaded ? undefined : `senders file ${this.config.sendersPath} (SVU_SENDERS): ${this.refusal ?? 'not read'}`;
   }
 
   /** Reads and checks the file; true when it is now in force. */
   async load(): Promise<boolean> {
+    return (await this.refresh()) === undefined;
+  }
+
+  /** Reads and checks the file: undefined when it is now in force, else why it was refused (one line). */
+  private async refresh(): Promise<string | undefined> {
     let text: string;
     try {
       text = await readFile(this.config.sendersPath, 'utf8');
     } catch (error) {
       this.logger.error({ path: this.config.sendersPath, err: (error as Error).message }, 'senders file unreadable; previous one kept');
-      return false;
+      this.refusal = fileReadError(error);
+      return this.refusal;
     }
     const parsed = parseSenders(text);
     if (!parsed.ok) {
       for (const problem of parsed.problems) {
         this.logger.error({ path: this.config.sendersPath, problem: describeDirectoryProblem(problem) }, 'senders file refused; previous one kept');
       }
-      return false;
+      this.refusal = problemsLine(parsed.problems.map(describeDirectoryProblem));
+      return this.refusal;
     }
     this.current = parsed.value;
+    this.loaded = true;
     this.logger.log({ path: this.config.sendersPath, senders: parsed.value.size }, 'senders file loaded');
-    return true;
+    return undefined;
   }
 
   get registry(): SenderRegistry {

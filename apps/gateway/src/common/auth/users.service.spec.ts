@@ -26,10 +26,20 @@ describe('UsersService', () => {
 
   it('warns when the file can be read by others, and not when only its owner can', () => {
     expect(service(file([{ username: 'a', role: 'viewer', passwordHash: hash }], 0o644)).load()).toBe(true);
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ mode: '644' }), expect.stringMatching(/other than its owner; chmod 600/));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ mode: '644' }), expect.stringMatching(/other than the gateway; chmod 600/));
     warn.mockClear();
     expect(service(file([{ username: 'a', role: 'viewer', passwordHash: hash }], 0o600)).load()).toBe(true);
     expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('stops the start of a console process when the file is missing or does not pass, in one line naming it', () => {
+    const path = file([{ username: 'a', role: 'admin', passwordHash: hash }], 0o600);
+    expect(() => service(path).onModuleInit()).toThrow(new Error(`console users file ${path} (SVU_USERS): users[0].role must be viewer or operator`));
+    writeFileSync(path, '{"users": [\n  {"username": "a", "passwordHash": scrypt$1$2}\n]}');
+    expect(() => service(path).onModuleInit()).toThrow(new Error(`console users file ${path} (SVU_USERS): not JSON: Unexpected token 's' at line 2 column 37`));
+    expect(() => service(`${path}.gone`).onModuleInit()).toThrow(new Error(`console users file ${path}.gone (SVU_USERS): missing`));
+    // A process without the console never reads it.
+    expect(() => new UsersService(loadConfig({ SVU_USERS: `${path}.gone`, SVU_SERVICES: 'router' })).onModuleInit()).not.toThrow();
   });
 
   it('keeps the users in force when a changed file does not pass, and tells listeners what changed when one does', () => {

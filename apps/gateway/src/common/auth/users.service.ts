@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
-import { exposedMode } from '../../config/file-mode';
+import { exposedModeOf } from '../../config/file-mode';
+import { fileReadError } from '@svu/canonical';
 import { parseUsers, userFingerprint, type User } from '@svu/users';
 
 /**
  * The console users in force, read from SVU_USERS and reloaded when the file changes (a file that does
- * not pass is refused with a log line, and the previous users stay). Sessions check their user here
+ * not pass is refused with a log line, and the previous users stay; at start it stops the start). Sessions check their user here
  * on every request, so a user removed, or whose role or password changed, is signed out at once.
  */
 @Injectable()
@@ -21,9 +22,11 @@ export class UsersService implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   onModuleInit(): void {
-    // Only a console process signs users in; the other services have no use for the file.
+    // Only a console process signs users in; the other services have no use for the file. A console
+    // without its users is of no use to anyone: a file missing or refused at start stops the start.
     if (!this.config.services.has('console')) return;
-    this.load();
+    const refused = this.refresh();
+    if (refused !== undefined) throw new Error(`console users file ${this.config.usersPath} (SVU_USERS): ${refused}`);
     try {
       this.watcher = watch(dirname(this.config.usersPath), (_event, file) => {
         if (file !== null && file !== basename(this.config.usersPath)) return;
@@ -37,23 +40,38 @@ export class UsersService implements OnModuleInit, OnModuleDestroy {
 
   /** Reads the file; true when it is now in force. */
   load(): boolean {
+    return this.refresh() === undefined;
+  }
+
+  /** Reads the file: undefined when it is now in force, else why it was refused (one line). */
+  private refresh(): string | undefined {
     const path = this.config.usersPath;
+    const refuse = (err: string, reason: string) => {
+      this.logger.error({ path, err }, this.users.size === 0 ? 'console users not loaded; nobody can sign in' : 'console users file refused; previous users kept');
+      return reason;
+    };
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      return refuse((error as Error).message, fileReadError(error));
+    }
+    const mode = exposedModeOf(path);
+    if (mode !== undefined) {
+      this.logger.warn({ path, mode }, 'console users file can be read or changed by users other than the gateway; chmod 600 it (docs/deploy.md)');
+    }
     let users: Map<string, User>;
     try {
-      const mode = statSync(path).mode;
-      if (exposedMode(mode)) {
-        this.logger.warn({ path, mode: (mode & 0o777).toString(8) }, 'console users file can be read or changed by users other than its owner; chmod 600 it');
-      }
-      users = parseUsers(readFileSync(path, 'utf8'), path);
+      users = parseUsers(text, path);
     } catch (error) {
-      this.logger.error({ path, err: (error as Error).message }, this.users.size === 0 ? 'console users not loaded; nobody can sign in' : 'console users file refused; previous users kept');
-      return false;
+      const message = (error as Error).message;
+      return refuse(message, message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message);
     }
     const previous = this.users;
     this.users = users;
     this.logger.log({ path, users: users.size }, 'console users loaded');
     for (const listener of this.listeners) listener(previous, users);
-    return true;
+    return undefined;
   }
 
   get(username: string): User | undefined {
