@@ -7,8 +7,12 @@ import { Lifecycle } from './lifecycle';
 import { AuditRepository } from './store/audit.repository';
 import { CopiesRepository } from './store/copies.repository';
 import { DeviationsRepository } from './store/deviations.repository';
-import { ReportsRepository } from './store/reports.repository';
 import { Database } from './store/database';
+import { MessagesRepository } from './store/messages.repository';
+import { ReportsRepository } from './store/reports.repository';
+
+/** The store's repositories (store/*.repository.ts), which hold the statements of the services (docs/architecture.md, The store). */
+const REPOSITORIES = [MessagesRepository, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository];
 
 /**
  * What every process has once: its configuration and clocks, the store, the broker and the
@@ -18,7 +22,7 @@ import { Database } from './store/database';
 @Module({})
 export class CoreModule {
   static forRoot(config: GatewayConfig, clock: Clock, sessionClock: Clock): DynamicModule {
-    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository, Broker, DirectoryService];
-    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository, Broker, DirectoryService] };
+    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, ...REPOSITORIES, Broker, DirectoryService];
+    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, ...REPOSITORIES, Broker, DirectoryService] };
   }
 }
