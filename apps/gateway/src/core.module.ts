@@ -8,11 +8,12 @@ import { AuditRepository } from './store/audit.repository';
 import { CopiesRepository } from './store/copies.repository';
 import { DeviationsRepository } from './store/deviations.repository';
 import { Database } from './store/database';
+import { DocumentsRepository } from './store/documents.repository';
 import { MessagesRepository } from './store/messages.repository';
 import { ReportsRepository } from './store/reports.repository';
 
 /** The store's repositories (store/*.repository.ts), which hold the statements of the services (docs/architecture.md, The store). */
-const REPOSITORIES = [MessagesRepository, CopiesRepository, DeviationsRepository, AuditRepository, ReportsRepository];
+const REPOSITORIES = [MessagesRepository, CopiesRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ReportsRepository];
 
 /**
  * What every process has once: its configuration and clocks, the store, the broker and the

@@ -15,6 +15,7 @@ import { insertDeadLetter, type RefusalReason } from '../store/records';
 import { insertDeviation, insertDeviations } from '../store/deviations.repository';
 import { AuditRepository } from '../store/audit.repository';
 import { CopiesRepository } from '../store/copies.repository';
+import { DocumentsRepository } from '../store/documents.repository';
 import { MessagesRepository, type MessageToStore, type StoredMessage } from '../store/messages.repository';
 import {
   acknowledgementDetail,
@@ -74,6 +75,7 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly copies: CopiesRepository,
     private readonly audit: AuditRepository,
     private readonly messages: MessagesRepository,
+    private readonly documents: DocumentsRepository,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -390,7 +392,7 @@ export class IngressService implements OnApplicationBootstrap {
       );
       cancelledCopies.push(...cancelled.map((r) => r.id));
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
-      const followed = await followCancellation(tx, this.copies, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
+      const followed = await followCancellation(tx, { copies: this.copies, documents: this.documents, audit: this.audit }, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of withheldRecipients(cancelled.map((r) => r.recipient_hsa), followed.withdrawn, followed.informedByHand)) withheld.add(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
       await this.messages.cancelDayZero(tx, target, message.episodeId, this.clock.now());
