@@ -8,12 +8,13 @@ import { AuditRepository } from './store/audit.repository';
 import { CopiesRepository } from './store/copies.repository';
 import { DeviationsRepository } from './store/deviations.repository';
 import { Database } from './store/database';
+import { DeadLettersRepository } from './store/dead-letters.repository';
 import { DocumentsRepository } from './store/documents.repository';
 import { MessagesRepository } from './store/messages.repository';
 import { ReportsRepository } from './store/reports.repository';
 
 /** The store's repositories (store/*.repository.ts), which hold the statements of the services (docs/architecture.md, The store). */
-const REPOSITORIES = [MessagesRepository, CopiesRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ReportsRepository];
+const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ReportsRepository];
 
 /**
  * What every process has once: its configuration and clocks, the store, the broker and the

@@ -542,6 +542,11 @@ export class CopiesRepository {
     });
   }
 
+  /** Console: a copy's history (copy_events), oldest first. */
+  history(copyId: string): Promise<Array<{ state: string; at: Date; detail: string | null }>> {
+    return this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [copyId]);
+  }
+
   /** Deadlines: copies due for a fallback document (FALLBACK_DUE_SQL), locked. */
   async dueForFallback(tx: Queryable, marginMs: number, now: Date, limit: number, delays: string): Promise<DueCopy[]> {
     return (await tx.query<DueCopy>(FALLBACK_DUE_SQL, [marginMs, now, limit, delays])).rows;

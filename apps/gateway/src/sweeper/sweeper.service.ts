@@ -4,6 +4,7 @@ import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
+import { DeadLettersRepository } from '../store/dead-letters.repository';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress';
@@ -27,6 +28,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly health: RecipientHealthStore,
     private readonly copies: CopiesRepository,
+    private readonly deadLetters: DeadLettersRepository,
   ) {
     this.periodic = new Periodic('sweep', config.sweepEveryMs, () => this.sweep(), this.logger, () => this.broker.isConnected());
   }
@@ -69,17 +71,8 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
    * then the body goes and the dead letter stays, with its reason, ids and problems (docs/senders.md).
    */
   async pruneRefusedBodies(): Promise<number> {
-    const pruned = await this.db.query(
-      `WITH old AS (
-         SELECT id FROM dead_letters
-         WHERE payload IS NOT NULL AND copy_id IS NULL AND created_at < now() - $1 * interval '1 millisecond' AND reason = ANY($2)
-         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       UPDATE dead_letters d SET payload = NULL,
-         last_error = concat_ws('; ', d.last_error, 'body removed after the retention period')
-       FROM old WHERE d.id = old.id RETURNING d.id`,
-      [this.config.refusedRetentionMs, REFUSED_AT_INGRESS, BATCH],
-    );
-    if (pruned.length > 0) this.logger.log({ count: pruned.length }, 'refused bodies past their retention removed');
-    return pruned.length;
+    const pruned = await this.deadLetters.pruneRefusedBodies(this.config.refusedRetentionMs, REFUSED_AT_INGRESS, BATCH);
+    if (pruned > 0) this.logger.log({ count: pruned }, 'refused bodies past their retention removed');
+    return pruned;
   }
 }
