@@ -12,9 +12,10 @@ import { DeadLettersRepository } from './store/dead-letters.repository';
 import { DocumentsRepository } from './store/documents.repository';
 import { MessagesRepository } from './store/messages.repository';
 import { ReportsRepository } from './store/reports.repository';
+import { SessionsRepository } from './store/sessions.repository';
 
 /** The store's repositories (store/*.repository.ts), which hold the statements of the services (docs/architecture.md, The store). */
-const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ReportsRepository];
+const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ReportsRepository, SessionsRepository];
 
 /**
  * What every process has once: its configuration and clocks, the store, the broker and the
