@@ -542,6 +542,11 @@ export class CopiesRepository {
     });
   }
 
+  /** Retention: the copies of these messages lose their translated payloads (their messages' payloads are pruned). */
+  async clearPayloads(tx: Queryable, messageIds: readonly string[]): Promise<void> {
+    await tx.query('UPDATE copies SET payload = NULL WHERE message_id = ANY($1::text[]) AND payload IS NOT NULL', [messageIds]);
+  }
+
   /** Console: a copy's history (copy_events), oldest first. */
   history(copyId: string): Promise<Array<{ state: string; at: Date; detail: string | null }>> {
     return this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [copyId]);
