@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
 import { DeadLettersRepository } from '../store/dead-letters.repository';
+import { ProcessesRepository } from '../store/processes.repository';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress';
@@ -23,12 +23,12 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly periodic: Periodic;
 
   constructor(
-    private readonly db: Database,
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly health: RecipientHealthStore,
     private readonly copies: CopiesRepository,
     private readonly deadLetters: DeadLettersRepository,
+    private readonly processes: ProcessesRepository,
   ) {
     this.periodic = new Periodic('sweep', config.sweepEveryMs, () => this.sweep(), this.logger, () => this.broker.isConnected());
   }
@@ -53,7 +53,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     // count. Not those of a failing or paused recipient: they wait for its probe or its release.
     const waiting = await this.copies.staleWaiting(staleMs, BATCH);
     await this.health.count();
-    await this.db.query("DELETE FROM egress_processes WHERE heartbeat_at < now() - interval '1 day'");
+    await this.processes.forgetStopped();
     const names = this.broker.names;
     const messagePks = [...new Set(received)];
     if (messagePks.length > 0) await this.broker.publish(names.workExchange, 'route', encodeJob({ messagePks }));
