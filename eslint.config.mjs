@@ -2,6 +2,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** A statement: an upper-case keyword that begins one, then white space (an esquery regular expression). */
+const SQL = '/^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\\s/';
+const SQL_OUTSIDE_STORE = 'SQL belongs in a repository under apps/gateway/src/store/ (docs/architecture.md, The store).';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/canonical/src/generated/**', '**/*.mjs', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
@@ -19,6 +23,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  {
+    // SQL lives in the store's repositories (docs/architecture.md, The store): a string or template
+    // that starts with a statement's keyword is refused anywhere else in the gateway's sources. Egress
+    // (egress.service.ts, recipient-health.store.ts) still runs statements of its own.
+    files: ['apps/gateway/src/**/*.ts'],
+    ignores: ['apps/gateway/src/store/**', 'apps/gateway/src/**/*.spec.ts', 'apps/gateway/src/egress/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: `Literal[value=${SQL}]`, message: SQL_OUTSIDE_STORE },
+        { selector: `TemplateLiteral > TemplateElement:first-child[value.raw=${SQL}]`, message: SQL_OUTSIDE_STORE },
+      ],
     },
   },
   {

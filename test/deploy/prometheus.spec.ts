@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { MetricsService, StoreGauges } from '../../apps/gateway/src/common/metrics.service';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import type { Database } from '../../apps/gateway/src/store/database';
+import { StoreCountsRepository } from '../../apps/gateway/src/store/store-counts.repository';
 
 /**
  * deploy/prometheus/alerts.yml checked and unit-tested with promtool (Debian package `prometheus`,
@@ -21,7 +22,7 @@ const PROMQL_FUNCTIONS = new Set(['sum', 'max', 'min', 'avg', 'rate', 'increase'
 async function exported(): Promise<Set<string>> {
   const metrics = new MetricsService();
   const db = { query: (sql: string) => Promise.resolve(sql.includes('FROM recipient_health') ? [] : [{ n: '0' }]) } as unknown as Database;
-  await new StoreGauges(db, metrics, loadConfig({}), { now: () => new Date() }).refresh();
+  await new StoreGauges(new StoreCountsRepository(db), metrics, loadConfig({}), { now: () => new Date() }).refresh();
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);

@@ -1,6 +1,7 @@
 import type { Clock } from './clock/clock';
 import { loadConfig } from '../config/gateway-config';
 import type { Database } from '../store/database';
+import { StoreCountsRepository } from '../store/store-counts.repository';
 import { GAUGES_NAMED_LIKE_COUNTERS, MetricsService, OPEN_STATES, StoreGauges } from './metrics.service';
 
 /** A store that answers the gauges' queries from fixed rows and counts the queries it gets. */
@@ -26,7 +27,7 @@ const clock: Clock = { now: () => new Date('2026-03-01T10:00:00Z') };
 async function allMetrics() {
   const metrics = new MetricsService();
   const { db, queries } = fakeStore();
-  const gauges = new StoreGauges(db, metrics, loadConfig({}), clock);
+  const gauges = new StoreGauges(new StoreCountsRepository(db), metrics, loadConfig({}), clock);
   await gauges.refresh();
   return { metrics, queries, json: await metrics.registry.getMetricsAsJSON() };
 }

@@ -3,8 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { CLOCK, type Clock } from './clock/clock';
 import { Periodic } from './clock/periodic';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database } from '../store/database';
 import { DEAD_LETTER_REASONS } from '../store/records';
+import { OPEN_STATES, StoreCountsRepository } from '../store/store-counts.repository';
 
 /**
  * Prometheus metrics of this process, named by Prometheus conventions (docs/observability.md):
@@ -49,8 +49,8 @@ export class MetricsService {
 /** Default metrics of prom-client that break the naming conventions, left out. */
 export const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
-/** Copy states that are still moving; settled states are counted by the counters and the delivery histogram. */
-export const OPEN_STATES = ['received', 'routed', 'sending', 'retrying'] as const;
+/** Copy states that are still moving (the store counts them); settled states are counted by the counters and the delivery histogram. */
+export { OPEN_STATES };
 
 /**
  * The gauges derived from the store (open copies by state, unresolved dead letters, copies at risk,
@@ -74,7 +74,7 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly recipientOldest: Gauge;
 
   constructor(
-    private readonly db: Database,
+    private readonly counts: StoreCountsRepository,
     metrics: MetricsService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -104,21 +104,7 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
   /** Counts open work in the store and sets the gauges (every label present, zero when none). */
   async refresh(): Promise<void> {
     const now = this.clock.now();
-    const [copies, deadLetters, atRisk, waiting, recipients] = await Promise.all([
-      this.db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM copies WHERE state = ANY($1::text[]) GROUP BY state', [OPEN_STATES]),
-      this.db.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE resolved_at IS NULL GROUP BY reason'),
-      this.db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM copies WHERE type = 'admission' AND notify_by IS NOT NULL AND deadline_checked_at IS NULL AND delivered_at IS NULL
-           AND manual_delivered_at IS NULL AND state <> 'cancelled' AND notify_by <= $1::timestamptz + $2 * interval '1 millisecond'`,
-        [now, this.config.fallbackMarginMs],
-      ),
-      this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),
-      this.db.query<{ recipient_hsa: string; failing: boolean; paused: boolean; backlog: number; oldest_seconds: number | null }>(
-        `SELECT recipient_hsa, failing, paused_at IS NOT NULL AS paused, backlog,
-           extract(epoch FROM $1::timestamptz - oldest_waiting_at)::float8 AS oldest_seconds FROM recipient_health`,
-        [now],
-      ),
-    ]);
+    const { copies, deadLetters, atRisk, waiting, recipients } = await this.counts.gauges(now, this.config.fallbackMarginMs);
     this.recipientBacklog.reset();
     this.recipientState.reset();
     this.recipientOldest.reset();
@@ -134,8 +120,8 @@ export class StoreGauges implements OnApplicationBootstrap, OnApplicationShutdow
     const byReason = new Map(deadLetters.map((r) => [r.reason, Number(r.n)]));
     this.deadLetters.reset();
     for (const reason of new Set<string>([...DEAD_LETTER_REASONS, ...byReason.keys()])) this.deadLetters.set({ reason }, byReason.get(reason) ?? 0);
-    this.atRisk.set(Number(atRisk[0]!.n));
-    this.waiting.set(Number(waiting[0]!.n));
+    this.atRisk.set(atRisk);
+    this.waiting.set(waiting);
     this.countedAt.set(now.getTime() / 1000);
   }
 }

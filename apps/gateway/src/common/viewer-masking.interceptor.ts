@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, mergeMap, type Observable } from 'rxjs';
-import { Database } from '../store/database';
+import { MessagesRepository } from '../store/messages.repository';
 import type { AuthedRequest } from './auth/auth.guard';
 import { maskForViewer } from './masking';
 
@@ -28,7 +28,7 @@ function idsIn(value: unknown, into: Set<string>): Set<string> {
  */
 @Injectable()
 export class ViewerMaskingInterceptor implements NestInterceptor {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly messages: MessagesRepository) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
@@ -39,11 +39,7 @@ export class ViewerMaskingInterceptor implements NestInterceptor {
   private async mask(body: unknown): Promise<unknown> {
     const ids = [...idsIn(body, new Set())];
     if (ids.length === 0) return maskForViewer(body);
-    const rows = await this.db.query<{ given: string | null; family: string | null }>(
-      `SELECT DISTINCT canonical -> 'patient' ->> 'givenName' AS given, canonical -> 'patient' ->> 'familyName' AS family
-       FROM messages WHERE message_id = ANY($1) OR episode_id = ANY($1)`,
-      [ids],
-    );
+    const rows = await this.messages.patientNames(ids);
     const names = rows.flatMap((r) => [r.given, r.family]).filter((n): n is string => n !== null).flatMap((n) => n.split(/[\s-]+/));
     return maskForViewer(body, [...new Set(names)]);
   }

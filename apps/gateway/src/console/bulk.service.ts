@@ -1,25 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { done, refuse, type Outcome } from '../common/http/outcome';
-import { Database } from '../store/database';
+import { DeadLettersRepository, type BulkJob } from '../store/dead-letters.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
 import type { DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 
-export interface BulkJob {
-  readonly id: string;
-  readonly action: 'replay' | 'discard';
-  readonly total: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly status: 'running' | 'done' | 'cancelled';
-  readonly createdBy: string;
-  readonly createdAt: Date;
-  readonly finishedAt: Date | null;
-}
-
-const COLUMNS = `id, action, total, done, failed, status, created_by AS "createdBy", created_at AS "createdAt", finished_at AS "finishedAt"`;
+export type { BulkJob };
 
 /**
  * Bulk replay or discard of a filtered selection. The caller first asks how many it will touch and
@@ -31,7 +19,7 @@ export class BulkService {
   private readonly logger = new Logger(BulkService.name);
 
   constructor(
-    private readonly db: Database,
+    private readonly store: DeadLettersRepository,
     private readonly deadLetters: DeadLettersService,
     private readonly audit: AuditService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -41,11 +29,7 @@ export class BulkService {
     const openFilter: DeadLetterFilter = { ...filter, status: 'open' };
     const ids = await this.deadLetters.ids(openFilter, confirm + 1);
     if (ids.length !== confirm) return refuse('conflict', `the selection now holds ${ids.length > confirm ? 'more' : ids.length} dead letters, not ${confirm}; preview again`);
-    const rows = await this.db.query<BulkJob & Record<string, unknown>>(
-      `INSERT INTO bulk_jobs (action, filter, reason, total, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-      [action, JSON.stringify(openFilter), reason ?? null, ids.length, session.username],
-    );
-    const job = rows[0]!;
+    const job = await this.store.startBulkJob({ action, filter: openFilter, reason: reason ?? null, total: ids.length, createdBy: session.username });
     await this.audit.record(session, `bulk-${action}`, `bulk-job:${job.id}`, { filter: openFilter, total: ids.length, reason: reason ?? null });
     void this.run(job.id, ids, action, reason, session);
     return done(job);
@@ -72,19 +56,19 @@ export class BulkService {
         failed += 1;
         this.logger.warn({ jobId, deadLetterId: id, err: why }, 'bulk item failed');
       }
-      await this.db.query('UPDATE bulk_jobs SET done = $2, failed = $3 WHERE id = $1', [jobId, succeeded, failed]);
+      await this.store.bulkProgress(jobId, succeeded, failed);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
-    await this.db.query(`UPDATE bulk_jobs SET status = 'done', finished_at = now() WHERE id = $1 AND status = 'running'`, [jobId]);
+    await this.store.bulkDone(jobId);
   }
 
   async get(id: string): Promise<Outcome<BulkJob>> {
-    const rows = await this.db.query<BulkJob & Record<string, unknown>>(`SELECT ${COLUMNS} FROM bulk_jobs WHERE id = $1`, [id]);
-    return rows[0] === undefined ? refuse('not-found', `no bulk job ${id}`) : done(rows[0]);
+    const job = await this.store.bulkJob(id);
+    return job === undefined ? refuse('not-found', `no bulk job ${id}`) : done(job);
   }
 
   async cancel(id: string, session: Session): Promise<Outcome<BulkJob>> {
-    await this.db.query(`UPDATE bulk_jobs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+    await this.store.cancelBulkJob(id);
     await this.audit.record(session, 'bulk-cancel', `bulk-job:${id}`);
     return this.get(id);
   }

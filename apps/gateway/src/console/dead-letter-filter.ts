@@ -1,17 +1,7 @@
-/** What the dead-letter list can be narrowed to (all optional). */
-export interface DeadLetterFilter {
-  readonly status?: 'open' | 'resolved' | 'all';
-  readonly reason?: string;
-  readonly dialect?: string;
-  readonly recipient?: string;
-  readonly type?: string;
-  /** Created at or after this instant. */
-  readonly from?: string;
-  /** Created before this instant. */
-  readonly to?: string;
-  /** A message id or episode id, exactly. */
-  readonly q?: string;
-}
+import type { DeadLetterFilter } from '../store/dead-letters.repository';
+
+/** What the dead-letter list can be narrowed to (all optional): the store's selection. */
+export type { DeadLetterFilter };
 
 const TEXT_FIELDS = ['reason', 'dialect', 'recipient', 'type', 'from', 'to', 'q'] as const;
 
@@ -31,29 +21,4 @@ export function parseFilter(raw: Record<string, unknown>): DeadLetterFilter | st
     out[key] = value;
   }
   return out;
-}
-
-/** SQL conditions for a filter, with their parameters numbered from `first`. */
-export function filterSql(filter: DeadLetterFilter, first = 1): { where: string; params: unknown[] } {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    conditions.push(sql.replace('?', `$${first + params.length - 1}`));
-  };
-  const status = filter.status ?? 'open';
-  if (status === 'open') conditions.push('resolved_at IS NULL');
-  if (status === 'resolved') conditions.push('resolved_at IS NOT NULL');
-  if (filter.reason !== undefined) add('reason = ?', filter.reason);
-  if (filter.dialect !== undefined) add('dialect = ?', filter.dialect);
-  if (filter.recipient !== undefined) add('recipient_hsa = ?', filter.recipient);
-  if (filter.type !== undefined) add('type = ?', filter.type);
-  if (filter.from !== undefined) add('created_at >= ?', new Date(filter.from));
-  if (filter.to !== undefined) add('created_at < ?', new Date(filter.to));
-  if (filter.q !== undefined) {
-    params.push(filter.q);
-    const n = first + params.length - 1;
-    conditions.push(`(message_id = $${n} OR episode_id = $${n})`);
-  }
-  return { where: conditions.length === 0 ? 'TRUE' : conditions.join(' AND '), params };
 }

@@ -7,32 +7,12 @@ import { IngressService } from '../ingress';
 import { maySendAs, type SenderSystem } from '@svu/directory';
 import { done, refuse, type Outcome } from '../common/http/outcome';
 import { SendersService } from '../senders/senders.service';
-import { Database } from '../store/database';
 import { problemsJson } from '../store/records';
 import { CopiesRepository } from '../store/copies.repository';
+import { DeadLettersRepository, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
-import { filterSql, type DeadLetterFilter } from './dead-letter-filter';
 import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
-
-export interface DeadLetterRow {
-  readonly id: string;
-  readonly createdAt: Date;
-  readonly reason: string;
-  readonly messageId: string | null;
-  readonly episodeId: string | null;
-  readonly type: string | null;
-  readonly dialect: string | null;
-  readonly recipientHsa: string | null;
-  readonly lastError: string | null;
-  readonly problemCount: number;
-  readonly resolvedAt: Date | null;
-  readonly resolution: string | null;
-}
-
-const LIST_COLUMNS = `id, created_at AS "createdAt", reason, message_id AS "messageId", episode_id AS "episodeId", type, dialect,
-  recipient_hsa AS "recipientHsa", last_error AS "lastError", coalesce(jsonb_array_length(problems), 0) AS "problemCount",
-  resolved_at AS "resolvedAt", resolution`;
 
 /** Cursor of keyset paging: the last row's time and id. */
 export function encodeCursor(row: { createdAt: Date; id: string }): string {
@@ -46,6 +26,7 @@ function decodeCursor(cursor: string): { at: Date; id: string } | undefined {
 }
 
 type Row = Record<string, unknown>;
+
 /** What a replay, a correction or a discard did. */
 export interface Resolved {
   readonly status: 'replayed' | 'corrected' | 'discarded';
@@ -60,7 +41,7 @@ export interface Resolved {
 @Injectable()
 export class DeadLettersService {
   constructor(
-    private readonly db: Database,
+    private readonly store: DeadLettersRepository,
     private readonly broker: Broker,
     private readonly ingress: IngressService,
     private readonly audit: AuditService,
@@ -69,49 +50,29 @@ export class DeadLettersService {
   ) {}
 
   async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; next: string | null }>> {
-    const { where, params } = filterSql(filter);
-    let keyset = '';
+    let after: { at: Date; id: string } | undefined;
     if (cursor !== undefined) {
-      const c = decodeCursor(cursor);
-      if (c === undefined) return refuse('invalid', 'cursor is not valid');
-      params.push(c.at, c.id);
-      keyset = ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
+      after = decodeCursor(cursor);
+      if (after === undefined) return refuse('invalid', 'cursor is not valid');
     }
-    params.push(limit + 1);
-    const rows = await this.db.query<DeadLetterRow & Record<string, unknown>>(
-      `SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where}${keyset} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const rows = await this.store.list(filter, after, limit + 1);
     const items = rows.slice(0, limit).map((r) => ({ ...r, problemCount: Number(r.problemCount) }));
     return done({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
   }
 
-  async count(filter: DeadLetterFilter): Promise<number> {
-    const { where, params } = filterSql(filter);
-    const rows = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM dead_letters WHERE ${where}`, params);
-    return Number(rows[0]!.n);
+  count(filter: DeadLetterFilter): Promise<number> {
+    return this.store.count(filter);
   }
 
-  async ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {
-    const { where, params } = filterSql(filter);
-    params.push(limit);
-    const rows = await this.db.query<{ id: string }>(`SELECT id FROM dead_letters WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`, params);
-    return rows.map((r) => r.id);
+  ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {
+    return this.store.ids(filter, limit);
   }
 
   /** One dead letter with its payload, canonical form, problems and delivery history; the view is audited. */
   async detail(id: string, session: Session): Promise<Outcome<Row>> {
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at
-       FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk WHERE d.id = $1`,
-      [id],
-    );
-    const row = rows[0];
+    const row = await this.store.withMessage(id);
     if (row === undefined) return refuse('not-found', `no dead letter ${id}`);
-    const events =
-      row['copy_id'] === null
-        ? []
-        : await this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [row['copy_id']]);
+    const events = row['copy_id'] === null ? [] : await this.copies.history(row['copy_id'] as string);
     const payload = (row['payload'] ?? row['message_payload'] ?? null) as Buffer | null;
     const dialect = (row['dialect'] ?? row['message_dialect'] ?? null) as string | null;
     const canonical = (row['canonical'] as CanonicalMessage | null) ?? this.readable(dialect, payload);
@@ -151,19 +112,15 @@ export class DeadLettersService {
   }
 
   private async openRow(id: string): Promise<Outcome<Row>> {
-    const rows = await this.db.query<Row>('SELECT * FROM dead_letters WHERE id = $1', [id]);
-    const row = rows[0];
+    const row = await this.store.get(id);
     if (row === undefined) return refuse('not-found', `no dead letter ${id}`);
     if (row['resolved_at'] !== null) return refuse('conflict', `dead letter ${id} is already ${String(row["resolution"])}`);
     return done(row);
   }
 
   private async resolve(id: string, resolution: string, session: Session, detail: string | null): Promise<Outcome<void>> {
-    const updated = await this.db.query(
-      `UPDATE dead_letters SET resolved_at = now(), resolution = $2, resolved_by = $3, resolution_detail = $4 WHERE id = $1 AND resolved_at IS NULL RETURNING id`,
-      [id, resolution, session.username, detail],
-    );
-    return updated.length === 0 ? refuse('conflict', `dead letter ${id} was resolved meanwhile`) : done(undefined);
+    const resolved = await this.store.resolve(id, resolution, session.username, detail);
+    return resolved ? done(undefined) : refuse('conflict', `dead letter ${id} was resolved meanwhile`);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { MessageType } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { dejavuFonts, renderFallbackDocument, type CancelledDocument, type UnitContact } from '@svu/documents';
 import { municipalityName } from '@svu/municipalities';
@@ -11,6 +10,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DirectoryService } from '../directory/directory.service';
 import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type DueCopy } from '../store/copies.repository';
+import { DocumentsRepository } from '../store/documents.repository';
 import { insertDeviations } from '../store/deviations.repository';
 
 /** Why a copy went to fallback. */
@@ -54,6 +54,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly copies: CopiesRepository,
+    private readonly documents: DocumentsRepository,
   ) {
     this.fonts = dejavuFonts(config.fontDir);
     this.delays = JSON.stringify(config.fallbackDelays);
@@ -101,7 +102,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
       const due = await this.copies.followUpsDue(tx, BATCH);
       for (const row of due) {
         await this.fallBack(tx, row, now, { kind: row.kind, trigger: 'follows-original' });
-        await tx.query('UPDATE fallback_follow_ups SET done_at = $2 WHERE id = $1', [row.follow_up_id, now]);
+        await this.documents.followUpDone(tx, row.follow_up_id, now);
       }
       return due.length;
     });
@@ -138,13 +139,19 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
       municipalityName,
       ...(cancels === undefined ? {} : { cancels }),
     });
-    const inserted = await tx.query(
-      `INSERT INTO fallback_documents (copy_id, message_id, recipient_hsa, kind, trigger, reference, deadline, pdf, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (copy_id) DO NOTHING`,
-      [copy.id, copy.message_id, copy.recipient_hsa, kind, trigger, reference, copy.notify_by, pdf, now],
-    );
-    await this.copies.fellBack(tx, copy.id, now, inserted.rowCount !== 0, `${kind}, ${trigger}`);
-    if (inserted.rowCount === 0) return false;
+    const isNew = await this.documents.insert(tx, {
+      copyId: copy.id,
+      messageId: copy.message_id,
+      recipientHsa: copy.recipient_hsa,
+      kind,
+      trigger,
+      reference,
+      deadline: copy.notify_by,
+      pdf,
+      createdAt: now,
+    });
+    await this.copies.fellBack(tx, copy.id, now, isNew, `${kind}, ${trigger}`);
+    if (!isNew) return false;
     this.metrics.fallbacks.inc({ kind, trigger });
     this.logger.warn({ messageId: copy.message_id, copyId: copy.id, type: copy.type, kind, trigger }, 'fallback document waiting for manual dispatch');
     return true;
@@ -152,12 +159,7 @@ export class DeadlineService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** What a cancellation cancels, as this unit got it: the message's title, and its document if one was sent. */
   private async cancelledDocument(tx: Queryable, messageId: string, recipientHsa: string): Promise<CancelledDocument> {
-    const { rows } = await tx.query<{ type: MessageType | null; reference: string | null; sent_via: 'fax' | 'letter' | null; sent_at: Date | null }>(
-      `SELECT (SELECT type FROM messages WHERE message_id = $1) AS type, f.reference, f.sent_via, f.sent_at
-       FROM (SELECT 1) AS one LEFT JOIN fallback_documents f ON f.message_id = $1 AND f.recipient_hsa = $2 AND f.status = 'sent'`,
-      [messageId, recipientHsa],
-    );
-    const row = rows[0];
+    const row = await this.documents.cancelledDocument(tx, messageId, recipientHsa);
     return {
       messageId,
       ...(row?.type === null || row?.type === undefined ? {} : { type: row.type }),

@@ -3,39 +3,15 @@ import { CLOCK, type Clock } from '../common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
+import { DocumentsRepository, type DispatchEntry, type DispatchStatus } from '../store/documents.repository';
 
-export interface DispatchEntry {
-  readonly id: string;
-  readonly copyId: string;
-  readonly messageId: string;
-  readonly recipientHsa: string;
-  readonly kind: 'letter' | 'fax';
-  readonly trigger: string;
-  readonly reference: string;
-  readonly deadline: Date | null;
-  readonly createdAt: Date;
-  readonly status: 'waiting' | 'sent' | 'withdrawn';
-  readonly sentVia: 'fax' | 'letter' | null;
-  readonly sentAt: Date | null;
-  readonly sentBy: string | null;
-  /** When it reached the recipient: a fax when sent, a letter when sent plus SVU_POSTAL_DELAY. */
-  readonly deliveredAt: Date | null;
-  /** Withdrawn because the message was cancelled before the document was sent: when, and by which cancellation. */
-  readonly withdrawnAt: Date | null;
-  readonly withdrawnBy: string | null;
-}
-
-export type DispatchStatus = DispatchEntry['status'];
+export type { DispatchEntry, DispatchStatus };
 
 /** Marking sent: the document as it now stands, or why it was refused (`not-found`, or a reason naming the field). */
 export type MarkSentOutcome = { readonly entry: DispatchEntry; readonly refused?: undefined } | { readonly entry?: undefined; readonly refused: string };
 
 /** How far ahead of the gateway's clock an operator's time of sending may be. */
 const CLOCK_SKEW_MS = 60_000;
-
-const COLUMNS = `id, copy_id AS "copyId", message_id AS "messageId", recipient_hsa AS "recipientHsa", kind, trigger, reference,
-  deadline, created_at AS "createdAt", status, sent_via AS "sentVia", sent_at AS "sentAt", sent_by AS "sentBy",
-  delivered_at AS "deliveredAt", withdrawn_at AS "withdrawnAt", withdrawn_by AS "withdrawnBy"`;
 
 /** The manual-dispatch queue: fallback documents waiting to be sent by fax or letter, and marking them sent. */
 @Injectable()
@@ -45,20 +21,17 @@ export class DispatchService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'postalDelayMs'>,
     private readonly copies: CopiesRepository,
+    private readonly documents: DocumentsRepository,
   ) {}
 
   /** Documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
-  async list(status: DispatchStatus | 'all' = 'waiting', limit = 100): Promise<DispatchEntry[]> {
-    return this.db.query<DispatchEntry & Record<string, unknown>>(
-      `SELECT ${COLUMNS} FROM fallback_documents WHERE ($1 = 'all' OR status = $1) ORDER BY COALESCE(deadline, created_at), id LIMIT $2`,
-      [status, limit],
-    );
+  list(status: DispatchStatus | 'all' = 'waiting', limit = 100): Promise<DispatchEntry[]> {
+    return this.documents.list(status, limit);
   }
 
   /** The document's PDF; `pdf` is null once retention has pruned it (docs/retention.md). */
-  async pdf(id: string): Promise<{ pdf: Buffer | null; reference: string } | undefined> {
-    const rows = await this.db.query<{ pdf: Buffer | null; reference: string }>('SELECT pdf, reference FROM fallback_documents WHERE id = $1', [id]);
-    return rows[0];
+  pdf(id: string): Promise<{ pdf: Buffer | null; reference: string } | undefined> {
+    return this.documents.pdf(id);
   }
 
   /**
@@ -73,17 +46,11 @@ export class DispatchService {
     if (at.getTime() > this.clock.now().getTime() + CLOCK_SKEW_MS) return { refused: 'at: lies in the future' };
     const deliveredAt = new Date(at.getTime() + (via === 'letter' ? this.config.postalDelayMs : 0));
     return this.db.transaction(async (tx) => {
-      const found = await tx.query<{ status: string; created_at: Date }>('SELECT status, created_at FROM fallback_documents WHERE id = $1 FOR UPDATE', [id]);
-      const document = found.rows[0];
+      const document = await this.documents.lockForSending(tx, id);
       if (document === undefined) return { refused: 'not-found' };
       if (document.status !== 'waiting') return { refused: `fallback document ${id} is not waiting (it is ${document.status})` };
       if (at.getTime() < document.created_at.getTime()) return { refused: 'at: lies before the document was made' };
-      const updated = await tx.query<DispatchEntry & Record<string, unknown>>(
-        `UPDATE fallback_documents SET status = 'sent', sent_via = $2, sent_by = $3, sent_at = $4, delivered_at = $5
-         WHERE id = $1 AND status = 'waiting' RETURNING ${COLUMNS}`,
-        [id, via, by, at, deliveredAt],
-      );
-      const entry = updated.rows[0]!;
+      const entry = (await this.documents.markSent(tx, id, { via, by, at, deliveredAt }))!;
       await this.copies.deliveredByHand(tx, entry.copyId, deliveredAt, `${via} by ${by}`);
       return { entry };
     });

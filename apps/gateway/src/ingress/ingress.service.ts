@@ -8,13 +8,15 @@ import { createHash } from 'node:crypto';
 import { Broker } from '../broker/broker';
 import { followCancellation } from '../deadlines';
 import { encodeJob } from '../broker/jobs';
-import { Database, prepared, type Queryable } from '../store/database';
+import { Database, type Queryable } from '../store/database';
 import { GroupCommit, isDataError } from '../store/group-commit';
 import { MetricsService } from '../common/metrics.service';
 import { insertDeadLetter, type RefusalReason } from '../store/records';
 import { insertDeviation, insertDeviations } from '../store/deviations.repository';
 import { AuditRepository } from '../store/audit.repository';
-import { CopiesRepository, newCopiesSql } from '../store/copies.repository';
+import { CopiesRepository } from '../store/copies.repository';
+import { DocumentsRepository } from '../store/documents.repository';
+import { MessagesRepository, type MessageToStore, type StoredMessage } from '../store/messages.repository';
 import {
   acknowledgementDetail,
   changesNothingStored,
@@ -72,6 +74,8 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly metrics: MetricsService,
     private readonly copies: CopiesRepository,
     private readonly audit: AuditRepository,
+    private readonly messages: MessagesRepository,
+    private readonly documents: DocumentsRepository,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -235,10 +239,8 @@ export class IngressService implements OnApplicationBootstrap {
     if (repeats.length > 0) {
       // A message id the sender system used before: the same message again is a duplicate (stored
       // once, answered as stored); another message under that id is a conflict, kept as a dead letter.
-      const same = await this.db.query<{ n: number; same: boolean }>(
-        `SELECT r.n::int AS n, m.canonical = r.c AS same FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS r(s, mid, c, n)
-         JOIN messages m ON m.sender_system = r.s AND m.message_id = r.mid`,
-        [repeats.map((r) => r.entry.item.sender.id), repeats.map((r) => r.entry.message.messageId), repeats.map((r) => JSON.stringify(r.entry.message))],
+      const same = await this.messages.sameAsStored(
+        repeats.map((r) => ({ senderSystem: r.entry.item.sender.id, messageId: r.entry.message.messageId, canonical: r.entry.message })),
       );
       const sameByN = new Map(same.map((row) => [row.n, row.same]));
       for (const [n, { index, entry }] of repeats.entries()) {
@@ -316,12 +318,7 @@ export class IngressService implements OnApplicationBootstrap {
    */
   private async storeSimple(batch: Batch): Promise<Map<string, string>> {
     if (batch.messages.length === 0) return new Map();
-    const rows = await this.db.query<{ id: string; message_id: string; sender_system: string }>(STORE_SIMPLE, [
-      ...messageParams(batch),
-      episodesOf(batch),
-      ...copyParams(batch, new Set()),
-    ]);
-    return new Map(rows.map((r) => [`${r.sender_system}\n${r.message_id}`, r.id]));
+    return pksOf(await this.messages.storeSimple(messagesOf(batch), batch.now, copiesOf(batch, new Set())));
   }
 
   /**
@@ -336,9 +333,9 @@ export class IngressService implements OnApplicationBootstrap {
     if (batch.messages.length === 0) return { pks: new Map(), refusals, cancelled };
     const { now } = batch;
     // Episode locks first, as in storeSimple.
-    await tx.query(episodeLocksSql(1), [episodesOf(batch)]);
-    const inserted = await tx.query<{ id: string; message_id: string; sender_system: string }>(insertMessagesSql(''), messageParams(batch));
-    const pks = new Map(inserted.rows.map((r) => [`${r.sender_system}\n${r.message_id}`, r.id]));
+    const messages = messagesOf(batch);
+    await this.messages.lockEpisodes(tx, messages);
+    const pks = pksOf(await this.messages.insert(tx, messages, now));
     const withheld = new Set<string>();
     const lateOnArrival: Array<{ messageId: string; detail: string; at: Date }> = [];
     for (const [i, { item, message }] of batch.messages.entries()) {
@@ -348,7 +345,7 @@ export class IngressService implements OnApplicationBootstrap {
       const acted = await this.actOnEarlier(tx, item.sender, pk, message);
       if (!acted.ok) {
         // Refused: the message is not kept as a message (nothing refers to it yet), only as a dead letter.
-        await tx.query('DELETE FROM messages WHERE id = $1', [pk]);
+        await this.messages.deleteRefused(tx, pk);
         pks.delete(key);
         refusals.set(i, acted.refusal);
         continue;
@@ -358,21 +355,12 @@ export class IngressService implements OnApplicationBootstrap {
       const zero = dayZeroOf(message);
       if (zero !== undefined) {
         // docs/rules.md, rule 4: day 0 is the Swedish date on which the notice was sent.
-        await tx.query('INSERT INTO day_zero (episode_id, message_id, day_zero, sent_at, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (episode_id, message_id) DO NOTHING', [
-          zero.episodeId,
-          zero.messageId,
-          zero.dayZero,
-          zero.sentAt,
-          now,
-        ]);
+        await this.messages.recordDayZero(tx, zero, now);
       }
       if (batch.late[i]) lateOnArrival.push({ messageId: message.messageId, detail: `notifyBy ${batch.deadlines[i]}`, at: now });
     }
     await insertDeviations(tx, 'late-on-arrival', lateOnArrival);
-    await tx.query(`WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${newCopiesSql(2)} SELECT 1`, [
-      [...pks.values()],
-      ...copyParams(batch, withheld),
-    ]);
+    await this.copies.accept(tx, [...pks.values()], copiesOf(batch, withheld));
     return { pks, refusals, cancelled };
   }
 
@@ -394,11 +382,8 @@ export class IngressService implements OnApplicationBootstrap {
       // docs/rules.md, rule 5: only the original sender may cancel, within the same episode. The owner is the
       // sender system (docs/senders.md): a message of another system, or of another episode, with
       // that id is not cancelled, and the cancellation is refused rather than forwarded.
-      const named = await tx.query<{ senderSystem: string; episodeId: string }>(
-        'SELECT sender_system AS "senderSystem", episode_id AS "episodeId" FROM messages WHERE message_id = $1 AND id <> $2',
-        [target, pk],
-      );
-      const refused = judgeCancellation(sender.id, message, named.rows);
+      const named = await this.messages.othersWithId(tx, target, pk);
+      const refused = judgeCancellation(sender.id, message, named);
       if (refused !== undefined) return { ok: false, refusal: refused };
       const cancelled = await this.copies.cancelPending(
         tx,
@@ -407,10 +392,10 @@ export class IngressService implements OnApplicationBootstrap {
       );
       cancelledCopies.push(...cancelled.map((r) => r.id));
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
-      const followed = await followCancellation(tx, this.copies, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
+      const followed = await followCancellation(tx, { copies: this.copies, documents: this.documents, audit: this.audit }, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of withheldRecipients(cancelled.map((r) => r.recipient_hsa), followed.withdrawn, followed.informedByHand)) withheld.add(hsaId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
-      await tx.query('UPDATE day_zero SET cancelled_at = $3 WHERE message_id = $1 AND episode_id = $2 AND cancelled_at IS NULL', [target, message.episodeId, this.clock.now()]);
+      await this.messages.cancelDayZero(tx, target, message.episodeId, this.clock.now());
     }
     if (message.type === 'acknowledgement') {
       const refusal = await this.acknowledge(tx, message);
@@ -450,21 +435,6 @@ function keyOf(sender: SenderSystem, message: CanonicalMessage): string {
   return messageKey(sender.id, message);
 }
 
-/** Takes the advisory lock of every episode in parameter $`param` (text[]), in one global order. */
-function episodeLocksSql(param: number): string {
-  return `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(e, 0) AS h FROM unnest($${param}::text[]) AS e ORDER BY 1) AS locks`;
-}
-
-/** Inserts the messages of `messageParams` ($1–$13) that `where` lets through; returns those not stored before. */
-function insertMessagesSql(where: string): string {
-  return `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, sender_system, received_at)
-  SELECT message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, sender_system, $13
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[], $10::timestamptz[], $11::boolean[], $12::text[])
-    WITH ORDINALITY AS m(message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late, sender_system, n)
-  ${where} ORDER BY n
-  ON CONFLICT (sender_system, message_id) DO NOTHING RETURNING id, message_id, sender_system, episode_id, type, notify_by`;
-}
-
 interface Batch extends BatchPlan {
   readonly messages: ReadonlyArray<{ item: Incoming; message: CanonicalMessage }>;
   readonly now: Date;
@@ -478,36 +448,30 @@ function sentOf(batch: Batch) {
   return batch.messages.map(({ item, message }) => ({ senderSystem: item.sender.id, message }));
 }
 
-function episodesOf(batch: Batch): string[] {
-  return [...new Set(batch.messages.map(({ message }) => message.episodeId))];
+/** The messages of a batch as the store takes them. */
+function messagesOf({ messages, deadlines, late }: Batch): MessageToStore[] {
+  return messages.map(({ item, message }, i) => ({
+    messageId: message.messageId,
+    type: message.type,
+    episodeId: message.episodeId,
+    senderHsa: message.sender.hsaId,
+    dialect: item.format,
+    ingress: item.via,
+    sentAt: message.sentAt,
+    payload: item.bytes,
+    canonical: message,
+    notifyBy: deadlines[i] ?? null,
+    lateOnArrival: late[i] ?? false,
+    senderSystem: item.sender.id,
+  }));
 }
 
-function messageParams({ messages, deadlines, late, now }: Batch): unknown[] {
-  return [
-    messages.map((v) => v.message.messageId),
-    messages.map((v) => v.message.type),
-    messages.map((v) => v.message.episodeId),
-    messages.map((v) => v.message.sender.hsaId),
-    messages.map((v) => v.item.format),
-    messages.map((v) => v.item.via),
-    messages.map((v) => v.message.sentAt),
-    messages.map((v) => v.item.bytes),
-    messages.map((v) => JSON.stringify(v.message)),
-    deadlines,
-    late,
-    messages.map((v) => v.item.sender.id),
-    now,
-  ];
+/** The copies the rules create (docs/rules.md, rules 1 and 5); `withheld` holds withheldKey()s. */
+function copiesOf(batch: Batch, withheld: ReadonlySet<string>) {
+  return copiesToCreate(sentOf(batch), batch, withheld);
 }
 
-/** The copies the rules create (docs/rules.md, rules 1 and 5), as the statements' parameters; `withheld` holds withheldKey()s. */
-function copyParams(batch: Batch, withheld: ReadonlySet<string>): unknown[] {
-  const rows = copiesToCreate(sentOf(batch), batch, withheld);
-  return [rows.map((r) => r.senderSystem), rows.map((r) => r.messageId), rows.map((r) => r.recipientHsa), rows.map((r) => r.role), rows.map((r) => r.withheld)];
+/** The primary keys of the messages stored now, by keyOf. */
+function pksOf(stored: readonly StoredMessage[]): Map<string, string> {
+  return new Map(stored.map((r) => [messageKey(r.sender_system, { messageId: r.message_id }), r.id]));
 }
-
-/** storeSimple's statement: `messageParams` ($1–$13), the episodes ($14), `copyParams` ($15–$19). */
-const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(14)}),
-  stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
-  ${newCopiesSql(15)}
-  SELECT id, message_id, sender_system FROM stored`);

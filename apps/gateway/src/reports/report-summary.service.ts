@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Periodic } from '../common/clock/periodic';
-import { Database } from '../store/database';
-import { drainReportSummary, SUMMARY_BATCH, type Transact } from '@svu/report-store';
+import { ReportsRepository } from '../store/reports.repository';
+import { SUMMARY_BATCH } from '@svu/report-store';
 
 /** How often the background job looks for changed episodes (ms). */
 export const SUMMARY_EVERY_MS = 1000;
@@ -19,9 +19,7 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
   private readonly periodic = new Periodic('report summary', SUMMARY_EVERY_MS, () => this.drain(), this.logger);
   private stopped = false;
 
-  constructor(private readonly db: Database) {}
-
-  private readonly transact: Transact = (work) => this.db.transaction((tx) => work(async (sql, params = []) => (await tx.query(sql, params)).rows));
+  constructor(private readonly reports: ReportsRepository) {}
 
   onApplicationBootstrap(): void {
     this.periodic.start();
@@ -36,7 +34,7 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
   async drain(): Promise<number> {
     let total = 0;
     while (!this.stopped) {
-      const r = await drainReportSummary(this.transact, SUMMARY_BATCH);
+      const r = await this.reports.drainSummary(SUMMARY_BATCH);
       total += r.refreshed;
       if (!r.done || r.picked < SUMMARY_BATCH) break;
     }

@@ -3,7 +3,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { Retention, RetentionQuery } from '../common/http/generated/api';
 import { queryOf } from '../common/http/schema.pipe';
-import { Database } from '../store/database';
+import { RetentionRepository } from '../store/retention.repository';
 import { RETENTION_KINDS, keptMs, retentionHistory } from './retention.service';
 
 const DAY_MS = 86_400_000;
@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
 @Controller('api/retention')
 export class RetentionController {
   constructor(
-    private readonly db: Database,
+    private readonly store: RetentionRepository,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -30,7 +30,7 @@ export class RetentionController {
     return {
       kept: RETENTION_KINDS.map((kind) => ({ kind, days: kept[kind] / DAY_MS })),
       everySeconds: this.config.retention.everyMs / 1000,
-      runs: await retentionHistory(this.db, query.limit ?? 100),
+      runs: await retentionHistory(this.store, query.limit ?? 100),
     };
   }
 }

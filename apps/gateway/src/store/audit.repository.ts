@@ -35,6 +35,26 @@ export class AuditRepository {
     ]);
   }
 
+  /**
+   * Writes, in `tx`, an entry per fallback document a cancellation withdrew (`withdraw-fallback-document`
+   * on `fallback-document:<id>`), by `actor` at `at`, naming the cancelled message, the document's
+   * reference and the cancellation.
+   */
+  async documentsWithdrawn(
+    tx: Queryable,
+    actor: { readonly username: string; readonly role: string },
+    withdrawn: { readonly cancelsMessageId: string; readonly cancelledBy: string; readonly documents: ReadonlyArray<{ id: string; reference: string }> },
+    at: Date,
+  ): Promise<void> {
+    if (withdrawn.documents.length === 0) return;
+    await tx.query(
+      `INSERT INTO audit_log (at, username, role, action, target, detail)
+       SELECT $1, $2, $3, 'withdraw-fallback-document', 'fallback-document:' || d.id, jsonb_build_object('messageId', $4::text, 'reference', d.reference, 'cancelledBy', $5::text)
+       FROM unnest($6::bigint[], $7::text[]) AS d(id, reference)`,
+      [at, actor.username, actor.role, withdrawn.cancelsMessageId, withdrawn.cancelledBy, withdrawn.documents.map((d) => d.id), withdrawn.documents.map((d) => d.reference)],
+    );
+  }
+
   /** Newest first, keyset-paged by id. */
   list(before: string | undefined, limit: number): Promise<AuditEntry[]> {
     return this.db.query<AuditEntry & Record<string, unknown>>(

@@ -59,6 +59,24 @@ export function newCopiesSql(first: number): string {
       SELECT id, state, CASE WHEN state = ${event('accept-withheld', 'cancelled')} THEN 'the cancelled message was never delivered' END FROM new_copies ORDER BY id)`;
 }
 
+/** A copy ingress stores: one per recipient of the first occurrence of each message (docs/rules.md, rule 1). */
+export interface CopyToStore {
+  readonly senderSystem: string;
+  readonly messageId: string;
+  readonly recipientHsa: string;
+  readonly role: string;
+  /** docs/rules.md, rule 5: stored cancelled (never sent), the cancellation of a message this recipient never got. */
+  readonly withheld: boolean;
+}
+
+/** The parameters of newCopiesSql for `copies`: sender systems, message ids, recipients, roles, whether withheld. */
+export function copyParams(copies: readonly CopyToStore[]): unknown[] {
+  return [copies.map((r) => r.senderSystem), copies.map((r) => r.messageId), copies.map((r) => r.recipientHsa), copies.map((r) => r.role), copies.map((r) => r.withheld)];
+}
+
+/** The copies of messages $1 (ids), with their first events, from newCopiesSql's parameters at $2…. */
+const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${newCopiesSql(2)} SELECT 1`;
+
 /**
  * The copies of messages $1 still waiting to be routed, with the canonical message, locked. They are
  * found by key; the state is tested as `(…) IS TRUE`, which no index serves. Otherwise the generic
@@ -303,6 +321,15 @@ export interface CopyAttempt {
 export class CopiesRepository {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Ingress (`accept`, `accept-withheld`): the copies of the messages stored in `tx` (`messagePks`),
+   * with their first events. (A batch that changes nothing stored before stores its copies in the
+   * messages repository's one statement, from the same newCopiesSql.)
+   */
+  async accept(tx: Queryable, messagePks: readonly string[], copies: readonly CopyToStore[]): Promise<void> {
+    await tx.query(ACCEPT, [messagePks, ...copyParams(copies)]);
+  }
+
   /** Router: the copies of these messages still waiting to be routed, locked (PENDING). */
   async pending(tx: Queryable, messagePks: readonly string[]): Promise<PendingCopy[]> {
     return (await tx.query<PendingCopy>({ ...PENDING, values: [messagePks] })).rows;
@@ -513,6 +540,16 @@ export class CopiesRepository {
       await record(tx, 'replay', rows.length > 0 ? [copyId] : [], `replayed by ${by}`);
       return rows[0];
     });
+  }
+
+  /** Retention: the copies of these messages lose their translated payloads (their messages' payloads are pruned). */
+  async clearPayloads(tx: Queryable, messageIds: readonly string[]): Promise<void> {
+    await tx.query('UPDATE copies SET payload = NULL WHERE message_id = ANY($1::text[]) AND payload IS NOT NULL', [messageIds]);
+  }
+
+  /** Console: a copy's history (copy_events), oldest first. */
+  history(copyId: string): Promise<Array<{ state: string; at: Date; detail: string | null }>> {
+    return this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [copyId]);
   }
 
   /** Deadlines: copies due for a fallback document (FALLBACK_DUE_SQL), locked. */

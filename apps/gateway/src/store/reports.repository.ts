@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { catchUpForReport, loadEpisodeReports, loadMonthlyReports, type EpisodeReport, type ReportRules, type Transact } from '@svu/report-store';
+import { catchUpForReport, drainReportSummary, loadEpisodeReports, loadMonthlyReports, type DrainResult, type EpisodeReport, type ReportRules, type Transact } from '@svu/report-store';
 import { Database } from './database';
 
 /**
- * The follow-up reports' reads (the report statements themselves are in @svu/report-store, shared
- * with the command line) and the operators' notes on episodes that the reports take in.
+ * The follow-up reports' reads and the summary they read (the report statements themselves are in
+ * @svu/report-store, shared with the command line), and the operators' notes on episodes that the
+ * reports take in.
  */
 @Injectable()
 export class ReportsRepository {
@@ -18,6 +19,14 @@ export class ReportsRepository {
   /** The last few changes computed into the summary before a report; how many episodes are still waiting. */
   catchUp(): Promise<number> {
     return catchUpForReport(this.transact, this.query);
+  }
+
+  /**
+   * One batch of the background job: the summary of up to `batch` changed episodes computed again,
+   * in one transaction, unless another process holds the job's lock (@svu/report-store).
+   */
+  drainSummary(batch: number): Promise<DrainResult> {
+    return drainReportSummary(this.transact, batch);
   }
 
   monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {

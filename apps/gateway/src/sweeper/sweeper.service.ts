@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Database } from '../store/database';
 import { CopiesRepository } from '../store/copies.repository';
+import { DeadLettersRepository } from '../store/dead-letters.repository';
+import { ProcessesRepository } from '../store/processes.repository';
 import { Periodic } from '../common/clock/periodic';
 import { REFUSED_AT_INGRESS } from '../store/records';
 import { RecipientHealthStore } from '../egress';
@@ -22,11 +23,12 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly periodic: Periodic;
 
   constructor(
-    private readonly db: Database,
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly health: RecipientHealthStore,
     private readonly copies: CopiesRepository,
+    private readonly deadLetters: DeadLettersRepository,
+    private readonly processes: ProcessesRepository,
   ) {
     this.periodic = new Periodic('sweep', config.sweepEveryMs, () => this.sweep(), this.logger, () => this.broker.isConnected());
   }
@@ -51,7 +53,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     // count. Not those of a failing or paused recipient: they wait for its probe or its release.
     const waiting = await this.copies.staleWaiting(staleMs, BATCH);
     await this.health.count();
-    await this.db.query("DELETE FROM egress_processes WHERE heartbeat_at < now() - interval '1 day'");
+    await this.processes.forgetStopped();
     const names = this.broker.names;
     const messagePks = [...new Set(received)];
     if (messagePks.length > 0) await this.broker.publish(names.workExchange, 'route', encodeJob({ messagePks }));
@@ -69,17 +71,8 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
    * then the body goes and the dead letter stays, with its reason, ids and problems (docs/senders.md).
    */
   async pruneRefusedBodies(): Promise<number> {
-    const pruned = await this.db.query(
-      `WITH old AS (
-         SELECT id FROM dead_letters
-         WHERE payload IS NOT NULL AND copy_id IS NULL AND created_at < now() - $1 * interval '1 millisecond' AND reason = ANY($2)
-         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       UPDATE dead_letters d SET payload = NULL,
-         last_error = concat_ws('; ', d.last_error, 'body removed after the retention period')
-       FROM old WHERE d.id = old.id RETURNING d.id`,
-      [this.config.refusedRetentionMs, REFUSED_AT_INGRESS, BATCH],
-    );
-    if (pruned.length > 0) this.logger.log({ count: pruned.length }, 'refused bodies past their retention removed');
-    return pruned.length;
+    const pruned = await this.deadLetters.pruneRefusedBodies(this.config.refusedRetentionMs, REFUSED_AT_INGRESS, BATCH);
+    if (pruned > 0) this.logger.log({ count: pruned }, 'refused bodies past their retention removed');
+    return pruned;
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SESSION_CLOCK, type Clock } from '../clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
-import { Database } from '../../store/database';
+import { SessionsRepository } from '../../store/sessions.repository';
 import { signSession, verifySession, type Session } from './session';
 import { userFingerprint, type User } from '@svu/users';
 import { UsersService } from './users.service';
@@ -29,7 +29,7 @@ export class SessionStore implements OnModuleInit {
   private readonly logger = new Logger(SessionStore.name);
 
   constructor(
-    private readonly db: Database,
+    private readonly store: SessionsRepository,
     private readonly users: UsersService,
     private readonly secret: SessionSecret,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -56,12 +56,11 @@ export class SessionStore implements OnModuleInit {
     const now = this.clock.now();
     const sid = randomBytes(24).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.config.sessionMs);
-    await this.db.query(
-      `INSERT INTO console_sessions (id_hash, username, role, user_fingerprint, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)`,
-      [idHash(sid), user.username, user.role, userFingerprint(user), now, expiresAt],
-    );
     // Sessions long over are of no use to anyone; they go when new ones begin.
-    await this.db.query('DELETE FROM console_sessions WHERE expires_at < $1', [new Date(now.getTime() - 24 * 3_600_000)]);
+    await this.store.create(
+      { idHash: idHash(sid), username: user.username, role: user.role, userFingerprint: userFingerprint(user), createdAt: now, expiresAt },
+      new Date(now.getTime() - 24 * 3_600_000),
+    );
     const session: Session = { username: user.username, role: user.role, exp: expiresAt.getTime(), sid };
     return { token: signSession(session, this.secret.value), session, expiresAt };
   }
@@ -73,29 +72,19 @@ export class SessionStore implements OnModuleInit {
     if (session === undefined) return undefined;
     const user = this.users.get(session.username);
     if (user === undefined || user.role !== session.role) return undefined;
-    const rows = await this.db.query<{ username: string }>(
-      `UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, $2)
-       WHERE id_hash = $1 AND username = $3 AND role = $4 AND user_fingerprint = $5 AND revoked_at IS NULL
-         AND expires_at > $2 AND last_seen_at > $2::timestamptz - $6 * interval '1 millisecond'
-       RETURNING username`,
-      [idHash(session.sid), now, user.username, user.role, userFingerprint(user), this.config.sessionIdleMs],
-    );
-    return rows.length === 1 ? session : undefined;
+    const usable = await this.store.touch(idHash(session.sid), { username: user.username, role: user.role, fingerprint: userFingerprint(user) }, now, this.config.sessionIdleMs);
+    return usable ? session : undefined;
   }
 
   /** Ends one session (sign-out). */
   async revoke(session: Session, reason: string): Promise<void> {
-    await this.db.query('UPDATE console_sessions SET revoked_at = $2, revoked_reason = $3 WHERE id_hash = $1 AND revoked_at IS NULL', [idHash(session.sid), this.clock.now(), reason]);
+    await this.store.revoke(idHash(session.sid), this.clock.now(), reason);
   }
 
   /** Ends every session of these users. */
   async revokeUsers(usernames: readonly string[], reason: string): Promise<number> {
-    const rows = await this.db.query('UPDATE console_sessions SET revoked_at = $2, revoked_reason = $3 WHERE username = ANY($1) AND revoked_at IS NULL RETURNING 1', [
-      usernames,
-      this.clock.now(),
-      reason,
-    ]);
-    if (rows.length > 0) this.logger.log({ sessions: rows.length, reason }, 'console sessions revoked');
-    return rows.length;
+    const revoked = await this.store.revokeUsers(usernames, this.clock.now(), reason);
+    if (revoked > 0) this.logger.log({ sessions: revoked, reason }, 'console sessions revoked');
+    return revoked;
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SESSION_CLOCK, type Clock } from '../../common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { Database } from '../../store/database';
+import { SessionsRepository } from '../../store/sessions.repository';
 import { afterFailure, FORGET_AFTER_MAX_WAITS, waitMs, type FailureCount } from './login-throttle';
 
 interface Key {
@@ -23,6 +24,7 @@ const keyHash = (kind: string, value: string) => createHash('sha256').update(`${
 export class LoginThrottle {
   constructor(
     private readonly db: Database,
+    private readonly store: SessionsRepository,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(SESSION_CLOCK) private readonly clock: Clock,
   ) {}
@@ -42,22 +44,13 @@ export class LoginThrottle {
     const policy = this.config.login;
     return this.db.transaction(async (tx) => {
       const hashes = keys.map((k) => k.hash);
-      // Rows exist before they are locked, so that the first concurrent tries also queue on the lock.
-      await tx.query(
-        `INSERT INTO console_login_failures (key_hash, failures, last_failure_at) SELECT unnest($1::text[]), 0, '-infinity'
-         ON CONFLICT (key_hash) DO NOTHING`,
-        [hashes],
-      );
-      const rows = await tx.query<{ key_hash: string; failures: number; last_failure_at: Date }>(
-        'SELECT key_hash, failures, last_failure_at FROM console_login_failures WHERE key_hash = ANY($1) ORDER BY key_hash FOR UPDATE',
-        [hashes],
-      );
-      const state = new Map<string, FailureCount>(rows.rows.map((r) => [r.key_hash, { failures: r.failures, lastFailureAt: r.last_failure_at }]));
+      const rows = await this.store.lockFailures(tx, hashes);
+      const state = new Map<string, FailureCount>(rows.map((r) => [r.key_hash, { failures: r.failures, lastFailureAt: r.last_failure_at }]));
       const wait = Math.max(...keys.map((k) => waitMs(state.get(k.hash), now, k.allowed, policy)));
       if (wait > 0) return { ok: false as const, retryAfterMs: wait };
       for (const key of keys) {
         const next = afterFailure(state.get(key.hash), now, policy);
-        await tx.query('UPDATE console_login_failures SET failures = $2, last_failure_at = $3 WHERE key_hash = $1', [key.hash, next.failures, next.lastFailureAt]);
+        await this.store.setFailures(tx, key.hash, next.failures, next.lastFailureAt);
       }
       return { ok: true as const };
     });
@@ -68,10 +61,8 @@ export class LoginThrottle {
     const keys = this.keys(username, address);
     const cleared = keys.filter((k) => k.clearOnSuccess).map((k) => k.hash);
     const kept = keys.filter((k) => !k.clearOnSuccess).map((k) => k.hash);
-    await this.db.query('DELETE FROM console_login_failures WHERE key_hash = ANY($1)', [cleared]);
-    await this.db.query('UPDATE console_login_failures SET failures = greatest(failures - 1, 0) WHERE key_hash = ANY($1)', [kept]);
     // Keys quiet long enough count nothing any more; they go, so the table holds only recent ones.
     const forgetBefore = new Date(this.clock.now().getTime() - FORGET_AFTER_MAX_WAITS * this.config.login.backoffMaxMs);
-    await this.db.query('DELETE FROM console_login_failures WHERE last_failure_at < $1', [forgetBefore]);
+    await this.store.succeeded(cleared, kept, forgetBefore);
   }
 }

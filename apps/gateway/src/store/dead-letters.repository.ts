@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from './database';
+import type { DeadLetterReason } from './records';
+
+/** What the dead-letter list can be narrowed to (all optional). */
+export interface DeadLetterFilter {
+  readonly status?: 'open' | 'resolved' | 'all';
+  readonly reason?: string;
+  readonly dialect?: string;
+  readonly recipient?: string;
+  readonly type?: string;
+  /** Created at or after this instant. */
+  readonly from?: string;
+  /** Created before this instant. */
+  readonly to?: string;
+  /** A message id or episode id, exactly. */
+  readonly q?: string;
+}
+
+export interface DeadLetterRow {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly reason: string;
+  readonly messageId: string | null;
+  readonly episodeId: string | null;
+  readonly type: string | null;
+  readonly dialect: string | null;
+  readonly recipientHsa: string | null;
+  readonly lastError: string | null;
+  readonly problemCount: number;
+  readonly resolvedAt: Date | null;
+  readonly resolution: string | null;
+}
+
+export interface BulkJob {
+  readonly id: string;
+  readonly action: 'replay' | 'discard';
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly status: 'running' | 'done' | 'cancelled';
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly finishedAt: Date | null;
+}
+
+type Row = Record<string, unknown>;
+
+const LIST_COLUMNS = `id, created_at AS "createdAt", reason, message_id AS "messageId", episode_id AS "episodeId", type, dialect,
+  recipient_hsa AS "recipientHsa", last_error AS "lastError", coalesce(jsonb_array_length(problems), 0) AS "problemCount",
+  resolved_at AS "resolvedAt", resolution`;
+
+const BULK_COLUMNS = `id, action, total, done, failed, status, created_by AS "createdBy", created_at AS "createdAt", finished_at AS "finishedAt"`;
+
+/** SQL conditions for a filter, with their parameters numbered from `first`. */
+function filterSql(filter: DeadLetterFilter, first = 1): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    conditions.push(sql.replace('?', `$${first + params.length - 1}`));
+  };
+  const status = filter.status ?? 'open';
+  if (status === 'open') conditions.push('resolved_at IS NULL');
+  if (status === 'resolved') conditions.push('resolved_at IS NOT NULL');
+  if (filter.reason !== undefined) add('reason = ?', filter.reason);
+  if (filter.dialect !== undefined) add('dialect = ?', filter.dialect);
+  if (filter.recipient !== undefined) add('recipient_hsa = ?', filter.recipient);
+  if (filter.type !== undefined) add('type = ?', filter.type);
+  if (filter.from !== undefined) add('created_at >= ?', new Date(filter.from));
+  if (filter.to !== undefined) add('created_at < ?', new Date(filter.to));
+  if (filter.q !== undefined) {
+    params.push(filter.q);
+    const n = first + params.length - 1;
+    conditions.push(`(message_id = $${n} OR episode_id = $${n})`);
+  }
+  return { where: conditions.length === 0 ? 'TRUE' : conditions.join(' AND '), params };
+}
+
+/**
+ * The dead-letter queue as operations see it: the list (filters, keyset paging), a dead letter with
+ * its message, resolving one (replayed, corrected, discarded), the bulk jobs that replay or discard a
+ * selection, and the removal of refused bodies past their retention. Dead letters are written by
+ * insertDeadLetter (records.ts), in the transaction of whatever refused or gave up on the message.
+ */
+@Injectable()
+export class DeadLettersRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Newest first; after the row (`createdAt`, `id`) of `after` when given. */
+  list(filter: DeadLetterFilter, after: { at: Date; id: string } | undefined, limit: number): Promise<DeadLetterRow[]> {
+    const { where, params } = filterSql(filter);
+    let keyset = '';
+    if (after !== undefined) {
+      params.push(after.at, after.id);
+      keyset = ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
+    }
+    params.push(limit);
+    return this.db.query<DeadLetterRow & Row>(`SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where}${keyset} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
+  }
+
+  async count(filter: DeadLetterFilter): Promise<number> {
+    const { where, params } = filterSql(filter);
+    const rows = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM dead_letters WHERE ${where}`, params);
+    return Number(rows[0]!.n);
+  }
+
+  /** The ids of the selection, oldest first. */
+  async ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {
+    const { where, params } = filterSql(filter);
+    params.push(limit);
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM dead_letters WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`, params);
+    return rows.map((r) => r.id);
+  }
+
+  /** A dead letter with its message's canonical form, payload, dialect and time of receipt (null when it has no message). */
+  async withMessage(id: string): Promise<Row | undefined> {
+    const rows = await this.db.query<Row>(
+      `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at
+       FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk WHERE d.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** Every column of a dead letter. */
+  async get(id: string): Promise<Row | undefined> {
+    const rows = await this.db.query<Row>('SELECT * FROM dead_letters WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  /** Resolves an open dead letter; false when it was resolved meanwhile. */
+  async resolve(id: string, resolution: string, by: string, detail: string | null): Promise<boolean> {
+    const updated = await this.db.query(
+      `UPDATE dead_letters SET resolved_at = now(), resolution = $2, resolved_by = $3, resolution_detail = $4 WHERE id = $1 AND resolved_at IS NULL RETURNING id`,
+      [id, resolution, by, detail],
+    );
+    return updated.length > 0;
+  }
+
+  /**
+   * Sweeper: the bodies of dead letters with one of these `reasons` (messages refused at ingress)
+   * older than `retentionMs` go, at most `limit`; the dead letter stays, its last error saying so.
+   * Returns how many.
+   */
+  async pruneRefusedBodies(retentionMs: number, reasons: readonly DeadLetterReason[], limit: number): Promise<number> {
+    const pruned = await this.db.query(
+      `WITH old AS (
+         SELECT id FROM dead_letters
+         WHERE payload IS NOT NULL AND copy_id IS NULL AND created_at < now() - $1 * interval '1 millisecond' AND reason = ANY($2)
+         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE dead_letters d SET payload = NULL,
+         last_error = concat_ws('; ', d.last_error, 'body removed after the retention period')
+       FROM old WHERE d.id = old.id RETURNING d.id`,
+      [retentionMs, reasons, limit],
+    );
+    return pruned.length;
+  }
+
+  /** A bulk job of `total` dead letters selected by `filter`, running. */
+  async startBulkJob(job: { action: BulkJob['action']; filter: DeadLetterFilter; reason: string | null; total: number; createdBy: string }): Promise<BulkJob> {
+    const rows = await this.db.query<BulkJob & Row>(
+      `INSERT INTO bulk_jobs (action, filter, reason, total, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${BULK_COLUMNS}`,
+      [job.action, JSON.stringify(job.filter), job.reason, job.total, job.createdBy],
+    );
+    return rows[0]!;
+  }
+
+  /** How many of a bulk job's dead letters are done and how many failed. */
+  async bulkProgress(id: string, done: number, failed: number): Promise<void> {
+    await this.db.query('UPDATE bulk_jobs SET done = $2, failed = $3 WHERE id = $1', [id, done, failed]);
+  }
+
+  /** A running bulk job has gone through its selection. */
+  async bulkDone(id: string): Promise<void> {
+    await this.db.query(`UPDATE bulk_jobs SET status = 'done', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  }
+
+  /** A running bulk job stops (it looks every ten dead letters). */
+  async cancelBulkJob(id: string): Promise<void> {
+    await this.db.query(`UPDATE bulk_jobs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  }
+
+  async bulkJob(id: string): Promise<BulkJob | undefined> {
+    const rows = await this.db.query<BulkJob & Row>(`SELECT ${BULK_COLUMNS} FROM bulk_jobs WHERE id = $1`, [id]);
+    return rows[0];
+  }
+}

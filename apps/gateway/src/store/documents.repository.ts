@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import type { MessageType } from '@svu/canonical';
+import { Database, type Queryable } from './database';
+
+/** A fallback document in the manual-dispatch queue, as the console lists it. */
+export interface DispatchEntry {
+  readonly id: string;
+  readonly copyId: string;
+  readonly messageId: string;
+  readonly recipientHsa: string;
+  readonly kind: 'letter' | 'fax';
+  readonly trigger: string;
+  readonly reference: string;
+  readonly deadline: Date | null;
+  readonly createdAt: Date;
+  readonly status: 'waiting' | 'sent' | 'withdrawn';
+  readonly sentVia: 'fax' | 'letter' | null;
+  readonly sentAt: Date | null;
+  readonly sentBy: string | null;
+  /** When it reached the recipient: a fax when sent, a letter when sent plus SVU_POSTAL_DELAY. */
+  readonly deliveredAt: Date | null;
+  /** Withdrawn because the message was cancelled before the document was sent: when, and by which cancellation. */
+  readonly withdrawnAt: Date | null;
+  readonly withdrawnBy: string | null;
+}
+
+export type DispatchStatus = DispatchEntry['status'];
+
+/** A fallback document the deadline watcher made for a copy. */
+export interface NewDocument {
+  readonly copyId: string;
+  readonly messageId: string;
+  readonly recipientHsa: string;
+  readonly kind: 'fax' | 'letter';
+  readonly trigger: string;
+  readonly reference: string;
+  readonly deadline: Date | null;
+  readonly pdf: Buffer;
+  readonly createdAt: Date;
+}
+
+/** The message a cancellation cancels, as one unit got it: its type, and its document if one was sent to the unit. */
+export interface CancelledDocumentRow {
+  readonly type: MessageType | null;
+  readonly reference: string | null;
+  readonly sent_via: 'fax' | 'letter' | null;
+  readonly sent_at: Date | null;
+}
+
+/** What a cancellation acts on: the cancelled message's documents to these recipients. */
+export interface CancellationTarget {
+  /** The cancellation's own message id. */
+  readonly messageId: string;
+  readonly cancelsMessageId: string;
+  readonly recipients: readonly string[];
+  /** The cancellation acts only on the messages of its own sender system in its own episode (docs/senders.md). */
+  readonly senderSystem: string;
+  readonly episodeId: string;
+}
+
+const COLUMNS = `id, copy_id AS "copyId", message_id AS "messageId", recipient_hsa AS "recipientHsa", kind, trigger, reference,
+  deadline, created_at AS "createdAt", status, sent_via AS "sentVia", sent_at AS "sentAt", sent_by AS "sentBy",
+  delivered_at AS "deliveredAt", withdrawn_at AS "withdrawnAt", withdrawn_by AS "withdrawnBy"`;
+
+/**
+ * The copies of the cancelled message itself ($1 its message id, $5 the sender system, $6 the
+ * episode): a message of another sender system may carry the same id.
+ */
+const OWN_COPIES = `SELECT c.id FROM copies c JOIN messages m ON m.id = c.message_pk WHERE m.message_id = $1 AND m.sender_system = $5 AND m.episode_id = $6`;
+
+/**
+ * Fallback documents (fax or letter) and what follows them: the documents the deadline watcher makes
+ * (one per copy, by a unique key), the manual-dispatch queue and its marking sent, the record of
+ * cancelled messages, documents a cancellation withdraws, and the cancellations to send by hand
+ * after a document that was sent (fallback_follow_ups). The copies those documents are for change
+ * only through the copies repository.
+ */
+@Injectable()
+export class DocumentsRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Deadlines: stores a copy's document unless the copy has one; whether it is new. */
+  async insert(tx: Queryable, document: NewDocument): Promise<boolean> {
+    const inserted = await tx.query(
+      `INSERT INTO fallback_documents (copy_id, message_id, recipient_hsa, kind, trigger, reference, deadline, pdf, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (copy_id) DO NOTHING`,
+      [document.copyId, document.messageId, document.recipientHsa, document.kind, document.trigger, document.reference, document.deadline, document.pdf, document.createdAt],
+    );
+    return inserted.rowCount !== 0;
+  }
+
+  /** Deadlines: the cancellation asked for by a follow-up has its document. */
+  async followUpDone(tx: Queryable, followUpId: string, at: Date): Promise<void> {
+    await tx.query('UPDATE fallback_follow_ups SET done_at = $2 WHERE id = $1', [followUpId, at]);
+  }
+
+  /** Deadlines: what a cancellation cancels, as the unit `recipientHsa` got it (always a row; its fields null when unknown). */
+  async cancelledDocument(tx: Queryable, messageId: string, recipientHsa: string): Promise<CancelledDocumentRow | undefined> {
+    const { rows } = await tx.query<CancelledDocumentRow>(
+      `SELECT (SELECT type FROM messages WHERE message_id = $1) AS type, f.reference, f.sent_via, f.sent_at
+       FROM (SELECT 1) AS one LEFT JOIN fallback_documents f ON f.message_id = $1 AND f.recipient_hsa = $2 AND f.status = 'sent'`,
+      [messageId, recipientHsa],
+    );
+    return rows[0];
+  }
+
+  /** Console: documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
+  list(status: DispatchStatus | 'all', limit: number): Promise<DispatchEntry[]> {
+    return this.db.query<DispatchEntry & Record<string, unknown>>(
+      `SELECT ${COLUMNS} FROM fallback_documents WHERE ($1 = 'all' OR status = $1) ORDER BY COALESCE(deadline, created_at), id LIMIT $2`,
+      [status, limit],
+    );
+  }
+
+  /** Console: a document's PDF; `pdf` is null once retention has pruned it (docs/retention.md). */
+  async pdf(id: string): Promise<{ pdf: Buffer | null; reference: string } | undefined> {
+    const rows = await this.db.query<{ pdf: Buffer | null; reference: string }>('SELECT pdf, reference FROM fallback_documents WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  /** Console: a document's status and when it was made, locked in `tx` until it is marked sent. */
+  async lockForSending(tx: Queryable, id: string): Promise<{ status: string; created_at: Date } | undefined> {
+    const found = await tx.query<{ status: string; created_at: Date }>('SELECT status, created_at FROM fallback_documents WHERE id = $1 FOR UPDATE', [id]);
+    return found.rows[0];
+  }
+
+  /** Console: a waiting document sent by `via` at `at`, reaching its recipient at `deliveredAt`; undefined when it was not waiting. */
+  async markSent(tx: Queryable, id: string, sent: { via: 'fax' | 'letter'; by: string; at: Date; deliveredAt: Date }): Promise<DispatchEntry | undefined> {
+    const updated = await tx.query<DispatchEntry & Record<string, unknown>>(
+      `UPDATE fallback_documents SET status = 'sent', sent_via = $2, sent_by = $3, sent_at = $4, delivered_at = $5
+         WHERE id = $1 AND status = 'waiting' RETURNING ${COLUMNS}`,
+      [id, sent.via, sent.by, sent.at, sent.deliveredAt],
+    );
+    return updated.rows[0];
+  }
+
+  /** Ingress: the cancelled message (of the cancellation's sender system and episode) no longer stands; the first record stays. */
+  async recordCancellation(tx: Queryable, target: CancellationTarget, at: Date): Promise<void> {
+    await tx.query(
+      `INSERT INTO message_cancellations (sender_system, message_id, cancelled_by, cancelled_at)
+     SELECT sender_system, message_id, $4, $5 FROM messages WHERE message_id = $1 AND sender_system = $2 AND episode_id = $3
+     ON CONFLICT (sender_system, message_id) DO NOTHING`,
+      [target.cancelsMessageId, target.senderSystem, target.episodeId, target.messageId, at],
+    );
+  }
+
+  /** Ingress: the cancelled message's documents to these recipients not sent yet, withdrawn at `at`; returns them. */
+  async withdraw(tx: Queryable, target: CancellationTarget, at: Date): Promise<Array<{ id: string; copy_id: string; recipient_hsa: string; reference: string }>> {
+    const { rows } = await tx.query<{ id: string; copy_id: string; recipient_hsa: string; reference: string }>(
+      `UPDATE fallback_documents SET status = 'withdrawn', withdrawn_at = $3, withdrawn_by = $4
+     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'waiting' AND copy_id IN (${OWN_COPIES})
+     RETURNING id, copy_id, recipient_hsa, reference`,
+      [target.cancelsMessageId, target.recipients, at, target.messageId, target.senderSystem, target.episodeId],
+    );
+    return rows;
+  }
+
+  /**
+   * Ingress: for each of these recipients that got the cancelled message's document by fax or letter,
+   * asks the deadline watcher for the cancellation the same way (once per cancellation and unit).
+   * Returns the recipients asked for now.
+   */
+  async followUp(tx: Queryable, target: CancellationTarget, at: Date): Promise<string[]> {
+    const { rows } = await tx.query<{ recipient_hsa: string }>(
+      `INSERT INTO fallback_follow_ups (cancellation_message_id, recipient_hsa, kind, original_document_id, created_at)
+     SELECT $3, recipient_hsa, sent_via, id, $4 FROM fallback_documents
+     WHERE message_id = $1 AND recipient_hsa = ANY($2) AND status = 'sent' AND copy_id IN (${OWN_COPIES})
+     ON CONFLICT (cancellation_message_id, recipient_hsa) DO NOTHING
+     RETURNING recipient_hsa`,
+      [target.cancelsMessageId, target.recipients, target.messageId, at, target.senderSystem, target.episodeId],
+    );
+    return rows.map((r) => r.recipient_hsa);
+  }
+}
