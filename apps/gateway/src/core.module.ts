@@ -12,13 +12,14 @@ import { DeadLettersRepository } from './store/dead-letters.repository';
 import { DocumentsRepository } from './store/documents.repository';
 import { MessagesRepository } from './store/messages.repository';
 import { ProcessesRepository } from './store/processes.repository';
+import { RecipientHealthRepository } from './store/recipient-health.repository';
 import { ReportsRepository } from './store/reports.repository';
 import { RetentionRepository } from './store/retention.repository';
 import { SessionsRepository } from './store/sessions.repository';
 import { StoreCountsRepository } from './store/store-counts.repository';
 
 /** The store's repositories (store/*.repository.ts), which hold the statements of the services (docs/architecture.md, The store). */
-const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ProcessesRepository, ReportsRepository, RetentionRepository, SessionsRepository, StoreCountsRepository];
+const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepository, DocumentsRepository, DeviationsRepository, AuditRepository, ProcessesRepository, RecipientHealthRepository, ReportsRepository, RetentionRepository, SessionsRepository, StoreCountsRepository];
 
 /**
  * What every process has once: its configuration and clocks, the store, the broker and the

@@ -12,6 +12,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type ClaimedCopy } from '../store/copies.repository';
 import { GroupCommit } from '../store/group-commit';
+import { ProcessesRepository } from '../store/processes.repository';
 import { insertDeadLetter } from '../store/records';
 import { insertDeviation } from '../store/deviations.repository';
 import { RecipientHealthStore } from './recipient-health.store';
@@ -64,6 +65,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly health: RecipientHealthStore,
     private readonly directory: DirectoryService,
     private readonly copies: CopiesRepository,
+    private readonly processes: ProcessesRepository,
   ) {
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
@@ -94,11 +96,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Says this process is alive (the sweeper takes over the copies of one that stopped saying so), and reads which recipients are held. */
   async beat(): Promise<void> {
-    await this.beatQuery('INSERT INTO egress_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [this.processId]);
+    await this.onBeatConnection((connection) => this.processes.beat(connection, this.processId));
     this.held = await this.health.held();
   }
 
-  private async beatQuery(sql: string, params: unknown[]): Promise<void> {
+  private async onBeatConnection(work: (connection: Client) => Promise<void>): Promise<void> {
     if (this.beatClient === undefined) {
       const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5_000, application_name: 'svu egress heartbeat' });
       client.on('error', () => {
@@ -109,7 +111,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const client = this.beatClient;
     try {
-      await client.query(sql, params);
+      await work(client);
     } catch (error) {
       // A broken connection is replaced at the next beat.
       this.beatClient = undefined;
@@ -334,13 +336,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * statement), instead of each taking the state machine's read-decide-write turn on the recipient's row.
    */
   private async noteFailure(tx: Queryable, recipientHsa: string, error: string, probe: boolean): Promise<void> {
-    if (!probe && this.held.has(recipientHsa)) {
-      const { rowCount } = await tx.query(
-        'UPDATE recipient_health SET last_error = $2, last_failure_at = now(), updated_at = now() WHERE recipient_hsa = $1 AND failing',
-        [recipientHsa, error],
-      );
-      if (rowCount === 1) return;
-    }
+    if (!probe && this.held.has(recipientHsa) && (await this.health.noteFailureWhileFailing(tx, recipientHsa, error))) return;
     await this.health.apply(recipientHsa, { kind: 'failure', error, probe }, tx);
   }
 

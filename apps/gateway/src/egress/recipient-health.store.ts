@@ -4,28 +4,10 @@ import { Broker } from '../broker/broker';
 import { encodeJob, type CopyRef } from '../broker/jobs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { Database, type Queryable } from '../store/database';
-import { SETTLED_STATES } from '../store/records';
-
-const SETTLED_SQL = SETTLED_STATES.map((s) => `'${s}'`).join(', ');
+import { RecipientHealthRepository, type HealthRow } from '../store/recipient-health.repository';
 
 /** Copies named by one released deliver job. */
 const RELEASE_JOB = 500;
-
-interface HealthRow {
-  recipient_hsa: string;
-  failing: boolean;
-  failing_since: Date | null;
-  last_error: string | null;
-  last_failure_at: Date | null;
-  last_success_at: Date | null;
-  probe_at: Date | null;
-  failed_probes: number;
-  paused_at: Date | null;
-  paused_by: string | null;
-  backlog: number;
-  oldest_waiting_at: Date | null;
-  counted_at: Date | null;
-}
 
 /** One recipient as operators see it. */
 export interface RecipientStatus {
@@ -69,6 +51,7 @@ export class RecipientHealthStore {
 
   constructor(
     private readonly db: Database,
+    private readonly rows: RecipientHealthRepository,
     private readonly broker: Broker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -76,19 +59,9 @@ export class RecipientHealthStore {
   /** Applies an event to a recipient's health, in `tx` when given (the failure's own transaction). */
   async apply(recipientHsa: string, event: HealthEvent, tx?: Queryable): Promise<HealthDecision> {
     const run = async (q: Queryable) => {
-      await q.query('INSERT INTO recipient_health (recipient_hsa) VALUES ($1) ON CONFLICT DO NOTHING', [recipientHsa]);
-      const { rows } = await q.query<HealthRow & { now: Date }>('SELECT *, now() AS now FROM recipient_health WHERE recipient_hsa = $1 FOR UPDATE', [recipientHsa]);
-      const row = rows[0]!;
+      const row = await this.rows.lock(q, recipientHsa);
       const decision = decide(healthOf(row), event, row.now, this.config.probe);
-      if (decision.refused === undefined) {
-        const n = decision.next;
-        await q.query(
-          `UPDATE recipient_health SET failing = $2, failing_since = $3, last_error = $4, last_failure_at = $5, last_success_at = $6,
-             probe_at = $7, failed_probes = $8, paused_at = $9, paused_by = $10, updated_at = now()
-           WHERE recipient_hsa = $1`,
-          [recipientHsa, n.failing, n.failingSince, n.lastError, n.lastFailureAt, n.lastSuccessAt, n.probeAt, n.failedProbes, n.pausedAt, n.pausedBy],
-        );
-      }
+      if (decision.refused === undefined) await this.rows.write(q, recipientHsa, decision.next);
       return decision;
     };
     const decision = tx === undefined ? await this.db.transaction(run) : await run(tx);
@@ -102,8 +75,12 @@ export class RecipientHealthStore {
 
   /** Recipients whose copies may not be tried one by one now (failing or paused). */
   async held(): Promise<Set<string>> {
-    const rows = await this.db.query<{ recipient_hsa: string }>('SELECT recipient_hsa FROM recipient_health WHERE failing OR paused_at IS NOT NULL');
-    return new Set(rows.map((r) => r.recipient_hsa));
+    return this.rows.held();
+  }
+
+  /** Updates only the last error of a recipient already failing; false when it is not failing. */
+  noteFailureWhileFailing(tx: Queryable, recipientHsa: string, error: string): Promise<boolean> {
+    return this.rows.noteFailureWhileFailing(tx, recipientHsa, error);
   }
 
   /**
@@ -111,13 +88,7 @@ export class RecipientHealthStore {
    * `holdMs`, so that no other process probes the same recipient meanwhile; the probe's outcome sets it.
    */
   async dueProbes(holdMs: number): Promise<string[]> {
-    const rows = await this.db.query<{ recipient_hsa: string }>(
-      `WITH due AS (SELECT recipient_hsa FROM recipient_health WHERE failing AND paused_at IS NULL AND probe_at <= now() FOR UPDATE SKIP LOCKED)
-       UPDATE recipient_health h SET probe_at = now() + $1 * interval '1 millisecond' FROM due WHERE h.recipient_hsa = due.recipient_hsa
-       RETURNING h.recipient_hsa`,
-      [holdMs],
-    );
-    return rows.map((r) => r.recipient_hsa);
+    return this.rows.takeDueProbes(holdMs);
   }
 
   /**
@@ -125,11 +96,7 @@ export class RecipientHealthStore {
    * neverReached) and whose probe is more than `aheadMs` away: worth a connection check meanwhile.
    */
   async unreachable(aheadMs: number): Promise<Array<{ recipientHsa: string; lastError: string | null }>> {
-    const rows = await this.db.query<{ recipient_hsa: string; last_error: string | null }>(
-      `SELECT recipient_hsa, last_error FROM recipient_health
-       WHERE failing AND paused_at IS NULL AND probe_at > now() + $1 * interval '1 millisecond'`,
-      [aheadMs],
-    );
+    const rows = await this.rows.failingBetweenProbes(aheadMs);
     return rows.filter((r) => neverReached(r.last_error)).map((r) => ({ recipientHsa: r.recipient_hsa, lastError: r.last_error }));
   }
 
@@ -139,15 +106,8 @@ export class RecipientHealthStore {
    * the oldest — so one copy the recipient keeps refusing cannot hold the others back for a day.
    */
   async probeCopy(recipientHsa: string): Promise<CopyRef | undefined> {
-    const rows = await this.db.query<{ id: string; attempts: number }>(
-      `SELECT c.id, c.attempts FROM copies c
-       WHERE c.recipient_hsa = $1 AND c.state IN ('routed', 'retrying')
-         AND NOT EXISTS (SELECT 1 FROM copies e WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id
-                           AND e.state NOT IN (${SETTLED_SQL}))
-       ORDER BY c.last_attempt_at NULLS FIRST, c.id LIMIT 1`,
-      [recipientHsa],
-    );
-    return rows[0] === undefined ? undefined : { copyId: rows[0].id, attempt: rows[0].attempts };
+    const copy = await this.rows.probeCopy(recipientHsa);
+    return copy === undefined ? undefined : { copyId: copy.id, attempt: copy.attempts };
   }
 
   /**
@@ -155,14 +115,7 @@ export class RecipientHealthStore {
    * (in id order); each later copy follows the moment the one before it settles. Returns how many.
    */
   async release(recipientHsa: string): Promise<number> {
-    const rows = await this.db.query<{ id: string; attempts: number }>(
-      `SELECT c.id, c.attempts FROM copies c
-       WHERE c.recipient_hsa = $1 AND c.state IN ('routed', 'retrying')
-         AND NOT EXISTS (SELECT 1 FROM copies e WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id
-                           AND e.state NOT IN (${SETTLED_SQL}))
-       ORDER BY c.id`,
-      [recipientHsa],
-    );
+    const rows = await this.rows.heads(recipientHsa);
     for (let i = 0; i < rows.length; i += RELEASE_JOB) {
       const copies = rows.slice(i, i + RELEASE_JOB).map((r) => ({ copyId: r.id, attempt: r.attempts }));
       await this.broker.publish(this.broker.names.workExchange, 'deliver', encodeJob({ copies }));
@@ -176,38 +129,19 @@ export class RecipientHealthStore {
    * a time (a transaction-scoped advisory lock); the metrics and the console read those rows.
    */
   async count(): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [RECOUNT_LOCK]);
-      if (rows[0]?.locked !== true) return false;
-      await tx.query(
-        `WITH counts AS (
-           SELECT recipient_hsa, count(*)::int AS n, min(id) AS oldest FROM copies WHERE state IN ('routed', 'retrying', 'sending') GROUP BY recipient_hsa),
-         upserted AS (
-           INSERT INTO recipient_health (recipient_hsa, backlog, oldest_waiting_at, counted_at)
-           SELECT k.recipient_hsa, k.n, (SELECT created_at FROM copies WHERE id = k.oldest), now() FROM counts k
-           ON CONFLICT (recipient_hsa) DO UPDATE SET backlog = excluded.backlog, oldest_waiting_at = excluded.oldest_waiting_at, counted_at = now()
-           RETURNING recipient_hsa)
-         UPDATE recipient_health SET backlog = 0, oldest_waiting_at = NULL, counted_at = now()
-         WHERE recipient_hsa NOT IN (SELECT recipient_hsa FROM upserted) AND (backlog <> 0 OR counted_at IS NULL)`,
-      );
-      return true;
-    });
+    return this.rows.count();
   }
 
   /** Every recipient with a health row, by HSA id. */
   async list(): Promise<RecipientStatus[]> {
-    const rows = await this.db.query<HealthRow>('SELECT * FROM recipient_health ORDER BY recipient_hsa');
-    return rows.map((row) => statusOf(row));
+    return (await this.rows.list()).map((row) => statusOf(row));
   }
 
   async get(recipientHsa: string): Promise<RecipientStatus | undefined> {
-    const rows = await this.db.query<HealthRow>('SELECT * FROM recipient_health WHERE recipient_hsa = $1', [recipientHsa]);
-    return rows[0] === undefined ? undefined : statusOf(rows[0]);
+    const row = await this.rows.get(recipientHsa);
+    return row === undefined ? undefined : statusOf(row);
   }
 }
-
-/** Any arbitrary but fixed number: one backlog count at a time across processes. */
-const RECOUNT_LOCK = 4_172_016;
 
 export function statusOf(row: HealthRow): RecipientStatus {
   return {
