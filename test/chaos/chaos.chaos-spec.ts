@@ -135,6 +135,8 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
   const mark = (what: string) => {
     events.push(what);
     eventTimes.push({ at: Date.now(), what });
+    // Live, unlike console.log (jest prints that when the test ends): where a run stands, should it hang.
+    process.stderr.write(`chaos ${new Date().toISOString().slice(11, 23)}: ${what}\n`);
   };
   /** When each fault cleared: the recovery time after it is printed at the end. */
   const cleared: Array<{ at: number; what: string }> = [];
@@ -168,6 +170,7 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
   })();
 
   await Promise.all([publishing, chaos]);
+  mark(`all ${MESSAGES} published; waiting for every copy`);
   await publisher.close();
   const total = [...expected.values()].reduce((n, r) => n + r.length, 0);
   await eventually(

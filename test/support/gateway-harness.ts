@@ -135,11 +135,13 @@ export async function waitForTopology(amqpUrl: string, prefix = 'svu', timeoutMs
 
 /** Runs one query against a test database. */
 export async function query<R extends Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
+  // Bounded: a test polling through a database restart must get an error to retry on, never hang.
+  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, query_timeout: 60_000 });
+  client.on('error', () => undefined);
   try {
+    await client.connect();
     return (await client.query<R>(sql, params)).rows;
   } finally {
-    await client.end();
+    await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
 }

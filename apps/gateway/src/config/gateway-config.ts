@@ -35,6 +35,8 @@ export interface GatewayConfig {
   readonly services: ReadonlySet<ServiceName>;
   /** Messages a consumer takes from a queue before acknowledging (bounded prefetch). */
   readonly prefetch: number;
+  /** Copies one egress process has on their way to one recipient at most (SVU_RECIPIENT_IN_FLIGHT). */
+  readonly recipientInFlight: number;
   /** How long a copy may sit without progress before the sweeper sends it on again. */
   readonly staleAfterMs: number;
   readonly sweepEveryMs: number;
@@ -128,6 +130,7 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'SVU_TAKEOVER_AFTER',
   'SVU_START_WAIT',
   'SVU_PREFETCH',
+  'SVU_RECIPIENT_IN_FLIGHT',
   'SVU_STALE_AFTER',
   'SVU_SWEEP_EVERY',
   'SVU_DEADLINE_EVERY',
@@ -351,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     takeoverAfterMs: notShorter(['SVU_HEARTBEAT_EVERY', 'SVU_TAKEOVER_AFTER'], [positiveDuration(env, 'SVU_HEARTBEAT_EVERY', 'PT1S', true) * 2, positiveDuration(env, 'SVU_TAKEOVER_AFTER', 'PT10S', true)]),
     services: new Set(services as ServiceName[]),
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
+    recipientInFlight: integer('SVU_RECIPIENT_IN_FLIGHT', get('SVU_RECIPIENT_IN_FLIGHT', '16'), 1, 1_000),
     staleAfterMs: positiveDuration(env, 'SVU_STALE_AFTER', 'PT30S'),
     sweepEveryMs: positiveDuration(env, 'SVU_SWEEP_EVERY', 'PT5S', true),
     deadlineEveryMs: positiveDuration(env, 'SVU_DEADLINE_EVERY', 'PT5S', true),

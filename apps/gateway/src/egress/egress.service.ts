@@ -18,6 +18,7 @@ import { insertDeviation } from '../store/deviations.repository';
 import { RecipientHealthStore } from './recipient-health.store';
 import { Transports } from './transports';
 import { acceptsConnections } from './reachability';
+import { KeyedLimiter } from './keyed-limiter';
 import { DirectoryService } from '../directory/directory.service';
 
 /** How often a chunk claims again the copies that turned out claimable just after its claim. */
@@ -50,6 +51,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private held = new Set<string>();
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
+  /** Copies on their way to each recipient from this process (SVU_RECIPIENT_IN_FLIGHT). */
+  private readonly inFlight: KeyedLimiter;
   /** When this process last checked unreachable recipients for connections. */
   private reachCheckedAt = -Infinity;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
@@ -67,6 +70,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly copies: CopiesRepository,
     private readonly processes: ProcessesRepository,
   ) {
+    this.inFlight = new KeyedLimiter(config.recipientInFlight);
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
@@ -217,17 +221,40 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await Promise.all(
       claimed.map(async (copy) => {
-        const outcome = await this.transports.deliver(this.transportOf(copy), {
-          copyId: copy.id,
-          messageId: copy.message_id,
-          recipientHsa: copy.recipient_hsa,
-          dialect: copy.dialect,
-          payload: copy.payload,
-        });
+        const outcome = await this.inFlight.run(copy.recipient_hsa, () => this.attempt(copy, probe, recordBy));
         if (outcome.kind === 'delivered') await delivered.add(copy);
+        else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
         else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
       }),
     );
+  }
+
+  /**
+   * One attempt, in its turn among the copies on their way to the same recipient (at most
+   * SVU_RECIPIENT_IN_FLIGHT from this process, so that a burst does not flood a recipient into timeouts,
+   * each a possible repeat). A copy whose turn comes after its recipient started failing is not sent: it
+   * waits with the backlog for the probe. Nor is one whose turn comes so late that its outcome could not
+   * be recorded within its lease (the sweeper would send it again).
+   */
+  private async attempt(copy: ClaimedCopy, probe: boolean, recordBy: number): Promise<AttemptOutcome | { kind: 'not-sent'; reason: string }> {
+    if (!probe && this.held.has(copy.recipient_hsa)) return { kind: 'not-sent', reason: 'not sent: its recipient started failing while it waited its turn' };
+    if (performance.now() + this.config.deliveryTimeoutMs > recordBy) return { kind: 'not-sent', reason: 'not sent: its turn came too late in its lease' };
+    return this.transports.deliver(this.transportOf(copy), {
+      copyId: copy.id,
+      messageId: copy.message_id,
+      recipientHsa: copy.recipient_hsa,
+      dialect: copy.dialect,
+      payload: copy.payload,
+    });
+  }
+
+  /**
+   * A claimed copy that was not sent goes back to waiting with its attempts as they were: with its
+   * recipient's backlog when that is held (the probe or the release sends it), else in a deliver job now.
+   */
+  private async recordNotSent(copy: ClaimedCopy, reason: string): Promise<void> {
+    const back = await this.db.transaction((tx) => this.copies.retry(tx, copy.id, copy.attempts, reason));
+    if (back && !this.held.has(copy.recipient_hsa)) this.handOver([{ copyId: copy.id, attempt: copy.attempts }]);
   }
 
   /**
