@@ -221,7 +221,9 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await Promise.all(
       claimed.map(async (copy) => {
-        const outcome = await this.inFlight.run(copy.recipient_hsa, () => this.attempt(copy, probe, recordBy));
+        // HTTP recipients take a limited number at a time; the broker takes AMQP copies as fast as it confirms them.
+        const outcome =
+          this.transportOf(copy).kind === 'http' ? await this.inFlight.run(copy.recipient_hsa, () => this.attempt(copy, probe, recordBy)) : await this.attempt(copy, probe, recordBy);
         if (outcome.kind === 'delivered') await delivered.add(copy);
         else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
         else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
@@ -230,7 +232,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * One attempt, in its turn among the copies on their way to the same recipient (at most
+   * One attempt; to an HTTP recipient in its turn among the copies on their way to it (at most
    * SVU_RECIPIENT_IN_FLIGHT from this process, so that a burst does not flood a recipient into timeouts,
    * each a possible repeat). A copy whose turn comes after its recipient started failing is not sent: it
    * waits with the backlog for the probe. Nor is one whose turn comes so late that its outcome could not
