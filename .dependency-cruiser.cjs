@@ -60,8 +60,8 @@ module.exports = {
     {
       name: 'infrastructure-imports-no-service',
       severity: 'error',
-      comment: 'The store, the broker, configuration, the directory and the senders sit below the services.',
-      from: { path: `${GATEWAY}(store|broker|config|directory|senders|retention)/` },
+      comment: 'The store, the broker, configuration, the directory, the senders, retention and the health endpoints sit below the services.',
+      from: { path: `${GATEWAY}(store|broker|config|directory|senders|retention|health)/` },
       to: { path: `${GATEWAY}${SERVICES}/` },
     },
     {

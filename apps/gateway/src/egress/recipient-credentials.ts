@@ -18,7 +18,7 @@ export class RecipientCredentials {
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  for(transport: HttpTransport, now = Date.now()): Presented {
+  for(transport: HttpTransport, now = performance.now()): Presented {
     if (transport.auth === undefined && transport.tls === undefined) return { ok: true };
     const key = JSON.stringify([transport.auth, transport.tls]);
     const cached = this.cache.get(key);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
-import { checkTarget, eventOf, fromStates, sqlStates, targetOf, toStates, type CopyEvent, type TransitionName } from './copy-lifecycle';
+import { checkTarget, eventOf, fromStates, sqlStates, movedState, targetOf, type CopyEvent, type TransitionName } from './copy-lifecycle';
 import { Database, prepared, type Queryable } from './database';
 import { SETTLED_STATES } from './records';
 
@@ -28,7 +28,7 @@ const event = (name: TransitionName, state?: Parameters<typeof eventOf>[1]) => s
 const SETTLED_SQL = sqlStates(SETTLED_STATES);
 
 /** Writes the history rows of copies: what each transition writes (the event of its table entry). */
-export async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyEvent, detail?: string): Promise<void> {
+async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyEvent, detail?: string): Promise<void> {
   if (copyIds.length === 0) return;
   await tx.query('INSERT INTO copy_events (copy_id, state, detail) SELECT unnest($1::bigint[]), $2, $3', [copyIds, state, detail ?? null]);
 }
@@ -81,7 +81,8 @@ const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id
  * The copies of messages $1 still waiting to be routed, with the canonical message, locked. They are
  * found by key; the state is tested as `(…) IS TRUE`, which no index serves. Otherwise the generic
  * plan ANDs in the partial index copies_stale, whose entries for 'received' include every copy
- * routed since the last vacuum (18,000 entries read per batch under load, where 10 were wanted).
+ * routed since the last vacuum (many thousands of entries read per batch under load, where a few were
+ * wanted; docs/benchmarks.md).
  */
 export const PENDING = prepared(`SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
   FROM copies c JOIN messages m ON m.id = c.message_pk
@@ -517,10 +518,8 @@ export class CopiesRepository {
    * `recipientHsa` in `episodeId` acknowledged; a delivered one becomes acknowledged. Returns them.
    */
   async acknowledge(tx: Queryable, target: { messageId: string; recipientHsa: string; episodeId: string }, detail: string): Promise<string[]> {
-    const moved = toStates('acknowledge');
     const { rows } = await tx.query<{ id: string }>(
-      `UPDATE copies SET acknowledged_at = now(), updated_at = now(),
-         state = CASE WHEN state = 'delivered' THEN ${sqlStates(moved)} ELSE state END
+      `UPDATE copies SET acknowledged_at = now(), updated_at = now(), state = ${movedState('acknowledge')}
        WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 AND state IN (${from('acknowledge')}) RETURNING id`,
       [target.messageId, target.recipientHsa, target.episodeId],
     );

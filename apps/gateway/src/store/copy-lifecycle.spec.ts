@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  movedState,
   checkMove,
   checkTarget,
   COPY_STATES,
@@ -149,5 +150,14 @@ describe('docs/architecture.md', () => {
     expect(diagram).toContain('dead_lettered --> received : console replay');
     const moves = TRANSITION_NAMES.reduce((n, name) => n + TRANSITIONS[name].moves.length, 0);
     expect(diagram.split('\n').filter((l) => l.includes('-->'))).toHaveLength(moves);
+  });
+});
+
+describe('movedState', () => {
+  it('writes each move of a transition and keeps the other states', () => {
+    expect(movedState('acknowledge')).toBe("CASE WHEN state = 'delivered' THEN 'acknowledged' ELSE state END");
+    // A transition whose moves leave the new state open (the router's: routed or manual) has none.
+    expect(() => movedState('route')).toThrow(/one new state per state/);
+    expect(() => movedState('fall-back')).toThrow(/one new state per state/);
   });
 });

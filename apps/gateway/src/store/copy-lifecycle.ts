@@ -138,6 +138,18 @@ export function toStates(name: TransitionName): CopyState[] {
   return COPY_STATES.filter((s) => targets.has(s));
 }
 
+/**
+ * The new state under transition `name` as a SQL expression over the column `state`: each of its
+ * moves, and the state as it is for the states it keeps.
+ */
+export function movedState(name: TransitionName): string {
+  const moves = entry(name).moves.filter(([from]) => from !== NEW) as Array<[CopyState, CopyState]>;
+  if (moves.length === 0 || new Set(moves.map(([from]) => from)).size !== moves.length) {
+    throw new Error(`${name}: its moves do not decide one new state per state`);
+  }
+  return `CASE ${moves.map(([from, to]) => `WHEN state = '${from}' THEN '${to}'`).join(' ')} ELSE state END`;
+}
+
 /** Whether `name` may move a copy from `from` to `to` (`to` equal to `from`: may act without moving it). */
 export function mayMove(name: TransitionName, from: CopyState | typeof NEW, to: CopyState): boolean {
   const t = entry(name);
