@@ -67,6 +67,10 @@ it('an ordinary delivery sets the last success (no probe needed): at most a seco
   await eventually(() => (received().includes(first) ? true : undefined), 20_000, 'first copy delivered');
   const afterFirst = await eventually(async () => (await recipient()).lastSuccessAt ?? undefined, 10_000, 'last success set by a delivery');
   expect((await recipient()).state).toBe('healthy');
+  // What is not an HSA id is not echoed back.
+  const long = await call('POST', `/api/recipients/${'A'.repeat(5_000)}/pause`, operator, { reason: 'x' });
+  expect(long.status).toBe(404);
+  expect(JSON.stringify(long.body).length).toBeLessThan(500);
   // Written at most once a second per recipient; the next delivery a while later moves it on.
   await sleep(1_500);
   const sentAt = Date.now();
@@ -141,7 +145,8 @@ it('a failing recipient waits for its probe; retry now probes at once and its ba
 it('pause holds copies back (retry now is refused and audited); resume sends them at once', async () => {
   expect((await call('POST', `/api/recipients/${unit.hsaId}/pause`, viewer, { reason: 'x' })).status).toBe(403);
   // A pause needs its reason: refused with 400 naming the field, and audited.
-  for (const body of [{}, { reason: '  ' }, { reason: 7 }]) {
+  // A NUL character (which PostgreSQL cannot store) is refused before anything is written.
+  for (const body of [{}, { reason: '  ' }, { reason: 7 }, { reason: 'a\u0000b' }]) {
     const noReason = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, body);
     expect(noReason.status).toBe(400);
     expect(noReason.body).toMatchObject({ field: 'reason' });
@@ -173,7 +178,7 @@ it('pause holds copies back (retry now is refused and audited); resume sends the
   expect(notPaused.status).toBe(409);
   expect(notPaused.body.reason).toMatch(/not paused/);
   const entries = await audit();
-  expect(entries.filter((e) => e === `recipient-pause-refused recipient:${unit.hsaId} ${OPERATOR.username}`)).toHaveLength(4);
+  expect(entries.filter((e) => e === `recipient-pause-refused recipient:${unit.hsaId} ${OPERATOR.username}`)).toHaveLength(5);
   for (const action of ['recipient-pause', 'recipient-pause-refused', 'recipient-retry-now-refused', 'recipient-resume', 'recipient-resume-refused']) {
     expect(entries).toContain(`${action} recipient:${unit.hsaId} ${OPERATOR.username}`);
   }

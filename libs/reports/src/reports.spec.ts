@@ -76,7 +76,7 @@ describe('waiting days after ready-for-discharge (day 0 not counted)', () => {
   });
 });
 
-describe('Jönköping (seed 001): preconditions, scope, average above 2.0, more than 7 days individually', () => {
+describe('Jönköping (agreement [001]): preconditions, scope, average above 2.0, more than 7 days individually', () => {
   it('charges 0 for a patient who waited 9 days whose admission notice was never delivered, and says why', () => {
     const { result, perEpisode, classified } = month(JONKOPING, [episode('p9', 9, { admission: { messageId: 'p9-A', delivery: null } })]);
     expect(perEpisode).toEqual({ p9: 0 });
@@ -87,7 +87,7 @@ describe('Jönköping (seed 001): preconditions, scope, average above 2.0, more 
 
   it('five patients waiting 0, 1, 1, 2 and 9 days: 9 days (the others average 1.0); 13 when long stays stay in the average', () => {
     const five = [episode('a', 0), episode('b', 1), episode('c', 1), episode('d', 2), episode('e', 9)];
-    // | patient | days | seed reading (leave the average) | long stays stay in the average |
+    // | patient | days | the agreement's reading (leave the average) | long stays stay in the average |
     // | a..d    | 0,1,1,2 | average 4/4 = 1.0 ≤ 2.0: 0    | average 13/5 = 2.6 > 2.0: 0+1+1+2 |
     // | e       | 9    | > 7: 9 individually              | 9                                 |
     // | total   |      | 9 days = 90,000 kr               | 13 days = 130,000 kr              |
@@ -146,7 +146,7 @@ describe('Jönköping (seed 001): preconditions, scope, average above 2.0, more 
   });
 });
 
-describe('Västerbotten (seed 002): calendar-month streaks from readyAt', () => {
+describe('Västerbotten (agreement [002]): calendar-month streaks from readyAt', () => {
   const monthOf = (waits: number[], name: string) => {
     const facts = waits.map((d, i) => episode(`${name}-${i}`, d, {}, `${name}-10`));
     return { month: name, aggregate: aggregate(facts.map((f) => classifyEpisode(f, VASTERBOTTEN)), VASTERBOTTEN) };
@@ -255,7 +255,7 @@ describe('the rules file', () => {
     );
     expect(() => parseReportRules('{\n  "default": "law",\n  "ruleSets": {\n    "law": }\n}\n', 'rules.json')).toThrow(new Error("rules.json: not JSON: Unexpected token '}' at line 4 column 12"));
   });
-  it('says where the seeds give no figure', () => {
+  it('says where the agreements give no figure', () => {
     expect(valid.dayRates.source).toMatch(/^SAMPLE/);
     expect(rules.ruleSets['halland']!.versions[0]!.model).toBe('no-figures');
   });

@@ -25,7 +25,7 @@ export function calendarDaysBetween(from: string, to: string): number {
 
 /**
  * Days a patient waited after being ready: the calendar days after day 0 up to and including the
- * Swedish date of discharge. Day 0 itself is not a waiting day (Halland's directive, seed 003: the
+ * Swedish date of discharge. Day 0 itself is not a waiting day (Halland's directive, agreement [003]: the
  * day the notice is sent is day 0, whatever the hour); discharged on day 0 is 0 days.
  */
 export function waitingDays(dayZero: string, dischargedAt: string): number {

@@ -9,7 +9,7 @@ export const TIMED_FALLBACK_TYPES = ['discharge-estimate', 'care-contact', 'sip-
 export type TimedFallbackType = (typeof TIMED_FALLBACK_TYPES)[number] & MessageType;
 
 /**
- * Defaults from the seeds (README, Deadlines, fallback documents and day 0): a ready notice starts day 0 and the municipality's payment
+ * Defaults from the agreements (README, Deadlines, fallback documents and day 0): a ready notice starts day 0 and the municipality's payment
  * liability, and a discharge and a SIP invitation are needed on the day, so they fall back after 2 h;
  * the others after 4 h.
  */

@@ -6,6 +6,7 @@ import { Endpoint, refused } from '../common/http/endpoint';
 import type { PauseRequest } from '../common/http/generated/api';
 import { refusal } from '../common/http/outcome';
 import { problemOf } from '../common/http/api-schemas';
+import { nulProblem } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 
@@ -85,7 +86,7 @@ export class RecipientsController {
   async pause(@Param('hsaId') hsaId: string, @Body() body: unknown, @Req() req: AuthedRequest): Promise<RecipientView> {
     const known = this.known(hsaId);
     // Validated here rather than by a pipe so that a refused pause is audited like every other refusal.
-    const problem = problemOf('PauseRequest', body);
+    const problem = problemOf('PauseRequest', body) ?? nulProblem(body);
     if (problem !== undefined) {
       await this.audit.record(req.session!, 'recipient-pause-refused', `recipient:${known}`, { refused: problem.message });
       throw refusal('invalid', { statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field ?? 'reason' });
@@ -122,7 +123,9 @@ export class RecipientsController {
 
   /** A recipient the directory names, or one the store has health for; anything else is 404. */
   private known(hsaId: string): string {
-    if (!HSA.test(hsaId) || this.directory.lookup(hsaId) === undefined) throw refusal('not-found', `no recipient ${hsaId} in the unit directory`);
+    // What is not an HSA id is not echoed back (it may be anything, of any length).
+    if (!HSA.test(hsaId)) throw refusal('not-found', 'no such recipient: not an HSA id (letters, digits and hyphens, at most 64)');
+    if (this.directory.lookup(hsaId) === undefined) throw refusal('not-found', `no recipient ${hsaId} in the unit directory`);
     return hsaId;
   }
 

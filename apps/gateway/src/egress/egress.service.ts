@@ -251,12 +251,14 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A claimed copy that was not sent goes back to waiting with its attempts as they were: with its
-   * recipient's backlog when that is held (the probe or the release sends it), else in a deliver job now.
+   * A claimed copy that was not sent goes back to waiting with its attempts as they were, and a deliver
+   * job names it at once: it is claimed again if its recipient is deliverable by then (resumed or
+   * recovered while the copy was on its way back, after the release read the backlog), and otherwise
+   * marked as waiting, for the probe or the next release.
    */
   private async recordNotSent(copy: ClaimedCopy, reason: string): Promise<void> {
     const back = await this.db.transaction((tx) => this.copies.retry(tx, copy.id, copy.attempts, reason));
-    if (back && !this.held.has(copy.recipient_hsa)) this.handOver([{ copyId: copy.id, attempt: copy.attempts }]);
+    if (back) this.handOver([{ copyId: copy.id, attempt: copy.attempts }]);
   }
 
   /**

@@ -164,7 +164,7 @@ export class ReportsController implements OnModuleInit {
   }
 
   /**
-   * Records the placing municipality of an episode (seeds 001/003: a municipality that placed the
+   * Records the placing municipality of an episode (agreements [001] and [003]: a municipality that placed the
    * patient in another municipality pays), or clears it with null. The message schema has no field
    * for it (docs/payment-liability.md).
    */

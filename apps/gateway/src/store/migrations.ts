@@ -265,7 +265,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
   {
     version: '009-report-episodes',
     sql: `
-      -- Placing municipality (it pays, seeds 001/003), recorded by operators: the message schema has no field for it.
+      -- Placing municipality (it pays, agreements [001] and [003]), recorded by operators: the message schema has no field for it.
       ALTER TABLE episode_notes ADD COLUMN placing_municipality text;
       ALTER TABLE episode_notes ALTER COLUMN region_caused SET DEFAULT false;
 

@@ -28,6 +28,15 @@ describe('SchemaPipe', () => {
     expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(undefined)).message).toBe('username is required');
   });
 
+  it('refuses the NUL character in any text of a request, naming the field (PostgreSQL cannot store it)', () => {
+    const nul = refusalOf(() => new SchemaPipe('PauseRequest', 'body').transform({ reason: 'a\u0000b' })).refusal;
+    expect(nul).toMatchObject({ refused: 'invalid', detail: { statusCode: 400, message: 'reason must not contain the NUL character (U+0000)', field: 'reason' } });
+    expect(new SchemaPipe('PauseRequest', 'body').transform({ reason: 'planned maintenance, åäö' })).toEqual({ reason: 'planned maintenance, åäö' });
+    // A pause reason is short and has no other fields.
+    expect(refusalOf(() => new SchemaPipe('PauseRequest', 'body').transform({ reason: 'x'.repeat(501) })).message).toMatch(/^reason /);
+    expect(refusalOf(() => new SchemaPipe('PauseRequest', 'body').transform({ reason: 'x', extra: 1 })).message).toMatch(/extra/);
+  });
+
   it('reads a query integer from decimal digits only', () => {
     expect(new SchemaPipe('RetentionQuery', 'query').transform({ limit: '0100' })).toEqual({ limit: 100 });
     for (const limit of ['1e2', '+5', ' 5', '0x10', '5.0', '-1', ['1', '2']]) {

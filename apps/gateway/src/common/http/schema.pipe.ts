@@ -16,10 +16,24 @@ export class SchemaPipe<T = unknown> implements PipeTransform<unknown, T> {
 
   transform(value: unknown): T {
     const input = this.source === 'query' ? queryValues(this.schema, value) : (value ?? {});
-    const problem = problemOf(this.schema, input);
+    const problem = problemOf(this.schema, input) ?? nulProblem(input);
     if (problem === undefined) return input as T;
     throw refusal('invalid', { statusCode: 400, error: 'Bad Request', ...problem });
   }
+}
+
+/**
+ * A text with the NUL character (U+0000) anywhere in the request: PostgreSQL's text cannot hold it,
+ * so it is refused here, naming the field, rather than failing half-way through a service's writes.
+ */
+export function nulProblem(value: unknown, path = ''): { readonly message: string; readonly field: string } | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? { message: `${path || 'body'} must not contain the NUL character (U+0000)`, field: path || 'body' } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulProblem(item, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** The body of a request, validated against a named shape. */

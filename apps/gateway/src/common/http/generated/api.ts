@@ -777,11 +777,11 @@ export interface RecipientView {
   inDirectory: boolean;
 }
 /**
- * Why the recipient is paused (kept in the audit log; at most 500 characters are kept).
+ * Why the recipient is paused (kept in the audit log and shown with the recipient).
  */
 export interface PauseRequest {
   /**
-   * The reason (not blank)
+   * The reason (not blank, at most 500 characters)
    */
   reason: string;
 }
