@@ -3,7 +3,7 @@
  * documents, measured in the same run, and memory over 100,000 translations.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { translate, type WireDialect } from '@svu/dialects';
+import { decodeDocument, translate, type WireDialect } from '@svu/dialects';
 import { exampleBytes, MESSAGE_TYPES } from '../test/fixtures/contract-examples';
 import { bestRate, fmt, machine, mib } from './bench-util';
 
@@ -30,8 +30,9 @@ function rawWork(from: WireDialect, to: WireDialect) {
   const side = xmlSide(from, to);
   const documents = MESSAGE_TYPES.map((type) => exampleBytes(type, side));
   return (i: number) => {
-    const bytes = documents[i % documents.length]!;
-    xmlBuilder.build(xmlParser.parse(bytes.toString(side === 'webcare' ? 'latin1' : 'utf8')));
+    const text = decodeDocument(side, documents[i % documents.length]!);
+    if (text === undefined) throw new Error(`example ${i % documents.length} is not ${side} text`);
+    xmlBuilder.build(xmlParser.parse(text));
   };
 }
 

@@ -9,7 +9,7 @@ import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { apiDocument, documentedOperations } from '../support/api-document';
 import { postIngress } from '../support/ingress-client';
-import { bytesOf, exampleFor } from '../support/messages';
+import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
 import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
 
 let services: TestServices;
@@ -179,6 +179,30 @@ describe('dead-letter queue', () => {
     const detail = (await call('GET', `/api/dead-letters/${id}`, operator)).body;
     expect(detail).toMatchObject({ resolution: 'corrected', resolvedBy: OPERATOR.username, payload: original });
     expect((await call('POST', `/api/dead-letters/${id}/discard`, operator, { reason: 'late' })).status).toBe(409);
+  }, 30_000);
+
+  it('shows a webcare payload as the gateway reads it and sends an edited one in webcare\'s encoding', async () => {
+    const message = exampleFor('message', [units[0]!]);
+    const written = bytesOf(message, 'webcare');
+    const role = /roll="\d+"/.exec(written.toString('latin1'))![0];
+    // As real feeds send it: Windows-1252 bytes 0x80 (€) and 0x92 (’) in a document declaring ISO-8859-1,
+    // and a recipient role webcare does not know. (latin1 here only views bytes one to one.)
+    const original = Buffer.from(written.toString('latin1').replace('Hej!', 'Hej! Avgift 50 \u0080, \u0092ok\u0092.').replace(role, 'roll="9"'), 'latin1');
+    expect([...original].filter((b) => b === 0x80 || b === 0x92)).toHaveLength(3);
+    const { status, body } = await ingest('webcare', original);
+    expect(status).toBe(400);
+    const id = body.deadLetterId as string;
+    const shown = (await call('GET', `/api/dead-letters/${id}`, operator)).body.payload as string;
+    expect(shown).toContain('Hej! Avgift 50 €, ’ok’.');
+    expect(shown).toContain('läkemedelslista');
+
+    // The operator fixes the role and types € and a Polish ł, which ISO-8859-1 cannot carry.
+    const edited = shown.replace('roll="9"', role).replace('Avgift 50 €', 'Avgift 50 € (Łukasz Wałęsa)');
+    const fixed = await call('POST', `/api/dead-letters/${id}/correct`, operator, { payload: edited });
+    expect(fixed.body).toEqual({ status: 'corrected', messageId: message.messageId });
+    const got = await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
+    expect(canonicalOf('samsa', got.bytes).body).toMatchObject({ text: 'Hej! Avgift 50 € (Łukasz Wałęsa), ’ok’.\nKan ni skicka aktuell läkemedelslista före hemgång?\nMvh sjuksköterska' });
+    expect((await call('GET', `/api/dead-letters/${id}`, operator)).body).toMatchObject({ resolution: 'corrected', payload: shown });
   }, 30_000);
 
   it('replays a copy that could not be delivered once the recipient is back', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
-import type { Format } from '@svu/dialects';
+import { decodeDocument, encodeDocument, type Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import type { GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { SENT_2026, identityMessage, wireId } from '../fixtures/personnummer';
@@ -30,8 +30,7 @@ const UNITS: DirectoryUnit[] = [
 /** A discharge-estimate carrying `id` (12 digits) in the format's form, with a message id of its own. */
 function message(format: Format, id: string, messageId: string): Buffer {
   const bytes = identityMessage(format, 'personnummer', wireId(format, id, SENT_2026.swedishYear), SENT_2026);
-  const encoding = format === 'webcare' ? 'latin1' : 'utf8';
-  return Buffer.from(bytes.toString(encoding).replace('LC-2026-000140', messageId), encoding);
+  return encodeDocument(format, decodeDocument(format, bytes)!.replace('LC-2026-000140', messageId));
 }
 
 beforeAll(async () => {

@@ -190,18 +190,29 @@ it('CSV of months and of episodes carries kronor and reasons; the series is capp
   const j2 = episodes.text.split('\r\n').find((l) => l.startsWith('REP-J2;'));
   expect(j2).toMatch(/^REP-J2;0680;registration;jonkoping;2026-05-10;2026-05-19;9;true;true;\S+;2026-05-09T09:00:\d\dZ;electronic;true;false;;;;/);
   expect(j2).toMatch(/;false;0;0;not charged: precondition not met: estimate/);
-  expect((await get('/api/reports/series?municipality=0680&month=2026-05&months=37')).status).toBe(400);
-  // Nothing is ignored silently: an unknown value or parameter is refused, naming it.
-  const bom = await get('/api/reports/monthly?month=2026-05&format=csv&bom=yes');
-  expect([bom.status, JSON.parse(bom.text).message]).toEqual([400, 'bom must be true or false, got "yes"']);
-  expect((await get('/api/reports/episodes?month=2026-05&format=csv&separator=tab')).status).toBe(400);
-  expect((await get('/api/reports/series?municipality=0680&month=2026-05&monhts=3')).status).toBe(400);
+  // Nothing is ignored silently: an unknown value or parameter is refused with 400, naming it.
+  const refusal = async (path: string) => {
+    const res = await get(path);
+    return [res.status, JSON.parse(res.text).field, JSON.parse(res.text).message];
+  };
+  expect(await refusal('/api/reports/series?municipality=0680&month=2026-05&months=37')).toEqual([400, 'months', 'months must be 1-36']);
+  expect(await refusal('/api/reports/series?municipality=0680&month=2026-05&months=1.0')).toEqual([400, 'months', 'months must be 1-36']);
+  expect(await refusal('/api/reports/monthly?month=2026-05&format=csv&bom=yes')).toEqual([400, 'bom', 'bom must be true or false']);
+  expect(await refusal('/api/reports/monthly?month=2026-05&bom=true')).toEqual([400, 'bom', 'bom applies to format=csv only']);
+  expect(await refusal('/api/reports/episodes?month=2026-05&format=csv&separator=tab')).toEqual([400, 'separator', 'separator must be semicolon or comma']);
+  expect(await refusal('/api/reports/episodes?month=2026-5')).toEqual([400, 'month', 'month must be YYYY-MM']);
+  expect(await refusal('/api/reports/monthly?month=2026-05&municipality=0680&municipality=1480')).toEqual([400, 'municipality', 'municipality must be given once']);
+  expect(await refusal('/api/reports/series?municipality=0680&month=2026-05&monhts=3')).toEqual([400, 'monhts', 'monhts is unknown (this request takes municipality, month, months)']);
   const withBom = await fetch(`${base}/api/reports/episodes?month=2026-05&municipality=0680&format=csv&bom=true&separator=comma`, { headers: { authorization: `Bearer ${token}` } });
   const bytes = Buffer.from(await withBom.arrayBuffer());
   expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   expect(bytes.toString('utf8').split('\r\n')[0]).toContain(',');
   const series = JSON.parse((await get('/api/reports/series?municipality=0680&month=2026-05&months=3')).text) as any[];
   expect(series.map((r) => [r.month, r.liableDays])).toEqual([['2026-03', 0], ['2026-04', 0], ['2026-05', 6]]);
+  // Without a month, the series ends in the gateway clock's Swedish month (00:30 on 1 June in Sweden).
+  clock.set('2026-05-31T22:30:00Z');
+  const current = JSON.parse((await get('/api/reports/series?municipality=0680&months=2')).text) as any[];
+  expect(current.map((r) => r.month)).toEqual(['2026-05', '2026-06']);
 });
 
 const svu = (args: string[]) =>

@@ -1,6 +1,7 @@
 import type { CanonicalMessage } from '@svu/canonical';
 import { exampleCanonical } from '../../../test/fixtures/contract-examples';
 import { readValid } from '../../../test/fixtures/read-helpers';
+import { decodeDocument } from './charset';
 import { canonicalCodes, codeToWire, type CodeTable, type WireDialect } from './shared/code-tables';
 import { readMessage, writeMessage } from './translate';
 
@@ -47,7 +48,7 @@ describe('code tables (docs/contract.md section 3)', () => {
     const { message, pick } = carrying(table, code);
     expect(readMessage('canonical', Buffer.from(JSON.stringify(message))).ok).toBe(true);
     const bytes = writeMessage(dialect, message);
-    const text = bytes.toString(dialect === 'webcare' ? 'latin1' : 'utf8');
+    const text = decodeDocument(dialect, bytes);
     expect(text).toMatch(new RegExp(`[<>"]${wire.replace(/[-]/g, "\\-")}[<>",]`));
     expect(pick(readValid(dialect, bytes))).toBe(code);
   });

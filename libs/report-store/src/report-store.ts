@@ -43,7 +43,7 @@ export function loadReportRules(path: string, required = false): ReportRules {
   return parseReportRules(text, path);
 }
 
-/** Longest period a streak rule looks back, and the longest series a request may ask for (months). */
+/** Longest period a streak rule looks back (months). */
 export const MAX_MONTHS = 36;
 
 const MUNICIPAL_ROLES = `('municipal-health-care', 'social-services')`;

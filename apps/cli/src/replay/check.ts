@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '@svu/canonical';
-import { bufferEncodingOf as encodingOf, peekIds, readMessage, type Format } from '@svu/dialects';
+import { peekIds, readMessage, type Format } from '@svu/dialects';
 import type { Directory } from '@svu/directory';
 import { loadManifest, ManifestError } from './manifest';
-import { fillPlaceholders, type RunValues } from './placeholders';
+import { fillPlaceholderBytes, type RunValues } from './placeholders';
 
 /**
  * `svu replay --check`: a fixture set checked offline, without gateway or broker — the manifest
@@ -32,7 +32,7 @@ export function checkFixtureSet(dir: string, directory: Directory): string[] {
   const read = (name: string, format: Format, mustBeValid: boolean) => {
     const path = join(dir, name);
     if (!existsSync(path)) return problems.push(`${path}: file not found`);
-    const bytes = Buffer.from(fillPlaceholders(readFileSync(path).toString(encodingOf(format)), format, values), encodingOf(format));
+    const bytes = fillPlaceholderBytes(readFileSync(path), format, values);
     const result = readMessage(format, bytes);
     const id = peekIds(format, bytes).messageId;
     if (!result.ok && mustBeValid && (id === undefined || !invalidOnPurpose.has(id))) {

@@ -1,4 +1,4 @@
-import { fillPlaceholders, restorePlaceholders } from './placeholders';
+import { fillPlaceholderBytes, fillPlaceholders, restorePlaceholderBytes, restorePlaceholders } from './placeholders';
 import { describeDifference, semanticDiff } from './semantic-diff';
 
 const values = { run: 'ab12cd34', startMs: Date.UTC(2026, 2, 29, 0, 30) }; // 01:30 CET, just before summer time
@@ -14,6 +14,15 @@ describe('fixture placeholders', () => {
     const template = '<ID>X-{{run}}</ID><TS>{{time}}</TS><D>{{date+P5D}}</D>';
     const received = fillPlaceholders(template, 'webcare', values).replace('<D>', '<E>x</E><D>');
     expect(restorePlaceholders(received, template, 'webcare', values)).toBe('<ID>X-{{run}}</ID><TS>{{time}}</TS><E>x</E><D>{{date+P5D}}</D>');
+  });
+  it('fills in a file\'s bytes and leaves every other byte as it is, in any encoding and even where no reader reads it', () => {
+    const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'ascii') : Buffer.from(p))));
+    // Windows-1252 € and an undefined byte in webcare; UTF-8 ł, and a lone latin-1 å that is not UTF-8, in lifecare.
+    const webcare = bytes('<ID>{{run}}</ID><T>', [0x80, 0x81, 0xe5], '</T><TS>{{time}}</TS>');
+    expect(fillPlaceholderBytes(webcare, 'webcare', values)).toEqual(bytes('<ID>ab12cd34</ID><T>', [0x80, 0x81, 0xe5], '</T><TS>202603290130</TS>'));
+    const lifecare = bytes('<Id>{{run}}</Id><T>', [0xc5, 0x82, 0xe5], '</T>');
+    expect(fillPlaceholderBytes(lifecare, 'lifecare', values)).toEqual(bytes('<Id>ab12cd34</Id><T>', [0xc5, 0x82, 0xe5], '</T>'));
+    expect(restorePlaceholderBytes(fillPlaceholderBytes(webcare, 'webcare', values), webcare, 'webcare', values)).toEqual(webcare);
   });
 });
 

@@ -44,3 +44,20 @@ export function restorePlaceholders(received: string, template: string, format: 
   }
   return out;
 }
+
+// A fixture file's bytes are changed only where a placeholder stands, and every other byte is kept as
+// it is (a file of bytes its dialect's reader refuses is sent with those bytes). Placeholders and the
+// values they stand for are ASCII, which every form's encoding writes as the same bytes, so the bytes
+// are viewed one to one as latin-1 characters: no text is read in the file's own encoding here.
+const bytesAsText = (bytes: Buffer) => bytes.toString('latin1');
+const textAsBytes = (text: string) => Buffer.from(text, 'latin1');
+
+/** `fillPlaceholders` on a fixture file's bytes, every other byte unchanged. */
+export function fillPlaceholderBytes(bytes: Buffer, format: Format, values: RunValues): Buffer {
+  return textAsBytes(fillPlaceholders(bytesAsText(bytes), format, values));
+}
+
+/** `restorePlaceholders` on received bytes (for `--record`), every other byte unchanged. */
+export function restorePlaceholderBytes(received: Buffer, template: Buffer, format: Format, values: RunValues): Buffer {
+  return textAsBytes(restorePlaceholders(bytesAsText(received), bytesAsText(template), format, values));
+}

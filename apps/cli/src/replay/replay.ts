@@ -3,13 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import { connectBroker, withoutPassword } from '@svu/connections';
-import { bufferEncodingOf as encodingOf, readMessage, type Format } from '@svu/dialects';
+import { readMessage, type Format } from '@svu/dialects';
 import { isoDurationMs } from '@svu/swedish-time';
 import { parseDirectory, type Directory } from '@svu/directory';
 import { RecipientSimulator, type Received } from '../../../simulator/src/recipient-simulator';
 import type { CaseResult } from './junit';
 import { loadManifest, type Expectation, type Manifest, type Step } from './manifest';
-import { fillPlaceholders, restorePlaceholders, type RunValues } from './placeholders';
+import { fillPlaceholderBytes, fillPlaceholders, restorePlaceholderBytes, type RunValues } from './placeholders';
 import { Progress } from './progress';
 import { describeDifference, semanticDiff } from './semantic-diff';
 
@@ -128,10 +128,10 @@ class SetRun {
     this.results.push({ suite: this.manifest.name, name, seconds });
   }
 
-  /** A fixture file with its placeholders filled in, as bytes in its dialect's encoding. */
-  private file(name: string, format: Format): { bytes: Buffer; template: string } {
-    const template = readFileSync(join(this.dir, name)).toString(encodingOf(format));
-    return { bytes: Buffer.from(fillPlaceholders(template, format, this.values), encodingOf(format)), template };
+  /** A fixture file's bytes with its placeholders filled in (every other byte as in the file), and the file's own bytes. */
+  private file(name: string, format: Format): { bytes: Buffer; template: Buffer } {
+    const template = readFileSync(join(this.dir, name));
+    return { bytes: fillPlaceholderBytes(template, format, this.values), template };
   }
 
   async run(): Promise<CaseResult[]> {
@@ -185,7 +185,7 @@ class SetRun {
       const got = await poll(deadline, () => this.simulator.receivedBy(expectation.recipient).find((r: Received) => r.messageId === expected.value.messageId));
       if (got === undefined) return this.fail(name, `${expectation.recipient} did not receive ${expected.value.messageId}`, 'nothing received before the timeout', seconds());
       if (this.options.record === true) {
-        writeFileSync(join(this.dir, expectation.message), Buffer.from(restorePlaceholders(got.bytes.toString(encodingOf(format)), template, format, this.values), encodingOf(format)));
+        writeFileSync(join(this.dir, expectation.message), restorePlaceholderBytes(got.bytes, template, format, this.values));
         return this.pass(`${name} (recorded)`, seconds());
       }
       const received = readMessage(format, got.bytes);

@@ -21,17 +21,10 @@ import { DeviationsRepository } from '../store/deviations.repository';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
 import { BulkService } from './bulk.service';
-import { parseFilter, type DeadLetterFilter } from './dead-letter-filter';
+import { filterOf } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
-
-/** A filter as the store reads it: empty values and unknown keys left out (the shape was validated at the edge). */
-function filterOf(raw: object | undefined): DeadLetterFilter {
-  const filter = parseFilter((raw ?? {}) as Record<string, unknown>);
-  if (typeof filter === 'string') throw refusal('invalid', filter);
-  return filter;
-}
 
 const NO_DEAD_LETTER = refused('No such dead letter');
 const CHANGED = refused('The dead letter changed meanwhile (already resolved), or it was refused again');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { formatProblem, type CanonicalMessage } from '@svu/canonical';
-import { bufferEncodingOf, isFormat, readMessage, type Format } from '@svu/dialects';
+import { encodeDocument, isFormat, readMessage, showDocument, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { IngressService } from '../ingress';
@@ -95,7 +95,7 @@ export class DeadLettersService {
       resolvedBy: row['resolved_by'],
       resolutionDetail: row['resolution_detail'],
       canonical: canonical === undefined ? null : operator ? canonical : maskMessage(canonical),
-      payload: payload === null ? null : operator ? payload.toString(dialect !== null && isFormat(dialect) ? bufferEncodingOf(dialect) : 'utf8') : maskPayload(),
+      payload: payload === null ? null : operator ? this.shown(dialect, payload) : maskPayload(),
       payloadHidden: !operator,
     };
     if (operator) return done(detail);
@@ -103,6 +103,11 @@ export class DeadLettersService {
     const names = [canonical?.patient?.givenName, canonical?.patient?.familyName].filter((n): n is string => typeof n === 'string')
       .flatMap((n) => n.split(/[\s-]+/));
     return done(maskForViewer(detail, names));
+  }
+
+  /** A payload as its dialect's reader reads it (a payload of no known dialect as UTF-8), for the editor. */
+  private shown(dialect: string | null, payload: Buffer): string {
+    return showDocument(dialect !== null && isFormat(dialect) ? dialect : 'canonical', payload);
   }
 
   private readable(dialect: string | null, payload: Buffer | null): CanonicalMessage | undefined {
@@ -145,14 +150,17 @@ export class DeadLettersService {
     return this.ingest(row, dialect, row['payload'] as Buffer, session, 'replayed');
   }
 
-  /** Correct-and-replay: the edited payload is validated first; the original stays in the dead letter. */
+  /**
+   * Correct-and-replay: the edited payload is validated first; the original stays in the dead letter.
+   * The edited text becomes bytes as its dialect writes them (the detail showed it as its reader reads it).
+   */
   async correct(id: string, payload: string, dialect: string | undefined, session: Session): Promise<Outcome<Resolved>> {
     const open = await this.openRow(id);
     if (!open.ok) return open;
     const row = open.value;
     const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
     if (format === undefined || !isFormat(format)) return refuse('invalid', 'dialect must be lifecare, webcare, samsa or canonical');
-    const bytes = Buffer.from(payload, bufferEncodingOf(format));
+    const bytes = encodeDocument(format, payload);
     return this.ingest(row, format, bytes, session, 'corrected');
   }
 

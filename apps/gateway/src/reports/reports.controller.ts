@@ -5,38 +5,27 @@ import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { Endpoint, refused } from '../common/http/endpoint';
-import type { PlacingMunicipality, PlacingMunicipalityRequest, RegionCaused, RegionCausedRequest } from '../common/http/generated/api';
+import type {
+  EpisodesQuery,
+  MonthlyReportQuery,
+  PlacingMunicipality,
+  PlacingMunicipalityRequest,
+  RegionCaused,
+  RegionCausedRequest,
+  SeriesQuery,
+} from '../common/http/generated/api';
 import { refusal } from '../common/http/outcome';
-import { bodyOf } from '../common/http/schema.pipe';
+import { bodyOf, queryOf } from '../common/http/schema.pipe';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { AuditService } from '../common/audit.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { ReportsRepository } from '../store/reports.repository';
-import { reportQuery, ReportQueryError, type ReportQuery } from './report-query';
-import { MAX_MONTHS, loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
+import { csvOptions } from './report-query';
+import { loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
+import { epochToInstant, swedishDate } from '@svu/swedish-time';
 
 const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } } };
 const CSV = { 'text/csv': { type: 'string', description: 'The same as CSV (UTF-8; with format=csv)' } };
-
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-
-/**
- * The query checked by report-query.ts rather than a schema pipe: an unknown parameter, a repeated one
- * or a value out of its choices is a 400 naming it and what it accepts (the shapes in the OpenAPI
- * document are MonthlyReportQuery, SeriesQuery and EpisodesQuery).
- */
-function checked(q: Record<string, unknown>, allowed: readonly string[]): ReportQuery {
-  try {
-    return reportQuery(q, allowed);
-  } catch (error) {
-    if (error instanceof ReportQueryError) throw refusal('invalid', error.message);
-    throw error;
-  }
-}
-
-function monthOf(raw: unknown): string {
-  if (typeof raw !== 'string' || !MONTH.test(raw)) throw refusal('invalid', 'month must be YYYY-MM');
-  return raw;
-}
 
 /** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
 @Controller('api/reports')
@@ -48,6 +37,7 @@ export class ReportsController implements OnModuleInit {
     private readonly reports: ReportsRepository,
     private readonly audit: AuditService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -89,20 +79,16 @@ export class ReportsController implements OnModuleInit {
     query: 'MonthlyReportQuery',
     answers: { 200: { description: 'Reports', body: 'MonthlyReportList', content: CSV }, 400: refused('A query parameter is not valid (named)') },
   })
-  async monthly(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
-    const { params: q, format, csv } = checked(raw, ['month', 'municipality', 'unit', 'format', 'separator', 'bom']);
-    const month = monthOf(q['month']);
-    const only = {
-      ...(q['municipality'] !== undefined && q['municipality'] !== '' ? { municipality: q['municipality'] } : {}),
-      ...(q['unit'] !== undefined && q['unit'] !== '' ? { unit: q['unit'] } : {}),
-    };
+  async monthly(@Query(queryOf<MonthlyReportQuery>('MonthlyReportQuery')) q: MonthlyReportQuery, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
+    const month = q.month;
+    const only = { ...(q.municipality === undefined ? {} : { municipality: q.municipality }), ...(q.unit === undefined ? {} : { unit: q.unit }) };
     await this.catchUp(res);
     const reports = await this.reports.monthly(this.ruleSets, month, only);
-    if (format === 'csv') {
+    if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-report-${month}.csv"`);
       // separator=comma for other locales; bom=true so that Excel reads å ä ö (README, Follow-up reports).
-      return reportsCsv(reports, csv);
+      return reportsCsv(reports, csvOptions(q));
     }
     return reports;
   }
@@ -117,16 +103,13 @@ export class ReportsController implements OnModuleInit {
     query: 'SeriesQuery',
     answers: { 200: { description: 'Reports, oldest month first', body: 'MonthlyReportList' }, 400: refused('A query parameter is not valid (named)') },
   })
-  async series(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[]> {
-    const { params } = checked(raw, ['municipality', 'month', 'months']);
-    const { municipality, month, months } = params;
-    if (municipality === undefined || municipality === '') throw refusal('invalid', 'municipality is required');
-    const count = months === undefined ? 12 : Number(months);
-    if (!Number.isInteger(count) || count < 1 || count > MAX_MONTHS) throw refusal('invalid', `months must be 1-${MAX_MONTHS}`);
-    const last = month === undefined ? new Date().toISOString().slice(0, 7) : monthOf(month);
+  async series(@Query(queryOf<SeriesQuery>('SeriesQuery')) q: SeriesQuery, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[]> {
+    const { municipality } = q;
+    // Up to the given month, or the current Swedish month (reports' months are Swedish, as their dates).
+    const last = q.month ?? swedishDate(epochToInstant(this.clock.now().getTime())).slice(0, 7);
     const out: MonthlyReport[] = [];
     await this.catchUp(res);
-    for (const m of monthsUpTo(last, count)) out.push(...(await this.reports.monthly(this.ruleSets, m, { municipality })));
+    for (const m of monthsUpTo(last, q.months ?? 12)) out.push(...(await this.reports.monthly(this.ruleSets, m, { municipality })));
     return out;
   }
 
@@ -143,10 +126,8 @@ export class ReportsController implements OnModuleInit {
     query: 'EpisodesQuery',
     answers: { 200: { description: 'Episodes', body: 'EpisodeReportList', content: CSV }, 400: refused('A query parameter is not valid (named), or more than 50,000 episodes') },
   })
-  async episodes(@Query() raw: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
-    const { params: q, format, csv } = checked(raw, ['month', 'municipality', 'format', 'separator', 'bom']);
-    const month = monthOf(q['month']);
-    const municipality = q['municipality'] !== undefined && q['municipality'] !== '' ? q['municipality'] : undefined;
+  async episodes(@Query(queryOf<EpisodesQuery>('EpisodesQuery')) q: EpisodesQuery, @Res({ passthrough: true }) res: Response) {
+    const { month, municipality } = q;
     let rows;
     await this.catchUp(res);
     try {
@@ -155,10 +136,10 @@ export class ReportsController implements OnModuleInit {
       if (error instanceof RangeError) throw refusal('invalid', error.message);
       throw error;
     }
-    if (format === 'csv') {
+    if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-episodes-${month}.csv"`);
-      return episodesCsv(rows, csv);
+      return episodesCsv(rows, csvOptions(q));
     }
     return rows;
   }

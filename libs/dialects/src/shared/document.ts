@@ -30,3 +30,10 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
     return undefined;
   }
 }
+
+const utf8Shown = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+
+/** Decodes UTF-8 for showing to a person: as `decodeUtf8`, but bytes that are not UTF-8 come out as U+FFFD. */
+export function showUtf8(bytes: Uint8Array): string {
+  return utf8Shown.decode(bytes);
+}

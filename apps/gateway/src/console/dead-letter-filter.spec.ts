@@ -1,0 +1,15 @@
+import { queryOf } from '../common/http/schema.pipe';
+import type { DeadLetterListQuery } from '../common/http/generated/api';
+import { filterOf } from './dead-letter-filter';
+
+describe('the dead-letter filter', () => {
+  it('takes the fields of a checked list query with a value, without its paging', () => {
+    const query = queryOf<DeadLetterListQuery>('DeadLetterListQuery').transform({ status: 'all', dialect: 'webcare', from: '2026-05-01', q: '', cursor: 'abc', limit: '10' });
+    expect(filterOf(query)).toEqual({ status: 'all', dialect: 'webcare', from: '2026-05-01' });
+  });
+
+  it('leaves out empty values and keys a bulk body carries besides the filter fields', () => {
+    expect(filterOf({ reason: '', recipient: 'SE2120000004-HTTP', ...{ note: 'x' } })).toEqual({ recipient: 'SE2120000004-HTTP' });
+    expect(filterOf(undefined)).toEqual({});
+  });
+});
