@@ -136,6 +136,20 @@ describe('Dockerfile', () => {
     }
     expect(dockerignore).toEqual(expect.arrayContaining(['config/users.json', 'config/senders.json']));
   });
+
+  it('ships every configuration file but the credentials, each named by its variable, so a region editing one sees it', () => {
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const copied = (final.match(/^COPY .+$/gm) ?? []).flatMap((copy) => copy.split(/\s+/).filter((word) => word.startsWith('config/') && word.endsWith('.json')));
+    const shipped = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json') && !['users.json', 'senders.json'].includes(f)).map((f) => `config/${f}`);
+    expect(shipped).toEqual(expect.arrayContaining(['config/directory.json', 'config/report-rules.json', 'config/fallback.json']));
+    expect(copied.sort()).toEqual(shipped.sort());
+    // The build context admits them (.dockerignore starts from nothing).
+    for (const file of shipped) expect(dockerignore).toContain(`!${file}`);
+    // Each is what its variable names in the image (WORKDIR /app).
+    const env = Object.fromEntries([...(final.match(/^ENV (?:.*\\\n)*.*$/m)?.[0] ?? '').matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    expect(env).toMatchObject({ SVU_DIRECTORY: '/app/config/directory.json', SVU_REPORT_RULES: '/app/config/report-rules.json', SVU_FALLBACK_CONFIG: '/app/config/fallback.json' });
+    for (const variable of ['SVU_DIRECTORY', 'SVU_REPORT_RULES', 'SVU_FALLBACK_CONFIG']) expect(KNOWN_ENV_NAMES).toContain(variable);
+  });
 });
 
 describe('svu', () => {
