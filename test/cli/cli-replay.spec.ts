@@ -136,6 +136,22 @@ describe('svu replay --check', () => {
   });
 });
 
+describe('svu simulate and svu replay with a unit directory they cannot use', () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'nonexist.json');
+  const broken = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'directory.json');
+  writeFileSync(broken, '{ "units": [ { "hsaId": "x" } ] }');
+
+  it('names it in one line, without a stack trace, before connecting anywhere', () => {
+    for (const args of [['simulate', '--control-port', '0'], ['replay', join(ROOT, 'fixtures/happy-path'), '--gateway', 'http://127.0.0.1:9']]) {
+      const unreadable = svu([...args, ...NO_BROKER, '--directory', missing]);
+      expect([args[0], unreadable.code, unreadable.stderr]).toEqual([args[0], 1, `svu: cannot read the unit directory ${missing}: ENOENT: no such file or directory, open '${missing}'\n`]);
+      const invalid = svu([...args, ...NO_BROKER, '--directory', broken]);
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toMatch(new RegExp(`^svu: the unit directory ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not pass: units\\[0\\]\\.[^\\n]+\\n$`));
+    }
+  });
+});
+
 describe('svu replay against a gateway', () => {
   it('names the URL it cannot reach and why, not only "fetch failed"', async () => {
     // A port that was just free: nothing listens there.

@@ -5,8 +5,9 @@ import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-mana
 import { connectBroker, withoutPassword } from '@svu/connections';
 import { bufferEncodingOf as encodingOf, readMessage, type Format } from '@svu/dialects';
 import { isoDurationMs } from '@svu/swedish-time';
-import { parseDirectory, type Directory } from '@svu/directory';
+import type { Directory } from '@svu/directory';
 import { RecipientSimulator, type Received } from '../../../simulator/src/recipient-simulator';
+import { loadUnitDirectory } from '../unit-directory';
 import type { CaseResult } from './junit';
 import { loadManifest, type Expectation, type Manifest, type Step } from './manifest';
 import { fillPlaceholders, restorePlaceholders, type RunValues } from './placeholders';
@@ -52,9 +53,7 @@ const AMQP_URL_SETTING = '--amqp-url / AMQP_URL';
 
 /** Replays fixture sets against a running gateway with simulated recipients; one result per step problem and expectation. */
 export async function replay(dirs: readonly string[], options: ReplayOptions): Promise<CaseResult[]> {
-  const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
-  if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
-  const directory = parsed.value;
+  const directory = loadUnitDirectory(options.directoryPath);
   const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, amqpUrlSetting: AMQP_URL_SETTING, topologyPrefix: options.topologyPrefix });
   // RabbitMQ is connected to when a step first publishes over AMQP; an unreachable broker fails that
   // step's run within seconds, naming the URL, rather than waiting for it forever.
