@@ -129,6 +129,22 @@ describe('svu replay --check', () => {
     expect(run.stdout).toBe(`${dir}: 3 problems\n1 fixture set checked, 3 problems\n`);
   });
 
+  it('names the manifest that is not JSON with the line and column where it stops being JSON, and one that is missing', () => {
+    const dir = fixtureCopy('happy-path', () => undefined);
+    const manifest = join(dir, 'manifest.json');
+    writeFileSync(manifest, '{\n  "name": "broken",\n  steps: []\n}\n');
+    const run = svu(['replay', '--check', dir, '--directory', DIRECTORY]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^${manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not JSON: [^\\n]*property name[^\\n]* at line 3 column 3\\n$`));
+    expect(run.stderr).not.toMatch(/position/);
+
+    writeFileSync(manifest, '{x');
+    expect(svu(['replay', '--check', dir, '--directory', DIRECTORY]).stderr).toMatch(/: not JSON: [^\n]* at line 1 column 2\n$/);
+
+    const empty = mkdtempSync(join(tmpdir(), 'svu-fixture-'));
+    expect(svu(['replay', '--check', empty, '--directory', DIRECTORY]).stderr).toBe(`${join(empty, 'manifest.json')}: missing\n`);
+  });
+
   it('names the unit directory it cannot read', () => {
     const run = svu(['replay', '--check', join(ROOT, 'fixtures/happy-path'), '--directory', '/no/such/directory.json']);
     expect(run.code).toBe(1);
