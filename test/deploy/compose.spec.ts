@@ -110,6 +110,19 @@ describe('docker-compose.yml', () => {
     // The replay service runs its own recipients under the same name.
     expect(compose.services['replay']!.networks?.['default']?.aliases).toEqual(aliases);
   });
+
+  it('gives every unit of its directory the organisation and callback number fallback documents print, as fixtures/directory.json does', () => {
+    const file = compose.services['gateway']!.environment!['SVU_DIRECTORY']!;
+    const directory = parseDirectory(read(compose.services['gateway']!.volumes!.find((v) => v.split(':')[1] === file)!.split(':')[0]!));
+    const fixtures = parseDirectory(read('fixtures/directory.json'));
+    if (!directory.ok || !fixtures.ok) throw new Error('a unit directory does not pass the schema');
+    for (const unit of directory.value.units) {
+      const twin = fixtures.value.units.find((u) => u.hsaId === unit.hsaId);
+      expect([unit.hsaId, unit.organisation]).toEqual([unit.hsaId, twin?.organisation ?? expect.any(String)]);
+      // Test data: numbers from the series PTS keeps for fiction (070-174 06 05 to 070-174 06 99).
+      expect([unit.hsaId, unit.phone]).toEqual([unit.hsaId, expect.stringMatching(/^\+46 70 174 06 (0[5-9]|[1-9]\d)$/)]);
+    }
+  });
 });
 
 describe('Dockerfile', () => {
