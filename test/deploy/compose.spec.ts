@@ -41,6 +41,16 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['rabbitmq', 'postgres', 'gateway', 'simulator', 'replay']));
   });
 
+  it('builds the gateway’s image for every service that uses it, with the gateway’s build, so none is pulled from a registry', () => {
+    const gateway = compose.services['gateway']!;
+    expect(gateway.build).toBeDefined();
+    const users = Object.entries(compose.services).filter(([, s]) => s.image === gateway.image || s.image?.startsWith('svu-') === true);
+    expect(users.map(([name]) => name)).toEqual(expect.arrayContaining(['gateway', 'simulator', 'replay']));
+    for (const [name, service] of users) {
+      expect([name, service.image, service.build]).toEqual([name, gateway.image, gateway.build]);
+    }
+  });
+
   it('sets only environment variables the gateway (or for CLI services, svu) reads', () => {
     expect(ours.length).toBeGreaterThanOrEqual(3);
     for (const [name, service] of ours) {
