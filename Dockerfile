@@ -34,6 +34,7 @@ ENV NODE_ENV=production \
     PORT=8080 \
     SVU_DIRECTORY=/app/config/directory.json \
     SVU_REPORT_RULES=/app/config/report-rules.json \
+    SVU_FALLBACK_CONFIG=/app/config/fallback.json \
     SVU_USERS=/run/secrets/svu-users
 COPY --from=deps --chown=root:root /app/node_modules node_modules
 COPY --chown=root:root package.json ./
@@ -45,7 +46,7 @@ COPY --chown=root:root apps/gateway/ui apps/gateway/ui
 COPY --chown=root:root schemas schemas
 # Sample configuration without credentials: console users and sender credentials are mounted
 # (compose: files under /run/secrets; Kubernetes: Secrets), never baked into the image.
-COPY --chown=root:root config/directory.json config/report-rules.json config/
+COPY --chown=root:root config/directory.json config/report-rules.json config/fallback.json config/
 # The code and configuration belong to root and are read-only for the process; it runs as `node`.
 USER node
 EXPOSE 8080

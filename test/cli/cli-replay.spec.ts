@@ -129,10 +129,42 @@ describe('svu replay --check', () => {
     expect(run.stdout).toBe(`${dir}: 3 problems\n1 fixture set checked, 3 problems\n`);
   });
 
+  it('names the manifest that is not JSON with the line and column where it stops being JSON, and one that is missing', () => {
+    const dir = fixtureCopy('happy-path', () => undefined);
+    const manifest = join(dir, 'manifest.json');
+    writeFileSync(manifest, '{\n  "name": "broken",\n  steps: []\n}\n');
+    const run = svu(['replay', '--check', dir, '--directory', DIRECTORY]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^${manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not JSON: [^\\n]*property name[^\\n]* at line 3 column 3\\n$`));
+    expect(run.stderr).not.toMatch(/position/);
+
+    writeFileSync(manifest, '{x');
+    expect(svu(['replay', '--check', dir, '--directory', DIRECTORY]).stderr).toMatch(/: not JSON: [^\n]* at line 1 column 2\n$/);
+
+    const empty = mkdtempSync(join(tmpdir(), 'svu-fixture-'));
+    expect(svu(['replay', '--check', empty, '--directory', DIRECTORY]).stderr).toBe(`${join(empty, 'manifest.json')}: missing\n`);
+  });
+
   it('names the unit directory it cannot read', () => {
     const run = svu(['replay', '--check', join(ROOT, 'fixtures/happy-path'), '--directory', '/no/such/directory.json']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^svu: cannot read the unit directory \/no\/such\/directory\.json: ENOENT/);
+  });
+});
+
+describe('svu simulate and svu replay with a unit directory they cannot use', () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'nonexist.json');
+  const broken = join(mkdtempSync(join(tmpdir(), 'svu-directory-')), 'directory.json');
+  writeFileSync(broken, '{ "units": [ { "hsaId": "x" } ] }');
+
+  it('names it in one line, without a stack trace, before connecting anywhere', () => {
+    for (const args of [['simulate', '--control-port', '0'], ['replay', join(ROOT, 'fixtures/happy-path'), '--gateway', 'http://127.0.0.1:9']]) {
+      const unreadable = svu([...args, ...NO_BROKER, '--directory', missing]);
+      expect([args[0], unreadable.code, unreadable.stderr]).toEqual([args[0], 1, `svu: cannot read the unit directory ${missing}: ENOENT: no such file or directory, open '${missing}'\n`]);
+      const invalid = svu([...args, ...NO_BROKER, '--directory', broken]);
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toMatch(new RegExp(`^svu: the unit directory ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not pass: units\\[0\\]\\.[^\\n]+\\n$`));
+    }
   });
 });
 
@@ -175,11 +207,59 @@ describe('svu replay against a gateway', () => {
   }, 30_000);
 });
 
+describe('svu replay without a console user', () => {
+  const env = { ...process.env };
+  delete env['SVU_REPLAY_USER'];
+  delete env['SVU_REPLAY_PASSWORD'];
+  const sets = ['happy-path', 'invalid', 'outage'].map((s) => join(ROOT, 'fixtures', s));
+
+  it('stops before sending anything when the sets expect dead letters or fallback documents, in one line naming what is missing', async () => {
+    const gateway = await standInGateway();
+    try {
+      const run = await svuAsync(['replay', ...sets, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', gateway.url], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `svu: ${sets[1]}, ${sets[2]} expect dead letters or fallback documents, which only a console user can check (a viewer is enough): give --user (or SVU_REPLAY_USER) and its password (SVU_REPLAY_PASSWORD or --password-stdin)\n`,
+      );
+      expect(run.stdout).toBe('');
+      expect(gateway.requests).toEqual([]);
+
+      const noPassword = await svuAsync(['replay', sets[1]!, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', gateway.url], { ...env, SVU_REPLAY_USER: 'viewer' });
+      expect(noPassword.code).toBe(1);
+      expect(noPassword.stderr).toBe(`svu: ${sets[1]} expects dead letters or fallback documents, which only a console user can check (a viewer is enough): give the password of viewer (SVU_REPLAY_PASSWORD or --password-stdin)\n`);
+      expect(gateway.requests).toEqual([]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('still replays sets that expect only messages, and checks every set offline', async () => {
+    const gateway = await standInGateway();
+    try {
+      const run = await svuAsync(['replay', sets[0]!, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', gateway.url], env);
+      // It gets as far as publishing over AMQP, where no broker listens.
+      expect(run.stderr).toMatch(/^svu: cannot connect to RabbitMQ at /);
+      expect(gateway.requests[0]).toBe('GET /health/live');
+    } finally {
+      await gateway.close();
+    }
+    const check = spawnSync(process.execPath, [SVU, 'replay', '--check', ...sets, '--directory', DIRECTORY], { env, encoding: 'utf8', timeout: 30_000, cwd: ROOT });
+    expect([check.status, check.stderr]).toEqual([0, '']);
+    expect(check.stdout).toContain('3 fixture sets checked, 0 problems');
+  });
+});
+
 describe('svu replay against a gateway that refuses the sender key', () => {
   const set = join(ROOT, 'fixtures/invalid');
-  const env = { ...process.env };
+  // The set expects dead letters: a console user, whom the stand-in signs in.
+  const env: NodeJS.ProcessEnv = { ...process.env, SVU_REPLAY_USER: 'viewer', SVU_REPLAY_PASSWORD: 'svu-viewer' };
   delete env['SVU_SENDER_KEY'];
-  const refusing = (status: number, body: object) => standInGateway((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+  const refusing = (status: number, body: object) =>
+    standInGateway((req, res) => {
+      if (req.url === '/api/login') res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"stand-in"}');
+      else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  const ingress = (requests: string[]) => requests.filter((r) => r.startsWith('POST /ingress/'));
   const unauthenticated = { error: 'a credential is required: Authorization: Bearer <key>, or a client certificate', reason: 'unauthenticated' };
 
   it('stops at the first 401 with one line: no key was given, and how to give one', async () => {
@@ -191,7 +271,7 @@ describe('svu replay against a gateway that refuses the sender key', () => {
         'svu: no sender key was given, and the gateway requires one (HTTP 401 unauthenticated: a credential is required: Authorization: Bearer <key>, or a client certificate; ' +
           "at invalid messages step 1 (01-bad-care-type.lifecare.xml)): set SVU_SENDER_KEY (or --sender-key) to the key of a sender system in the gateway's senders file (SVU_SENDERS)\n",
       );
-      expect(gateway.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /ingress/lifecare']);
+      expect(ingress(gateway.requests)).toEqual(['POST /ingress/lifecare']);
       expect(run.stdout).not.toContain('FAIL');
     } finally {
       await gateway.close();
@@ -213,7 +293,7 @@ describe('svu replay against a gateway that refuses the sender key', () => {
       const run = await svuAsync(['replay', set, '--directory', NO_UNITS, ...NO_BROKER, '--gateway', notAllowed.url], { ...env, SVU_SENDER_KEY: 'sys.hemligt-key' });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/^svu: the gateway refused the sender system of the sender key \(HTTP 403 sender-not-allowed: sender system dev-systems may not send as SE2321000131-E000000000001; .*\): set SVU_SENDER_KEY \(or --sender-key\) to the key of a sender system that may send as the set's senders [^\n]*\n$/);
-      expect(notAllowed.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+      expect(ingress(notAllowed.requests)).toHaveLength(1);
     } finally {
       await notAllowed.close();
     }

@@ -41,6 +41,16 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['rabbitmq', 'postgres', 'gateway', 'simulator', 'replay']));
   });
 
+  it('builds the gateway’s image for every service that uses it, with the gateway’s build, so none is pulled from a registry', () => {
+    const gateway = compose.services['gateway']!;
+    expect(gateway.build).toBeDefined();
+    const users = Object.entries(compose.services).filter(([, s]) => s.image === gateway.image || s.image?.startsWith('svu-') === true);
+    expect(users.map(([name]) => name)).toEqual(expect.arrayContaining(['gateway', 'simulator', 'replay']));
+    for (const [name, service] of users) {
+      expect([name, service.image, service.build]).toEqual([name, gateway.image, gateway.build]);
+    }
+  });
+
   it('sets only environment variables the gateway (or for CLI services, svu) reads', () => {
     expect(ours.length).toBeGreaterThanOrEqual(3);
     for (const [name, service] of ours) {
@@ -110,6 +120,19 @@ describe('docker-compose.yml', () => {
     // The replay service runs its own recipients under the same name.
     expect(compose.services['replay']!.networks?.['default']?.aliases).toEqual(aliases);
   });
+
+  it('gives every unit of its directory the organisation and callback number fallback documents print, as fixtures/directory.json does', () => {
+    const file = compose.services['gateway']!.environment!['SVU_DIRECTORY']!;
+    const directory = parseDirectory(read(compose.services['gateway']!.volumes!.find((v) => v.split(':')[1] === file)!.split(':')[0]!));
+    const fixtures = parseDirectory(read('fixtures/directory.json'));
+    if (!directory.ok || !fixtures.ok) throw new Error('a unit directory does not pass the schema');
+    for (const unit of directory.value.units) {
+      const twin = fixtures.value.units.find((u) => u.hsaId === unit.hsaId);
+      expect([unit.hsaId, unit.organisation]).toEqual([unit.hsaId, twin?.organisation ?? expect.any(String)]);
+      // Test data: numbers from the series PTS keeps for fiction (070-174 06 05 to 070-174 06 99).
+      expect([unit.hsaId, unit.phone]).toEqual([unit.hsaId, expect.stringMatching(/^\+46 70 174 06 (0[5-9]|[1-9]\d)$/)]);
+    }
+  });
 });
 
 describe('Dockerfile', () => {
@@ -135,6 +158,20 @@ describe('Dockerfile', () => {
       expect(copy).not.toMatch(/users\.json|senders\.json|\bbench\b|\btest\b|^COPY (--chown=\S+ )?config /);
     }
     expect(dockerignore).toEqual(expect.arrayContaining(['config/users.json', 'config/senders.json']));
+  });
+
+  it('ships every configuration file but the credentials, each named by its variable, so a region editing one sees it', () => {
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const copied = (final.match(/^COPY .+$/gm) ?? []).flatMap((copy) => copy.split(/\s+/).filter((word) => word.startsWith('config/') && word.endsWith('.json')));
+    const shipped = readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.json') && !['users.json', 'senders.json'].includes(f)).map((f) => `config/${f}`);
+    expect(shipped).toEqual(expect.arrayContaining(['config/directory.json', 'config/report-rules.json', 'config/fallback.json']));
+    expect(copied.sort()).toEqual(shipped.sort());
+    // The build context admits them (.dockerignore starts from nothing).
+    for (const file of shipped) expect(dockerignore).toContain(`!${file}`);
+    // Each is what its variable names in the image (WORKDIR /app).
+    const env = Object.fromEntries([...(final.match(/^ENV (?:.*\\\n)*.*$/m)?.[0] ?? '').matchAll(/\b([A-Z][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    expect(env).toMatchObject({ SVU_DIRECTORY: '/app/config/directory.json', SVU_REPORT_RULES: '/app/config/report-rules.json', SVU_FALLBACK_CONFIG: '/app/config/fallback.json' });
+    for (const variable of ['SVU_DIRECTORY', 'SVU_REPORT_RULES', 'SVU_FALLBACK_CONFIG']) expect(KNOWN_ENV_NAMES).toContain(variable);
   });
 });
 

@@ -6,6 +6,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { parseFallbackConfig } from '../../apps/gateway/src/config/fallback-config';
 import { exposedMode } from '../../apps/gateway/src/config/file-mode';
 import { KNOWN_ENV_NAMES, SERVICE_NAMES } from '../../apps/gateway/src/config/gateway-config';
 import { parseDirectory } from '../../libs/directory/src';
@@ -193,6 +194,26 @@ function validate(object: K8sObject): void {
       expect(amqp.split(',').length).toBeGreaterThanOrEqual(3);
       const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('svu-config')) as K8sObject & { data: Record<string, string> };
       expect(parseDirectory(config.data['directory.json']!).ok).toBe(true);
+    });
+
+    it('carries the unit directory, the report rules and the fallback delays in svu-config, where the settings point every service', () => {
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('svu-config')) as K8sObject & { data: Record<string, string> };
+      const settings = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('svu-settings')) as K8sObject & { data: Record<string, string> };
+      expect(Object.keys(config.data).sort()).toEqual(['directory.json', 'fallback.json', 'report-rules.json']);
+      expect(settings.data).toMatchObject({
+        SVU_DIRECTORY: '/etc/svu/config/directory.json',
+        SVU_REPORT_RULES: '/etc/svu/config/report-rules.json',
+        SVU_FALLBACK_CONFIG: '/etc/svu/config/fallback.json',
+      });
+      const fallback = parseFallbackConfig(config.data['fallback.json']!);
+      expect(fallback.ok ? 'passes' : fallback.problems).toBe('passes');
+      for (const d of deployments) {
+        const spec = d.spec.template.spec;
+        const [c] = spec.containers;
+        expect(c!.envFrom?.some((from) => from.configMapRef?.name === settings.metadata.name)).toBe(true);
+        const volume = spec.volumes?.find((v) => v.configMap?.name === config.metadata.name);
+        expect(`${d.metadata.name}: ${c!.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath}`).toBe(`${d.metadata.name}: /etc/svu/config`);
+      }
     });
   });
 });

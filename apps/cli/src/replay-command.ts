@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseDirectory } from '@svu/directory';
 import { formatProblem } from '@svu/canonical';
 import { checkFixtureSet } from './replay/check';
 import { junitXml } from './replay/junit';
 import { replay, type ReplayOptions } from './replay/replay';
+import { readUnitDirectoryText } from './unit-directory';
 
 export interface ReplayCommandOptions extends Omit<ReplayOptions, 'out'> {
   readonly junit?: string;
@@ -25,9 +26,9 @@ export async function runReplay(dirs: readonly string[], options: ReplayCommandO
 export function runReplayCheck(dirs: readonly string[], directoryPath: string): number {
   let text: string;
   try {
-    text = readFileSync(directoryPath, 'utf8');
+    text = readUnitDirectoryText(directoryPath);
   } catch (error) {
-    process.stderr.write(`svu: cannot read the unit directory ${directoryPath}: ${(error as Error).message}\n`);
+    process.stderr.write(`svu: ${(error as Error).message}\n`);
     return 1;
   }
   const parsed = parseDirectory(text);

@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { parseDirectory } from '@svu/directory';
 import { RecipientSimulator, type Behaviour } from '../../simulator/src/recipient-simulator';
+import { loadUnitDirectory } from './unit-directory';
 
 /**
  * `svu simulate`: simulated recipients for every unit of a directory, until stopped, with a control
@@ -9,9 +8,8 @@ import { RecipientSimulator, type Behaviour } from '../../simulator/src/recipien
  * and `GET /received` (what arrived: unit, transport, message id, time, size).
  */
 export async function runSimulate(options: { directoryPath: string; amqpUrl: string; topologyPrefix: string; controlPort: number; controlHost?: string }): Promise<void> {
-  const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
-  if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
-  const simulator = new RecipientSimulator({ units: parsed.value.units, amqpUrl: options.amqpUrl, amqpUrlSetting: '--amqp-url / AMQP_URL', topologyPrefix: options.topologyPrefix });
+  const directory = loadUnitDirectory(options.directoryPath);
+  const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, amqpUrlSetting: '--amqp-url / AMQP_URL', topologyPrefix: options.topologyPrefix });
   await simulator.start();
   simulator.onReceive((r) => process.stdout.write(`${r.at.toISOString()} ${r.hsaId} ${r.via} ${r.messageId ?? '?'} ${r.bytes.length} bytes\n`));
   const control = createServer((req, res) => {
@@ -40,7 +38,7 @@ export async function runSimulate(options: { directoryPath: string; amqpUrl: str
   });
   const controlHost = options.controlHost ?? '127.0.0.1';
   await new Promise<void>((resolve) => control.listen(options.controlPort, controlHost, () => resolve()));
-  process.stdout.write(`simulating ${parsed.value.size} units; control API on http://${controlHost}:${options.controlPort}\n`);
+  process.stdout.write(`simulating ${directory.size} units; control API on http://${controlHost}:${options.controlPort}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

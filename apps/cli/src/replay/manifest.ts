@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { createAjv, problemsFromAjv, formatProblem } from '@svu/canonical';
+import { createAjv, fileReadError, formatProblem, jsonSyntaxError, problemsFromAjv } from '@svu/canonical';
 import type { Format } from '@svu/dialects';
 import schema from '../../../../schemas/fixture-manifest.schema.json';
 
@@ -57,14 +57,24 @@ export class ManifestError extends Error {
   }
 }
 
-/** Reads and checks `manifest.json` of a fixture set; throws a ManifestError with one line per problem. */
+/**
+ * Reads and checks `manifest.json` of a fixture set; throws a ManifestError with one line per problem
+ * (`…/manifest.json: missing`, `…/manifest.json: not JSON: Expected ',' or '}' after property value at
+ * line 3 column 5`, `…/manifest.json: steps[0].dialect: is required`).
+ */
 export function loadManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ManifestError([`${path}: ${fileReadError(error)}`]);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new ManifestError([`${path}: ${(error as Error).message.replace(`${path}: `, '')}`]);
+    throw new ManifestError([`${path}: ${jsonSyntaxError(text, error)}`]);
   }
   if (!validate(json)) throw new ManifestError(problemsFromAjv(closestBranchErrors(validate.errors ?? [])).map((p) => `${path}: ${formatProblem(p)}`));
   return json;

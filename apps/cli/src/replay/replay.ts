@@ -5,8 +5,9 @@ import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-mana
 import { connectBroker, withoutPassword } from '@svu/connections';
 import { readMessage, type Format } from '@svu/dialects';
 import { isoDurationMs } from '@svu/swedish-time';
-import { parseDirectory, type Directory } from '@svu/directory';
+import type { Directory } from '@svu/directory';
 import { RecipientSimulator, type Received } from '../../../simulator/src/recipient-simulator';
+import { loadUnitDirectory } from '../unit-directory';
 import type { CaseResult } from './junit';
 import { loadManifest, type Expectation, type Manifest, type Step } from './manifest';
 import { fillPlaceholderBytes, fillPlaceholders, restorePlaceholderBytes, type RunValues } from './placeholders';
@@ -50,11 +51,36 @@ export async function request(url: string, init?: RequestInit): Promise<Response
 /** Where `--amqp-url` comes from, as errors name it. */
 const AMQP_URL_SETTING = '--amqp-url / AMQP_URL';
 
-/** Replays fixture sets against a running gateway with simulated recipients; one result per step problem and expectation. */
+/** Expectations only a console user can check: dead letters and fallback documents. */
+const needsConsoleUser = (manifest: Manifest) => manifest.expect.some((e) => !('message' in e));
+
+/**
+ * Why the sets cannot be checked without a console user, in one line, or undefined when they can: the
+ * sets (folders) that expect dead letters or fallback documents, and what is missing.
+ */
+export function missingConsoleUser(dirs: readonly string[], options: Pick<ReplayOptions, 'username' | 'password'>): string | undefined {
+  if (options.username !== undefined && options.password !== undefined) return undefined;
+  const missing = options.username === undefined ? 'give --user (or SVU_REPLAY_USER) and its password (SVU_REPLAY_PASSWORD or --password-stdin)' : `give the password of ${options.username} (SVU_REPLAY_PASSWORD or --password-stdin)`;
+  return `${dirs.join(', ')} expect${dirs.length === 1 ? 's' : ''} dead letters or fallback documents, which only a console user can check (a viewer is enough): ${missing}`;
+}
+
+/**
+ * Replays fixture sets against a running gateway with simulated recipients; one result per step
+ * problem and expectation. Sets that expect dead letters or fallback documents need a console user:
+ * without one it stops before sending anything.
+ */
 export async function replay(dirs: readonly string[], options: ReplayOptions): Promise<CaseResult[]> {
-  const parsed = parseDirectory(readFileSync(options.directoryPath, 'utf8'));
-  if (!parsed.ok) throw new Error(`${options.directoryPath} is not a valid unit directory`);
-  const directory = parsed.value;
+  const directory = loadUnitDirectory(options.directoryPath);
+  const sets = dirs.map((dir): { dir: string; manifest: Manifest } | { dir: string; error: string } => {
+    try {
+      return { dir, manifest: loadManifest(dir) };
+    } catch (error) {
+      return { dir, error: (error as Error).message };
+    }
+  });
+  const needUser = sets.flatMap((set) => ('manifest' in set && needsConsoleUser(set.manifest) ? [set.dir] : []));
+  const missingUser = needUser.length === 0 ? undefined : missingConsoleUser(needUser, options);
+  if (missingUser !== undefined) throw new Error(missingUser);
   const simulator = new RecipientSimulator({ units: directory.units, amqpUrl: options.amqpUrl, amqpUrlSetting: AMQP_URL_SETTING, topologyPrefix: options.topologyPrefix });
   // RabbitMQ is connected to when a step first publishes over AMQP; an unreachable broker fails that
   // step's run within seconds, naming the URL, rather than waiting for it forever.
@@ -65,23 +91,21 @@ export async function replay(dirs: readonly string[], options: ReplayOptions): P
     await request(`${options.gatewayUrl}/health/live`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     await simulator.start();
     const token = options.username !== undefined && options.password !== undefined ? await signIn(options) : undefined;
-    for (const dir of dirs) {
+    for (const set of sets) {
       const started = Date.now();
-      let manifest: Manifest;
-      try {
-        manifest = loadManifest(dir);
-      } catch (error) {
-        results.push({ suite: dir, name: 'manifest', seconds: 0, failure: { message: 'manifest not valid', details: (error as Error).message } });
+      if ('error' in set) {
+        results.push({ suite: set.dir, name: 'manifest', seconds: 0, failure: { message: 'manifest not valid', details: set.error } });
         continue;
       }
-      const set = new SetRun(dir, manifest, directory, simulator, options, token, async (bytes, dialect) => {
+      const { dir, manifest } = set;
+      const run = new SetRun(dir, manifest, directory, simulator, options, token, async (bytes, dialect) => {
         publisher ??= connectBroker(options.amqpUrl, { setting: AMQP_URL_SETTING }).then((connection) => ({ connection, channel: connection.createChannel({ confirm: true }) }));
         const { channel } = await publisher;
         // user_id names the sender system over AMQP: the user of the connection (RabbitMQ checks it is).
         const userId = decodeURIComponent(new URL(options.amqpUrl).username) || 'guest';
         await channel.publish(`${options.topologyPrefix}.ingress`, dialect, bytes, { persistent: true, userId });
       });
-      results.push(...(await set.run()));
+      results.push(...(await run.run()));
       options.out.write(`${manifest.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     }
   } finally {
@@ -194,7 +218,8 @@ class SetRun {
       if (differences.length > 0) return this.fail(name, `${differences.length} field(s) differ`, differences.map(describeDifference).join('\n'), seconds());
       return this.pass(name, seconds());
     }
-    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user: --user (SVU_REPLAY_USER) and its password (SVU_REPLAY_PASSWORD or --password-stdin)');
+    // replay() stops before sending anything when a set needs a user and none is given.
+    if (this.token === undefined) return this.fail(name, 'checking dead letters and fallback documents needs a console user', 'not checked');
     const messageId = fillPlaceholders(expectation.messageId, 'canonical', this.values);
     if ('deadLetter' in expectation) {
       const found = await poll(deadline, async () => {

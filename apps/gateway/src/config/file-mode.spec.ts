@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exposedMode, exposedModeOf } from './file-mode';
+import { exposedMode, exposedModeOf, privateModeAdvice, type FileAccess, type ProcessIdentity } from './file-mode';
 
 describe('credentials file mode', () => {
   // The gateway as the image runs it: user node (1000), group 1000.
@@ -35,6 +35,41 @@ describe('credentials file mode', () => {
     chownSync(path, 0, 1000);
     expect(exposedModeOf(path, gateway)).toBeUndefined();
     chownSync(path, 1000, 1000);
-    expect(exposedModeOf(path, gateway)).toBe('440');
+    expect(exposedModeOf(path, gateway)).toEqual({ mode: '440', advice: 'chmod 600 it' });
+    chownSync(path, 501, 20);
+    chmodSync(path, 0o644);
+    expect(exposedModeOf(path, gateway)?.advice).toMatch(/^chgrp 1000 it .* chmod 640 it/);
+  });
+
+  describe('the advice of the warning', () => {
+    /** The file after following the advice: the mode and group it names (`chmod 600`, `chgrp G`, `chmod 640`). */
+    const follow = (file: FileAccess, advice: string): FileAccess => {
+      const chgrp = /^chgrp (\d+)/.exec(advice);
+      const chmod = /chmod (\d{3})/.exec(advice);
+      if (chmod === null) throw new Error(`no chmod in: ${advice}`);
+      return { mode: Number.parseInt(chmod[1]!, 8), uid: file.uid, gid: chgrp === null ? file.gid : Number(chgrp[1]) };
+    };
+    const canRead = (file: FileAccess, by: ProcessIdentity) => (file.uid === by.uid ? (file.mode & 0o400) !== 0 : by.groups.includes(file.gid) ? (file.mode & 0o040) !== 0 : (file.mode & 0o004) !== 0);
+
+    it.each([
+      ['the gateway’s own file, 0644 (a compose secret from a host user with uid 1000)', { mode: 0o644, uid: 1000, gid: 1000 }, gateway],
+      ['a host user’s file, 0644 (a compose secret from uid 501, group 20)', { mode: 0o644, uid: 501, gid: 20 }, gateway],
+      ['a host user’s file in the gateway’s group, 0664', { mode: 0o664, uid: 501, gid: 1000 }, gateway],
+      ['root’s file, 0444, with a supplementary group', { mode: 0o444, uid: 0, gid: 2000 }, { uid: 1000, groups: [1000, 2000] }],
+    ])('leaves %s readable by the gateway and no longer exposed', (_case, file, by) => {
+      expect(canRead(file, by)).toBe(true);
+      expect(exposedMode(file, by)).toBe(true);
+      const advice = privateModeAdvice(file, by);
+      const after = follow(file, advice);
+      expect([advice, canRead(after, by), exposedMode(after, by)]).toEqual([advice, true, false]);
+    });
+
+    it('says chmod 600 only for the gateway’s own file, and why not otherwise', () => {
+      expect(privateModeAdvice({ mode: 0o644, uid: 1000, gid: 1000 }, gateway)).toBe('chmod 600 it');
+      expect(privateModeAdvice({ mode: 0o644, uid: 501, gid: 20 }, gateway)).toBe(
+        "chgrp 1000 it (a group of the gateway's) and chmod 640 it, or make it the gateway's own (uid 1000) and chmod 600 it (it belongs to uid 501, not to the gateway's uid 1000, so chmod 600 would lock the gateway out)",
+      );
+      expect(privateModeAdvice({ mode: 0o664, uid: 501, gid: 1000 }, gateway)).toMatch(/^chmod 640 it: the gateway reads it through its group 1000 \(/);
+    });
   });
 });

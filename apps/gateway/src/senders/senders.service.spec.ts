@@ -141,8 +141,8 @@ describe('exposedModeOf', () => {
     chmodSync(path, 0o600);
     expect(exposedModeOf(path)).toBeUndefined();
     chmodSync(path, 0o640);
-    expect(exposedModeOf(path)).toBe('640');
+    expect(exposedModeOf(path)?.mode).toBe('640');
     chmodSync(path, 0o644);
-    expect(exposedModeOf(path)).toBe('644');
+    expect(exposedModeOf(path)).toEqual({ mode: '644', advice: 'chmod 600 it' });
   });
 });

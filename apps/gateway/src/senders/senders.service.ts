@@ -52,9 +52,9 @@ export class SendersService implements OnModuleDestroy {
       if (required) throw new Error(this.unavailable ?? refused);
       this.logger.warn({ path: this.config.sendersPath, reason: refused }, 'senders file not loaded: this process replays no dead letter until it is');
     } else {
-      const mode = exposedModeOf(this.config.sendersPath);
-      if (mode !== undefined) {
-        this.logger.warn({ path: this.config.sendersPath, mode }, 'senders file can be read or changed by users other than the gateway; chmod 600 it (it holds key hashes; docs/deploy.md)');
+      const exposed = exposedModeOf(this.config.sendersPath);
+      if (exposed !== undefined) {
+        this.logger.warn({ path: this.config.sendersPath, mode: exposed.mode }, `senders file can be read or changed by users other than the gateway (it holds key hashes); ${exposed.advice} (docs/deploy.md, "Credentials files")`);
       }
     }
     try {

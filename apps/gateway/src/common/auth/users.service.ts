@@ -56,9 +56,9 @@ export class UsersService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       return refuse((error as Error).message, fileReadError(error));
     }
-    const mode = exposedModeOf(path);
-    if (mode !== undefined) {
-      this.logger.warn({ path, mode }, 'console users file can be read or changed by users other than the gateway; chmod 600 it (docs/deploy.md)');
+    const exposed = exposedModeOf(path);
+    if (exposed !== undefined) {
+      this.logger.warn({ path, mode: exposed.mode }, `console users file can be read or changed by users other than the gateway; ${exposed.advice} (docs/deploy.md, "Credentials files")`);
     }
     let users: Map<string, User>;
     try {
