@@ -221,12 +221,18 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await Promise.all(
       claimed.map(async (copy) => {
-        // HTTP recipients take a limited number at a time; the broker takes AMQP copies as fast as it confirms them.
-        const outcome =
-          this.transportOf(copy).kind === 'http' ? await this.inFlight.run(copy.recipient_hsa, () => this.attempt(copy, probe, recordBy)) : await this.attempt(copy, probe, recordBy);
-        if (outcome.kind === 'delivered') await delivered.add(copy);
-        else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
-        else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
+        const deliverAndRecord = async () => {
+          const outcome = await this.attempt(copy, probe, recordBy);
+          if (outcome.kind === 'delivered') await delivered.add(copy);
+          else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
+          else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
+        };
+        // An HTTP recipient takes a limited number at a time, each holding its turn until its outcome is
+        // recorded: copies sent or answered but not yet recorded (what a process killed at that moment
+        // leaves unknown, and sends again after the takeover) are at most SVU_RECIPIENT_IN_FLIGHT per
+        // recipient and process. The broker takes AMQP copies as fast as it confirms them.
+        if (this.transportOf(copy).kind === 'http') await this.inFlight.run(copy.recipient_hsa, deliverAndRecord);
+        else await deliverAndRecord();
       }),
     );
   }
