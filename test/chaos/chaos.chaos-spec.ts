@@ -249,10 +249,11 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     if (kill !== undefined) perKill.set(kill, (perKill.get(kill) ?? 0) + 1);
   }
   // Only egress delivers: a SIGKILL of it leaves unknown at most the copies on their way or answered but
-  // not yet recorded, SVU_RECIPIENT_IN_FLIGHT per HTTP recipient. Those may go twice (with the same
-  // idempotency key); nothing else may (restarts of RabbitMQ and PostgreSQL, kills of other services).
-  const httpUnits = units.filter((u) => u.transport.kind === 'http').length;
-  const egressBound = IN_FLIGHT * httpUnits;
+  // not yet recorded, SVU_RECIPIENT_IN_FLIGHT per electronic recipient (HTTP and AMQP). Those may go
+  // twice (with the same idempotency key); nothing else may (restarts of RabbitMQ and PostgreSQL, kills
+  // of other services).
+  const electronicUnits = units.filter((u) => u.transport.kind !== 'none').length;
+  const egressBound = IN_FLIGHT * electronicUnits;
   console.log(
     `chaos recovery (fault cleared → every copy accepted before it at its recipient): ${recoveries.join('; ')}\n` +
       `chaos duplicates per kill: ${[...perKill].map(([kill, n]) => `${kill} ${n}`).join(', ')} (at most ${egressBound} in all: the copies the killed egress process may have had on their way)\n` +

@@ -227,18 +227,18 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
           else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
           else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
         };
-        // An HTTP recipient takes a limited number at a time, each holding its turn until its outcome is
+        // A recipient takes a limited number at a time, each holding its turn until its outcome is
         // recorded: copies sent or answered but not yet recorded (what a process killed at that moment
         // leaves unknown, and sends again after the takeover) are at most SVU_RECIPIENT_IN_FLIGHT per
-        // recipient and process. The broker takes AMQP copies as fast as it confirms them.
-        if (this.transportOf(copy).kind === 'http') await this.inFlight.run(copy.recipient_hsa, deliverAndRecord);
-        else await deliverAndRecord();
+        // recipient and process, over HTTP and AMQP alike.
+        if (this.transportOf(copy).kind === 'none') await deliverAndRecord();
+        else await this.inFlight.run(copy.recipient_hsa, deliverAndRecord);
       }),
     );
   }
 
   /**
-   * One attempt; to an HTTP recipient in its turn among the copies on their way to it (at most
+   * One attempt, in its turn among the copies on their way to its recipient (at most
    * SVU_RECIPIENT_IN_FLIGHT from this process, so that a burst does not flood a recipient into timeouts,
    * each a possible repeat). A copy whose turn comes after its recipient started failing is not sent: it
    * waits with the backlog for the probe. Nor is one whose turn comes so late that its outcome could not
