@@ -8,6 +8,8 @@ import { AuthController } from './auth/auth.controller';
 import { LoginThrottle } from './auth/login-throttle.service';
 import { BulkService } from './bulk.service';
 import { ConsoleController } from './console.controller';
+import { DeadLettersController } from './dead-letters.controller';
+import { DispatchController } from './dispatch.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OverviewService } from './overview.service';
 import { RecipientsController } from './recipients.controller';
@@ -16,6 +18,6 @@ import { RecipientsController } from './recipients.controller';
 @Module({
   imports: [CommonModule, IngressCoreModule, DispatchModule, RecipientHealthModule],
   providers: [DeadLettersService, BulkService, OverviewService, LoginThrottle],
-  controllers: [AuthController, ConsoleController, RetentionController, RecipientsController],
+  controllers: [AuthController, ConsoleController, DeadLettersController, DispatchController, RetentionController, RecipientsController],
 })
 export class ConsoleModule {}

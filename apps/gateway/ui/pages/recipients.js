@@ -1,6 +1,7 @@
-// Recipients page (docs/recovery.md): each recipient's health and backlog; operators can retry now,
-// pause and resume. Uses h, api, fmtTime, isOperator, message, render and refreshTimer of app.js.
 'use strict';
+
+// Recipients page (docs/recovery.md): each recipient's health and backlog; operators can retry now,
+// pause and resume.
 
 const ageText = (s) => (s === null || s === undefined ? '' : s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`);
 
@@ -46,3 +47,5 @@ async function recipientsView() {
   refreshTimer = setInterval(() => { if (location.hash.startsWith('#/recipients')) load().catch(() => undefined); }, 5000);
   return box;
 }
+
+pages.recipients = () => recipientsView();
