@@ -54,17 +54,15 @@ const AXE_SOURCE = (): string => readFileSync(require.resolve('axe-core/axe.min.
  * console's Content-Security-Policy does not govern.
  */
 export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
-  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  // Strings, not functions: the tests compile without the DOM library.
+  const loaded = await page.evaluate<boolean>('typeof window.axe !== "undefined"');
   if (!loaded) await page.evaluate(AXE_SOURCE());
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
+  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { resultTypes: ['violations'] })
+    .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** True when the page's main content is wider than the viewport (sideways scrolling). */
 export async function scrollsSideways(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+  return page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth + 1');
 }
