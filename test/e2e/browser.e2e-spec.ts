@@ -124,6 +124,7 @@ it('downloads a fallback document and marks it sent', async () => {
   const file = await download.path();
   expect(readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-');
   await row.locator('button', { hasText: 'Mark sent by letter' }).click();
+  await row.locator('button', { hasText: 'Yes, sent by letter' }).click(); // the confirmation in the page
   await page.waitForSelector(`#dispatch tr:has-text("${message.messageId}") >> text=sent by letter`);
   await page.goto(`${base}/#/deviations`);
   await page.waitForSelector('h2 >> text=Deviations');

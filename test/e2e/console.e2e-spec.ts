@@ -263,7 +263,7 @@ describe('manual dispatch, deviations, audit, metrics', () => {
     await ingest('samsa', bytesOf(message, 'samsa'));
     await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state = 'manual'", [message.messageId])).length > 0 ? true : undefined));
     await app.get(DeadlineService).tick();
-    const waiting = (await call('GET', '/api/manual-dispatch', viewer)).body as any[];
+    const waiting = ((await call('GET', '/api/manual-dispatch', viewer)).body).items as any[];
     const doc = waiting.find((d) => d.messageId === message.messageId);
     expect(doc).toMatchObject({ kind: 'letter', trigger: 'no-electronic-route', status: 'waiting' });
     // The document holds the patient's name and identity number in full: operators only.
@@ -287,10 +287,10 @@ describe('manual dispatch, deviations, audit, metrics', () => {
   }, 30_000);
 
   it('queries deviations by unit and period', async () => {
-    const rows = (await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&kind=dead-lettered&from=2020-01-01`, viewer)).body as any[];
+    const rows = ((await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&kind=dead-lettered&from=2020-01-01`, viewer)).body).items as any[];
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.unitHsa === units[0]!.hsaId && r.kind === 'dead-lettered')).toBe(true);
-    expect((await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&to=2000-01-01`, viewer)).body).toEqual([]);
+    expect((await call('GET', `/api/deviations?unit=${units[0]!.hsaId}&to=2000-01-01`, viewer)).body).toEqual({ total: 0, offset: 0, limit: 200, items: [] });
     expect((await call('GET', '/api/deviations?from=yesterday', viewer)).status).toBe(400);
     // Every list takes its own parameters only, and its limit in decimal digits.
     expect((await call('GET', '/api/deviations?limit=1e2', viewer)).body).toMatchObject({ field: 'limit' });

@@ -93,11 +93,15 @@ export const DRAIN_SQL = `WITH picked AS (DELETE FROM report_pending WHERE episo
     FROM msgs m GROUP BY m.episode_id),
   roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
     FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
+  -- Only notifications that were due count (docs/payment-liability.md): delivered, or their deadline
+  -- passed (judged by the deadline watcher, which puts the episode here again, or past by now). One
+  -- not delivered whose deadline is still ahead is neither on time nor late.
   notified AS (SELECT m.episode_id, sum(n.total)::int AS total, sum(n.on_time)::int AS on_time
     FROM msgs m, LATERAL (SELECT count(*) AS total,
         count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
           AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)) AS on_time
-      FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled') n
+      FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled'
+        AND (least(c.delivered_at, c.manual_delivered_at) IS NOT NULL OR c.deadline_checked_at IS NOT NULL OR m.notify_by <= now())) n
     WHERE m.type = 'admission' GROUP BY m.episode_id),
   ready AS (SELECT z.* FROM episodes t, LATERAL (SELECT z.episode_id, z.message_id, z.sent_at, z.day_zero FROM day_zero z
     WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at, z.id LIMIT 1) z), -- day 0: the first ready notice not cancelled

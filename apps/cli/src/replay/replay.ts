@@ -236,7 +236,7 @@ class SetRun {
       return this.pass(name, seconds());
     }
     const found = await poll(deadline, async () => {
-      const docs = (await this.api('/api/manual-dispatch?status=all&limit=500')) as Array<{ messageId: string; recipientHsa: string; kind: string }>;
+      const docs = ((await this.api('/api/manual-dispatch?status=all&limit=500')) as { items: Array<{ messageId: string; recipientHsa: string; kind: string }> }).items;
       return docs.find((d) => d.messageId === messageId && d.recipientHsa === expectation.recipient);
     });
     if (found === undefined) return this.fail(name, `no fallback document for ${messageId} to ${expectation.recipient}`, 'nothing found before the timeout', seconds());

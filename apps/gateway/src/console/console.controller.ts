@@ -26,7 +26,7 @@ export class ConsoleController {
   ) {}
 
   @Get('overview')
-  @Endpoint({ operationId: 'overview', tag: 'overview', access: 'signed-in', summary: 'Counts by state, dead letters, copies at risk, deliveries per minute, last errors', answers: { 200: { description: 'The overview', body: 'Overview' } } })
+  @Endpoint({ operationId: 'overview', tag: 'overview', access: 'signed-in', summary: 'Counts by state, open dead letters, copies at risk (the true total, and the nearest ones), deliveries per minute, last errors', answers: { 200: { description: 'The overview', body: 'Overview' } } })
   overview() {
     return this.overviewService.overview();
   }
@@ -49,17 +49,18 @@ export class ConsoleController {
     operationId: 'listDeviations',
     tag: 'overview',
     access: 'signed-in',
-    summary: 'Deviations by period, unit and kind',
+    summary: 'Deviations by period, unit and kind: one page, newest first, with the total',
     query: 'DeviationQuery',
-    answers: { 200: { description: 'Deviations', body: 'DeviationList' }, 400: refused('A query parameter is not valid (named)') },
+    answers: { 200: { description: 'One page of deviations and the total', body: 'DeviationPage' }, 400: refused('A query parameter is not valid (named)') },
   })
   deviations(@Query(queryOf<DeviationQuery>('DeviationQuery')) query: DeviationQuery) {
-    return this.deviationsRepository.list({
+    return this.deviationsRepository.page({
       ...(query.kind === undefined ? {} : { kind: query.kind }),
       ...(query.unit === undefined ? {} : { unitHsa: query.unit }),
       ...(query.from === undefined ? {} : { from: new Date(query.from) }),
       ...(query.to === undefined ? {} : { to: new Date(query.to) }),
       limit: query.limit ?? 200,
+      offset: query.offset ?? 0,
     });
   }
 

@@ -13,7 +13,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { DispatchService } from '../deadlines';
+import { DispatchService, UNDO_WINDOW_MS } from '../deadlines';
 import { Endpoint, ID_PARAM, refused } from '../common/http/endpoint';
 import type { ManualDispatchQuery, MarkSentRequest } from '../common/http/generated/api';
 import { refusal } from '../common/http/outcome';
@@ -38,12 +38,13 @@ export class DispatchController {
     operationId: 'listManualDispatch',
     tag: 'manual-dispatch',
     access: 'signed-in',
-    summary: 'Fallback documents: waiting (default), sent, withdrawn (the message was cancelled before sending) or all',
+    summary:
+      'Fallback documents, one page with the total: waiting (default), superseded (the copy was delivered electronically or cancelled meanwhile), sent, withdrawn (the message was cancelled before sending) or all; by unit, trigger and age',
     query: 'ManualDispatchQuery',
-    answers: { 200: { description: 'Documents', body: 'DispatchList' }, 400: refused('A query parameter is not valid (named)') },
+    answers: { 200: { description: 'One page of documents, the total and the totals per status', body: 'DispatchPage' }, 400: refused('A query parameter is not valid (named)') },
   })
   manualDispatch(@Query(queryOf<ManualDispatchQuery>('ManualDispatchQuery')) query: ManualDispatchQuery) {
-    return this.dispatch.list(query.status ?? 'waiting', query.limit ?? 100);
+    return this.dispatch.page(query);
   }
 
   // The document holds the patient's name and identity number in full: operators only.
@@ -79,15 +80,46 @@ export class DispatchController {
     summary: 'Mark sent by fax or letter; the copy counts as delivered by hand then (a letter: then plus SVU_POSTAL_DELAY)',
     params: ID,
     body: 'MarkSentRequest',
-    answers: { 200: { description: 'The document', body: 'DispatchEntry' }, 400: refused('via or at is not valid'), 404: refused('No such document'), 409: refused('Already sent or withdrawn') },
+    answers: {
+      200: { description: 'The document', body: 'DispatchEntry' },
+      400: refused('via or at is not valid'),
+      404: refused('No such document'),
+      409: refused('Already sent or withdrawn, or superseded: its copy was delivered electronically or cancelled (the reason says which and when)'),
+    },
   })
   async markSent(@Param('id', IdPipe) id: string, @Body(bodyOf<MarkSentRequest>('MarkSentRequest')) body: MarkSentRequest, @Req() req: AuthedRequest) {
     const at = body.at === undefined ? undefined : new Date(body.at);
     const outcome = await this.dispatch.markSent(id, body.via, req.session!.username, at);
     if (outcome.refused === 'not-found') throw refusal('not-found', `no fallback document ${id}`);
+    if (outcome.superseded === true) {
+      // A refused attempt to send a superseded document is audited: it would have notified twice.
+      await this.audit.record(req.session!, 'mark-sent-refused', `fallback-document:${id}`, { reason: outcome.refused });
+    }
     if (outcome.refused !== undefined) throw refusal(outcome.refused.startsWith('at:') ? 'invalid' : 'conflict', outcome.refused);
     const entry = outcome.entry;
     await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, at: entry.sentAt, messageId: entry.messageId });
     return entry;
+  }
+
+  @Post('manual-dispatch/:id/undo-sent')
+  @HttpCode(200)
+  @Endpoint({
+    operationId: 'undoManualDispatchSent',
+    tag: 'manual-dispatch',
+    access: 'operator',
+    summary: `Undo marking sent, within ${UNDO_WINDOW_MS / 1000} s of the marking: the document waits again and its copy is no longer delivered by hand`,
+    params: ID,
+    answers: {
+      200: { description: 'The document, waiting again', body: 'DispatchEntry' },
+      404: refused('No such document'),
+      409: refused('Not marked sent, the undo window has passed, or a cancellation already follows it by hand'),
+    },
+  })
+  async undoSent(@Param('id', IdPipe) id: string, @Req() req: AuthedRequest) {
+    const outcome = await this.dispatch.undoMarkSent(id, req.session!.username);
+    if (outcome.refused === 'not-found') throw refusal('not-found', `no fallback document ${id}`);
+    if (outcome.refused !== undefined) throw refusal('conflict', outcome.refused);
+    await this.audit.record(req.session!, 'undo-mark-sent', `fallback-document:${id}`, { messageId: outcome.entry.messageId });
+    return outcome.entry;
   }
 }

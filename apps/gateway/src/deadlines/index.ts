@@ -2,4 +2,4 @@
 // in the cancellation's transaction) and the record of documents sent by hand (the console).
 export { followCancellation, type CancellationFollowUp } from './cancellation-follow-up';
 export { DispatchModule } from './dispatch.module';
-export { DispatchService } from './dispatch.service';
+export { DispatchService, UNDO_WINDOW_MS } from './dispatch.service';

@@ -573,6 +573,21 @@ export class CopiesRepository {
     await record(tx, 'deliver-by-hand', [copyId], detail);
   }
 
+  /**
+   * Console (`undo-deliver-by-hand`): marking the copy's document sent was undone — the copy is no
+   * longer delivered by hand (its state was not changed by marking and stays). A deadline judged met
+   * since `markedAt` (by that delivery) is judged again.
+   */
+  async undoDeliveredByHand(tx: Queryable, copyId: string, markedAt: Date, detail: string): Promise<void> {
+    await tx.query(
+      `UPDATE copies SET manual_delivered_at = NULL, updated_at = now(),
+         deadline_checked_at = CASE WHEN deadline_checked_at >= $2 AND deadline_missed_at IS NULL THEN NULL ELSE deadline_checked_at END
+       WHERE id = $1`,
+      [copyId, markedAt],
+    );
+    await record(tx, 'undo-deliver-by-hand', [copyId], detail);
+  }
+
   /** Deadlines: judges passed deadlines not judged yet (JUDGE_DEADLINES_SQL). */
   async judgeDeadlines(tx: Queryable, now: Date, limit: number): Promise<Array<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date; missed: boolean }>> {
     return (await tx.query<{ id: string; message_id: string; recipient_hsa: string; notify_by: Date; missed: boolean }>(JUDGE_DEADLINES_SQL, [now, limit])).rows;

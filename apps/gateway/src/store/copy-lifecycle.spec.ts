@@ -62,6 +62,7 @@ const EXPECTED: Record<TransitionName, { actor: string; moves: string[]; event: 
   replay: { actor: 'console', moves: ['dead-lettered>received'], event: 'received', from: ['dead-lettered'] },
   'fall-back': { actor: 'deadlines', moves: COPY_STATES.map((s) => `${s}>${s}`), event: 'fallback', from: [...COPY_STATES] },
   'deliver-by-hand': { actor: 'console', moves: COPY_STATES.map((s) => `${s}>${s}`), event: 'delivered-by-hand', from: [...COPY_STATES] },
+  'undo-deliver-by-hand': { actor: 'console', moves: COPY_STATES.map((s) => `${s}>${s}`), event: 'delivery-by-hand-undone', from: [...COPY_STATES] },
   'withdraw-document': { actor: 'ingress', moves: COPY_STATES.map((s) => `${s}>${s}`), event: 'cancelled', from: [...COPY_STATES] },
 };
 
@@ -107,6 +108,8 @@ describe('copy lifecycle: illegal moves are refused', () => {
     ['acknowledge', 'sending', 'acknowledged'],
     ['accept', 'received', 'received'],
     ['fall-back', 'manual', 'cancelled'],
+    ['undo-deliver-by-hand', 'delivered', 'manual'],
+    ['undo-deliver-by-hand', 'manual', 'received'],
   ] as const)('%s may not move a copy from %s to %s', (name, from, to) => {
     expect(mayMove(name, from, to)).toBe(false);
     expect(() => checkMove(name, from, to)).toThrow(IllegalTransition);

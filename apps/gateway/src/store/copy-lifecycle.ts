@@ -14,10 +14,10 @@ export const COPY_STATES = ['received', 'routed', 'sending', 'retrying', 'delive
 export type CopyState = (typeof COPY_STATES)[number];
 
 /**
- * What a copy's history records (copy_events.state): each state it entered, and two things that
- * happen beside its state: a fallback document made for it, and its delivery by hand.
+ * What a copy's history records (copy_events.state): each state it entered, and things that happen
+ * beside its state: a fallback document made for it, its delivery by hand, and that delivery undone.
  */
-export type CopyEvent = CopyState | 'fallback' | 'delivered-by-hand';
+export type CopyEvent = CopyState | 'fallback' | 'delivered-by-hand' | 'delivery-by-hand-undone';
 
 /** The service (or console user) that makes a move. */
 export type Actor = 'ingress' | 'router' | 'egress' | 'sweeper' | 'deadlines' | 'console';
@@ -99,6 +99,11 @@ export const TRANSITIONS = {
   'fall-back': { actor: 'deadlines', summary: 'fallback document made', moves: [], keeps: ALL, event: 'fallback' },
   /** An operator marked the copy's fallback document sent: delivered by hand. */
   'deliver-by-hand': { actor: 'console', summary: 'delivered by hand', moves: [], keeps: ALL, event: 'delivered-by-hand' },
+  /**
+   * An operator undid marking the copy's fallback document sent (within the undo window): the copy is
+   * no longer delivered by hand; its state was never changed by `deliver-by-hand` and stays as it is.
+   */
+  'undo-deliver-by-hand': { actor: 'console', summary: 'delivery by hand undone', moves: [], keeps: ALL, event: 'delivery-by-hand-undone' },
   /** A cancellation withdrew the copy's fallback document before it was sent. */
   'withdraw-document': { actor: 'ingress', summary: 'document withdrawn', moves: [], keeps: ALL, event: 'cancelled' },
 } as const satisfies Record<string, Transition>;

@@ -11,6 +11,16 @@ export interface DeviationFilter {
   /** Before this instant. */
   readonly to?: Date;
   readonly limit: number;
+  /** How many to skip (paging). */
+  readonly offset?: number;
+}
+
+/** One page of deviations with the total for the filter. */
+export interface DeviationPage {
+  readonly total: number;
+  readonly offset: number;
+  readonly limit: number;
+  readonly items: DeviationRow[];
 }
 
 export interface DeviationRow {
@@ -58,7 +68,12 @@ export class DeviationsRepository {
   constructor(private readonly db: Database) {}
 
   /** Newest first. */
-  list(filter: DeviationFilter): Promise<DeviationRow[]> {
+  async list(filter: DeviationFilter): Promise<DeviationRow[]> {
+    return (await this.page(filter)).items;
+  }
+
+  /** One page, newest first, with the total for the filter (all pages). */
+  async page(filter: DeviationFilter): Promise<DeviationPage> {
     const params: unknown[] = [];
     const conditions: string[] = [];
     const where = (column: string, op: string, value: unknown) => {
@@ -69,11 +84,16 @@ export class DeviationsRepository {
     if (filter.unitHsa !== undefined) where('unit_hsa', '=', filter.unitHsa);
     if (filter.from !== undefined) where('at', '>=', filter.from);
     if (filter.to !== undefined) where('at', '<', filter.to);
-    params.push(filter.limit);
-    return this.db.query<DeviationRow & Record<string, unknown>>(
-      `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
-       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const clause = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const offset = filter.offset ?? 0;
+    const [count, items] = await Promise.all([
+      this.db.query<{ n: string }>(`SELECT count(*) AS n FROM deviations ${clause}`, [...params]),
+      this.db.query<DeviationRow & Record<string, unknown>>(
+        `SELECT id, kind, message_id AS "messageId", unit_hsa AS "unitHsa", at, detail FROM deviations
+         ${clause} ORDER BY at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, filter.limit, offset],
+      ),
+    ]);
+    return { total: Number(count[0]!.n), offset, limit: filter.limit, items };
   }
 }

@@ -513,4 +513,25 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       DROP TABLE report_refresh;
     `,
   },
+  {
+    version: '019-dispatch-undo-and-due-notifications',
+    sql: `
+      -- When an operator marked a fallback document sent (its sent_at is the operator's word and may be
+      -- earlier): the undo window (docs/console.md, Overview, counts and manual dispatch) counts from it.
+      ALTER TABLE fallback_documents ADD COLUMN marked_at timestamptz;
+      UPDATE fallback_documents SET marked_at = sent_at WHERE status = 'sent';
+
+      -- The report's share of notifications within 24 hours counts only notifications that were due
+      -- (delivered, or their deadline passed): a copy's deadline judged (deadline_checked_at) changes
+      -- the episode's summary too.
+      DROP TRIGGER copies_report_pending_update ON copies;
+      CREATE TRIGGER copies_report_pending_update AFTER UPDATE ON copies FOR EACH ROW
+        WHEN (OLD.delivered_at IS DISTINCT FROM NEW.delivered_at OR OLD.manual_delivered_at IS DISTINCT FROM NEW.manual_delivered_at
+              OR OLD.deadline_checked_at IS DISTINCT FROM NEW.deadline_checked_at
+              OR (OLD.state <> NEW.state AND (OLD.state = 'cancelled' OR NEW.state = 'cancelled')))
+        EXECUTE FUNCTION report_pending_row();
+      -- Episodes with a notification not on time are computed again under the new rule.
+      INSERT INTO report_pending (episode_id) SELECT episode_id FROM report_episodes WHERE notifications > notifications_on_time;
+    `,
+  },
 ];

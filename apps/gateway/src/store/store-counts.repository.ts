@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from './database';
+import { SUPERSEDED_BY_SQL } from './documents.repository';
+
+/** Fallback documents waiting to be sent by hand: not those whose copy was delivered electronically or cancelled meanwhile (superseded). */
+const WAITING_DOCUMENTS = `SELECT count(*) AS n FROM fallback_documents f JOIN copies c ON c.id = f.copy_id WHERE f.status = 'waiting' AND (${SUPERSEDED_BY_SQL}) IS NULL`;
+
+/** Admission copies not delivered (electronically or by hand) whose deadline is within $2 ms of $1, or past. */
+const AT_RISK_WHERE = `type = 'admission' AND notify_by IS NOT NULL AND delivered_at IS NULL AND manual_delivered_at IS NULL
+         AND state <> 'cancelled' AND notify_by <= $1::timestamptz + $2 * interval '1 millisecond'`;
 
 /** Copy states that are still moving; settled states are counted by the counters and the delivery histogram. */
 export const OPEN_STATES = ['received', 'routed', 'sending', 'retrying'] as const;
@@ -51,7 +59,7 @@ export class StoreCountsRepository {
            AND manual_delivered_at IS NULL AND state <> 'cancelled' AND notify_by <= $1::timestamptz + $2 * interval '1 millisecond'`,
         [now, marginMs],
       ),
-      this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),
+      this.db.query<{ n: string }>(WAITING_DOCUMENTS),
       this.db.query<GaugeCounts['recipients'][number]>(
         `SELECT recipient_hsa, failing, paused_at IS NOT NULL AS paused, backlog,
            extract(epoch FROM $1::timestamptz - oldest_waiting_at)::float8 AS oldest_seconds FROM recipient_health`,
@@ -67,11 +75,16 @@ export class StoreCountsRepository {
       `SELECT id AS "copyId", message_id AS "messageId", recipient_hsa AS "recipientHsa", state, notify_by AS "notifyBy",
               fallback_at IS NOT NULL AS fallback
        FROM copies
-       WHERE type = 'admission' AND notify_by IS NOT NULL AND delivered_at IS NULL AND manual_delivered_at IS NULL
-         AND state <> 'cancelled' AND notify_by <= $1::timestamptz + $2 * interval '1 millisecond'
+       WHERE ${AT_RISK_WHERE}
        ORDER BY notify_by LIMIT $3`,
       [now, marginMs, limit],
     );
+  }
+
+  /** How many copies atRisk would list without its limit (the true count the overview shows). */
+  async atRiskTotal(now: Date, marginMs: number): Promise<number> {
+    const rows = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM copies WHERE ${AT_RISK_WHERE}`, [now, marginMs]);
+    return Number(rows[0]!.n);
   }
 
   /** The overview's counts: copies by state, unresolved dead letters, recent deliveries, the last errors, documents waiting. */
@@ -84,7 +97,7 @@ export class StoreCountsRepository {
         `SELECT message_id AS "messageId", recipient_hsa AS "recipientHsa", last_error AS "error", updated_at AS "at"
          FROM copies WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 10`,
       ),
-      this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),
+      this.db.query<{ n: string }>(WAITING_DOCUMENTS),
     ]);
     return { states, deadLetters: Number(deadLetters[0]!.n), deliveredLast10Minutes: Number(delivered[0]!.n), lastErrors, waiting: Number(waiting[0]!.n) };
   }

@@ -38,14 +38,16 @@ async function reportsView() {
     h('a', { href: `/api/reports/monthly?month=${month}&format=csv`, download: `svu-report-${month}.csv` }, 'Download CSV'));
   const reports = await api(`/api/reports/monthly?month=${month}`);
   const pct = (x) => (x === null ? '–' : `${Math.round(x * 100)} %`);
-  const table = reports.length === 0 ? h('p', { class: 'muted' }, 'No episodes this month.') : h('table', { id: 'reports' },
-    h('tr', {}, ['Group', '', 'Episodes', 'Notifications within 24 h', 'Average days waiting', '0', '1', '2', '3', '4–7', '8+', 'Liable days', 'Kronor', 'Rule set', 'Why', 'Deviations'].map((t) => h('th', {}, t))),
-    reports.map((r) => h('tr', {}, h('td', {}, r.groupBy === 'municipality' ? 'municipality' : 'hospital unit'), h('td', {}, r.name ? `${r.group} ${r.name}` : r.group), h('td', {}, String(r.episodes)),
-      h('td', {}, `${pct(r.shareOnTime)} (${r.notificationsOnTime}/${r.notifications})`), h('td', {}, r.averageWaitingDays ?? '–'),
+  const share = (r) => (r.notifications === 0 ? '– (none due)' : `${pct(r.shareOnTime)} (${r.notificationsOnTime}/${r.notifications})`);
+  const table = reports.length === 0 ? h('p', { class: 'muted' }, 'No episodes this month.') : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': `Follow-up ${month}` }, h('table', { id: 'reports' },
+    h('thead', {}, h('tr', {}, ['Group', 'Name', 'Episodes', 'Notifications within 24 h (of those due)', 'Average days waiting', '0', '1', '2', '3', '4–7', '8+', 'Liable days', 'Kronor', 'Rule set', 'Why', 'Deviations'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, reports.map((r) => h('tr', {}, h('td', {}, r.groupBy === 'municipality' ? 'municipality' : 'hospital unit'), h('td', {}, r.name ? `${r.group} ${r.name}` : r.group), h('td', {}, String(r.episodes)),
+      h('td', {}, share(r)), h('td', {}, r.averageWaitingDays ?? '–'),
       ...['0', '1', '2', '3', '4-7', '8+'].map((b) => h('td', {}, String(r.waitingDistribution[b]))), h('td', {}, r.liableDays ?? '–'),
       h('td', {}, r.liableKronor === null ? '–' : `${r.liableKronor.toLocaleString('sv-SE')} kr`), h('td', {}, r.ruleSet ?? '–'),
       h('td', { class: 'reason' }, r.liabilityReason ?? '–'),
-      h('td', {}, Object.entries(r.deviations).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '–'))));
+      h('td', {}, Object.entries(r.deviations).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '–'))))));
+  const note = h('p', { class: 'muted' }, 'Notifications within 24 h count only notifications that were due: delivered, or their deadline passed. One whose deadline is still ahead is neither on time nor late.');
   let chart = '';
   if (municipality) {
     const series = await api(`/api/reports/series?municipality=${encodeURIComponent(municipality)}&month=${month}&months=12`);
@@ -53,7 +55,7 @@ async function reportsView() {
       barChart(series, (r) => r.averageWaitingDays, `Municipality ${municipality}: average days waiting after ready-for-discharge (months with liable days in amber)`),
       barChart(series, (r) => (r.shareOnTime === null ? null : Math.round(r.shareOnTime * 100)), `Municipality ${municipality}: admission notifications within 24 hours, %`, 100));
   }
-  return h('div', {}, h('h2', {}, `Follow-up ${month}`), form, chart, table);
+  return h('div', {}, h('h2', {}, `Follow-up ${month}`), form, chart, table, note);
 }
 
 pages.reports = reportsView;

@@ -83,10 +83,12 @@ export interface SvuApi {
   ManualDispatchQuery?: ManualDispatchQuery;
   DispatchEntry?: DispatchEntry;
   DispatchList?: DispatchList;
+  DispatchPage?: DispatchPage;
   MarkSentRequest?: MarkSentRequest;
   DeviationQuery?: DeviationQuery;
   Deviation?: Deviation;
   DeviationList?: DeviationList;
+  DeviationPage?: DeviationPage;
   AuditQuery?: AuditQuery;
   AuditEntry?: AuditEntry;
   AuditList?: AuditList;
@@ -373,6 +375,14 @@ export interface Overview {
   deliveriesPerMinute: number;
   atRisk: AtRiskList;
   /**
+   * Copies at risk in all (atRisk lists at most atRiskLimit of them)
+   */
+  atRiskTotal: number;
+  /**
+   * The most atRisk lists
+   */
+  atRiskLimit: number;
+  /**
    * The 10 latest delivery errors
    */
   lastErrors: {
@@ -636,13 +646,35 @@ export interface BulkJob {
  */
 export interface ManualDispatchQuery {
   /**
-   * waiting (default), sent, withdrawn or all
+   * waiting (default), superseded (the copy was delivered electronically or cancelled meanwhile: not to be sent), sent, withdrawn or all
    */
-  status?: 'waiting' | 'sent' | 'withdrawn' | 'all';
+  status?: 'waiting' | 'superseded' | 'sent' | 'withdrawn' | 'all';
   /**
    * How many documents at most (1-500, default 100)
    */
   limit?: number;
+  /**
+   * A part of the recipient's HSA id or unit name (any case)
+   */
+  unit?: string;
+  /**
+   * Why the document was made
+   */
+  trigger?:
+    | 'deadline-near'
+    | 'delivery-overdue'
+    | 'retries-exhausted'
+    | 'no-electronic-route'
+    | 'unknown-recipient'
+    | 'follows-original';
+  /**
+   * Only documents made at least this many hours ago (0-8760)
+   */
+  olderThanHours?: number;
+  /**
+   * How many documents to skip (paging; default 0)
+   */
+  offset?: number;
 }
 /**
  * A fallback document for a copy that was not delivered in time.
@@ -657,13 +689,53 @@ export interface DispatchEntry {
   reference: string;
   deadline?: string | null;
   createdAt: string;
-  status: 'waiting' | 'sent' | 'withdrawn';
+  /**
+   * superseded: waiting in the store, but its copy was delivered electronically or cancelled meanwhile — not to be sent
+   */
+  status: 'waiting' | 'superseded' | 'sent' | 'withdrawn';
   sentVia?: 'fax' | 'letter' | null;
   sentAt?: string | null;
   sentBy?: string | null;
   deliveredAt?: string | null;
   withdrawnAt?: string | null;
   withdrawnBy?: string | null;
+  /**
+   * Why it is superseded
+   */
+  supersededBy: 'delivered-electronically' | 'cancelled' | null;
+  /**
+   * The copy's state now
+   */
+  copyState: string;
+  /**
+   * When the copy was delivered electronically
+   */
+  copyDeliveredAt?: string | null;
+  /**
+   * When an operator marked it sent (the undo window counts from it)
+   */
+  markedAt?: string | null;
+}
+/**
+ * One page of fallback documents, the most urgent first, with the total for the filter and the totals per status under its other filters.
+ */
+export interface DispatchPage {
+  /**
+   * Documents matching the filter (all pages)
+   */
+  total: number;
+  offset: number;
+  limit: number;
+  /**
+   * Documents per status under the other filters
+   */
+  counts: {
+    waiting: number;
+    superseded: number;
+    sent: number;
+    withdrawn: number;
+  };
+  items: DispatchList;
 }
 /**
  * How and when the document was sent.
@@ -702,6 +774,10 @@ export interface DeviationQuery {
    * How many deviations at most (1-500, default 200)
    */
   limit?: number;
+  /**
+   * How many deviations to skip (paging; default 0)
+   */
+  offset?: number;
 }
 /**
  * A deviation from the rules.
@@ -718,6 +794,21 @@ export interface Deviation {
   detail?: {
     [k: string]: unknown;
   };
+}
+/**
+ * One page of deviations, newest first, with the total for the filter.
+ */
+export interface DeviationPage {
+  /**
+   * Deviations matching the filter (all pages)
+   */
+  total: number;
+  offset: number;
+  /**
+   * The most one page holds
+   */
+  limit: number;
+  items: DeviationList;
 }
 /**
  * Keyset paging of the audit log.
