@@ -40,7 +40,7 @@ async function deviationsView(_id, params) {
       h('thead', {}, h('tr', {}, ['When', 'Kind', 'Message', 'Unit', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, page.items.map((d) => h('tr', {}, h('td', {}, fmtTime(d.at)), h('td', {}, d.kind), h('td', {}, messageLink(d.messageId)), h('td', {}, d.unitHsa || ''),
         h('td', {}, typeof d.detail === 'string' ? d.detail : d.detail === null || d.detail === undefined ? '' : JSON.stringify(d.detail))))))),
-    h('nav', { class: 'pager', 'aria-label': 'Pages' },
+    h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages of deviations' },
       offset > 0 ? h('a', { href: hashFor({ offset: String(Math.max(0, offset - DEVIATION_PAGE)) }) }, '← Newer') : '',
       last < page.total ? h('a', { href: hashFor({ offset: String(offset + DEVIATION_PAGE) }) }, 'Older →') : ''));
 }

@@ -122,7 +122,7 @@ async function dispatchView(_id, params) {
           h('td', {}, d.copyState),
           h('td', { class: 'dispatch-status' }, dispatchStatusText(d)),
           h('td', { class: 'actions-cell' }, ...actionsOf(d))))))),
-      h('nav', { class: 'pager', 'aria-label': 'Pages' },
+      h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages of documents' },
         offset > 0 ? h('a', { href: hashFor({ offset: String(Math.max(0, offset - DISPATCH_PAGE)) }) }, '← Previous') : '',
         to < page.total ? h('a', { href: hashFor({ offset: String(offset + DISPATCH_PAGE) }) }, 'Next →') : ''));
   };

@@ -38,15 +38,14 @@ async function overviewView() {
               h('td', {}, r.lastError || '')))))),
       attention.length === 0 ? '' : h('p', {}, h('a', { href: '#/recipients' }, 'All recipients: retry now, pause, resume →')),
       h('h3', {}, 'Deadlines at risk'),
-      o.atRiskTotal === 0 ? h('p', { class: 'muted' }, 'None.') : [
+      o.atRiskTotal === 0 ? h('p', { class: 'muted' }, 'None.') : h('div', {},
         h('p', { id: 'at-risk-shown' }, o.atRiskTotal > o.atRisk.length
           ? `Showing the ${o.atRisk.length} nearest of ${o.atRiskTotal} (the list holds at most ${o.atRiskLimit}).`
           : `All ${o.atRiskTotal}, the nearest first.`),
         scrollTable('Deadlines at risk', h('table', { id: 'at-risk' },
           h('thead', {}, h('tr', {}, ['Message', 'Recipient', 'State', 'Deadline', 'Time left', 'Fallback'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, o.atRisk.map((r) => h('tr', {}, h('td', {}, messageLink(r.messageId)), h('td', {}, r.recipientHsa), h('td', {}, r.state), h('td', {}, fmtTime(r.notifyBy)),
-            h('td', { class: r.secondsLeft < 0 ? 'late' : '' }, timeLeft(r.secondsLeft)), h('td', {}, r.fallback ? 'produced' : '')))))),
-      ],
+            h('td', { class: r.secondsLeft < 0 ? 'late' : '' }, timeLeft(r.secondsLeft)), h('td', {}, r.fallback ? 'produced' : ''))))))),
       h('h3', {}, 'Last errors'),
       o.lastErrors.length === 0 ? h('p', { class: 'muted' }, 'None.') : scrollTable('Last errors', h('table', {},
         h('thead', {}, h('tr', {}, ['When', 'Message', 'Recipient', 'Error'].map((t) => h('th', { scope: 'col' }, t)))),
