@@ -123,7 +123,8 @@ describe.each([
   it('mark sent asks for a confirmation in the page, and can be undone', async () => {
     const id = (await documentId(toSend[size]!))!;
     await page.goto(`${base}/#/dispatch?unit=aspen`);
-    await page.waitForSelector('#dispatch-total');
+    // The list of the page before (same route, other filter) may still be shown for a moment.
+    await page.locator('#dispatch-total', { hasText: '(waiting)' }).waitFor();
     expect(await page.textContent('#dispatch-total')).toMatch(/Showing 1–50 of 56 \(waiting\)/);
     const row = page.locator(`#dispatch tr[data-id="${id}"]`);
     await row.locator('button.mark-sent').click();

@@ -113,7 +113,7 @@ async function dispatchView(_id, params) {
       page.counts.superseded > 0 && status === 'waiting'
         ? h('p', { class: 'muted' }, `${page.counts.superseded} more were superseded — their copy was delivered electronically or cancelled — and are not to be sent.`)
         : '',
-      page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Fallback documents' }, h('table', { id: 'dispatch' },
+      page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Fallback documents' }, stackOnPhone(h('table', { id: 'dispatch' },
         h('caption', { class: 'visually-hidden' }, 'Fallback documents'),
         h('thead', {}, h('tr', {}, ['Deadline', 'Message', 'Recipient', 'Kind', 'Trigger', 'Made', 'Copy now', 'Status', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, page.items.map((d) => h('tr', { 'data-id': d.id, class: `status-${d.status}` },
@@ -121,7 +121,7 @@ async function dispatchView(_id, params) {
           h('td', {}, fmtTime(d.createdAt)),
           h('td', {}, d.copyState),
           h('td', { class: 'dispatch-status' }, dispatchStatusText(d)),
-          h('td', { class: 'actions-cell' }, ...actionsOf(d))))))),
+          h('td', { class: 'actions-cell' }, ...actionsOf(d)))))))),
       h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages of documents' },
         offset > 0 ? h('a', { href: hashFor({ offset: String(Math.max(0, offset - DISPATCH_PAGE)) }) }, '← Previous') : '',
         to < page.total ? h('a', { href: hashFor({ offset: String(offset + DISPATCH_PAGE) }) }, 'Next →') : ''));
