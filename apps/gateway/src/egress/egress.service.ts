@@ -51,8 +51,10 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private held = new Set<string>();
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
-  /** Copies on their way to each recipient from this process (SVU_RECIPIENT_IN_FLIGHT). */
-  private readonly inFlight: KeyedLimiter;
+  /** Copies on their way to each HTTP recipient from this process (SVU_RECIPIENT_IN_FLIGHT). */
+  private readonly httpInFlight: KeyedLimiter;
+  /** Copies on their way to each AMQP recipient from this process (SVU_AMQP_IN_FLIGHT). */
+  private readonly amqpInFlight: KeyedLimiter;
   /** When this process last checked unreachable recipients for connections. */
   private reachCheckedAt = -Infinity;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
@@ -70,7 +72,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly copies: CopiesRepository,
     private readonly processes: ProcessesRepository,
   ) {
-    this.inFlight = new KeyedLimiter(config.recipientInFlight);
+    this.httpInFlight = new KeyedLimiter(config.recipientInFlight);
+    this.amqpInFlight = new KeyedLimiter(config.amqpInFlight);
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
@@ -230,9 +233,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         // A recipient takes a limited number at a time, each holding its turn until its outcome is
         // recorded: copies sent or answered but not yet recorded (what a process killed at that moment
         // leaves unknown, and sends again after the takeover) are at most SVU_RECIPIENT_IN_FLIGHT per
-        // recipient and process, over HTTP and AMQP alike.
-        if (this.transportOf(copy).kind === 'none') await deliverAndRecord();
-        else await this.inFlight.run(copy.recipient_hsa, deliverAndRecord);
+        // HTTP recipient and process. The broker confirms in milliseconds, so an AMQP recipient's bound
+        // (SVU_AMQP_IN_FLIGHT) is wider: a narrow one would tie its throughput to the store's commit time.
+        const kind = this.transportOf(copy).kind;
+        if (kind === 'none') await deliverAndRecord();
+        else await (kind === 'amqp' ? this.amqpInFlight : this.httpInFlight).run(copy.recipient_hsa, deliverAndRecord);
       }),
     );
   }
