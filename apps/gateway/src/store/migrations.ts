@@ -513,4 +513,11 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       DROP TABLE report_refresh;
     `,
   },
+  {
+    version: '022-recipient-pause-reason',
+    sql: `
+      -- Why an operator paused a recipient, shown with it in the console and the API (docs/recovery.md).
+      ALTER TABLE recipient_health ADD COLUMN paused_reason text;
+    `,
+  },
 ];

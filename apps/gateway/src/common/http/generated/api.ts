@@ -763,6 +763,10 @@ export interface RecipientView {
   pausedAt: string | null;
   pausedBy: string | null;
   /**
+   * Why an operator paused it (the reason given, at most 500 characters)
+   */
+  pauseReason: string | null;
+  /**
    * Copies on their way to it
    */
   backlog: number;
