@@ -89,7 +89,7 @@ export class MessagesService {
     const messages = await Promise.all(
       stored.map(async (m) => {
         const t = await this.messages.timelineOf(String(m['pk']), messageId, String(m['senderSystem']), String(m['episodeId']));
-        const { pk: _pk, ...message } = m;
+        const message = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'pk'));
         return {
           ...message,
           senderName: this.names.unit(m['senderHsa'] as string),
