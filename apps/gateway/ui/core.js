@@ -102,7 +102,10 @@ const loadUnits = () => {
 function unitLink(hsa, name) {
   if (!hsa) return '–';
   const a = h('a', { href: '#/recipients', class: 'unit', title: `HSA id ${hsa}` });
-  const fill = () => a.replaceChildren(name || units.byHsa.get(hsa)?.name || hsa, ' ', h('span', { class: 'muted' }, `(${hsa})`));
+  const fill = () => {
+    const known = name || units.byHsa.get(hsa)?.name;
+    a.replaceChildren(...(known ? [known, ' ', h('span', { class: 'muted' }, `(${hsa})`)] : [hsa]));
+  };
   fill();
   if (!name && !units.byHsa.has(hsa)) loadUnits().then(fill);
   return a;

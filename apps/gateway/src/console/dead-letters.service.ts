@@ -113,7 +113,7 @@ export class DeadLettersService {
       dialect,
       recipientDialect: row['copy_id'] === null ? null : row['dialect'],
       senderHsa,
-      senderName: this.names.unit(senderHsa),
+      senderName: this.names.unit(senderHsa) ?? canonical?.sender?.name ?? null,
       senderSystem,
       senderSystemName: this.names.senderSystem(senderSystem),
       recipientHsa: row['recipient_hsa'],

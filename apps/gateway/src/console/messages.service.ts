@@ -72,9 +72,9 @@ export class MessagesService {
     const hits = await this.messages.search(key.id, hash, SEARCH_LIMIT);
     // The number itself is neither logged nor audited: only that a search by one was made, and how many it found.
     if (key.identityShaped) await this.audit.record(session, 'search-identity-number', 'messages', { hits: hits.length });
-    const items = hits.map((h) => ({
+    const items = hits.map(({ senderWrittenName, ...h }) => ({
       ...h,
-      senderName: this.names.unit(h.senderHsa),
+      senderName: this.names.unit(h.senderHsa) ?? senderWrittenName,
       senderSystemName: this.names.senderSystem(h.senderSystem),
       copies: h.copies.map((c) => ({ ...c, recipientName: this.names.unit(c.recipientHsa) })),
     }));
@@ -89,10 +89,11 @@ export class MessagesService {
     const messages = await Promise.all(
       stored.map(async (m) => {
         const t = await this.messages.timelineOf(String(m['pk']), messageId, String(m['senderSystem']), String(m['episodeId']));
-        const message = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'pk'));
+        const message = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'pk' && k !== 'senderWrittenName'));
         return {
           ...message,
-          senderName: this.names.unit(m['senderHsa'] as string),
+          // The directory's name of the sender unit, else the name the message gives it.
+          senderName: this.names.unit(m['senderHsa'] as string) ?? (m['senderWrittenName'] as string | null),
           senderSystemName: this.names.senderSystem(m['senderSystem'] as string),
           copies: t.copies.map((c) => ({
             ...c,

@@ -169,13 +169,13 @@ export class MessagesRepository {
   search(id: string, patientHash: Buffer | null, limit: number): Promise<MessageHit[]> {
     return this.db.query<MessageHit & Record<string, unknown>>(
       `SELECT * FROM (
-         SELECT m.message_id AS "messageId", m.type, m.episode_id AS "episodeId", m.sender_hsa AS "senderHsa",
+         SELECT m.message_id AS "messageId", m.type, m.episode_id AS "episodeId", m.sender_hsa AS "senderHsa", m.canonical -> 'sender' ->> 'name' AS "senderWrittenName",
            m.sender_system AS "senderSystem", m.dialect, m.received_at AS "receivedAt", NULL::text AS "refusedAs", NULL::text AS "deadLetterId",
            coalesce((SELECT json_agg(json_build_object('recipientHsa', c.recipient_hsa, 'state', c.state) ORDER BY c.id) FROM copies c WHERE c.message_pk = m.id), '[]') AS copies
          FROM messages m
          WHERE m.message_id = $1 OR m.episode_id = $1 OR ($2::bytea IS NOT NULL AND m.patient_id_hash = $2)
          UNION ALL
-         SELECT d.message_id, d.type, d.episode_id, NULL, d.sender_system, d.dialect, d.created_at, d.reason, d.id::text, '[]'::json
+         SELECT d.message_id, d.type, d.episode_id, NULL, NULL, d.sender_system, d.dialect, d.created_at, d.reason, d.id::text, '[]'::json
          FROM dead_letters d
          WHERE d.message_pk IS NULL AND (d.message_id = $1 OR d.episode_id = $1)
        ) hits ORDER BY "receivedAt" DESC LIMIT $3`,
@@ -186,7 +186,7 @@ export class MessagesRepository {
   /** Console (timeline): every stored message with this message id (one per sender system that used it). */
   withId(messageId: string): Promise<Array<Record<string, unknown>>> {
     return this.db.query(
-      `SELECT id AS pk, message_id AS "messageId", type, episode_id AS "episodeId", sender_hsa AS "senderHsa", sender_system AS "senderSystem",
+      `SELECT id AS pk, message_id AS "messageId", type, episode_id AS "episodeId", sender_hsa AS "senderHsa", canonical -> 'sender' ->> 'name' AS "senderWrittenName", sender_system AS "senderSystem",
          dialect, ingress, received_at AS "receivedAt", sent_at AS "sentAt", notify_by AS "notifyBy", late_on_arrival AS "lateOnArrival",
          payload_pruned_at AS "payloadPrunedAt",
          canonical -> 'body' ->> 'cancelsMessageId' AS "cancelsMessageId", canonical -> 'body' ->> 'acknowledgesMessageId' AS "acknowledgesMessageId"
@@ -255,6 +255,8 @@ export interface MessageHit {
   readonly type: string | null;
   readonly episodeId: string | null;
   readonly senderHsa: string | null;
+  /** The sender's name as the message gives it. */
+  readonly senderWrittenName: string | null;
   readonly senderSystem: string | null;
   readonly dialect: string | null;
   readonly receivedAt: Date;

@@ -31,9 +31,9 @@ async function deadLetterView(id) {
         : `Edit the message as its sender wrote it, in ${d.dialect}. It is validated in ${d.dialect}, then routed to its recipients.`),
       editor,
       h('div', { class: 'actions' }, h('button', { id: 'correct', onclick: correct }, 'Validate and replay the corrected message'))) : '') : '';
-  const attempt = (a) => (a ? h('span', {}, ' → ', a.endpoint, a.status !== undefined && a.status !== null ? ` HTTP ${a.status}` : '', a.responseStart ? h('span', {}, ' answered ', h('q', { class: 'response' }, a.responseStart)) : '') : '');
+  const attempt = (a, error) => (a ? h('span', {}, ' → ', a.endpoint, a.status !== undefined && a.status !== null && error !== `HTTP ${a.status}` ? ` HTTP ${a.status}` : '', a.responseStart ? h('span', {}, ' answered ', h('q', { class: 'response' }, a.responseStart)) : '') : '');
   const sender = d.senderHsa || d.senderSystem
-    ? h('span', {}, d.senderHsa ? unitLink(d.senderHsa, d.senderName) : '', d.senderSystem ? h('span', { class: 'muted' }, ` via ${d.senderSystemName || d.senderSystem}`) : '')
+    ? h('span', {}, d.senderHsa ? unitLink(d.senderHsa, d.senderName) : 'unit unknown', d.senderSystem ? h('span', { class: 'muted' }, ` via ${d.senderSystemName || d.senderSystem}`) : '')
     : '–';
   return h('div', {},
     h('p', {}, h('a', { href: '#/dead-letters' }, '← Dead letters')),
@@ -41,10 +41,10 @@ async function deadLetterView(id) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'facts' }, [['Message id', d.messageId ? messageLink(d.messageId) : '–'], ['Episode', d.episodeId], ['Type', d.type], ['Sender', sender],
       ['Dialect', d.recipientDialect && d.recipientDialect !== d.dialect ? `${d.dialect} (recipient: ${d.recipientDialect})` : d.dialect],
       ['Recipient', d.recipientHsa ? unitLink(d.recipientHsa, d.recipientName) : '–'], ['Created', fmtTime(d.createdAt)],
-      ['Last error', d.lastError ? h('span', {}, d.lastError, attempt(d.lastAttempt)) : '–'],
+      ['Last error', d.lastError ? h('span', {}, d.lastError, attempt(d.lastAttempt, d.lastError)) : '–'],
       ['Resolution', d.resolvedAt ? `${d.resolution} by ${d.resolvedBy} at ${fmtTime(d.resolvedAt)} ${d.resolutionDetail || ''}` : 'open']].map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v ?? '–'))))),
     d.problems.length ? h('div', {}, h('h3', {}, 'Problems'), h('ul', { class: 'problems' }, d.problems.map((p) => h('li', {}, `${p.path}: ${p.message}`)))) : '',
-    d.attempts.length ? h('div', {}, h('h3', {}, 'Delivery history'), h('ol', { class: 'attempts' }, d.attempts.map((a) => h('li', {}, fmtTime(a.at), ' ', h('strong', {}, a.state), a.detail ? `: ${a.detail}` : '', attempt(a.attempt))))) : '',
+    d.attempts.length ? h('div', {}, h('h3', {}, 'Delivery history'), h('ol', { class: 'attempts' }, d.attempts.map((a) => h('li', {}, fmtTime(a.at), ' ', h('strong', {}, a.state), a.detail ? `: ${a.detail}` : '', attempt(a.attempt, a.detail))))) : '',
     out, actions,
     h('h3', {}, 'Canonical form'), d.canonical ? h('pre', { tabindex: '0', 'aria-label': 'Canonical form' }, JSON.stringify(d.canonical, null, 2)) : h('p', { class: 'muted' }, 'Not readable.'),
     h('h3', {}, `Original payload${d.dialect ? ` (${d.dialect})` : ''}`), d.payloadHidden ? h('p', { class: 'muted' }, 'Shown to operators only (holds identity numbers).') : h('pre', { tabindex: '0', 'aria-label': 'Original payload' }, d.payload ?? ''));

@@ -7,12 +7,12 @@ const senderOf = (m) => h('span', {}, unitLink(m.senderHsa, m.senderName),
   m.senderSystem ? h('span', { class: 'muted' }, ` via ${m.senderSystemName || m.senderSystem}`) : '');
 const wrap = (table) => h('div', { class: 'table-wrap' }, table);
 
-/** A failed attempt's detail: where it went, the HTTP status, the start of the answer. */
-function attemptText(a) {
+/** A failed attempt's detail: where it went, the HTTP status (unless `error` already says it), the start of the answer. */
+function attemptText(a, error) {
   if (!a) return '';
+  const status = a.status !== undefined && a.status !== null && error !== `HTTP ${a.status}` ? ` HTTP ${a.status}` : '';
   return h('span', { class: 'attempt' },
-    ' → ', h('span', { class: 'endpoint' }, a.endpoint),
-    a.status !== undefined && a.status !== null ? ` HTTP ${a.status}` : '',
+    ' → ', h('span', { class: 'endpoint' }, a.endpoint), status,
     a.responseStart ? h('span', {}, ' answered ', h('q', { class: 'response' }, a.responseStart)) : '');
 }
 
@@ -51,10 +51,26 @@ async function messageSearchView(params) {
   return h('div', {}, h('h2', {}, 'Find a message'), form, hint, found);
 }
 
+/**
+ * A copy's events in time order, a run of the same failure shown once with its count: the sending
+ * before each attempt's outcome is implied by it.
+ */
+function eventRuns(events) {
+  const runs = [];
+  events.forEach((e, i) => {
+    if (e.state === 'sending' && events[i + 1] && events[i + 1].state !== 'sending') return;
+    const key = `${e.state}|${e.detail}|${JSON.stringify(e.attempt)}`;
+    const last = runs[runs.length - 1];
+    if (last && last.key === key) { last.count += 1; last.until = e.at; } else runs.push({ ...e, key, count: 1, until: e.at });
+  });
+  return runs;
+}
+
 function copySection(c) {
-  const events = c.events.map((e) => h('li', {},
+  const events = eventRuns(c.events).map((e) => h('li', {},
     h('time', { datetime: e.at }, fmtTime(e.at)), ' ', stateText(e.state),
-    e.detail ? h('span', {}, ': ', e.detail) : '', attemptText(e.attempt)));
+    e.detail ? h('span', {}, ': ', e.detail) : '', attemptText(e.attempt, e.detail),
+    e.count > 1 ? h('span', { class: 'muted' }, ` – ${e.count} times, the last at ${fmtTime(e.until)}`) : ''));
   return h('section', { class: 'copy', 'aria-label': `Copy to ${c.recipientName || c.recipientHsa}` },
     h('h4', {}, 'To ', unitLink(c.recipientHsa, c.recipientName), ' – ', stateText(c.state)),
     h('p', { class: 'muted' }, [
@@ -63,7 +79,7 @@ function copySection(c) {
       c.acknowledgedAt ? `, acknowledged ${fmtTime(c.acknowledgedAt)}` : '',
       c.manualDeliveredAt ? `, delivered by hand ${fmtTime(c.manualDeliveredAt)}` : '',
       c.notifyBy ? `, notify by ${fmtTime(c.notifyBy)}` : ''].join('')),
-    c.lastError ? h('p', { class: 'error' }, 'Last error: ', c.lastError, attemptText(c.lastAttempt)) : '',
+    c.lastError ? h('p', { class: 'error' }, 'Last error: ', c.lastError, attemptText(c.lastAttempt, c.lastError)) : '',
     h('ol', { class: 'attempts' }, events));
 }
 
