@@ -167,19 +167,21 @@ export class MessagesRepository {
    * message or episode id.
    */
   search(id: string, patientHash: Buffer | null, limit: number): Promise<MessageHit[]> {
+    // Each condition on an index of its own (messages_message_id, messages_episode, messages_patient_id_hash).
+    const byPatient = patientHash === null ? '' : ' OR m.patient_id_hash = $3';
     return this.db.query<MessageHit & Record<string, unknown>>(
       `SELECT * FROM (
          SELECT m.message_id AS "messageId", m.type, m.episode_id AS "episodeId", m.sender_hsa AS "senderHsa", m.canonical -> 'sender' ->> 'name' AS "senderWrittenName",
            m.sender_system AS "senderSystem", m.dialect, m.received_at AS "receivedAt", NULL::text AS "refusedAs", NULL::text AS "deadLetterId",
            coalesce((SELECT json_agg(json_build_object('recipientHsa', c.recipient_hsa, 'state', c.state) ORDER BY c.id) FROM copies c WHERE c.message_pk = m.id), '[]') AS copies
          FROM messages m
-         WHERE m.message_id = $1 OR m.episode_id = $1 OR ($2::bytea IS NOT NULL AND m.patient_id_hash = $2)
+         WHERE m.message_id = $1 OR m.episode_id = $1${byPatient}
          UNION ALL
          SELECT d.message_id, d.type, d.episode_id, NULL, NULL, d.sender_system, d.dialect, d.created_at, d.reason, d.id::text, '[]'::json
          FROM dead_letters d
          WHERE d.message_pk IS NULL AND (d.message_id = $1 OR d.episode_id = $1)
-       ) hits ORDER BY "receivedAt" DESC LIMIT $3`,
-      [id, patientHash, limit],
+       ) hits ORDER BY "receivedAt" DESC LIMIT $2`,
+      patientHash === null ? [id, limit] : [id, limit, patientHash],
     );
   }
 
