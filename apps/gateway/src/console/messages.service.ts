@@ -97,6 +97,8 @@ export class MessagesService {
           senderSystemName: this.names.senderSystem(m['senderSystem'] as string),
           copies: t.copies.map((c) => ({
             ...c,
+            // The last failed attempt, while its error stands (a delivery or a replay clears the error).
+            lastAttempt: c['lastError'] === null ? null : (c['lastAttempt'] ?? null),
             recipientName: this.names.unit(c['recipientHsa'] as string),
             events: (c['events'] as Array<{ attempt: AttemptDetail | null }>).map((e) => ({ ...e, attempt: e.attempt ?? null })),
           })),
