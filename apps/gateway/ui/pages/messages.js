@@ -32,13 +32,14 @@ async function messageSearchView(params) {
   let result;
   try { result = await api(`/api/messages?${new URLSearchParams({ q })}`); }
   catch (err) { return h('div', {}, h('h2', {}, 'Find a message'), form, message(err.message, 'error')); }
+  // data-label: the column's name, shown beside each value where a phone stacks the cells.
   const rows = result.items.map((m) => h('tr', {},
-    h('td', {}, m.refusedAs ? (m.messageId || '–') : messageLink(m.messageId)),
-    h('td', {}, m.type || '–'),
-    h('td', {}, m.senderHsa ? senderOf(m) : (m.senderSystem ? `${m.senderSystemName || m.senderSystem}` : '–')),
-    h('td', {}, m.episodeId || '–'),
-    h('td', {}, fmtTime(m.receivedAt)),
-    h('td', {}, m.refusedAs
+    h('td', { 'data-label': 'Message id' }, m.refusedAs ? (m.messageId || '–') : messageLink(m.messageId)),
+    h('td', { 'data-label': 'Type' }, m.type || '–'),
+    h('td', { 'data-label': 'Sender' }, m.senderHsa ? senderOf(m) : (m.senderSystem ? `${m.senderSystemName || m.senderSystem}` : '–')),
+    h('td', { 'data-label': 'Episode' }, m.episodeId || '–'),
+    h('td', { 'data-label': 'Received' }, fmtTime(m.receivedAt)),
+    h('td', { 'data-label': 'Copies' }, m.refusedAs
       ? h('span', {}, 'refused at ingress: ', h('a', { href: `#/dead-letters/${m.deadLetterId}` }, m.refusedAs))
       : m.copies.length === 0 ? h('span', { class: 'muted' }, 'no copies')
         : h('ul', { class: 'copy-states' }, m.copies.map((c) => h('li', {}, unitLink(c.recipientHsa, c.recipientName), ': ', stateText(c.state)))))));
@@ -46,7 +47,7 @@ async function messageSearchView(params) {
     ? h('p', { id: 'find-none', class: 'muted', role: 'status' }, `Nothing found for “${q}”.`)
     : wrap(h('table', { id: 'find-results' },
       h('caption', { class: 'muted' }, `${result.items.length}${result.items.length >= result.limit ? '+' : ''} found${result.byIdentityNumber ? ' (also by identity number)' : ''}, newest first`),
-      h('tr', {}, ['Message id', 'Type', 'Sender', 'Episode', 'Received', 'Copies'].map((t) => h('th', { scope: 'col' }, t))),
+      h('tr', { class: 'head' }, ['Message id', 'Type', 'Sender', 'Episode', 'Received', 'Copies'].map((t) => h('th', { scope: 'col' }, t))),
       rows));
   return h('div', {}, h('h2', {}, 'Find a message'), form, hint, found);
 }
