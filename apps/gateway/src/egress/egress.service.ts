@@ -392,7 +392,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       // The recipient is failing now (or still): this copy waits with the rest of its backlog for the
       // probe, instead of trying again on its own timer.
       await this.db.transaction(async (tx) => {
-        await this.copies.retry(tx, copy.id, attempts, outcome.error);
+        await this.copies.retry(tx, copy.id, attempts, outcome.error, outcome.attempt);
         await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
       });
       this.held.add(copy.recipient_hsa);
@@ -401,7 +401,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const settled = await this.db.transaction(async (tx) => {
       // Not this attempt's to settle any more when the sweeper has taken its lease over: the copy is sent again.
-      if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error))) {
+      if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error, outcome.attempt))) {
         if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
         return false;
       }
