@@ -73,7 +73,7 @@ async function dispatchView(_id, params) {
       if (s <= 0 || !document.body.contains(notice)) { clearInterval(undoTimer); undo.remove(); left.textContent = ''; return; }
       left.textContent = ` (${s} s)`;
     };
-    notice.replaceChildren(h('p', { class: 'ok' }, `Marked sent by ${d.sentVia}: ${d.reference} to ${d.recipientHsa}. `, undo, left));
+    notice.replaceChildren(h('p', { class: 'ok' }, `Marked sent by ${d.sentVia}: ${d.reference} to `, unitLink(d.recipientHsa), '. ', undo, left));
     tick();
     undoTimer = setInterval(tick, 1000);
   };
@@ -117,7 +117,7 @@ async function dispatchView(_id, params) {
         h('caption', { class: 'visually-hidden' }, 'Fallback documents'),
         h('thead', {}, h('tr', {}, ['Deadline', 'Message', 'Recipient', 'Kind', 'Trigger', 'Made', 'Copy now', 'Status', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, page.items.map((d) => h('tr', { 'data-id': d.id, class: `status-${d.status}` },
-          h('td', {}, d.deadline ? fmtTime(d.deadline) : '–'), h('td', {}, messageLink(d.messageId)), h('td', {}, d.recipientHsa), h('td', {}, d.kind), h('td', {}, d.trigger),
+          h('td', {}, d.deadline ? fmtTime(d.deadline) : '–'), h('td', {}, messageLink(d.messageId)), h('td', {}, unitLink(d.recipientHsa)), h('td', {}, d.kind), h('td', {}, d.trigger),
           h('td', {}, fmtTime(d.createdAt)),
           h('td', {}, d.copyState),
           h('td', { class: 'dispatch-status' }, dispatchStatusText(d)),

@@ -55,12 +55,12 @@ async function overviewView() {
           : `All ${o.atRiskTotal}, the nearest first.`),
         scrollTable('Deadlines at risk', h('table', { id: 'at-risk' },
           h('thead', {}, h('tr', {}, ['Message', 'Recipient', 'State', 'Deadline', 'Time left', 'Fallback'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, o.atRisk.map((r) => h('tr', {}, h('td', {}, messageLink(r.messageId)), h('td', {}, r.recipientHsa), h('td', {}, r.state), h('td', {}, fmtTime(r.notifyBy)),
+          h('tbody', {}, o.atRisk.map((r) => h('tr', {}, h('td', {}, messageLink(r.messageId)), h('td', {}, unitLink(r.recipientHsa)), h('td', {}, r.state), h('td', {}, fmtTime(r.notifyBy)),
             h('td', { class: r.secondsLeft < 0 ? 'late' : '' }, timeLeft(r.secondsLeft)), h('td', {}, r.fallback ? 'produced' : ''))))))),
       h('h3', {}, 'Last errors'),
       o.lastErrors.length === 0 ? h('p', { class: 'muted' }, 'None.') : scrollTable('Last errors', h('table', {},
         h('thead', {}, h('tr', {}, ['When', 'Message', 'Recipient', 'Error'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, o.lastErrors.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, messageLink(e.messageId)), h('td', {}, e.recipientHsa), h('td', {}, e.error)))))),
+        h('tbody', {}, o.lastErrors.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, messageLink(e.messageId)), h('td', {}, unitLink(e.recipientHsa)), h('td', {}, e.error)))))),
       h('p', { class: 'muted' }, `Refreshes every 10 s. Last: ${new Date().toLocaleTimeString('sv-SE')}`));
   };
   await load();
