@@ -9,7 +9,7 @@ import { done, refuse, type Outcome } from '../common/http/outcome';
 import { SendersService } from '../senders/senders.service';
 import { problemsJson } from '../store/records';
 import { CopiesRepository } from '../store/copies.repository';
-import { DeadLettersRepository, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
+import { DeadLettersRepository, type Breakdown, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
 import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
@@ -49,7 +49,7 @@ export class DeadLettersService {
     private readonly copies: CopiesRepository,
   ) {}
 
-  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; next: string | null }>> {
+  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; total: number; next: string | null }>> {
     let after: { at: Date; id: string } | undefined;
     if (cursor !== undefined) {
       after = decodeCursor(cursor);
@@ -57,11 +57,16 @@ export class DeadLettersService {
     }
     const rows = await this.store.list(filter, after, limit + 1);
     const items = rows.slice(0, limit).map((r) => ({ ...r, problemCount: Number(r.problemCount) }));
-    return done({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
+    return done({ items, total: await this.store.count(filter), next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
   }
 
   count(filter: DeadLetterFilter): Promise<number> {
     return this.store.count(filter);
+  }
+
+  /** How many open dead letters of a selection there are per recipient, type and reason. */
+  breakdown(filter: DeadLetterFilter): Promise<Breakdown> {
+    return this.store.breakdown(filter);
   }
 
   ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {
