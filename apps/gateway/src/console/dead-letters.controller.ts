@@ -129,7 +129,8 @@ export class DeadLettersController {
   })
   async preview(@Body(bodyOf<BulkPreviewRequest>('BulkPreviewRequest')) body: BulkPreviewRequest) {
     const selection = { ...this.filter(body.filter), status: 'open' as const };
-    const { recipientIds: _matched, ...filter } = selection;
+    const filter: DeadLetterFilter = { ...selection };
+    delete (filter as { recipientIds?: unknown }).recipientIds;
     const breakdown = await this.deadLetters.breakdown(selection);
     const byUnit = breakdown.byUnit.map((u) => ({ ...u, name: u.key === null ? null : (this.directory.lookup(u.key)?.name ?? null) }));
     return { count: await this.deadLetters.count(selection), filter, breakdown: { ...breakdown, byUnit } };

@@ -110,7 +110,12 @@ export class AuditRepository {
        ORDER BY a.id DESC LIMIT $${params.length + 2}`,
       pageParams,
     );
-    const items = rows.slice(0, limit).map((r) => (r.items === null ? (({ items: _none, ...rest }) => rest)(r) : r));
+    const items = rows.slice(0, limit).map((r) => {
+      if (r.items !== null) return r;
+      const entry: AuditEntry & { items?: unknown } = { ...r };
+      delete entry.items;
+      return entry;
+    });
     return { items, total: Number(counted[0]!.n), next: rows.length > limit ? items[items.length - 1]!.id : null };
   }
 }
