@@ -86,7 +86,7 @@ async function bulkJobsView(id) {
   const table = h('table', { id: 'bulk-jobs' });
   const draw = (jobs) => table.replaceChildren(
     h('tr', {}, ['Job', 'Action', 'Started', 'By', 'Selection', 'Progress', 'Status', 'Finished'].map((t) => h('th', {}, t))),
-    jobs.map((j) => h('tr', { 'data-job': j.id },
+    ...jobs.map((j) => h('tr', { 'data-job': j.id },
       h('td', {}, h('a', { class: 'row-link', href: `#/bulk-jobs/${encodeURIComponent(j.id)}` }, `Job ${j.id}`)),
       h('td', {}, j.action), h('td', {}, fmtTime(j.createdAt)), h('td', {}, j.createdBy), h('td', {}, filterText(j.filter)),
       h('td', {}, progressBar(j), jobCounts(j)),
