@@ -11,14 +11,17 @@ function auditDetail(a) {
   if (d === null || d === undefined) return '';
   if (typeof d !== 'object' || Array.isArray(d)) return JSON.stringify(d);
   const { messageId, bulkJob: _job, ...rest } = d;
-  const text = Object.keys(rest).length ? JSON.stringify(rest) : '';
+  const shown = (v) => (v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? Object.entries(v).filter(([k, x]) => k !== 'recipientIds' && x !== null && x !== '').map(([k, x]) => `${k}=${x}`).join(', ')
+    : v === null ? '–' : String(v));
+  const text = Object.entries(rest).map(([k, v]) => `${k}: ${shown(v)}`).join('; ');
   return messageId ? [messageLink(messageId), text ? ` ${text}` : ''] : text;
 }
 
 function auditRow(a, extra = {}) {
   return h('tr', { 'data-audit': a.id, ...extra },
-    h('td', {}, fmtTime(a.at)), h('td', {}, a.username), h('td', {}, a.role), h('td', {}, a.action),
-    h('td', {}, targetLink(a.target)), h('td', {}, auditDetail(a)));
+    h('td', { class: 'nowrap' }, fmtTime(a.at)), h('td', {}, a.username), h('td', {}, a.role), h('td', { class: 'nowrap' }, a.action),
+    h('td', { class: 'nowrap' }, targetLink(a.target)), h('td', {}, auditDetail(a)));
 }
 
 async function auditView() {

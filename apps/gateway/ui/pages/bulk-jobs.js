@@ -61,14 +61,14 @@ function jobPanel(j, onChange) {
 
 /** The breakdown tables of a preview: how many per unit, type and reason. */
 function breakdownTables(b) {
-  const table = (caption, rows, key) => h('table', {},
+  const table = (caption, column, rows, key) => h('table', {},
     h('caption', {}, caption),
-    h('tr', {}, h('th', {}, caption.replace(/^By /, '')), h('th', {}, 'Count')),
+    h('tr', {}, h('th', {}, column), h('th', {}, 'Count')),
     rows.map((r) => h('tr', {}, h('td', {}, key(r)), h('td', {}, String(r.count)))));
   return h('div', { class: 'breakdown' },
-    table('By unit', b.byUnit, (r) => (r.key ? `${r.name ? `${r.name} ` : ''}${r.key}` : '(none)')),
-    table('By type', b.byType, (r) => r.key || '(unknown)'),
-    table('By reason', b.byReason, (r) => r.key));
+    table('By unit', 'Unit', b.byUnit, (r) => (r.key ? `${r.name ? `${r.name} ` : ''}${r.key}` : '(none)')),
+    table('By type', 'Type', b.byType, (r) => r.key || '(unknown)'),
+    table('By reason', 'Reason', b.byReason, (r) => r.key));
 }
 
 async function bulkJobsView(id) {
