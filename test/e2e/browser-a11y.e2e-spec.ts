@@ -103,7 +103,7 @@ it('a keyboard alone gets from sign-in to a replayed dead letter (desk)', async 
     await tabTo(page, 'input[name=recipient]');
     await page.keyboard.type('Hemsjukvården');
     await page.keyboard.press('Enter');
-    await page.waitForFunction('location.hash.includes("recipient=Hemsjukv")');
+    await eventually(async () => ((await page.evaluate<string>('location.hash')).includes('recipient=Hemsjukv') ? true : undefined));
     await page.waitForSelector(`#dead-letters a[href="#/dead-letters/${failedIds[0]}"]`);
     await tabTo(page, `#dead-letters a[href="#/dead-letters/${failedIds[0]}"]`);
     await screenshot(page, 'a11y-keyboard-1-focused-row');
@@ -184,7 +184,10 @@ it('previews a bulk job in the page (by unit code), shows its live progress from
   }
 }, 90_000);
 
-const PAGES = ['overview', 'dead-letters', 'dead-letters/{invalid}', 'recipients', 'dispatch', 'deviations', 'reports?month=2026-03&municipality=1480', 'audit', 'retention', 'bulk-jobs', 'bulk-jobs/1'];
+/** Each page, and the start of its heading (what shows that it, not the page before, is shown). */
+const PAGES = [['overview', 'Overview'], ['dead-letters', 'Dead-letter queue'], ['dead-letters/{invalid}', 'Dead letter '], ['recipients', 'Recipients'],
+  ['dispatch', 'Manual dispatch'], ['deviations', 'Deviations'], ['reports?month=2026-03&municipality=1480', 'Follow-up 2026-03'], ['audit', 'Audit log'],
+  ['retention', 'Retention'], ['bulk-jobs', 'Bulk jobs'], ['bulk-jobs/1', 'Bulk replay 1']] as const;
 
 it.each([['desk', DESK], ['phone', PHONE]] as const)('no serious or critical axe violation on any page, and none scrolls sideways on a phone (%s)', async (name, viewport) => {
   const { context, page } = await newPage(viewport);
@@ -196,10 +199,11 @@ it.each([['desk', DESK], ['phone', PHONE]] as const)('no serious or critical axe
     found['login'] = await seriousA11yViolations(page);
     await screenshot(page, `a11y-${name}-login`);
     await signIn(page, base, OPERATOR);
-    for (const route of PAGES.map((p) => p.replace('{invalid}', invalidId))) {
+    for (const [path, heading] of PAGES) {
+      const route = path.replace('{invalid}', invalidId);
       await page.goto(`${base}/#/${route}`);
-      await page.waitForSelector('main h2');
-      await page.waitForLoadState('networkidle');
+      await page.locator('main h2', { hasText: heading }).first().waitFor();
+      if (route.startsWith('reports')) await page.waitForSelector('#chart svg');
       found[route] = await seriousA11yViolations(page);
       if (name === 'phone' && (await scrollsSideways(page))) sideways.push(route);
       await screenshot(page, `a11y-${name}-${route.replace(/[/?&=]/g, '_')}`);
