@@ -105,14 +105,16 @@ function accessible(root) {
   for (const table of [root, ...root.querySelectorAll('table')].filter((t) => t.tagName === 'TABLE')) {
     const rows = [...table.querySelectorAll(':scope > tr, :scope > thead > tr, :scope > tbody > tr')];
     const head = rows[0] && [...rows[0].children].every((c) => c.tagName === 'TH') ? rows[0] : undefined;
-    const labels = head ? [...head.children].map((th) => th.textContent.trim()) : [];
     if (head) {
       head.classList.add('head');
-      for (const th of head.children) {
+      [...head.children].forEach((th, i) => {
         th.setAttribute('scope', 'col');
-        if (!th.textContent.trim()) th.append(srOnly('Actions'));
-      }
+        // A column without a title gets a hidden one: Actions when its cells hold buttons, else Name.
+        const actions = rows.some((tr) => tr !== head && tr.children[i]?.querySelector('button, a[download]'));
+        if (!th.textContent.trim()) th.append(srOnly(actions ? 'Actions' : 'Name'));
+      });
     }
+    const labels = head ? [...head.children].map((th) => th.textContent.trim()) : [];
     for (const tr of rows) {
       if (tr === head) continue;
       [...tr.children].forEach((cell, i) => {
