@@ -264,6 +264,12 @@ describe('dead-letter queue', () => {
     expect(jobs[0]).toEqual(after);
     expect((await call('GET', '/api/bulk-jobs?page=2', viewer)).body).toMatchObject({ field: 'page' });
 
+    // A job whose runner stopped with its process (no sign of life): a cancel finishes it at once.
+    const [orphan] = await query<{ id: string }>(services.databaseUrl, `INSERT INTO bulk_jobs (action, filter, total, done, created_by, created_at, beat_at)
+      VALUES ('replay', '{}', 10, 4, 'otto', now() - interval '1 hour', now() - interval '1 hour') RETURNING id::text`);
+    expect((await call('POST', `/api/bulk-jobs/${orphan!.id}/cancel`, operator)).body).toMatchObject({ status: 'cancelled', done: 4, cancelled: 6, finishedAt: expect.any(String) });
+    expect((await call('POST', `/api/bulk-jobs/${orphan!.id}/cancel`, operator)).body).toMatchObject({ cancelled: 6 });
+
     // The audit log: one row per job, its dead letters grouped under it.
     const log = (await call('GET', `/api/audit?action=bulk-discard`, viewer)).body;
     expect(log.items.slice(0, 2).map((a: any) => [a.target, a.items])).toEqual([[`bulk-job:${slow.id}`, after.done + after.failed], [`bulk-job:${job.id}`, 6]]);
@@ -308,7 +314,8 @@ describe('dead-letter list, bulk preview and audit log filters', () => {
     expect([firstTwo.items.length, firstTwo.total, firstTwo.next]).toEqual([2, all.total, firstTwo.items[1].id]);
     const nextTwo = (await call('GET', `/api/audit?limit=2&before=${firstTwo.next}`, viewer)).body;
     expect(nextTwo.items.map((a: any) => a.id)).toEqual(all.items.slice(2, 4).map((a: any) => a.id));
-    const target = all.items.find((a: any) => a.target?.startsWith('dead-letter:'))!.target;
+    // A target filter lists the entries of bulk jobs' dead letters too.
+    const target = (await call('GET', '/api/audit?target=dead-letter:', viewer)).body.items[0].target as string;
     const byTarget = (await call('GET', `/api/audit?target=${encodeURIComponent(target)}`, viewer)).body;
     expect(byTarget.items.length).toBeGreaterThan(0);
     expect(byTarget.items.every((a: any) => a.target.includes(target))).toBe(true);

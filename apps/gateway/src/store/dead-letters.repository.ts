@@ -195,7 +195,7 @@ export class DeadLettersRepository {
 
   /** One more of a bulk job's dead letters went `how` (counted in the store, whatever the job's status). */
   async bulkItem(id: string, how: 'done' | 'failed' | 'skipped'): Promise<void> {
-    await this.db.query(`UPDATE bulk_jobs SET ${how} = ${how} + 1 WHERE id = $1`, [id]);
+    await this.db.query(`UPDATE bulk_jobs SET ${how} = ${how} + 1, beat_at = now() WHERE id = $1`, [id]);
   }
 
   /** Whether a bulk job may go on with its next dead letter (it is running). */
@@ -213,11 +213,18 @@ export class DeadLettersRepository {
   }
 
   /**
-   * A running bulk job is to stop (its runner looks before each dead letter and then marks it
-   * finished). False when it was not running.
+   * A bulk job that has not finished is to stop (its runner looks before each dead letter and then
+   * marks it finished). A job whose runner gave no sign of life for `staleMs` (its process stopped)
+   * is marked finished at once: what it did not go through counts as cancelled. False when the job
+   * had finished already.
    */
-  async cancelBulkJob(id: string, by: string): Promise<boolean> {
-    const rows = await this.db.query(`UPDATE bulk_jobs SET status = 'cancelled', cancelled_by = $2 WHERE id = $1 AND status = 'running' RETURNING id`, [id, by]);
+  async cancelBulkJob(id: string, by: string, staleMs: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE bulk_jobs SET status = CASE WHEN status = 'running' THEN 'cancelled' ELSE status END, cancelled_by = coalesce(cancelled_by, $2),
+         finished_at = CASE WHEN coalesce(beat_at, created_at) < now() - $3 * interval '1 millisecond' THEN now() END
+       WHERE id = $1 AND finished_at IS NULL RETURNING id`,
+      [id, by, staleMs],
+    );
     return rows.length > 0;
   }
 
