@@ -60,6 +60,10 @@ function entryPoints(version: Version) {
  * One run on its own vhost and database, with the gateway's default settings (log level error), and
  * (unless `raw` is false) the raw two-hop baseline right after it.
  */
+/** Settings passed through to this version of the gateway (SVU_AMQP_IN_FLIGHT, SVU_RECIPIENT_IN_FLIGHT), to compare tunings. */
+const tuning = (version: Version): Record<string, string> =>
+  version.name !== CURRENT.name ? {} : Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^SVU_(AMQP|RECIPIENT)_IN_FLIGHT$/.test(e[0]) && e[1] !== undefined));
+
 async function run(layout: Layout, unit: DirectoryUnit, version: Version = CURRENT, raw = true) {
   const services = await createTestServices('bench_pipeline');
   const directoryPath = writeDirectory([unit]);
@@ -68,7 +72,7 @@ async function run(layout: Layout, unit: DirectoryUnit, version: Version = CURRE
     const rawTwoHopOf = async () => (raw ? await rawTwoHop(services.amqpUrl, messages) : undefined);
     if (layout === 'one process') {
       const { startGateway, loadConfig } = entryPoints(version);
-      const config = loadConfig({ AMQP_URL: services.amqpUrl, DATABASE_URL: services.databaseUrl, SVU_DIRECTORY: directoryPath, SVU_SENDERS: writeTestSenders(directoryPath), PORT: '0', LOG_LEVEL: 'error' });
+      const config = loadConfig({ AMQP_URL: services.amqpUrl, DATABASE_URL: services.databaseUrl, SVU_DIRECTORY: directoryPath, SVU_SENDERS: writeTestSenders(directoryPath), PORT: '0', LOG_LEVEL: 'error', ...tuning(version) });
       const app = await startGateway(config);
       try {
         // The publisher and the recipient's consumer run in this process too.
@@ -77,7 +81,7 @@ async function run(layout: Layout, unit: DirectoryUnit, version: Version = CURRE
         await app.close();
       }
     }
-    const processes = new ServiceProcesses(services, directoryPath, { LOG_LEVEL: 'error' }, mainOf(version));
+    const processes = new ServiceProcesses(services, directoryPath, { LOG_LEVEL: 'error', ...tuning(version) }, mainOf(version));
     try {
       for (const service of ['ingress', 'router', 'egress'] as const) await processes.start(service);
       return { ...(await endToEnd(services, unit, messages, () => processes.pids())), raw: await rawTwoHopOf() };

@@ -48,9 +48,10 @@ function start(service: string): void {
     SVU_STALE_AFTER: 'PT3S',
     SVU_SWEEP_EVERY: 'PT1S',
     SVU_DELIVERY_TIMEOUT: 'PT2S',
-    // Copies on their way to one HTTP recipient from the egress process, answered or not, until their
-    // outcome is recorded: what a SIGKILL of it may leave unknown, to be sent again (see the bound below).
+    // Copies on their way to one recipient (HTTP, AMQP) from the egress process, answered or not, until
+    // their outcome is recorded: what a SIGKILL of it may leave unknown, to be sent again (the bound below).
     SVU_RECIPIENT_IN_FLIGHT: String(IN_FLIGHT),
+    SVU_AMQP_IN_FLIGHT: String(IN_FLIGHT),
     SVU_PROBE_BASE: 'PT0.2S',
     SVU_PROBE_MAX: 'PT2S',
     SVU_HEARTBEAT_EVERY: 'PT0.5S',
@@ -249,7 +250,7 @@ it(`delivers ${MESSAGES} messages to every recipient through kills and restarts,
     if (kill !== undefined) perKill.set(kill, (perKill.get(kill) ?? 0) + 1);
   }
   // Only egress delivers: a SIGKILL of it leaves unknown at most the copies on their way or answered but
-  // not yet recorded, SVU_RECIPIENT_IN_FLIGHT per electronic recipient (HTTP and AMQP). Those may go
+  // not yet recorded, SVU_RECIPIENT_IN_FLIGHT per HTTP and SVU_AMQP_IN_FLIGHT per AMQP recipient (both 8 here). Those may go
   // twice (with the same idempotency key); nothing else may (restarts of RabbitMQ and PostgreSQL, kills
   // of other services).
   const electronicUnits = units.filter((u) => u.transport.kind !== 'none').length;

@@ -155,12 +155,13 @@ it('pause holds copies back (retry now is refused and audited); resume sends the
   expect((await recipient()).state).toBe('healthy');
   const paused = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'announced maintenance' });
   expect(paused.status).toBe(200);
-  expect(paused.body).toMatchObject({ state: 'paused', pausedBy: OPERATOR.username });
+  expect(paused.body).toMatchObject({ state: 'paused', pausedBy: OPERATOR.username, pauseReason: 'announced maintenance' });
   // Paused again: 409 with the reason; the first pause stands.
   const again = await call('POST', `/api/recipients/${unit.hsaId}/pause`, operator, { reason: 'again' });
   expect(again.status).toBe(409);
   expect(again.body.reason).toMatch(/already paused/);
   expect((await recipient()).pausedAt).toBe(paused.body.pausedAt);
+  expect((await recipient()).pauseReason).toBe('announced maintenance');
   const before = received().length;
   const id = await send('OPS-EP-3');
   await sleep(1_500);
@@ -172,7 +173,7 @@ it('pause holds copies back (retry now is refused and audited); resume sends the
 
   const resumed = await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator);
   expect(resumed.status).toBe(200);
-  expect(resumed.body.state).toBe('healthy');
+  expect(resumed.body).toMatchObject({ state: 'healthy', pausedBy: null, pauseReason: null });
   await eventually(() => (received().includes(id) ? true : undefined), 20_000, 'the paused copy delivered after resume');
   const notPaused = await call('POST', `/api/recipients/${unit.hsaId}/resume`, operator);
   expect(notPaused.status).toBe(409);

@@ -174,6 +174,25 @@ async function render() {
   if (generation === renderGeneration) main.replaceChildren(node);
 }
 
+// Units' names from the directory (GET /api/units), loaded once and shared by every page.
+const units = { byHsa: new Map(), loading: null };
+const loadUnits = () => {
+  units.loading ||= api('/api/units').then((list) => { units.byHsa = new Map(list.map((u) => [u.hsaId, u])); }).catch(() => { units.loading = null; });
+  return units.loading;
+};
+/** A unit by its name and HSA id, linked to the Recipients page; `name` when the answer had it, else the directory's. */
+function unitLink(hsa, name) {
+  if (!hsa) return '–';
+  const a = h('a', { href: '#/recipients', class: 'unit', title: `HSA id ${hsa}` });
+  const fill = () => {
+    const known = name || units.byHsa.get(hsa)?.name;
+    a.replaceChildren(...(known ? [known, ' ', h('span', { class: 'muted' }, `(${hsa})`)] : [hsa]));
+  };
+  fill();
+  if (!name && !units.byHsa.has(hsa)) loadUnits().then(fill);
+  return a;
+}
+
 document.getElementById('nav-toggle').addEventListener('click', (e) => {
   const open = document.body.classList.toggle('nav-open');
   e.currentTarget.setAttribute('aria-expanded', String(open));

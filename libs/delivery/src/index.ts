@@ -1,5 +1,6 @@
 export { backoffMs, nextRetry, DEFAULT_RETRY_POLICY, type RetryDecision, type RetryPolicy } from './retry-policy';
-export { httpOutcome, type AttemptOutcome } from './outcome';
+export { httpOutcome, withAttempt, type AttemptOutcome } from './outcome';
+export { attemptDetail, endpointOf, responseStart, RESPONSE_START_BYTES, type AttemptDetail } from './attempt-detail';
 export { CONTENT_TYPES } from './content-types';
 export {
   decide,

@@ -1,8 +1,15 @@
-/** What one delivery attempt came to. */
+import type { AttemptDetail } from './attempt-detail';
+
+/** What one delivery attempt came to; a failure may say where it went and what came back (`attempt`). */
 export type AttemptOutcome =
   | { readonly kind: 'delivered' }
-  | { readonly kind: 'retry'; readonly error: string }
-  | { readonly kind: 'permanent'; readonly error: string };
+  | { readonly kind: 'retry'; readonly error: string; readonly attempt?: AttemptDetail }
+  | { readonly kind: 'permanent'; readonly error: string; readonly attempt?: AttemptDetail };
+
+/** `outcome` with the detail of its attempt when it failed. */
+export function withAttempt(outcome: AttemptOutcome, attempt: AttemptDetail): AttemptOutcome {
+  return outcome.kind === 'delivered' ? outcome : { ...outcome, attempt };
+}
 
 /**
  * The outcome of an HTTP answer: 2xx delivers; 408 and 429 are worth another try, as is any 5xx;

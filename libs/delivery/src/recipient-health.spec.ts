@@ -58,9 +58,10 @@ describe('recipient health', () => {
   });
 
   it('pause holds the copies back whatever the transport does; resume releases them, or probes at once when failing', () => {
-    const paused = decide(HEALTHY, { kind: 'pause', by: 'operator' }, t0, policy).next;
+    const paused = decide(HEALTHY, { kind: 'pause', by: 'operator', reason: 'announced maintenance' }, t0, policy).next;
     expect(stateOf(paused)).toBe('paused');
     expect(paused.pausedBy).toBe('operator');
+    expect(paused.pauseReason).toBe('announced maintenance');
     // A success while paused (a copy already on its way) does not release the backlog.
     const failingPaused = decide(paused, { kind: 'failure', error: 'HTTP 503', probe: false }, later(1), policy).next;
     expect(stateOf(failingPaused)).toBe('paused');
@@ -77,11 +78,11 @@ describe('recipient health', () => {
     const d = decide({ ...failing, probeAt: later(30_000) }, { kind: 'retry-now' }, later(10), policy);
     expect(d.next.probeAt).toEqual(later(10));
     expect(d.refused).toBeUndefined();
-    const paused = decide(failing, { kind: 'pause', by: 'operator' }, later(1), policy).next;
+    const paused = decide(failing, { kind: 'pause', by: 'operator', reason: 'announced maintenance' }, later(1), policy).next;
     expect(decide(paused, { kind: 'retry-now' }, later(2), policy).refused).toMatch(/paused/);
     expect(decide(HEALTHY, { kind: 'resume' }, t0, policy).refused).toMatch(/not paused/);
     // Pausing twice is refused, and the first pause (who, since when) stands.
-    const again = decide(paused, { kind: 'pause', by: 'someone else' }, later(3), policy);
+    const again = decide(paused, { kind: 'pause', by: 'someone else', reason: 'another' }, later(3), policy);
     expect(again.refused).toMatch(/already paused/);
     expect(again.next).toBe(paused);
     expect(decide(HEALTHY, { kind: 'retry-now' }, t0, policy).release).toBe(true);
@@ -110,7 +111,7 @@ describe('reachable again between probes', () => {
     expect(decide(answered, { kind: 'reachable' }, later(10), policy).probeNow).toBeUndefined();
     const timedOut = decide(HEALTHY, { kind: 'failure', error: 'timed out', probe: false }, t0, policy).next;
     expect(decide(timedOut, { kind: 'reachable' }, later(10), policy).next).toBe(timedOut);
-    const paused = decide(refused(t0), { kind: 'pause', by: 'operator' }, later(1), policy).next;
+    const paused = decide(refused(t0), { kind: 'pause', by: 'operator', reason: 'announced maintenance' }, later(1), policy).next;
     expect(decide(paused, { kind: 'reachable' }, later(10), policy).next).toBe(paused);
     expect(decide(HEALTHY, { kind: 'reachable' }, t0, policy).next).toBe(HEALTHY);
   });

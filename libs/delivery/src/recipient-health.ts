@@ -27,6 +27,8 @@ export interface RecipientHealth {
   readonly failedProbes: number;
   readonly pausedAt: Date | null;
   readonly pausedBy: string | null;
+  /** Why it was paused (announced maintenance, …), as the operator gave it. */
+  readonly pauseReason: string | null;
 }
 
 export const HEALTHY: RecipientHealth = {
@@ -39,13 +41,14 @@ export const HEALTHY: RecipientHealth = {
   failedProbes: 0,
   pausedAt: null,
   pausedBy: null,
+  pauseReason: null,
 };
 
 export type HealthEvent =
   /** A delivery attempt failed in a way worth retrying; `probe` when it was the recipient's probe. */
   | { readonly kind: 'failure'; readonly error: string; readonly probe: boolean }
   | { readonly kind: 'success' }
-  | { readonly kind: 'pause'; readonly by: string }
+  | { readonly kind: 'pause'; readonly by: string; readonly reason: string }
   | { readonly kind: 'resume' }
   /** An operator asks for a probe at once. */
   | { readonly kind: 'retry-now' }
@@ -114,11 +117,11 @@ export function decide(health: RecipientHealth, event: HealthEvent, now: Date, p
     }
     case 'pause':
       if (health.pausedAt !== null) return { next: health, release: false, refused: 'the recipient is already paused' };
-      return { next: { ...health, pausedAt: now, pausedBy: event.by }, release: false };
+      return { next: { ...health, pausedAt: now, pausedBy: event.by, pauseReason: event.reason }, release: false };
     case 'resume':
       if (health.pausedAt === null) return { next: health, release: false, refused: 'the recipient is not paused' };
       return {
-        next: { ...health, pausedAt: null, pausedBy: null, probeAt: health.failing ? now : health.probeAt },
+        next: { ...health, pausedAt: null, pausedBy: null, pauseReason: null, probeAt: health.failing ? now : health.probeAt },
         release: !health.failing,
       };
     case 'retry-now':

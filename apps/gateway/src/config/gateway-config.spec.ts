@@ -142,6 +142,8 @@ describe('loadConfig', () => {
     ['SVU_DB_POOL', '0', /^SVU_DB_POOL must be a whole number from 1/],
     ['SVU_PREFETCH', '-1', /^SVU_PREFETCH must be a whole number from 1/],
     ['SVU_RECIPIENT_IN_FLIGHT', '0', /^SVU_RECIPIENT_IN_FLIGHT must be a whole number from 1/],
+    ['SVU_AMQP_IN_FLIGHT', '0', /^SVU_AMQP_IN_FLIGHT must be a whole number from 1/],
+    ['SVU_AMQP_IN_FLIGHT', '10001', /^SVU_AMQP_IN_FLIGHT must be a whole number from 1 to 10000/],
     ['SVU_BULK_PER_SECOND', '0', /^SVU_BULK_PER_SECOND must be a whole number from 1/],
     ['SVU_SENDER_RATE', '0', /^SVU_SENDER_RATE must be a whole number from 1/],
     ['SVU_LOGIN_USER_ATTEMPTS', '0', /^SVU_LOGIN_USER_ATTEMPTS must be a whole number from 1/],

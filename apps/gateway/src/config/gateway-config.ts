@@ -37,6 +37,8 @@ export interface GatewayConfig {
   readonly prefetch: number;
   /** Copies one egress process has on their way to one recipient at most (SVU_RECIPIENT_IN_FLIGHT). */
   readonly recipientInFlight: number;
+  /** Copies one egress process has on their way to one AMQP recipient at most (SVU_AMQP_IN_FLIGHT). */
+  readonly amqpInFlight: number;
   /** How long a copy may sit without progress before the sweeper sends it on again. */
   readonly staleAfterMs: number;
   readonly sweepEveryMs: number;
@@ -131,6 +133,7 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'SVU_START_WAIT',
   'SVU_PREFETCH',
   'SVU_RECIPIENT_IN_FLIGHT',
+  'SVU_AMQP_IN_FLIGHT',
   'SVU_STALE_AFTER',
   'SVU_SWEEP_EVERY',
   'SVU_DEADLINE_EVERY',
@@ -355,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     services: new Set(services as ServiceName[]),
     prefetch: integer('SVU_PREFETCH', get('SVU_PREFETCH', '1000'), 1, 5_000),
     recipientInFlight: integer('SVU_RECIPIENT_IN_FLIGHT', get('SVU_RECIPIENT_IN_FLIGHT', '16'), 1, 1_000),
+    amqpInFlight: integer('SVU_AMQP_IN_FLIGHT', get('SVU_AMQP_IN_FLIGHT', '256'), 1, 10_000),
     staleAfterMs: positiveDuration(env, 'SVU_STALE_AFTER', 'PT30S'),
     sweepEveryMs: positiveDuration(env, 'SVU_SWEEP_EVERY', 'PT5S', true),
     deadlineEveryMs: positiveDuration(env, 'SVU_DEADLINE_EVERY', 'PT5S', true),

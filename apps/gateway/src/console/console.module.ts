@@ -11,13 +11,15 @@ import { ConsoleController } from './console.controller';
 import { DeadLettersController } from './dead-letters.controller';
 import { DispatchController } from './dispatch.controller';
 import { DeadLettersService } from './dead-letters.service';
+import { MessagesController } from './messages.controller';
+import { MessagesService, UnitNames } from './messages.service';
 import { OverviewService } from './overview.service';
 import { RecipientsController } from './recipients.controller';
 
-/** SVU_SERVICES=console: the operators' API (login, overview, dead letters, dispatch, recipients, retention). */
+/** SVU_SERVICES=console: the operators' API (login, overview, dead letters, finding messages, dispatch, recipients, retention). */
 @Module({
   imports: [CommonModule, IngressCoreModule, DispatchModule, RecipientHealthModule],
-  providers: [DeadLettersService, BulkService, OverviewService, LoginThrottle],
-  controllers: [AuthController, ConsoleController, DeadLettersController, DispatchController, RetentionController, RecipientsController],
+  providers: [DeadLettersService, BulkService, OverviewService, LoginThrottle, MessagesService, UnitNames],
+  controllers: [AuthController, ConsoleController, DeadLettersController, DispatchController, RetentionController, RecipientsController, MessagesController],
 })
 export class ConsoleModule {}

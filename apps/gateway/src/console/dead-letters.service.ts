@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Injectable } from '@nestjs/common';
 import { formatProblem, type CanonicalMessage } from '@svu/canonical';
 import { encodeDocument, isFormat, readMessage, showDocument, type Format } from '@svu/dialects';
@@ -9,6 +10,8 @@ import { done, refuse, type Outcome } from '../common/http/outcome';
 import { SendersService } from '../senders/senders.service';
 import { problemsJson } from '../store/records';
 import { CopiesRepository } from '../store/copies.repository';
+import { MessagesRepository } from '../store/messages.repository';
+import { UnitNames } from './messages.service';
 import { DeadLettersRepository, type Breakdown, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
@@ -47,6 +50,8 @@ export class DeadLettersService {
     private readonly audit: AuditService,
     private readonly senders: SendersService,
     private readonly copies: CopiesRepository,
+    private readonly messages: MessagesRepository,
+    private readonly names: UnitNames,
   ) {}
 
   async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; total: number; next: string | null }>> {
@@ -56,7 +61,13 @@ export class DeadLettersService {
       if (after === undefined) return refuse('invalid', 'cursor is not valid');
     }
     const rows = await this.store.list(filter, after, limit + 1);
-    const items = rows.slice(0, limit).map((r) => ({ ...r, problemCount: Number(r.problemCount) }));
+    const items = rows.slice(0, limit).map((r) => ({
+      ...r,
+      problemCount: Number(r.problemCount),
+      senderName: this.names.unit(r.senderHsa),
+      senderSystemName: this.names.senderSystem(r.senderSystem),
+      recipientName: this.names.unit(r.recipientHsa),
+    }));
     return done({ items, total: await this.store.count(filter), next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
   }
 
@@ -73,16 +84,30 @@ export class DeadLettersService {
     return this.store.ids(filter, limit);
   }
 
+  /**
+   * The payload a dead letter is about and the dialect it is written in: the body refused at ingress
+   * in its own dialect, or, for a copy that could not be delivered, the message as its sender wrote it
+   * in the message's dialect (the dead letter's `dialect` is then the recipient's).
+   */
+  private original(row: Row): { payload: Buffer | null; dialect: string | null } {
+    if (row['copy_id'] !== null && row['message_dialect'] !== null && row['message_dialect'] !== undefined) {
+      return { payload: (row['message_payload'] ?? row['payload'] ?? null) as Buffer | null, dialect: row['message_dialect'] as string };
+    }
+    return { payload: (row['payload'] ?? row['message_payload'] ?? null) as Buffer | null, dialect: (row['dialect'] ?? row['message_dialect'] ?? null) as string | null };
+  }
+
   /** One dead letter with its payload, canonical form, problems and delivery history; the view is audited. */
   async detail(id: string, session: Session): Promise<Outcome<Row>> {
     const row = await this.store.withMessage(id);
     if (row === undefined) return refuse('not-found', `no dead letter ${id}`);
     const events = row['copy_id'] === null ? [] : await this.copies.history(row['copy_id'] as string);
-    const payload = (row['payload'] ?? row['message_payload'] ?? null) as Buffer | null;
-    const dialect = (row['dialect'] ?? row['message_dialect'] ?? null) as string | null;
-    const canonical = (row['canonical'] as CanonicalMessage | null) ?? this.readable(dialect, payload);
+    const { payload, dialect } = this.original(row);
+    const readable = this.readable(dialect, payload);
+    const canonical = (row['canonical'] as CanonicalMessage | null) ?? readable;
     const operator = session.role === 'operator';
     await this.audit.record(session, 'view-dead-letter', `dead-letter:${id}`, { messageId: row['message_id'], patientDataShown: operator });
+    const senderHsa = (row['sender_hsa'] as string | null) ?? canonical?.sender?.hsaId ?? null;
+    const senderSystem = (row['sender_system'] as string | null) ?? (row['message_sender_system'] as string | null) ?? null;
     const detail = {
       id: row['id'],
       createdAt: row['created_at'],
@@ -91,10 +116,18 @@ export class DeadLettersService {
       episodeId: row['episode_id'],
       type: row['type'],
       dialect,
+      recipientDialect: row['copy_id'] === null ? null : row['dialect'],
+      senderHsa,
+      senderName: this.names.unit(senderHsa) ?? canonical?.sender?.name ?? null,
+      senderSystem,
+      senderSystemName: this.names.senderSystem(senderSystem),
       recipientHsa: row['recipient_hsa'],
+      recipientName: this.names.unit(row['recipient_hsa'] as string | null),
       problems: row['problems'] ?? [],
       lastError: row['last_error'],
-      attempts: events,
+      lastAttempt: row['last_attempt'] ?? null,
+      attempts: events.map((e) => ({ ...e, attempt: e.attempt ?? null })),
+      replayable: this.replayable(row, readable !== undefined),
       resolvedAt: row['resolved_at'],
       resolution: row['resolution'],
       resolvedBy: row['resolved_by'],
@@ -108,6 +141,16 @@ export class DeadLettersService {
     const names = [canonical?.patient?.givenName, canonical?.patient?.familyName].filter((n): n is string => typeof n === 'string')
       .flatMap((n) => n.split(/[\s-]+/));
     return done(maskForViewer(detail, names));
+  }
+
+  /**
+   * Whether Replay can work: a copy is routed and sent again; a message refused at ingress is read
+   * again as stored, which helps only when it now reads as valid (an invalid message must be corrected).
+   */
+  private replayable(row: Row, readsValid: boolean): boolean {
+    if (row['copy_id'] !== null) return true;
+    if (row['payload'] === null) return false;
+    return row['reason'] !== 'invalid-message' || readsValid;
   }
 
   /** A payload as its dialect's reader reads it (a payload of no known dialect as UTF-8), for the editor. */
@@ -152,21 +195,69 @@ export class DeadLettersService {
     }
     const dialect = row['dialect'] as string | null;
     if (dialect === null || !isFormat(dialect) || row['payload'] === null) return refuse('invalid', 'this dead letter has no payload to replay; correct it instead');
+    const read = readMessage(dialect, row['payload'] as Buffer);
+    if (!read.ok) {
+      return refuse('invalid', {
+        message: `the message does not pass validation as stored, so a replay would fail again: correct it instead (POST /api/dead-letters/${id}/correct)`,
+        problems: problemsJson(read.problems),
+        lines: read.problems.map(formatProblem),
+      });
+    }
     return this.ingest(row, dialect, row['payload'] as Buffer, session, 'replayed');
   }
 
   /**
-   * Correct-and-replay: the edited payload is validated first; the original stays in the dead letter.
-   * The edited text becomes bytes as its dialect writes them (the detail showed it as its reader reads it).
+   * Correct-and-replay: the edited payload is validated first, in the dialect it is written in (the
+   * message's own unless `dialect` says otherwise); the original stays in the dead letter. The edited
+   * text becomes bytes as its dialect writes them (the detail showed it as its reader reads it). A
+   * message refused at ingress goes in again; a copy that could not be delivered is routed and
+   * translated again for its recipient from the corrected message (which keeps its ids and sender).
    */
   async correct(id: string, payload: string, dialect: string | undefined, session: Session): Promise<Outcome<Resolved>> {
     const open = await this.openRow(id);
     if (!open.ok) return open;
-    const row = open.value;
-    const format = dialect ?? (row['dialect'] as string | null) ?? undefined;
+    const full = await this.store.withMessage(id);
+    if (full === undefined) return refuse('not-found', `no dead letter ${id}`);
+    const own = this.original(full);
+    const format = dialect ?? own.dialect ?? undefined;
     if (format === undefined || !isFormat(format)) return refuse('invalid', 'dialect must be lifecare, webcare, samsa or canonical');
     const bytes = encodeDocument(format, payload);
-    return this.ingest(row, format, bytes, session, 'corrected');
+    if (full['copy_id'] === null) return this.ingest(open.value, format, bytes, session, 'corrected');
+    return this.correctCopy(full, own, format, bytes, session);
+  }
+
+  /** Correct-and-replay of a copy that could not be delivered: the message as corrected, then the copy routed and sent again. */
+  private async correctCopy(row: Row, own: { payload: Buffer | null; dialect: string | null }, format: Format, bytes: Buffer, session: Session): Promise<Outcome<Resolved>> {
+    const id = row['id'] as string;
+    if (own.dialect !== null && format !== own.dialect) {
+      return refuse('invalid', `dialect: a stored message is corrected in its own dialect (${own.dialect}); its copy is translated for the recipient`);
+    }
+    const read = readMessage(format, bytes);
+    if (!read.ok) return refuse('invalid', { message: 'the message is still not valid', problems: problemsJson(read.problems), lines: read.problems.map(formatProblem) });
+    const stored = row['canonical'] as CanonicalMessage | null;
+    const corrected = read.value;
+    if (stored !== null) {
+      for (const [field, before, after] of [
+        ['messageId', stored.messageId, corrected.messageId],
+        ['episodeId', stored.episodeId, corrected.episodeId],
+        ['sender.hsaId', stored.sender.hsaId, corrected.sender.hsaId],
+        ['type', stored.type, corrected.type],
+      ] as const) {
+        if (before !== after) return refuse('invalid', `payload: ${field} must stay ${String(before)} in a correction of a stored message (it is ${String(after)})`);
+      }
+    }
+    const changed = stored === null || !isDeepStrictEqual(JSON.parse(JSON.stringify(corrected)), stored);
+    if (changed) {
+      if (own.payload !== null) await this.store.keepOriginal(id, own.payload);
+      await this.messages.correct(row['message_pk'] as string, bytes, corrected);
+    }
+    const reset = await this.copies.replay(row['copy_id'] as string, session.username);
+    if (reset === undefined) return refuse('conflict', 'the copy is no longer dead-lettered');
+    const resolved = await this.resolve(id, 'corrected', session, changed ? 'message corrected; copy routed again' : 'unchanged; copy routed again');
+    if (!resolved.ok) return resolved;
+    await this.broker.publish(this.broker.names.workExchange, 'route', encodeJob({ messagePks: [reset.message_pk] }));
+    await this.audit.record(session, 'correct-and-replay', `dead-letter:${id}`, { messageId: row['message_id'], changed });
+    return done({ status: 'corrected', messageId: row['message_id'] as string });
   }
 
   private async ingest(row: Row, format: Format, bytes: Buffer, session: Session, resolution: 'replayed' | 'corrected'): Promise<Outcome<Resolved>> {

@@ -91,9 +91,9 @@ export class RecipientsController {
       await this.audit.record(req.session!, 'recipient-pause-refused', `recipient:${known}`, { refused: problem.message });
       throw refusal('invalid', { statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field ?? 'reason' });
     }
-    // Announced maintenance is paused with its reason: operators on the next shift read it in the audit log.
+    // Announced maintenance is paused with its reason: shown with the recipient and kept in the audit log.
     const reason = (body as PauseRequest).reason.trim().slice(0, 500);
-    return this.act(req, known, { kind: 'pause', by: req.session!.username }, 'recipient-pause', { reason });
+    return this.act(req, known, { kind: 'pause', by: req.session!.username, reason }, 'recipient-pause', { reason });
   }
 
   @Post(':hsaId/resume')

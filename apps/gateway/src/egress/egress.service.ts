@@ -51,8 +51,10 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private held = new Set<string>();
   private readonly heartbeat: Periodic;
   private readonly probes: Periodic;
-  /** Copies on their way to each recipient from this process (SVU_RECIPIENT_IN_FLIGHT). */
-  private readonly inFlight: KeyedLimiter;
+  /** Copies on their way to each HTTP recipient from this process (SVU_RECIPIENT_IN_FLIGHT). */
+  private readonly httpInFlight: KeyedLimiter;
+  /** Copies on their way to each AMQP recipient from this process (SVU_AMQP_IN_FLIGHT). */
+  private readonly amqpInFlight: KeyedLimiter;
   /** When this process last checked unreachable recipients for connections. */
   private reachCheckedAt = -Infinity;
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
@@ -70,7 +72,8 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly copies: CopiesRepository,
     private readonly processes: ProcessesRepository,
   ) {
-    this.inFlight = new KeyedLimiter(config.recipientInFlight);
+    this.httpInFlight = new KeyedLimiter(config.recipientInFlight);
+    this.amqpInFlight = new KeyedLimiter(config.amqpInFlight);
     this.heartbeat = new Periodic('heartbeat', config.heartbeatEveryMs, () => this.beat(), this.logger);
     this.probes = new Periodic('probe', config.heartbeatEveryMs, () => this.probeDue(), this.logger, () => this.broker.isConnected());
   }
@@ -230,9 +233,11 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         // A recipient takes a limited number at a time, each holding its turn until its outcome is
         // recorded: copies sent or answered but not yet recorded (what a process killed at that moment
         // leaves unknown, and sends again after the takeover) are at most SVU_RECIPIENT_IN_FLIGHT per
-        // recipient and process, over HTTP and AMQP alike.
-        if (this.transportOf(copy).kind === 'none') await deliverAndRecord();
-        else await this.inFlight.run(copy.recipient_hsa, deliverAndRecord);
+        // HTTP recipient and process. The broker confirms in milliseconds, so an AMQP recipient's bound
+        // (SVU_AMQP_IN_FLIGHT) is wider: a narrow one would tie its throughput to the store's commit time.
+        const kind = this.transportOf(copy).kind;
+        if (kind === 'none') await deliverAndRecord();
+        else await (kind === 'amqp' ? this.amqpInFlight : this.httpInFlight).run(copy.recipient_hsa, deliverAndRecord);
       }),
     );
   }
@@ -387,7 +392,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       // The recipient is failing now (or still): this copy waits with the rest of its backlog for the
       // probe, instead of trying again on its own timer.
       await this.db.transaction(async (tx) => {
-        await this.copies.retry(tx, copy.id, attempts, outcome.error);
+        await this.copies.retry(tx, copy.id, attempts, outcome.error, outcome.attempt);
         await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
       });
       this.held.add(copy.recipient_hsa);
@@ -396,7 +401,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const settled = await this.db.transaction(async (tx) => {
       // Not this attempt's to settle any more when the sweeper has taken its lease over: the copy is sent again.
-      if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error))) {
+      if (!(await this.copies.fail(tx, copy.id, attempts, outcome.error, outcome.attempt))) {
         if (outcome.kind === 'retry') await this.noteFailure(tx, copy.recipient_hsa, outcome.error, probe);
         return false;
       }

@@ -20,6 +20,7 @@ export interface RecipientStatus {
   readonly nextProbeAt: Date | null;
   readonly pausedAt: Date | null;
   readonly pausedBy: string | null;
+  readonly pauseReason: string | null;
   /** Copies on their way to it (routed, retrying, sending), as of the last count. */
   readonly backlog: number;
   readonly oldestWaitingAt: Date | null;
@@ -37,6 +38,7 @@ function healthOf(row: HealthRow): RecipientHealth {
     failedProbes: row.failed_probes,
     pausedAt: row.paused_at,
     pausedBy: row.paused_by,
+    pauseReason: row.paused_reason,
   };
 }
 
@@ -154,6 +156,7 @@ export function statusOf(row: HealthRow): RecipientStatus {
     nextProbeAt: row.failing && row.paused_at === null ? row.probe_at : null,
     pausedAt: row.paused_at,
     pausedBy: row.paused_by,
+    pauseReason: row.paused_reason,
     backlog: row.backlog,
     oldestWaitingAt: row.oldest_waiting_at,
     countedAt: row.counted_at,
@@ -172,6 +175,7 @@ export function healthyStatus(hsaId: string): RecipientStatus {
     nextProbeAt: null,
     pausedAt: null,
     pausedBy: null,
+    pauseReason: null,
     backlog: 0,
     oldestWaitingAt: null,
     countedAt: null,

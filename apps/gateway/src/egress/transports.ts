@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { request, type Agent } from 'node:https';
 import { RecipientCredentials } from './recipient-credentials';
 import { Inject } from '@nestjs/common';
-import { CONTENT_TYPES, httpOutcome, type AttemptOutcome } from '@svu/delivery';
+import { attemptDetail, CONTENT_TYPES, endpointOf, httpOutcome, RESPONSE_START_BYTES, withAttempt, type AttemptOutcome } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
@@ -44,7 +44,9 @@ export class Transports implements OnModuleDestroy {
         // Credentials as the directory names them (docs/recipients.md); a missing one is retried, as
         // an operator can put it in place, and named in the error without its value.
         const presented = this.credentials.for(transport);
-        if (!presented.ok) return { kind: 'retry', error: presented.error };
+        // Where it went, as the console shows it: no credentials, no query (docs/console.md).
+        const endpoint = endpointOf(transport.url);
+        if (!presented.ok) return { kind: 'retry', error: presented.error, attempt: attemptDetail(endpoint) };
         const headers: Record<string, string> = {
           'content-type': CONTENT_TYPES[out.dialect],
           'x-svu-message-id': out.messageId,
@@ -52,17 +54,21 @@ export class Transports implements OnModuleDestroy {
           ...(presented.authorization === undefined ? {} : { authorization: presented.authorization }),
         };
         try {
-          if (presented.agent !== undefined) return httpOutcome(await postWithAgent(transport.url, out.payload, headers, presented.agent, this.config.deliveryTimeoutMs));
+          if (presented.agent !== undefined) {
+            const answered = await postWithAgent(transport.url, out.payload, headers, presented.agent, this.config.deliveryTimeoutMs);
+            return withAttempt(httpOutcome(answered.status), attemptDetail(endpoint, answered.status, answered.start));
+          }
           const response = await fetch(transport.url, {
             method: 'POST',
             body: out.payload,
             headers,
             signal: AbortSignal.timeout(this.config.deliveryTimeoutMs),
           });
-          await response.arrayBuffer().catch(() => undefined);
-          return httpOutcome(response.status);
+          const body = await response.arrayBuffer().catch(() => undefined);
+          const start = body === undefined ? undefined : new Uint8Array(body, 0, Math.min(body.byteLength, RESPONSE_START_BYTES + 4));
+          return withAttempt(httpOutcome(response.status), attemptDetail(endpoint, response.status, start));
         } catch (error) {
-          return { kind: 'retry', error: describeFetchError(error) };
+          return { kind: 'retry', error: describeFetchError(error), attempt: attemptDetail(endpoint) };
         }
       }
       case 'amqp':
@@ -75,7 +81,7 @@ export class Transports implements OnModuleDestroy {
           });
           return { kind: 'delivered' };
         } catch (error) {
-          return { kind: 'retry', error: `AMQP: ${(error as Error).message}` };
+          return { kind: 'retry', error: `AMQP: ${(error as Error).message}`, attempt: attemptDetail(`amqp routing key ${transport.routingKey}`) };
         }
       case 'none':
         return { kind: 'permanent', error: 'the recipient has no electronic route' };
@@ -83,12 +89,18 @@ export class Transports implements OnModuleDestroy {
   }
 }
 
-/** POSTs over HTTPS through `agent` (which holds the client certificate and the CA); resolves with the status. */
-function postWithAgent(url: string, body: Buffer, headers: Record<string, string>, agent: Agent, timeoutMs: number): Promise<number> {
+/** POSTs over HTTPS through `agent` (which holds the client certificate and the CA); resolves with the status and the answer's first bytes. */
+function postWithAgent(url: string, body: Buffer, headers: Record<string, string>, agent: Agent, timeoutMs: number): Promise<{ status: number; start: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (kept > RESPONSE_START_BYTES) return;
+        chunks.push(chunk);
+        kept += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, start: Buffer.concat(chunks).subarray(0, RESPONSE_START_BYTES + 4) }));
       res.on('error', reject);
     });
     req.on('error', reject);

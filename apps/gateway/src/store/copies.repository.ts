@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
+import type { AttemptDetail } from '@svu/delivery';
 import type { Format } from '@svu/dialects';
 import type { DirectoryUnit } from '@svu/directory';
 import { checkTarget, eventOf, fromStates, sqlStates, movedState, targetOf, type CopyEvent, type TransitionName } from './copy-lifecycle';
@@ -28,15 +29,16 @@ const event = (name: TransitionName, state?: Parameters<typeof eventOf>[1]) => s
 const SETTLED_SQL = sqlStates(SETTLED_STATES);
 
 /** Writes the history rows of copies: what each transition writes (the event of its table entry). */
-async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyEvent, detail?: string): Promise<void> {
+async function recordEvents(tx: Queryable, copyIds: readonly (number | string)[], state: CopyEvent, detail?: string, attempt?: AttemptDetail): Promise<void> {
   if (copyIds.length === 0) return;
-  await tx.query('INSERT INTO copy_events (copy_id, state, detail) SELECT unnest($1::bigint[]), $2, $3', [copyIds, state, detail ?? null]);
+  if (attempt === undefined) await tx.query('INSERT INTO copy_events (copy_id, state, detail) SELECT unnest($1::bigint[]), $2, $3', [copyIds, state, detail ?? null]);
+  else await tx.query('INSERT INTO copy_events (copy_id, state, detail, attempt) SELECT unnest($1::bigint[]), $2, $3, $4', [copyIds, state, detail ?? null, JSON.stringify(attempt)]);
 }
 
 /** The history row of `name`, written for copies it acted on. */
-async function record(tx: Queryable, name: TransitionName, copyIds: readonly (number | string)[], detail?: string, state?: Parameters<typeof eventOf>[1]): Promise<void> {
+async function record(tx: Queryable, name: TransitionName, copyIds: readonly (number | string)[], detail?: string, state?: Parameters<typeof eventOf>[1], attempt?: AttemptDetail): Promise<void> {
   const written = eventOf(name, state);
-  if (written !== null) await recordEvents(tx, copyIds, written, detail);
+  if (written !== null) await recordEvents(tx, copyIds, written, detail, attempt);
 }
 
 /**
@@ -377,25 +379,25 @@ export class CopiesRepository {
   }
 
   /** Egress (`retry`): a failed attempt to be tried again. False when the copy was no longer being sent by it. */
-  async retry(tx: Queryable, copyId: string, attempts: number, error: string): Promise<boolean> {
+  async retry(tx: Queryable, copyId: string, attempts: number, error: string, attempt?: AttemptDetail): Promise<boolean> {
     const { rows } = await tx.query(
-      `UPDATE copies SET state = ${to('retry')}, attempts = $2, last_error = $3, lease_until = NULL, lease_owner = NULL,
+      `UPDATE copies SET state = ${to('retry')}, attempts = $2, last_error = $3, last_attempt = $4, lease_until = NULL, lease_owner = NULL,
          next_attempt_at = now(), updated_at = now()
        WHERE id = $1 AND state IN (${from('retry')}) RETURNING id`,
-      [copyId, attempts, error],
+      [copyId, attempts, error, attempt === undefined ? null : JSON.stringify(attempt)],
     );
-    await record(tx, 'retry', rows.length > 0 ? [copyId] : [], error);
+    await record(tx, 'retry', rows.length > 0 ? [copyId] : [], error, undefined, attempt);
     return rows.length > 0;
   }
 
   /** Egress (`fail`): a copy that failed for good. False when the copy was no longer being sent by this attempt. */
-  async fail(tx: Queryable, copyId: string, attempts: number, error: string): Promise<boolean> {
+  async fail(tx: Queryable, copyId: string, attempts: number, error: string, attempt?: AttemptDetail): Promise<boolean> {
     const { rows } = await tx.query(
-      `UPDATE copies SET state = ${to('fail')}, attempts = $2, last_error = $3, lease_until = NULL, lease_owner = NULL, updated_at = now()
+      `UPDATE copies SET state = ${to('fail')}, attempts = $2, last_error = $3, last_attempt = $4, lease_until = NULL, lease_owner = NULL, updated_at = now()
        WHERE id = $1 AND state IN (${from('fail')}) RETURNING id`,
-      [copyId, attempts, error],
+      [copyId, attempts, error, attempt === undefined ? null : JSON.stringify(attempt)],
     );
-    await record(tx, 'fail', rows.length > 0 ? [copyId] : [], error);
+    await record(tx, 'fail', rows.length > 0 ? [copyId] : [], error, undefined, attempt);
     return rows.length > 0;
   }
 
@@ -546,9 +548,9 @@ export class CopiesRepository {
     await tx.query('UPDATE copies SET payload = NULL WHERE message_id = ANY($1::text[]) AND payload IS NOT NULL', [messageIds]);
   }
 
-  /** Console: a copy's history (copy_events), oldest first. */
-  history(copyId: string): Promise<Array<{ state: string; at: Date; detail: string | null }>> {
-    return this.db.query('SELECT state, at, detail FROM copy_events WHERE copy_id = $1 ORDER BY id', [copyId]);
+  /** Console: a copy's history (copy_events), oldest first, with each failed attempt's endpoint, status and answer. */
+  history(copyId: string): Promise<Array<{ state: string; at: Date; detail: string | null; attempt: AttemptDetail | null }>> {
+    return this.db.query('SELECT state, at, detail, attempt FROM copy_events WHERE copy_id = $1 ORDER BY id', [copyId]);
   }
 
   /** Deadlines: copies due for a fallback document (FALLBACK_DUE_SQL), locked. */

@@ -42,6 +42,10 @@ export interface DeadLetterRow {
   readonly problemCount: number;
   readonly resolvedAt: Date | null;
   readonly resolution: string | null;
+  /** The sender unit of the message (null for a message refused before it was stored). */
+  readonly senderHsa: string | null;
+  /** The sender system that sent it. */
+  readonly senderSystem: string | null;
 }
 
 export interface BulkJob {
@@ -68,7 +72,9 @@ type Row = Record<string, unknown>;
 
 const LIST_COLUMNS = `id, created_at AS "createdAt", reason, message_id AS "messageId", episode_id AS "episodeId", type, dialect,
   recipient_hsa AS "recipientHsa", last_error AS "lastError", coalesce(jsonb_array_length(problems), 0) AS "problemCount",
-  resolved_at AS "resolvedAt", resolution`;
+  resolved_at AS "resolvedAt", resolution,
+  (SELECT m.sender_hsa FROM messages m WHERE m.id = dead_letters.message_pk) AS "senderHsa",
+  coalesce(sender_system, (SELECT nullif(m.sender_system, '') FROM messages m WHERE m.id = dead_letters.message_pk)) AS "senderSystem"`;
 
 // A job is finished when its runner stopped (finished_at): a cancelled job's counts are final then.
 const BULK_COLUMNS = `id::text, action, total, done, failed, skipped,
@@ -140,11 +146,15 @@ export class DeadLettersRepository {
     return rows.map((r) => r.id);
   }
 
-  /** A dead letter with its message's canonical form, payload, dialect and time of receipt (null when it has no message). */
+  /**
+   * A dead letter with its message's canonical form, payload, dialect, sender and time of receipt
+   * (null when it has no message), and its copy's last failed attempt.
+   */
   async withMessage(id: string): Promise<Row | undefined> {
     const rows = await this.db.query<Row>(
-      `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at
-       FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk WHERE d.id = $1`,
+      `SELECT d.*, m.canonical, m.payload AS message_payload, m.dialect AS message_dialect, m.received_at,
+         m.sender_hsa, nullif(m.sender_system, '') AS message_sender_system, c.last_attempt
+       FROM dead_letters d LEFT JOIN messages m ON m.id = d.message_pk LEFT JOIN copies c ON c.id = d.copy_id WHERE d.id = $1`,
       [id],
     );
     return rows[0];
@@ -154,6 +164,14 @@ export class DeadLettersRepository {
   async get(id: string): Promise<Row | undefined> {
     const rows = await this.db.query<Row>('SELECT * FROM dead_letters WHERE id = $1', [id]);
     return rows[0];
+  }
+
+  /**
+   * Correct-and-replay of a copy: the message's payload before the correction is kept in its dead
+   * letter (which kept none, the message held it).
+   */
+  async keepOriginal(id: string, payload: Buffer): Promise<void> {
+    await this.db.query('UPDATE dead_letters SET payload = $2 WHERE id = $1 AND payload IS NULL', [id, payload]);
   }
 
   /** Resolves an open dead letter; false when it was resolved meanwhile. */

@@ -160,4 +160,111 @@ export class MessagesRepository {
       [ids],
     );
   }
+  /**
+   * Console (search): the messages with this message or episode id, or whose patient's identity
+   * number hashes to `patientHash` (messages.patient_id_hash), newest first, each with its copies'
+   * recipients and states; and the messages refused at ingress (kept only as dead letters) with this
+   * message or episode id.
+   */
+  search(id: string, patientHash: Buffer | null, limit: number): Promise<MessageHit[]> {
+    // Each condition on an index of its own (messages_message_id, messages_episode, messages_patient_id_hash).
+    const byPatient = patientHash === null ? '' : ' OR m.patient_id_hash = $3';
+    return this.db.query<MessageHit & Record<string, unknown>>(
+      `SELECT * FROM (
+         SELECT m.message_id AS "messageId", m.type, m.episode_id AS "episodeId", m.sender_hsa AS "senderHsa", m.canonical -> 'sender' ->> 'name' AS "senderWrittenName",
+           m.sender_system AS "senderSystem", m.dialect, m.received_at AS "receivedAt", NULL::text AS "refusedAs", NULL::text AS "deadLetterId",
+           coalesce((SELECT json_agg(json_build_object('recipientHsa', c.recipient_hsa, 'state', c.state) ORDER BY c.id) FROM copies c WHERE c.message_pk = m.id), '[]') AS copies
+         FROM messages m
+         WHERE m.message_id = $1 OR m.episode_id = $1${byPatient}
+         UNION ALL
+         SELECT d.message_id, d.type, d.episode_id, NULL, NULL, d.sender_system, d.dialect, d.created_at, d.reason, d.id::text, '[]'::json
+         FROM dead_letters d
+         WHERE d.message_pk IS NULL AND (d.message_id = $1 OR d.episode_id = $1)
+       ) hits ORDER BY "receivedAt" DESC LIMIT $2`,
+      patientHash === null ? [id, limit] : [id, limit, patientHash],
+    );
+  }
+
+  /** Console (timeline): every stored message with this message id (one per sender system that used it). */
+  withId(messageId: string): Promise<Array<Record<string, unknown>>> {
+    return this.db.query(
+      `SELECT id AS pk, message_id AS "messageId", type, episode_id AS "episodeId", sender_hsa AS "senderHsa", canonical -> 'sender' ->> 'name' AS "senderWrittenName", sender_system AS "senderSystem",
+         dialect, ingress, received_at AS "receivedAt", sent_at AS "sentAt", notify_by AS "notifyBy", late_on_arrival AS "lateOnArrival",
+         payload_pruned_at AS "payloadPrunedAt",
+         canonical -> 'body' ->> 'cancelsMessageId' AS "cancelsMessageId", canonical -> 'body' ->> 'acknowledgesMessageId' AS "acknowledgesMessageId"
+       FROM messages WHERE message_id = $1 ORDER BY id`,
+      [messageId],
+    );
+  }
+
+  /**
+   * Console (timeline): what happened to the stored message `pk` after it came in: its copies with
+   * every event (and each failed attempt's endpoint, status and answer), the fallback documents, the
+   * dead letters, the cancellation that withdrew it and the acknowledgements that answer it.
+   */
+  async timelineOf(pk: string, messageId: string, senderSystem: string, episodeId: string): Promise<{
+    copies: Array<Record<string, unknown>>;
+    documents: Array<Record<string, unknown>>;
+    deadLetters: Array<Record<string, unknown>>;
+    cancellations: Array<Record<string, unknown>>;
+    acknowledgements: Array<Record<string, unknown>>;
+  }> {
+    const [copies, documents, deadLetters, cancellations, acknowledgements] = await Promise.all([
+      this.db.query(
+        `SELECT c.id, c.recipient_hsa AS "recipientHsa", c.recipient_role AS "recipientRole", c.dialect, c.state, c.attempts,
+           c.last_error AS "lastError", c.last_attempt AS "lastAttempt", c.delivered_at AS "deliveredAt", c.acknowledged_at AS "acknowledgedAt",
+           c.manual_delivered_at AS "manualDeliveredAt", c.notify_by AS "notifyBy", c.fallback_at AS "fallbackAt",
+           coalesce((SELECT json_agg(json_build_object('at', e.at, 'state', e.state, 'detail', e.detail, 'attempt', e.attempt) ORDER BY e.id)
+             FROM copy_events e WHERE e.copy_id = c.id), '[]') AS events
+         FROM copies c WHERE c.message_pk = $1 ORDER BY c.id`,
+        [pk],
+      ),
+      this.db.query(
+        `SELECT f.id, f.recipient_hsa AS "recipientHsa", f.kind, f.trigger, f.reference, f.status, f.created_at AS "createdAt",
+           f.sent_via AS "sentVia", f.sent_at AS "sentAt", f.sent_by AS "sentBy", f.withdrawn_at AS "withdrawnAt"
+         FROM fallback_documents f JOIN copies c ON c.id = f.copy_id WHERE c.message_pk = $1 ORDER BY f.id`,
+        [pk],
+      ),
+      this.db.query(
+        `SELECT id, reason, recipient_hsa AS "recipientHsa", last_error AS "lastError", created_at AS "createdAt",
+           resolved_at AS "resolvedAt", resolution, resolved_by AS "resolvedBy"
+         FROM dead_letters WHERE message_pk = $1 ORDER BY id`,
+        [pk],
+      ),
+      this.db.query(
+        `SELECT cancelled_by AS "cancelledBy", cancelled_at AS "cancelledAt" FROM message_cancellations WHERE sender_system = $1 AND message_id = $2`,
+        [senderSystem, messageId],
+      ),
+      this.db.query(
+        // An acknowledgement belongs to the episode of the message it answers (index messages_episode).
+        `SELECT message_id AS "messageId", sender_hsa AS "senderHsa", received_at AS "receivedAt", canonical -> 'body' ->> 'status' AS status
+         FROM messages WHERE episode_id = $2 AND type = 'acknowledgement' AND canonical -> 'body' ->> 'acknowledgesMessageId' = $1 ORDER BY id LIMIT 50`,
+        [messageId, episodeId],
+      ),
+    ]);
+    return { copies, documents, deadLetters, cancellations, acknowledgements };
+  }
+
+  /** Console (correct-and-replay of a copy): the message as corrected, read in its own dialect. */
+  async correct(pk: string, payload: Buffer, canonical: CanonicalMessage): Promise<void> {
+    await this.db.query('UPDATE messages SET payload = $2, canonical = $3 WHERE id = $1', [pk, payload, JSON.stringify(canonical)]);
+  }
 }
+
+/** A search hit: a stored message with its copies, or a message refused at ingress (a dead letter). */
+export interface MessageHit {
+  readonly messageId: string | null;
+  readonly type: string | null;
+  readonly episodeId: string | null;
+  readonly senderHsa: string | null;
+  /** The sender's name as the message gives it. */
+  readonly senderWrittenName: string | null;
+  readonly senderSystem: string | null;
+  readonly dialect: string | null;
+  readonly receivedAt: Date;
+  /** The reason a message refused at ingress was kept as a dead letter; null for a stored message. */
+  readonly refusedAs: string | null;
+  readonly deadLetterId: string | null;
+  readonly copies: Array<{ recipientHsa: string; state: string }>;
+}
+

@@ -514,6 +514,28 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '022-recipient-pause-reason',
+    sql: `
+      -- Why an operator paused a recipient, shown with it in the console and the API (docs/recovery.md).
+      ALTER TABLE recipient_health ADD COLUMN paused_reason text;
+    `,
+  },
+  {
+    version: '020-console-find',
+    sql: `
+      -- Failed delivery attempts keep where they went and what came back (docs/console.md): the
+      -- endpoint without credentials or query, the HTTP status, the first bytes of the answer.
+      ALTER TABLE copies ADD COLUMN last_attempt jsonb;
+      ALTER TABLE copy_events ADD COLUMN attempt jsonb;
+      -- The console finds a patient's messages by identity number without an index of numbers in
+      -- clear: a SHA-256 of the canonical patient.id (NULL once retention has stripped it).
+      ALTER TABLE messages ADD COLUMN patient_id_hash bytea
+        GENERATED ALWAYS AS (sha256(decode(replace(canonical -> 'patient' ->> 'id', '\\', '\\\\'), 'escape'))) STORED;
+      CREATE INDEX messages_patient_id_hash ON messages (patient_id_hash) WHERE patient_id_hash IS NOT NULL;
+      CREATE INDEX dead_letters_message_pk ON dead_letters (message_pk);
+    `,
+  },
+  {
     version: '021-console-bulk-jobs-audit',
     sql: `
       -- A bulk job counts the dead letters it found already resolved; who cancelled it; its runner marks it

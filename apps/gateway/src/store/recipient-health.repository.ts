@@ -20,6 +20,7 @@ export interface HealthRow {
   failed_probes: number;
   paused_at: Date | null;
   paused_by: string | null;
+  paused_reason: string | null;
   backlog: number;
   oldest_waiting_at: Date | null;
   counted_at: Date | null;
@@ -57,9 +58,9 @@ export class RecipientHealthRepository {
   async write(q: Queryable, recipientHsa: string, n: RecipientHealth): Promise<void> {
     await q.query(
       `UPDATE recipient_health SET failing = $2, failing_since = $3, last_error = $4, last_failure_at = $5, last_success_at = $6,
-         probe_at = $7, failed_probes = $8, paused_at = $9, paused_by = $10, updated_at = now()
+         probe_at = $7, failed_probes = $8, paused_at = $9, paused_by = $10, paused_reason = $11, updated_at = now()
        WHERE recipient_hsa = $1`,
-      [recipientHsa, n.failing, n.failingSince, n.lastError, n.lastFailureAt, n.lastSuccessAt, n.probeAt, n.failedProbes, n.pausedAt, n.pausedBy],
+      [recipientHsa, n.failing, n.failingSince, n.lastError, n.lastFailureAt, n.lastSuccessAt, n.probeAt, n.failedProbes, n.pausedAt, n.pausedBy, n.pauseReason],
     );
   }
 

@@ -81,7 +81,8 @@ export class StoreCountsRepository {
       this.db.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters WHERE resolved_at IS NULL'),
       this.db.query<{ n: string }>("SELECT count(*) AS n FROM copy_events WHERE state = 'delivered' AND at > now() - interval '10 minutes'"),
       this.db.query(
-        `SELECT message_id AS "messageId", recipient_hsa AS "recipientHsa", last_error AS "error", updated_at AS "at"
+        `SELECT message_id AS "messageId", recipient_hsa AS "recipientHsa", last_error AS "error", updated_at AS "at",
+           last_attempt ->> 'endpoint' AS endpoint, (last_attempt ->> 'status')::int AS "httpStatus", last_attempt ->> 'responseStart' AS "responseStart"
          FROM copies WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 10`,
       ),
       this.db.query<{ n: string }>("SELECT count(*) AS n FROM fallback_documents WHERE status = 'waiting'"),

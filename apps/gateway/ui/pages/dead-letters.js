@@ -34,8 +34,9 @@ async function deadLettersView() {
   const box = h('div', { id: 'dead-letter-list' });
   const load = async () => {
     const page = await api(`/api/dead-letters?${new URLSearchParams({ ...filter, limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) })}`);
-    const withSender = page.items.some((d) => d.sender !== undefined);
-    const senderText = (s) => (s && typeof s === 'object' ? s.name || s.id || '' : s || '');
+    // The sender (its unit, else its sender system) when the API names one.
+    const withSender = page.items.some((d) => d.senderHsa !== undefined || d.senderSystem !== undefined);
+    const sender = (d) => (d.senderHsa ? unitLink(d.senderHsa, d.senderName) : d.senderSystemName || d.senderSystem || '–');
     const headers = ['Dead letter', 'Time', 'Reason', 'Message id', 'Episode', 'Type', 'Dialect', 'Recipient', ...(withSender ? ['Sender'] : []), 'Problem', 'Resolution'];
     const nextHash = page.next ? `#/dead-letters?${new URLSearchParams({ ...filter, cursor: page.next, at: String(offset + page.items.length) })}` : undefined;
     box.replaceChildren(
@@ -48,8 +49,8 @@ async function deadLettersView() {
         page.items.map((d) => h('tr', { 'data-id': d.id },
           h('td', {}, h('a', { class: 'row-link dead-letter-link', href: `#/dead-letters/${encodeURIComponent(d.id)}` }, `Dead letter ${d.id}`)),
           h('td', {}, fmtTime(d.createdAt)), h('td', {}, d.reason), h('td', {}, messageLink(d.messageId)), h('td', {}, d.episodeId || '–'),
-          h('td', {}, d.type || '–'), h('td', {}, d.dialect || '–'), h('td', {}, d.recipientHsa || '–'),
-          ...(withSender ? [h('td', {}, senderText(d.sender) || '–')] : []),
+          h('td', {}, d.type || '–'), h('td', {}, d.dialect || '–'), h('td', {}, unitLink(d.recipientHsa, d.recipientName)),
+          ...(withSender ? [h('td', {}, sender(d))] : []),
           h('td', {}, d.lastError || (d.problemCount ? `${d.problemCount} problem(s)` : '')),
           h('td', { class: 'resolution' }, d.resolvedAt ? d.resolution || 'resolved' : 'open')))));
   };

@@ -31,7 +31,7 @@ async function recipientsView() {
         rows.map((r) => h('tr', { 'data-hsa': r.hsaId },
           h('td', {}, h('div', {}, r.name || ''), h('div', { class: 'muted' }, r.hsaId)),
           h('td', {}, r.transport || ''),
-          h('td', { class: `state-${r.state}` }, r.state === 'failing' ? `failing since ${fmtTime(r.failingSince)}` : r.state === 'paused' ? `paused by ${r.pausedBy || ''}, ${fmtTime(r.pausedAt)}` : 'healthy'),
+          h('td', { class: `state-${r.state}` }, r.state === 'failing' ? `failing since ${fmtTime(r.failingSince)}` : r.state === 'paused' ? `paused by ${r.pausedBy || ''}, ${fmtTime(r.pausedAt)}${r.pauseReason ? `: ${r.pauseReason}` : ''}` : 'healthy'),
           h('td', {}, String(r.backlog)),
           h('td', {}, ageText(r.oldestWaitingSeconds)),
           h('td', {}, r.lastError ? `${r.lastError} (${fmtTime(r.lastFailureAt)})` : ''),

@@ -20,6 +20,7 @@ const TAGS: Array<[string, string]> = [
   ['dead-letters', 'The dead-letter queue: list, detail, replay, correct, discard, bulk jobs'],
   ['health', 'Liveness and readiness'],
   ['ingress', 'Messages from connected systems'],
+  ['messages', 'Finding a message: search, timeline, the units’ names'],
   ['manual-dispatch', 'Fallback documents sent by fax or letter'],
   ['metrics', 'Prometheus metrics'],
   ['overview', 'Counts, copies at risk, deviations'],

@@ -44,6 +44,18 @@ export type MonthlyReportList = MonthlyReport[];
  * Episodes of the month.
  */
 export type EpisodeReportList = EpisodeReport[];
+/**
+ * The units of the directory.
+ */
+export type UnitList = {
+  hsaId: string;
+  name: string;
+  role: string;
+  /**
+   * http, amqp or none
+   */
+  transport: string;
+}[];
 
 export interface SvuApi {
   HttpError?: HttpError;
@@ -110,6 +122,14 @@ export interface SvuApi {
   RegionCaused?: RegionCaused;
   PlacingMunicipalityRequest?: PlacingMunicipalityRequest;
   PlacingMunicipality?: PlacingMunicipality;
+  AttemptDetail?: AttemptDetail;
+  MessageSearchQuery?: MessageSearchQuery;
+  MessageHit?: MessageHit;
+  MessageSearchResult?: MessageSearchResult;
+  TimelineCopy?: TimelineCopy;
+  TimelineMessage?: TimelineMessage;
+  MessageTimeline?: MessageTimeline;
+  UnitList?: UnitList;
 }
 /**
  * A refusal: the status, what was wrong (a bad field is named first) and the status text.
@@ -382,6 +402,18 @@ export interface Overview {
     recipientHsa: string;
     error: string;
     at: string;
+    /**
+     * Where the attempt went (URL without credentials or query)
+     */
+    endpoint?: string | null;
+    /**
+     * The HTTP status the recipient answered
+     */
+    httpStatus?: number | null;
+    /**
+     * The first bytes of the recipient's answer, identity numbers masked
+     */
+    responseStart?: string | null;
   }[];
 }
 /**
@@ -497,6 +529,26 @@ export interface DeadLetterRow {
    * replayed, corrected or discarded
    */
   resolution: string | null;
+  /**
+   * The sender unit's HSA id (null for a message refused before it was read)
+   */
+  senderHsa?: string | null;
+  /**
+   * The sender unit's name in the directory
+   */
+  senderName?: string | null;
+  /**
+   * The sender system that sent it
+   */
+  senderSystem?: string | null;
+  /**
+   * The sender system's name
+   */
+  senderSystemName?: string | null;
+  /**
+   * The recipient's name in the directory
+   */
+  recipientName?: string | null;
 }
 /**
  * A page of dead letters, newest first.
@@ -519,6 +571,27 @@ export interface DeliveryEvent {
   state: string;
   at: string;
   detail: string | null;
+  /**
+   * A failed attempt's endpoint, status and start of the answer; null for other events
+   */
+  attempt: AttemptDetail | null;
+}
+/**
+ * Where a failed delivery attempt went and what came back.
+ */
+export interface AttemptDetail {
+  /**
+   * The URL without credentials, query or fragment; for AMQP the routing key
+   */
+  endpoint: string;
+  /**
+   * The HTTP status, when the recipient answered
+   */
+  status?: number;
+  /**
+   * The first 200 bytes of the answer's body as text, identity numbers masked
+   */
+  responseStart?: string;
 }
 /**
  * One dead letter: payload (operators only), canonical form, problems, delivery attempts and how it was resolved.
@@ -530,6 +603,9 @@ export interface DeadLetterDetail {
   messageId: string | null;
   episodeId: string | null;
   type: string | null;
+  /**
+   * The dialect the payload is written in (the message's own: the editor shows and reads it in this dialect and its encoding)
+   */
   dialect: string | null;
   recipientHsa: string | null;
   problems: Problem[];
@@ -553,6 +629,38 @@ export interface DeadLetterDetail {
    * The payload is hidden (a viewer)
    */
   payloadHidden: boolean;
+  /**
+   * The sender unit's HSA id
+   */
+  senderHsa?: string | null;
+  /**
+   * The sender unit's name in the directory
+   */
+  senderName?: string | null;
+  /**
+   * The sender system that sent it
+   */
+  senderSystem?: string | null;
+  /**
+   * The sender system's name
+   */
+  senderSystemName?: string | null;
+  /**
+   * The recipient's name in the directory
+   */
+  recipientName?: string | null;
+  /**
+   * The recipient's dialect, for a copy that could not be delivered (dialect is the message's own)
+   */
+  recipientDialect?: string | null;
+  /**
+   * The last failed attempt's endpoint, status and start of the answer
+   */
+  lastAttempt?: AttemptDetail | null;
+  /**
+   * Whether Replay can work: false for a message that does not pass validation unchanged (correct it instead)
+   */
+  replayable?: boolean;
 }
 /**
  * The corrected message, as the dialect writes it.
@@ -879,6 +987,10 @@ export interface RecipientView {
   pausedAt: string | null;
   pausedBy: string | null;
   /**
+   * Why an operator paused it (the reason given, at most 500 characters)
+   */
+  pauseReason: string | null;
+  /**
    * Copies on their way to it
    */
   backlog: number;
@@ -1110,4 +1222,121 @@ export interface PlacingMunicipalityRequest {
 export interface PlacingMunicipality {
   episodeId: string;
   placingMunicipality: string | null;
+}
+/**
+ * What to find a message by.
+ */
+export interface MessageSearchQuery {
+  /**
+   * A message id or an episode id, exactly; or (operators only, audited) a patient's identity number in any written form
+   */
+  q: string;
+}
+/**
+ * A message found: stored (with its copies' states) or refused at ingress (a dead letter).
+ */
+export interface MessageHit {
+  messageId: string | null;
+  type: string | null;
+  episodeId: string | null;
+  senderHsa: string | null;
+  senderName: string | null;
+  senderSystem: string | null;
+  senderSystemName: string | null;
+  dialect: string | null;
+  receivedAt: string;
+  /**
+   * The dead letter's reason for a message refused at ingress; null for a stored message
+   */
+  refusedAs: string | null;
+  deadLetterId: string | null;
+  copies: {
+    recipientHsa: string;
+    recipientName: string | null;
+    state: string;
+  }[];
+}
+/**
+ * The messages found, newest first.
+ */
+export interface MessageSearchResult {
+  items: MessageHit[];
+  /**
+   * Whether the search text was read as an identity number too
+   */
+  byIdentityNumber: boolean;
+  /**
+   * At most this many are shown
+   */
+  limit: number;
+}
+/**
+ * A copy of the message: its recipient, state and every event, failed attempts with endpoint, status and start of the answer.
+ */
+export interface TimelineCopy {
+  id: string;
+  recipientHsa: string;
+  recipientName: string | null;
+  recipientRole: string;
+  dialect: string | null;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  lastAttempt: AttemptDetail | null;
+  deliveredAt: string | null;
+  acknowledgedAt: string | null;
+  manualDeliveredAt?: string | null;
+  notifyBy?: string | null;
+  fallbackAt?: string | null;
+  events: DeliveryEvent[];
+}
+/**
+ * A stored message and what happened to it.
+ */
+export interface TimelineMessage {
+  messageId: string;
+  type: string;
+  episodeId: string;
+  senderHsa: string;
+  /**
+   * The sender unit's name in the directory
+   */
+  senderName: string | null;
+  senderSystem: string;
+  senderSystemName: string | null;
+  dialect: string;
+  /**
+   * http, amqp or replay
+   */
+  ingress: string;
+  receivedAt: string;
+  sentAt?: string;
+  notifyBy?: string | null;
+  lateOnArrival?: boolean;
+  payloadPrunedAt?: string | null;
+  cancelsMessageId?: string | null;
+  acknowledgesMessageId?: string | null;
+  copies: TimelineCopy[];
+  documents: {
+    [k: string]: unknown;
+  }[];
+  deadLetters: {
+    [k: string]: unknown;
+  }[];
+  cancellations: {
+    [k: string]: unknown;
+  }[];
+  acknowledgements: {
+    [k: string]: unknown;
+  }[];
+}
+/**
+ * Every message with this id (one per sender system that used it) and its refusals at ingress.
+ */
+export interface MessageTimeline {
+  messageId: string;
+  messages: TimelineMessage[];
+  refused: {
+    [k: string]: unknown;
+  }[];
 }
