@@ -185,7 +185,7 @@ it('previews a bulk job in the page (by unit code), shows its live progress from
 }, 90_000);
 
 /** Each page, and the start of its heading (what shows that it, not the page before, is shown). */
-const PAGES = [['overview', 'Overview'], ['dead-letters', 'Dead-letter queue'], ['dead-letters/{invalid}', 'Dead letter '], ['recipients', 'Recipients'],
+const PAGES = [['overview', 'Overview'], ['messages', 'Find a message'], ['messages?q=1480', 'Find a message'], ['dead-letters', 'Dead-letter queue'], ['dead-letters/{invalid}', 'Dead letter '], ['recipients', 'Recipients'],
   ['dispatch', 'Manual dispatch'], ['deviations', 'Deviations'], ['reports?month=2026-03&municipality=1480', 'Follow-up 2026-03'], ['audit', 'Audit log'],
   ['retention', 'Retention'], ['bulk-jobs', 'Bulk jobs'], ['bulk-jobs/1', 'Bulk replay 1']] as const;
 
