@@ -60,6 +60,8 @@ for (const [label, size] of [['desk', DESK], ['phone', PHONE]] as const) {
     await ingest('samsa', bytesOf(message, 'samsa'));
     await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND state = 'retrying'", [message.messageId])).length > 0 ? true : undefined));
     const page = await pageAt(size);
+    // At phone width the navigation is behind the Menu button.
+    if (await page.isVisible('#nav-toggle')) await page.click('#nav-toggle');
     await page.click('nav a[href="#/messages"]');
     await page.fill('#find-q', message.messageId);
     await page.click('form.search button[type=submit]');

@@ -81,9 +81,10 @@ it('signs in, finds a dead-lettered message, corrects and replays it, and sees i
   await page.click('nav a[href="#/dead-letters"]');
   await page.fill('input[name=q]', message.messageId);
   await page.click('form.filters button[type=submit]');
-  await page.waitForSelector(`#dead-letters tr.clickable >> text=${message.messageId}`);
+  const row = page.locator('#dead-letters tr', { hasText: message.messageId });
+  await row.waitFor();
   await shot('2-dead-letters');
-  await page.click(`#dead-letters tr.clickable >> text=${message.messageId}`);
+  await row.locator('a.dead-letter-link').click();
   await page.waitForSelector('#payload-editor');
   expect(await page.textContent('.problems')).toContain('body.destination: unknown code "HEMMA"');
   await page.fill('#payload-editor', broken.replace('HEMMA', 'HEM'));
@@ -103,10 +104,11 @@ it('replays a filtered selection in bulk after confirming the count, with progre
   });
   simulator.behave(units[0]!.hsaId, { mode: 'accept' });
   await page.goto(`${base}/#/dead-letters?reason=delivery-failed&recipient=${units[0]!.hsaId}`);
-  await page.waitForSelector('#dead-letters tr.clickable');
+  await page.waitForSelector('#dead-letters a.dead-letter-link');
   await page.click('text=Replay all filtered…');
-  await page.waitForSelector('#bulk-status >> text=done');
-  expect(await page.textContent('#bulk-status')).toContain('3 of 3 (0 failed)');
+  await page.click('#bulk-confirm');
+  await page.waitForSelector('#bulk-status .status-done');
+  expect(await page.textContent('#bulk-status')).toContain('3 of 3: 3 done, 0 failed, 0 skipped');
   await shot('4-bulk-replay');
   for (const m of messages) await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === m.messageId));
 }, 60_000);

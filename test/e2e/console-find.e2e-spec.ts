@@ -139,7 +139,7 @@ describe('search and timeline', () => {
     const refused = await call('GET', `/api/messages?q=${id}`, viewer);
     expect(refused.status).toBe(403);
     expect(refused.body.message).toBe('q: viewers may not search by an identity number');
-    const audit = (await call('GET', '/api/audit', operator)).body as Array<{ username: string; action: string; detail: any }>;
+    const audit = (await call('GET', '/api/audit', operator)).body.items as Array<{ username: string; action: string; detail: any }>;
     const searches = audit.filter((a) => a.action === 'search-identity-number');
     expect(searches.length).toBeGreaterThanOrEqual(3);
     expect(searches[0]).toMatchObject({ username: OPERATOR.username, detail: { hits: 1 } });

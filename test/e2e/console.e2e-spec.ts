@@ -144,7 +144,7 @@ describe('dead-letter queue', () => {
     const asOperator = (await call('GET', `/api/dead-letters/${id}`, operator)).body;
     expect(asOperator.payload).toBe(broken);
 
-    const audit = (await call('GET', '/api/audit', viewer)).body as Array<{ username: string; action: string; target: string; detail: any }>;
+    const audit = (await call('GET', '/api/audit', viewer)).body.items as Array<{ username: string; action: string; target: string; detail: any }>;
     const views = audit.filter((a) => a.action === 'view-dead-letter' && a.target === `dead-letter:${id}`);
     expect(views.map((v) => [v.username, v.detail.patientDataShown])).toEqual([[OPERATOR.username, true], [VIEWER.username, false]]);
   }, 30_000);
@@ -244,17 +244,88 @@ describe('dead-letter queue', () => {
     const slow = (await call('POST', '/api/dead-letters/bulk', operator, { filter: { q: many }, action: 'discard', reason: 'skräp', confirm: 40 })).body;
     await new Promise((resolve) => setTimeout(resolve, 300));
     const cancelled = (await call('POST', `/api/bulk-jobs/${slow.id}/cancel`, operator)).body;
-    expect(cancelled.status).toBe('cancelled');
-    // The job looks at its status every ten items, so a few more may go after the cancel: wait until
-    // the count of what is left agrees with what the job says it did (no item in flight).
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(cancelled).toMatchObject({ status: 'cancelled', cancelledBy: OPERATOR.username });
+    // The runner looks before each dead letter and marks the job finished when it stops: from then on
+    // the job's counts are final and agree with what is left in the store.
     const after = await eventually(async () => {
-      const job = (await call('GET', `/api/bulk-jobs/${slow.id}`, viewer)).body;
-      const left = (await call('GET', `/api/dead-letters?q=${many}&limit=100`, viewer)).body.items.length;
-      return left === 40 - job.done ? job : undefined;
+      const j = (await call('GET', `/api/bulk-jobs/${slow.id}`, viewer)).body;
+      return j.finishedAt !== null ? j : undefined;
     });
-    expect(after.done).toBeLessThan(40);
+    const left = (await call('GET', `/api/dead-letters?q=${many}&limit=100`, viewer)).body;
+    expect(left.items.length).toBe(40 - after.done);
+    expect(left.total).toBe(40 - after.done);
+    expect(after.done + after.failed + after.skipped + after.cancelled).toBe(40);
+    expect(after.cancelled).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await call('GET', `/api/bulk-jobs/${slow.id}`, viewer)).body).toEqual(after);
+    // The list of jobs holds both, newest first, with the same counts.
+    const jobs = (await call('GET', '/api/bulk-jobs', viewer)).body as any[];
+    expect(jobs.slice(0, 2).map((j) => [j.id, j.status])).toEqual([[slow.id, 'cancelled'], [job.id, 'done']]);
+    expect(jobs[0]).toEqual(after);
+    expect((await call('GET', '/api/bulk-jobs?page=2', viewer)).body).toMatchObject({ field: 'page' });
+
+    // A job whose runner stopped with its process (no sign of life): a cancel finishes it at once.
+    const [orphan] = await query<{ id: string }>(services.databaseUrl, `INSERT INTO bulk_jobs (action, filter, total, done, created_by, created_at, beat_at)
+      VALUES ('replay', '{}', 10, 4, 'otto', now() - interval '1 hour', now() - interval '1 hour') RETURNING id::text`);
+    expect((await call('POST', `/api/bulk-jobs/${orphan!.id}/cancel`, operator)).body).toMatchObject({ status: 'cancelled', done: 4, cancelled: 6, finishedAt: expect.any(String) });
+    expect((await call('POST', `/api/bulk-jobs/${orphan!.id}/cancel`, operator)).body).toMatchObject({ cancelled: 6 });
+
+    // The audit log: one row per job, its dead letters grouped under it.
+    const log = (await call('GET', `/api/audit?action=bulk-discard`, viewer)).body;
+    expect(log.items.slice(0, 2).map((a: any) => [a.target, a.items])).toEqual([[`bulk-job:${slow.id}`, after.done + after.failed], [`bulk-job:${job.id}`, 6]]);
+    expect(log.total).toBe(2);
+    const items = (await call('GET', `/api/audit?job=${job.id}`, viewer)).body;
+    expect([items.total, items.items.every((a: any) => a.action === 'discard' && a.target.startsWith('dead-letter:'))]).toEqual([6, true]);
+    const top = (await call('GET', '/api/audit?limit=500', viewer)).body;
+    expect(top.items.some((a: any) => a.detail?.bulkJob !== undefined)).toBe(false);
   }, 60_000);
+});
+
+describe('dead-letter list, bulk preview and audit log filters', () => {
+  it('finds dead letters by part of the HSA id or of the unit name, counts the total, and previews a bulk job with its breakdown', async () => {
+    simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 503 });
+    const messages = [0, 1].map(() => exampleFor('message', [units[0]!]));
+    for (const m of messages) await ingest('samsa', bytesOf(m, 'samsa'));
+    await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM dead_letters WHERE reason = 'delivery-failed' AND message_id = ANY($1)", [messages.map((m) => m.messageId)])).length === 2 ? true : undefined));
+    simulator.behave(units[0]!.hsaId, { mode: 'accept' });
+    const exact = (await call('GET', `/api/dead-letters?reason=delivery-failed&recipient=${units[0]!.hsaId}`, viewer)).body;
+    expect(exact.total).toBeGreaterThanOrEqual(2);
+    for (const text of ['0004-http', '2120000004', 'hemsjukvården', 'Hemsjukvården Test']) {
+      const page = (await call('GET', `/api/dead-letters?reason=delivery-failed&recipient=${encodeURIComponent(text)}`, viewer)).body;
+      expect([text, page.total, page.items.every((d: any) => d.recipientHsa === units[0]!.hsaId)]).toEqual([text, exact.total, true]);
+    }
+    expect((await call('GET', `/api/dead-letters?reason=delivery-failed&recipient=Socialtj`, viewer)).body.total).toBe(0);
+    const paged = (await call('GET', `/api/dead-letters?reason=delivery-failed&recipient=Hemsj&limit=1`, viewer)).body;
+    expect([paged.items.length, paged.total, typeof paged.next]).toEqual([1, exact.total, 'string']);
+    const preview = (await call('POST', '/api/dead-letters/bulk/preview', operator, { filter: { reason: 'delivery-failed', recipient: 'hemsjukv' } })).body;
+    expect(preview.count).toBe(exact.total);
+    expect(preview.breakdown.byUnit).toEqual([{ key: units[0]!.hsaId, name: 'Hemsjukvården Test', count: exact.total }]);
+    expect(preview.breakdown.byReason).toEqual([{ key: 'delivery-failed', count: exact.total }]);
+    expect(preview.breakdown.byType.reduce((n: number, t: any) => n + t.count, 0)).toBe(exact.total);
+  }, 30_000);
+
+  it('filters the audit log by user, action, target and period, pages it with a total, and refuses unknown parameters by name', async () => {
+    const all = (await call('GET', '/api/audit?limit=500', viewer)).body;
+    expect(all.total).toBeGreaterThan(3);
+    const mine = (await call('GET', `/api/audit?user=${VIEWER.username}&action=login`, viewer)).body;
+    expect(mine.items.length).toBeGreaterThan(0);
+    expect(mine.items.every((a: any) => a.username === VIEWER.username && a.action === 'login')).toBe(true);
+    const firstTwo = (await call('GET', '/api/audit?limit=2', viewer)).body;
+    expect([firstTwo.items.length, firstTwo.total, firstTwo.next]).toEqual([2, all.total, firstTwo.items[1].id]);
+    const nextTwo = (await call('GET', `/api/audit?limit=2&before=${firstTwo.next}`, viewer)).body;
+    expect(nextTwo.items.map((a: any) => a.id)).toEqual(all.items.slice(2, 4).map((a: any) => a.id));
+    // A target filter lists the entries of bulk jobs' dead letters too.
+    const target = (await call('GET', '/api/audit?target=dead-letter:', viewer)).body.items[0].target as string;
+    const byTarget = (await call('GET', `/api/audit?target=${encodeURIComponent(target)}`, viewer)).body;
+    expect(byTarget.items.length).toBeGreaterThan(0);
+    expect(byTarget.items.every((a: any) => a.target.includes(target))).toBe(true);
+    expect((await call('GET', '/api/audit?to=2000-01-01', viewer)).body).toEqual({ items: [], total: 0, next: null });
+    expect((await call('GET', '/api/audit?from=2000-01-01', viewer)).body.total).toBe(all.total);
+    for (const [path, field] of [['/api/audit?who=x', 'who'], ['/api/audit?from=yesterday', 'from'], ['/api/audit?job=x', 'job'], ['/api/audit?limit=0', 'limit']]) {
+      const refused = await call('GET', path!, viewer);
+      expect([path, refused.status, refused.body.field]).toEqual([path, 400, field]);
+    }
+  }, 30_000);
 });
 
 describe('manual dispatch, deviations, audit, metrics', () => {
@@ -280,7 +351,7 @@ describe('manual dispatch, deviations, audit, metrics', () => {
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter', at: 'yesterday' })).status).toBe(400);
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).body).toMatchObject({ status: 'sent', sentBy: OPERATOR.username });
     expect((await call('POST', `/api/manual-dispatch/${doc.id}/sent`, operator, { via: 'letter' })).status).toBe(409);
-    const audit = (await call('GET', '/api/audit', viewer)).body as any[];
+    const audit = (await call('GET', '/api/audit', viewer)).body.items as any[];
     expect(audit.some((a) => a.action === 'download-fallback-document' && a.username === OPERATOR.username)).toBe(true);
     expect(audit.some((a) => a.action === 'download-fallback-document' && a.username === VIEWER.username)).toBe(false);
     expect(audit.some((a) => a.action === 'mark-sent' && a.username === OPERATOR.username)).toBe(true);

@@ -59,7 +59,7 @@ async function send(episodeId: string): Promise<string> {
 
 const received = () => simulator.receivedBy(unit.hsaId).map((r) => r.messageId!);
 const recipient = async (token = viewer) => ((await call('GET', '/api/recipients', token)).body as any[]).find((r) => r.hsaId === unit.hsaId);
-const audit = async () => ((await call('GET', '/api/audit', operator)).body as any[]).map((a) => `${a.action} ${a.target} ${a.username}`);
+const audit = async () => ((await call('GET', '/api/audit', operator)).body.items as any[]).map((a) => `${a.action} ${a.target} ${a.username}`);
 
 it('an ordinary delivery sets the last success (no probe needed): at most a second old after each delivery', async () => {
   expect((await recipient()).lastSuccessAt).toBeNull();

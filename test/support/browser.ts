@@ -30,7 +30,8 @@ export async function signIn(page: Page, base: string, user: { username: string;
   await page.fill('input[name=username]', user.username);
   await page.fill('input[name=password]', user.password);
   await page.click('button[type=submit]');
-  await page.waitForSelector('nav:not([hidden])');
+  // Attached, not visible: at phone width the navigation is folded behind the Menu button.
+  await page.waitForSelector('nav:not([hidden])', { state: 'attached' });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

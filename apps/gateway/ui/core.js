@@ -66,6 +66,79 @@ function loginView() {
 /** A link to a message's page (its timeline). */
 const messageLink = (id) => (id ? h('a', { href: `#/messages/${encodeURIComponent(id)}` }, id) : '–');
 
+/**
+ * An audit target as a link to where it is shown: dead-letter:<id> → the dead letter, bulk-job:<id>
+ * → the bulk job, fallback-document:<id> → manual dispatch, recipient:<hsa> → recipients,
+ * message:<id> → its timeline; anything else as text.
+ */
+function targetLink(target) {
+  if (!target) return '';
+  const [kind, ...rest] = target.split(':');
+  const id = rest.join(':');
+  const to = { 'dead-letter': `#/dead-letters/${encodeURIComponent(id)}`, 'bulk-job': `#/bulk-jobs/${encodeURIComponent(id)}`,
+    'fallback-document': '#/dispatch', recipient: '#/recipients', message: `#/messages/${encodeURIComponent(id)}` }[rest.length ? kind : ''];
+  return to ? h('a', { href: to }, target) : target;
+}
+
+/** "1–50 of 312" for a page that starts at `offset` (0-based) and shows `shown` of `total`. */
+const rangeText = (offset, shown, total) => (total === 0 ? 'None.' : `${offset + 1}–${offset + shown} of ${total}`);
+
+/** A visually hidden text (read by screen readers). */
+const srOnly = (text) => h('span', { class: 'sr-only' }, text);
+
+// ---- Accessibility, applied to whatever a page shows (a MutationObserver on <main>) ----
+// Every page gets: tables whose header cells have a scope and a text (an empty one gets a hidden
+// "Actions"), cells labelled with their column (data-label: the stacked rows at phone width show it),
+// <pre> blocks and other scroll regions focusable with a name, and fields without a label named after
+// the heading before them.
+const nameFromContext = (el, fallback) => {
+  if (el.dataset.name) return el.dataset.name;
+  for (let prev = el.previousElementSibling; prev; prev = prev.previousElementSibling) {
+    if (/^H[1-6]$/.test(prev.tagName)) return prev.textContent.trim();
+  }
+  const heading = el.parentElement?.closest('div, section')?.querySelector('h2, h3');
+  return heading ? heading.textContent.trim() : fallback;
+};
+
+function accessible(root) {
+  if (!(root instanceof Element)) return;
+  for (const table of [root, ...root.querySelectorAll('table')].filter((t) => t.tagName === 'TABLE')) {
+    const rows = [...table.querySelectorAll(':scope > tr, :scope > thead > tr, :scope > tbody > tr')];
+    const head = rows[0] && [...rows[0].children].every((c) => c.tagName === 'TH') ? rows[0] : undefined;
+    if (head) {
+      head.classList.add('head');
+      [...head.children].forEach((th, i) => {
+        th.setAttribute('scope', 'col');
+        // A column without a title gets a hidden one: Actions when its cells hold buttons, else Name.
+        const actions = rows.some((tr) => tr !== head && tr.children[i]?.querySelector('button, a[download]'));
+        if (!th.textContent.trim()) th.append(srOnly(actions ? 'Actions' : 'Name'));
+      });
+    }
+    const labels = head ? [...head.children].map((th) => th.textContent.trim()) : [];
+    for (const tr of rows) {
+      if (tr === head) continue;
+      [...tr.children].forEach((cell, i) => {
+        if (cell.tagName === 'TH') { cell.setAttribute('scope', 'row'); if (!cell.textContent.trim()) cell.append(srOnly('–')); }
+        else if (head && labels[i] && !cell.dataset.label) cell.dataset.label = labels[i];
+      });
+    }
+  }
+  for (const pre of [root, ...root.querySelectorAll('pre, .scroll')].filter((e) => e.matches('pre, .scroll'))) {
+    if (!pre.hasAttribute('tabindex')) pre.setAttribute('tabindex', '0');
+    if (!pre.hasAttribute('role')) pre.setAttribute('role', 'region');
+    if (!pre.hasAttribute('aria-label') && !pre.hasAttribute('aria-labelledby')) pre.setAttribute('aria-label', nameFromContext(pre, 'Text'));
+  }
+  for (const field of [root, ...root.querySelectorAll('input, select, textarea')].filter((e) => e.matches('input, select, textarea'))) {
+    if (field.type === 'hidden' || field.closest('label') || field.hasAttribute('aria-label') || field.hasAttribute('aria-labelledby')) continue;
+    if (field.id && document.querySelector(`label[for="${CSS.escape(field.id)}"]`)) continue;
+    field.setAttribute('aria-label', nameFromContext(field, field.name || 'Field'));
+  }
+}
+
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) accessible(n.parentElement?.closest('table') || n);
+}).observe(main, { childList: true, subtree: true });
+
 const routeParams = () => new URLSearchParams(location.hash.split('?')[1] || '');
 
 let renderGeneration = 0;
@@ -76,11 +149,20 @@ async function render() {
   if (!state.me) {
     try { state.me = await api('/api/me', { probe: true }); } catch { state.me = null; }
   }
+  const toggle = document.getElementById('nav-toggle');
   nav.hidden = !state.me;
+  toggle.hidden = !state.me;
+  // At phone width the navigation is behind the Menu button; moving to a page closes it.
+  document.body.classList.remove('nav-open');
+  toggle.setAttribute('aria-expanded', 'false');
   if (!state.me) { who.replaceChildren(); main.replaceChildren(loginView()); return; }
   who.replaceChildren(`${state.me.username} (${state.me.role})`, h('button', { class: 'secondary', onclick: async () => { await api('/api/logout', { method: 'POST' }); state.me = null; render(); } }, 'Sign out'));
   const route = location.hash.replace(/^#\//, '').split('?')[0] || 'overview';
-  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', route.startsWith(a.getAttribute('href').slice(2)));
+  for (const a of nav.querySelectorAll('a')) {
+    const current = route.split('/')[0] === a.getAttribute('href').slice(2);
+    a.classList.toggle('active', current);
+    if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
   const [page, ...rest] = route.split('/');
   const id = rest.length ? decodeURIComponent(rest.join('/')) : undefined;
   const view = pages[page] || pages.overview;
@@ -110,3 +192,8 @@ function unitLink(hsa, name) {
   if (!name && !units.byHsa.has(hsa)) loadUnits().then(fill);
   return a;
 }
+
+document.getElementById('nav-toggle').addEventListener('click', (e) => {
+  const open = document.body.classList.toggle('nav-open');
+  e.currentTarget.setAttribute('aria-expanded', String(open));
+});

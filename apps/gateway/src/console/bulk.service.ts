@@ -31,35 +31,42 @@ export class BulkService {
     if (ids.length !== confirm) return refuse('conflict', `the selection now holds ${ids.length > confirm ? 'more' : ids.length} dead letters, not ${confirm}; preview again`);
     const job = await this.store.startBulkJob({ action, filter: openFilter, reason: reason ?? null, total: ids.length, createdBy: session.username });
     await this.audit.record(session, `bulk-${action}`, `bulk-job:${job.id}`, { filter: openFilter, total: ids.length, reason: reason ?? null });
-    void this.run(job.id, ids, action, reason, session);
+    void this.run(job.id, ids, action, reason, session).catch((error: Error) => this.logger.error({ jobId: job.id, err: error.message }, 'bulk job stopped'));
     return done(job);
   }
 
+  /**
+   * Goes through the selection one dead letter at a time. Before each it asks the store whether the
+   * job still runs, so a cancel stops it before the next dead letter; every outcome is counted in the
+   * store (done, failed, or skipped when the dead letter was resolved meanwhile), and the job is marked
+   * finished when the runner stops: the job's counts are the only ones there are.
+   */
   private async run(jobId: string, ids: readonly string[], action: 'replay' | 'discard', reason: string | undefined, session: Session): Promise<void> {
     const pauseMs = 1000 / this.config.bulkPerSecond;
-    let succeeded = 0;
-    let failed = 0;
-    for (const [i, id] of ids.entries()) {
-      if (i % 10 === 0) {
-        const job = await this.get(jobId);
-        if (job.ok && job.value.status === 'cancelled') return;
+    // The audit entries of the job's dead letters name the job (the audit log groups them under it).
+    const actor = { ...session, bulkJob: jobId };
+    try {
+      for (const id of ids) {
+        if (!(await this.store.bulkRunning(jobId))) return;
+        const row = await this.store.get(id);
+        if (row === undefined || row['resolved_at'] !== null) {
+          await this.store.bulkItem(jobId, 'skipped');
+          continue;
+        }
+        let why: string | undefined;
+        try {
+          const outcome = action === 'replay' ? await this.deadLetters.replay(id, actor) : await this.deadLetters.discard(id, reason ?? '', actor);
+          if (!outcome.ok) why = typeof outcome.detail === 'string' ? outcome.detail : JSON.stringify(outcome.detail['message'] ?? outcome.refused);
+        } catch (error) {
+          why = (error as Error).message;
+        }
+        if (why !== undefined) this.logger.warn({ jobId, deadLetterId: id, err: why }, 'bulk item failed');
+        await this.store.bulkItem(jobId, why === undefined ? 'done' : 'failed');
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
-      let why: string | undefined;
-      try {
-        const outcome = action === 'replay' ? await this.deadLetters.replay(id, session) : await this.deadLetters.discard(id, reason ?? '', session);
-        if (!outcome.ok) why = typeof outcome.detail === 'string' ? outcome.detail : JSON.stringify(outcome.detail['message'] ?? outcome.refused);
-      } catch (error) {
-        why = (error as Error).message;
-      }
-      if (why === undefined) succeeded += 1;
-      else {
-        failed += 1;
-        this.logger.warn({ jobId, deadLetterId: id, err: why }, 'bulk item failed');
-      }
-      await this.store.bulkProgress(jobId, succeeded, failed);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    } finally {
+      await this.store.bulkFinished(jobId);
     }
-    await this.store.bulkDone(jobId);
   }
 
   async get(id: string): Promise<Outcome<BulkJob>> {
@@ -67,9 +74,17 @@ export class BulkService {
     return job === undefined ? refuse('not-found', `no bulk job ${id}`) : done(job);
   }
 
+  /** Bulk jobs, newest first. */
+  list(before: string | undefined, limit: number): Promise<BulkJob[]> {
+    return this.store.bulkJobs(before, limit);
+  }
+
   async cancel(id: string, session: Session): Promise<Outcome<BulkJob>> {
-    await this.store.cancelBulkJob(id);
-    await this.audit.record(session, 'bulk-cancel', `bulk-job:${id}`);
+    const job = await this.store.bulkJob(id);
+    if (job === undefined) return refuse('not-found', `no bulk job ${id}`);
+    // A runner gives a sign of life after every dead letter: one silent for a minute beyond its pace has stopped.
+    const staleMs = 60_000 + 2_000 / this.config.bulkPerSecond;
+    if (await this.store.cancelBulkJob(id, session.username, staleMs)) await this.audit.record(session, 'bulk-cancel', `bulk-job:${id}`);
     return this.get(id);
   }
 }

@@ -69,11 +69,18 @@ export class ConsoleController {
     operationId: 'listAudit',
     tag: 'audit',
     access: 'signed-in',
-    summary: 'Audit log, newest first',
+    summary: 'Audit log, newest first, filtered by user, action, target and period, with a total; a bulk job\'s entries grouped under it',
     query: 'AuditQuery',
     answers: { 200: { description: 'Entries', body: 'AuditList' }, 400: refused('A query parameter is not valid (named)') },
   })
   auditLog(@Query(queryOf<AuditQuery>('AuditQuery')) query: AuditQuery) {
-    return this.audit.list(query.before, query.limit ?? 100);
+    return this.audit.page({
+      ...(query.user === undefined ? {} : { user: query.user }),
+      ...(query.action === undefined ? {} : { action: query.action }),
+      ...(query.target === undefined ? {} : { target: query.target }),
+      ...(query.from === undefined ? {} : { from: new Date(query.from) }),
+      ...(query.to === undefined ? {} : { to: new Date(query.to) }),
+      ...(query.job === undefined ? {} : { job: query.job }),
+    }, query.before, query.limit ?? 100);
   }
 }

@@ -15,3 +15,15 @@ export function filterOf(checked: Readonly<FilterShape> | undefined): DeadLetter
   const fields = { status, reason, dialect, recipient, type, from, to, q };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== ''));
 }
+
+/**
+ * The filter with its recipient text matched against the directory too: `recipientIds` holds the
+ * HSA ids of the units whose name holds the text (any case), so `Hemsjukvård` finds their dead
+ * letters as `1480` finds those whose HSA id holds 1480.
+ */
+export function withUnitNames(filter: DeadLetterFilter, units: ReadonlyArray<{ readonly hsaId: string; readonly name?: string }>): DeadLetterFilter {
+  if (filter.recipient === undefined) return filter;
+  const text = filter.recipient.toLocaleLowerCase('sv-SE');
+  const recipientIds = units.filter((u) => u.name !== undefined && u.name.toLocaleLowerCase('sv-SE').includes(text)).map((u) => u.hsaId);
+  return { ...filter, recipientIds };
+}

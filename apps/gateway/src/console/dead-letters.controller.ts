@@ -12,6 +12,7 @@ import {
 import { Endpoint, ID_PARAM, refused } from '../common/http/endpoint';
 import type {
   BulkPreviewRequest,
+  BulkJobQuery,
   BulkRequest,
   CorrectRequest,
   DeadLetterListQuery,
@@ -20,8 +21,9 @@ import type {
 import { answer, refusal } from '../common/http/outcome';
 import { bodyOf, IdPipe, queryOf } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
+import { DirectoryService } from '../directory/directory.service';
 import { BulkService } from './bulk.service';
-import { filterOf } from './dead-letter-filter';
+import { filterOf, withUnitNames, type DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 
@@ -42,15 +44,21 @@ export class DeadLettersController {
   constructor(
     private readonly deadLetters: DeadLettersService,
     private readonly bulk: BulkService,
+    private readonly directory: DirectoryService,
   ) {}
+
+  /** The checked filter, its recipient text matched against the directory's unit names too. */
+  private filter(checked: Parameters<typeof filterOf>[0]): DeadLetterFilter {
+    return withUnitNames(filterOf(checked), this.directory.directory.units);
+  }
 
   @Get('dead-letters')
   @Endpoint({
     operationId: 'listDeadLetters',
     tag: 'dead-letters',
     access: 'signed-in',
-    summary: 'Dead letters, newest first, keyset-paged',
-    description: 'A viewer may not search (q) by an identity number: 403.',
+    summary: 'Dead letters, newest first, keyset-paged, with the total the filter selects',
+    description: 'recipient matches text the HSA id or the unit\'s directory name holds. A viewer may not search (q) by an identity number: 403.',
     query: 'DeadLetterListQuery',
     answers: { 200: { description: 'A page', body: 'DeadLetterPage' }, 400: refused('A filter or the cursor is not valid (named)'), 403: refused('A viewer searched by an identity number') },
   })
@@ -60,7 +68,7 @@ export class DeadLettersController {
     if (req.session?.role !== 'operator' && query.q !== undefined && maskIdentityNumbers(query.q) !== query.q) {
       throw refusal('forbidden', 'q: viewers may not search by an identity number');
     }
-    return answer(await this.deadLetters.list(filterOf(query), query.cursor, query.limit ?? 50));
+    return answer(await this.deadLetters.list(this.filter(query), query.cursor, query.limit ?? 50));
   }
 
   @Get('dead-letters/:id')
@@ -115,13 +123,17 @@ export class DeadLettersController {
     operationId: 'previewBulk',
     tag: 'dead-letters',
     access: 'operator',
-    summary: 'How many open dead letters a bulk action on this filter would touch',
+    summary: 'How many open dead letters a bulk action on this filter would touch, by unit, type and reason',
     body: 'BulkPreviewRequest',
-    answers: { 201: { description: 'The count to confirm', body: 'BulkPreview' }, 400: refused('A filter is not valid (named)') },
+    answers: { 201: { description: 'The count to confirm and its breakdown', body: 'BulkPreview' }, 400: refused('A filter is not valid (named)') },
   })
   async preview(@Body(bodyOf<BulkPreviewRequest>('BulkPreviewRequest')) body: BulkPreviewRequest) {
-    const filter = { ...filterOf(body.filter), status: 'open' as const };
-    return { count: await this.deadLetters.count(filter), filter };
+    const selection = { ...this.filter(body.filter), status: 'open' as const };
+    const filter: DeadLetterFilter = { ...selection };
+    delete (filter as { recipientIds?: unknown }).recipientIds;
+    const breakdown = await this.deadLetters.breakdown(selection);
+    const byUnit = breakdown.byUnit.map((u) => ({ ...u, name: u.key === null ? null : (this.directory.lookup(u.key)?.name ?? null) }));
+    return { count: await this.deadLetters.count(selection), filter, breakdown: { ...breakdown, byUnit } };
   }
 
   @Post('dead-letters/bulk')
@@ -134,7 +146,20 @@ export class DeadLettersController {
     answers: { 201: { description: 'The job', body: 'BulkJob' }, 400: refused('A field is not valid (named)'), 409: refused('The selection holds another count now: preview again') },
   })
   async startBulk(@Body(bodyOf<BulkRequest>('BulkRequest')) body: BulkRequest, @Req() req: AuthedRequest) {
-    return answer(await this.bulk.start(filterOf(body.filter), body.action, body.reason, body.confirm, req.session!));
+    return answer(await this.bulk.start(this.filter(body.filter), body.action, body.reason, body.confirm, req.session!));
+  }
+
+  @Get('bulk-jobs')
+  @Endpoint({
+    operationId: 'listBulkJobs',
+    tag: 'dead-letters',
+    access: 'signed-in',
+    summary: 'Bulk jobs, newest first, with their counts from the store',
+    query: 'BulkJobQuery',
+    answers: { 200: { description: 'Bulk jobs', body: 'BulkJobList' }, 400: refused('A query parameter is not valid (named)') },
+  })
+  async bulkJobs(@Query(queryOf<BulkJobQuery>('BulkJobQuery')) query: BulkJobQuery) {
+    return this.bulk.list(query.before, query.limit ?? 50);
   }
 
   @Get('bulk-jobs/:id')

@@ -12,7 +12,7 @@ import { problemsJson } from '../store/records';
 import { CopiesRepository } from '../store/copies.repository';
 import { MessagesRepository } from '../store/messages.repository';
 import { UnitNames } from './messages.service';
-import { DeadLettersRepository, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
+import { DeadLettersRepository, type Breakdown, type DeadLetterFilter, type DeadLetterRow } from '../store/dead-letters.repository';
 import type { Session } from '../common/auth/session';
 import { AuditService } from '../common/audit.service';
 import { maskForViewer, maskMessage, maskPayload } from '../common/masking';
@@ -54,7 +54,7 @@ export class DeadLettersService {
     private readonly names: UnitNames,
   ) {}
 
-  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; next: string | null }>> {
+  async list(filter: DeadLetterFilter, cursor: string | undefined, limit: number): Promise<Outcome<{ items: DeadLetterRow[]; total: number; next: string | null }>> {
     let after: { at: Date; id: string } | undefined;
     if (cursor !== undefined) {
       after = decodeCursor(cursor);
@@ -68,11 +68,16 @@ export class DeadLettersService {
       senderSystemName: this.names.senderSystem(r.senderSystem),
       recipientName: this.names.unit(r.recipientHsa),
     }));
-    return done({ items, next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
+    return done({ items, total: await this.store.count(filter), next: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
   }
 
   count(filter: DeadLetterFilter): Promise<number> {
     return this.store.count(filter);
+  }
+
+  /** How many open dead letters of a selection there are per recipient, type and reason. */
+  breakdown(filter: DeadLetterFilter): Promise<Breakdown> {
+    return this.store.breakdown(filter);
   }
 
   ids(filter: DeadLetterFilter, limit: number): Promise<string[]> {

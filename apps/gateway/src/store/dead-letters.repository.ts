@@ -15,6 +15,18 @@ export interface DeadLetterFilter {
   readonly to?: string;
   /** A message id or episode id, exactly. */
   readonly q?: string;
+  /**
+   * With `recipient`: the HSA ids of the directory's units whose name holds that text; a dead letter
+   * matches when its recipient is one of them or its HSA id holds the text (any case).
+   */
+  readonly recipientIds?: readonly string[];
+}
+
+/** How many dead letters of a selection there are per value of a field. */
+export interface Breakdown {
+  readonly byUnit: ReadonlyArray<{ readonly key: string | null; readonly count: number }>;
+  readonly byType: ReadonlyArray<{ readonly key: string | null; readonly count: number }>;
+  readonly byReason: ReadonlyArray<{ readonly key: string | null; readonly count: number }>;
 }
 
 export interface DeadLetterRow {
@@ -42,7 +54,15 @@ export interface BulkJob {
   readonly total: number;
   readonly done: number;
   readonly failed: number;
+  /** Found already resolved when the job came to them. */
+  readonly skipped: number;
+  /** Not gone through because the job was cancelled (0 unless cancelled and finished). */
+  readonly cancelled: number;
   readonly status: 'running' | 'done' | 'cancelled';
+  /** Who cancelled it (null unless cancelled). */
+  readonly cancelledBy: string | null;
+  readonly filter: DeadLetterFilter;
+  readonly reason: string | null;
   readonly createdBy: string;
   readonly createdAt: Date;
   readonly finishedAt: Date | null;
@@ -56,7 +76,10 @@ const LIST_COLUMNS = `id, created_at AS "createdAt", reason, message_id AS "mess
   (SELECT m.sender_hsa FROM messages m WHERE m.id = dead_letters.message_pk) AS "senderHsa",
   coalesce(sender_system, (SELECT nullif(m.sender_system, '') FROM messages m WHERE m.id = dead_letters.message_pk)) AS "senderSystem"`;
 
-const BULK_COLUMNS = `id, action, total, done, failed, status, created_by AS "createdBy", created_at AS "createdAt", finished_at AS "finishedAt"`;
+// A job is finished when its runner stopped (finished_at): a cancelled job's counts are final then.
+const BULK_COLUMNS = `id::text, action, total, done, failed, skipped,
+  CASE WHEN status = 'cancelled' AND finished_at IS NOT NULL THEN total - done - failed - skipped ELSE 0 END AS cancelled,
+  status, cancelled_by AS "cancelledBy", filter, reason, created_by AS "createdBy", created_at AS "createdAt", finished_at AS "finishedAt"`;
 
 /** SQL conditions for a filter, with their parameters numbered from `first`. */
 function filterSql(filter: DeadLetterFilter, first = 1): { where: string; params: unknown[] } {
@@ -71,7 +94,11 @@ function filterSql(filter: DeadLetterFilter, first = 1): { where: string; params
   if (status === 'resolved') conditions.push('resolved_at IS NOT NULL');
   if (filter.reason !== undefined) add('reason = ?', filter.reason);
   if (filter.dialect !== undefined) add('dialect = ?', filter.dialect);
-  if (filter.recipient !== undefined) add('recipient_hsa = ?', filter.recipient);
+  if (filter.recipient !== undefined) {
+    params.push(filter.recipient, filter.recipientIds ?? []);
+    const n = first + params.length - 2;
+    conditions.push(`(strpos(lower(recipient_hsa), lower($${n})) > 0 OR recipient_hsa = ANY($${n + 1}::text[]))`);
+  }
   if (filter.type !== undefined) add('type = ?', filter.type);
   if (filter.from !== undefined) add('created_at >= ?', new Date(filter.from));
   if (filter.to !== undefined) add('created_at < ?', new Date(filter.to));
@@ -184,19 +211,57 @@ export class DeadLettersRepository {
     return rows[0]!;
   }
 
-  /** How many of a bulk job's dead letters are done and how many failed. */
-  async bulkProgress(id: string, done: number, failed: number): Promise<void> {
-    await this.db.query('UPDATE bulk_jobs SET done = $2, failed = $3 WHERE id = $1', [id, done, failed]);
+  /** One more of a bulk job's dead letters went `how` (counted in the store, whatever the job's status). */
+  async bulkItem(id: string, how: 'done' | 'failed' | 'skipped'): Promise<void> {
+    await this.db.query(`UPDATE bulk_jobs SET ${how} = ${how} + 1, beat_at = now() WHERE id = $1`, [id]);
   }
 
-  /** A running bulk job has gone through its selection. */
-  async bulkDone(id: string): Promise<void> {
-    await this.db.query(`UPDATE bulk_jobs SET status = 'done', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  /** Whether a bulk job may go on with its next dead letter (it is running). */
+  async bulkRunning(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ status: string }>('SELECT status FROM bulk_jobs WHERE id = $1', [id]);
+    return rows[0]?.status === 'running';
   }
 
-  /** A running bulk job stops (it looks every ten dead letters). */
-  async cancelBulkJob(id: string): Promise<void> {
-    await this.db.query(`UPDATE bulk_jobs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  /**
+   * The runner of a bulk job stopped: through its selection (status done) or because it was cancelled
+   * (status stays cancelled). From then on its counts are final.
+   */
+  async bulkFinished(id: string): Promise<void> {
+    await this.db.query(`UPDATE bulk_jobs SET status = CASE WHEN status = 'running' THEN 'done' ELSE status END, finished_at = now() WHERE id = $1 AND finished_at IS NULL`, [id]);
+  }
+
+  /**
+   * A bulk job that has not finished is to stop (its runner looks before each dead letter and then
+   * marks it finished). A job whose runner gave no sign of life for `staleMs` (its process stopped)
+   * is marked finished at once: what it did not go through counts as cancelled. False when the job
+   * had finished already.
+   */
+  async cancelBulkJob(id: string, by: string, staleMs: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE bulk_jobs SET status = CASE WHEN status = 'running' THEN 'cancelled' ELSE status END, cancelled_by = coalesce(cancelled_by, $2),
+         finished_at = CASE WHEN coalesce(beat_at, created_at) < now() - $3 * interval '1 millisecond' THEN now() END
+       WHERE id = $1 AND finished_at IS NULL RETURNING id`,
+      [id, by, staleMs],
+    );
+    return rows.length > 0;
+  }
+
+  /** Bulk jobs, newest first, keyset-paged by id. */
+  bulkJobs(before: string | undefined, limit: number): Promise<BulkJob[]> {
+    return this.db.query<BulkJob & Row>(`SELECT ${BULK_COLUMNS} FROM bulk_jobs WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`, [before ?? null, limit]);
+  }
+
+  /** How many open dead letters of a selection there are per recipient, type and reason (the most frequent 20 of each). */
+  async breakdown(filter: DeadLetterFilter): Promise<Breakdown> {
+    const { where, params } = filterSql(filter);
+    const by = async (column: string) => {
+      const rows = await this.db.query<{ key: string | null; n: string }>(
+        `SELECT ${column} AS key, count(*) AS n FROM dead_letters WHERE ${where} GROUP BY ${column} ORDER BY count(*) DESC, ${column} LIMIT 20`,
+        params,
+      );
+      return rows.map((r) => ({ key: r.key, count: Number(r.n) }));
+    };
+    return { byUnit: await by('recipient_hsa'), byType: await by('type'), byReason: await by('reason') };
   }
 
   async bulkJob(id: string): Promise<BulkJob | undefined> {

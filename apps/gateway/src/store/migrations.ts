@@ -556,4 +556,16 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       INSERT INTO report_pending (episode_id) SELECT episode_id FROM report_episodes WHERE notifications > notifications_on_time;
     `,
   },
+  {
+    version: '021-console-bulk-jobs-audit',
+    sql: `
+      -- A bulk job counts the dead letters it found already resolved; who cancelled it; its runner marks it
+      -- finished when it stopped (a cancelled job's counts are final from then on).
+      -- beat_at: the runner's last sign of life (a job whose runner's process stopped can then be cancelled for good).
+      ALTER TABLE bulk_jobs ADD COLUMN skipped integer NOT NULL DEFAULT 0, ADD COLUMN cancelled_by text, ADD COLUMN beat_at timestamptz;
+      -- The audit log's entries of a bulk job's dead letters name the job (detail.bulkJob): grouped under it.
+      CREATE INDEX audit_log_bulk_job ON audit_log ((detail->>'bulkJob')) WHERE detail ? 'bulkJob';
+      CREATE INDEX audit_log_target ON audit_log (target text_pattern_ops);
+    `,
+  },
 ];

@@ -17,6 +17,10 @@ export type Role = 'viewer' | 'operator';
  */
 export type AtRiskList = AtRisk[];
 /**
+ * Bulk jobs, newest first.
+ */
+export type BulkJobList = BulkJob[];
+/**
  * Fallback documents, newest first.
  */
 export type DispatchList = DispatchEntry[];
@@ -24,10 +28,6 @@ export type DispatchList = DispatchEntry[];
  * Deviations, newest first.
  */
 export type DeviationList = Deviation[];
-/**
- * Audit entries, newest first.
- */
-export type AuditList = AuditEntry[];
 /**
  * Every recipient with a transport, and every one with recorded health.
  */
@@ -92,6 +92,8 @@ export interface SvuApi {
   BulkPreview?: BulkPreview;
   BulkRequest?: BulkRequest;
   BulkJob?: BulkJob;
+  BulkJobQuery?: BulkJobQuery;
+  BulkJobList?: BulkJobList;
   ManualDispatchQuery?: ManualDispatchQuery;
   DispatchEntry?: DispatchEntry;
   DispatchList?: DispatchList;
@@ -441,7 +443,7 @@ export interface DeadLetterFilter {
    */
   dialect?: string;
   /**
-   * The recipient HSA id
+   * The recipient: text its HSA id holds (any case, e.g. 1480) or text the directory name of the unit holds (e.g. Hemsjukvård)
    */
   recipient?: string;
   /**
@@ -478,7 +480,7 @@ export interface DeadLetterListQuery {
    */
   dialect?: string;
   /**
-   * The recipient HSA id
+   * The recipient: text its HSA id holds (any case, e.g. 1480) or text the directory name of the unit holds (e.g. Hemsjukvård)
    */
   recipient?: string;
   /**
@@ -563,6 +565,10 @@ export interface DeadLetterRow {
  */
 export interface DeadLetterPage {
   items: DeadLetterRow[];
+  /**
+   * How many dead letters the filter selects (all pages)
+   */
+  total: number;
   /**
    * The cursor of the next page; null on the last
    */
@@ -716,6 +722,27 @@ export interface BulkPreview {
    */
   count: number;
   filter: DeadLetterFilter;
+  /**
+   * How many per recipient unit, message type and reason (the 20 most frequent of each)
+   */
+  breakdown: {
+    byUnit: {
+      key: string | null;
+      count: number;
+      /**
+       * The unit's name in the directory
+       */
+      name?: string | null;
+    }[];
+    byType: {
+      key: string | null;
+      count: number;
+    }[];
+    byReason: {
+      key: string | null;
+      count: number;
+    }[];
+  };
 }
 /**
  * A bulk replay or discard of the open dead letters of a filter.
@@ -741,13 +768,60 @@ export interface BulkRequest {
 export interface BulkJob {
   id: string;
   action: 'replay' | 'discard';
+  /**
+   * How many open dead letters the job selected
+   */
   total: number;
+  /**
+   * Replayed or discarded
+   */
   done: number;
+  /**
+   * Refused again or failed
+   */
   failed: number;
+  /**
+   * Found already resolved when the job came to them
+   */
+  skipped: number;
+  /**
+   * Not gone through because the job was cancelled (final once finishedAt is set)
+   */
+  cancelled: number;
+  /**
+   * running, done (through its selection) or cancelled
+   */
   status: 'running' | 'done' | 'cancelled';
+  cancelledBy: string | null;
+  /**
+   * The selection (a DeadLetterFilter; recipientIds: the directory's units whose name matched)
+   */
+  filter: {
+    [k: string]: unknown;
+  };
+  /**
+   * Why (a discard's reason)
+   */
+  reason: string | null;
   createdBy: string;
   createdAt: string;
+  /**
+   * When the job stopped: its counts are final
+   */
   finishedAt: string | null;
+}
+/**
+ * Keyset paging of the bulk jobs.
+ */
+export interface BulkJobQuery {
+  /**
+   * The id to page from (jobs before it)
+   */
+  before?: string;
+  /**
+   * How many jobs at most (1-200, default 50)
+   */
+  limit?: number;
 }
 /**
  * Which fallback documents.
@@ -919,11 +993,35 @@ export interface DeviationPage {
   items: DeviationList;
 }
 /**
- * Keyset paging of the audit log.
+ * Filter and keyset paging of the audit log.
  */
 export interface AuditQuery {
   /**
-   * The id to page from (entries before it)
+   * The user name, exactly
+   */
+  user?: string;
+  /**
+   * The action, exactly (replay, discard, bulk-replay, view-dead-letter, mark-sent …)
+   */
+  action?: string;
+  /**
+   * Text the target holds (dead-letter:12, a message id …); entries of bulk jobs' dead letters are listed too
+   */
+  target?: string;
+  /**
+   * At or after this date or instant (ISO 8601)
+   */
+  from?: string;
+  /**
+   * Before this date or instant (ISO 8601)
+   */
+  to?: string;
+  /**
+   * Only the entries of this bulk job's dead letters
+   */
+  job?: string;
+  /**
+   * The `next` of the previous page (entries before this id)
    */
   before?: string;
   /**
@@ -947,6 +1045,24 @@ export interface AuditEntry {
   detail: {
     [k: string]: unknown;
   };
+  /**
+   * A bulk job's entry: how many entries of its dead letters are grouped under it (GET /api/audit?job=)
+   */
+  items?: number;
+}
+/**
+ * A page of audit entries, newest first (entries of a bulk job's dead letters grouped under the job), with the total the filter selects.
+ */
+export interface AuditList {
+  items: AuditEntry[];
+  /**
+   * How many entries the filter selects (all pages)
+   */
+  total: number;
+  /**
+   * The `before` of the next page; null on the last
+   */
+  next: string | null;
 }
 /**
  * A recipient: its health and backlog, and how the directory reaches it.
