@@ -144,6 +144,43 @@ it('downloads a fallback document and marks it sent', async () => {
   await shot('8-reports');
 }, 60_000);
 
+it('asks for the reason of a discard and of a pause in the page, not in a browser dialog', async () => {
+  let dialogs = 0;
+  const count = () => { dialogs += 1; };
+  page.on('dialog', count);
+  try {
+    const message = exampleFor('discharged', [units[0]!]);
+    await ingest('lifecare', Buffer.from(bytesOf(message, 'lifecare').toString('utf8').replace('<lc:Destination>HEM</lc:Destination>', '<lc:Destination>HEMMA</lc:Destination>')));
+    const [dead] = await eventually(async () => {
+      const rows = await query<{ id: string }>(services.databaseUrl, 'SELECT id FROM dead_letters WHERE message_id = $1', [message.messageId]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    await page.goto(`${base}/#/dead-letters/${dead!.id}`);
+    await page.click('#discard');
+    // Cancel leaves it open; the reason is required.
+    await page.click('form.ask-reason button:has-text("Cancel")');
+    expect(await page.locator('form.ask-reason').count()).toBe(0);
+    await page.click('#discard');
+    await page.getByLabel('Reason for discarding (required, audited)').fill('Testdata, skickas om av avdelningen');
+    await shot('9-discard-reason');
+    await page.click('form.ask-reason button[type=submit]');
+    await page.waitForSelector('#action-result >> text=Done: discarded');
+
+    await page.goto(`${base}/#/recipients`);
+    const row = page.locator(`#recipients tr[data-hsa="${units[0]!.hsaId}"]`);
+    await row.locator('button', { hasText: 'Pause' }).click();
+    await page.getByLabel(/Reason \(audited\)/).fill('Planerat underhåll 02:00–04:00');
+    await page.click('form.ask-reason button[type=submit]');
+    await page.waitForSelector(`#recipients tr[data-hsa="${units[0]!.hsaId}"] >> text=Planerat underhåll 02:00–04:00`);
+    await shot('10-paused-with-reason');
+    await row.locator('button', { hasText: 'Resume' }).click();
+    await page.waitForSelector(`#recipients tr[data-hsa="${units[0]!.hsaId}"] >> text=healthy`);
+    expect(dialogs).toBe(0);
+  } finally {
+    page.off('dialog', count);
+  }
+}, 60_000);
+
 it('runs under its strict Content-Security-Policy without breaking a rule of it', async () => {
   const response = await page.goto(base);
   expect(response?.headers()['content-security-policy']).toContain("script-src 'self';");

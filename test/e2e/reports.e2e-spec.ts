@@ -150,6 +150,25 @@ it('Jönköping: two counted patients average 3.0 above 2.0 (6 days, 60,000 kr);
   expect(JSON.stringify(episodes)).not.toMatch(/194107086995|Karin/);
 });
 
+it('the episode report comes a page at a time: limit and after, the total and the next id in headers', async () => {
+  const page = async (query: string) => {
+    const res = await fetch(`${base}/api/reports/episodes?month=2026-05&municipality=0680${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    return { status: res.status, ids: res.status === 200 && !query.includes('csv') ? (JSON.parse(body) as any[]).map((e) => e.episodeId) : body, total: res.headers.get('x-total-count'), next: res.headers.get('x-next-after') };
+  };
+  expect(await page('&limit=2')).toEqual({ status: 200, ids: ['REP-J1', 'REP-J2'], total: '5', next: 'REP-J2' });
+  expect(await page('&limit=2&after=REP-J2')).toEqual({ status: 200, ids: ['REP-J3', 'REP-J4'], total: '5', next: 'REP-J4' });
+  expect(await page('&limit=2&after=REP-J4')).toEqual({ status: 200, ids: ['REP-J5'], total: '5', next: null });
+  const csv = await page('&limit=1&format=csv');
+  expect([csv.total, csv.next, (csv.ids as string).trim().split('\r\n').length]).toEqual(['5', 'REP-J1', 2]);
+  for (const limit of ['0', '5001', '1.5']) {
+    const refused = await page(`&limit=${limit}`);
+    expect([refused.status, JSON.parse(refused.ids as string).field]).toEqual([400, 'limit']);
+  }
+  const badAfter = await page('&after=%20x');
+  expect([badAfter.status, JSON.parse(badAfter.ids as string).field]).toEqual([400, 'after']);
+});
+
 it('the placing municipality pays when recorded (operators, audited); a code that is no municipality is refused', async () => {
   expect((await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0199' })).status).toBe(400);
   expect((await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '1280', note: 'Placerad i Malmö' })).status).toBe(201);

@@ -197,3 +197,23 @@ document.getElementById('nav-toggle').addEventListener('click', (e) => {
   const open = document.body.classList.toggle('nav-open');
   e.currentTarget.setAttribute('aria-expanded', String(open));
 });
+
+/**
+ * Asks for a required reason in the page, under `anchor` (no native prompt(): it cannot be styled,
+ * read by every screen reader or tested like the rest): a labelled field with OK and Cancel.
+ * Resolves to the trimmed reason, or null when cancelled.
+ */
+function askReason(anchor, { label, submit, value = '' }) {
+  anchor.parentElement?.querySelector('form.ask-reason')?.remove();
+  return new Promise((resolve) => {
+    const id = `reason-${Math.random().toString(36).slice(2, 8)}`;
+    const input = h('input', { id, name: 'reason', required: true, maxlength: '500', value });
+    const done = (result) => { form.remove(); anchor.focus(); resolve(result); };
+    const form = h('form', { class: 'ask-reason', onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); } },
+      h('label', { for: id }, label), input,
+      h('button', { type: 'submit' }, submit),
+      h('button', { type: 'button', class: 'secondary', onclick: () => done(null) }, 'Cancel'));
+    anchor.after(form);
+    input.focus();
+  });
+}

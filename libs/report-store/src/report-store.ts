@@ -239,28 +239,81 @@ export async function pendingEpisodes(query: Query): Promise<number> {
 }
 
 const PRE_COLUMN: Record<Precondition, string> = { 'admission-notice': 'pre_admission', estimate: 'pre_estimate', 'ready-notice': 'pre_ready', 'sip-called': 'pre_sip' };
+/** The bits of report_months.flags (migration 023). */
+const PRE_BIT: Record<Precondition, number> = { 'admission-notice': 1, estimate: 2, 'ready-notice': 4, 'sip-called': 8 };
+const OUTPATIENT_ONLY_BIT = 16;
+const REGION_CAUSED_BIT = 32;
 
-/** Aggregates of one rule-set version per municipality and month, in SQL over report_episodes. */
-function aggregateSql(version: RuleVersion): string {
+/**
+ * The columns of one rule-set version's aggregate (as aggregate() in libs/reports) over rows that have
+ * `w` (waiting days under the version's day 0, null without one), `oos`, `counted`, `region_caused`,
+ * a failure flag per precondition (`fail_<column>`) and `n`, the number of episodes the row stands for.
+ */
+function aggregateColumns(version: RuleVersion): string {
+  const failed = PRECONDITIONS.map((p) =>
+    version.preconditions?.includes(p) === true ? `coalesce(sum(n) FILTER (WHERE w IS NOT NULL AND NOT oos AND fail_${PRE_COLUMN[p]}), 0)::int AS "${p}"` : `0 AS "${p}"`,
+  );
+  return `coalesce(sum(n), 0)::int AS episodes,
+      coalesce(sum(n) FILTER (WHERE counted), 0)::int AS counted, coalesce(sum(w * n) FILTER (WHERE counted), 0)::int AS counted_days,
+      coalesce(sum(n) FILTER (WHERE counted AND w > $6), 0)::int AS long_stays, coalesce(sum(w * n) FILTER (WHERE counted AND w > $6), 0)::int AS long_stay_days,
+      coalesce(sum(greatest(w - $7, 0) * n) FILTER (WHERE counted AND NOT region_caused), 0)::int AS days_over_grace,
+      coalesce(sum(n) FILTER (WHERE w IS NOT NULL AND oos), 0)::int AS out_of_scope, coalesce(sum(n) FILTER (WHERE w IS NULL), 0)::int AS no_day_zero,
+      ${failed.join(', ')}`;
+}
+
+/**
+ * Aggregates of one rule-set version per municipality and month over whole months ($3, $4: the first
+ * days of the first and the last month), from the month aggregate report_months (migration 023): a
+ * few rows per municipality, month, waiting days and combination of facts, whatever the number of
+ * episodes. Parameters as episodeAggregateSql.
+ */
+function monthAggregateSql(version: RuleVersion): string {
+  const w = version.dayZero === 'readyAt' ? 'wait_ready' : 'wait_sent';
+  const oos = version.scope === 'exclude-outpatient-only' ? `(flags & ${OUTPATIENT_ONLY_BIT}) <> 0` : 'false';
+  const mask = (version.preconditions ?? []).reduce((m, p) => m | PRE_BIT[p], 0);
+  return `SELECT municipality, to_char(month, 'YYYY-MM') AS month, ${aggregateColumns(version)}
+    FROM (SELECT grp AS municipality, month, episodes AS n, nullif(${w}, -1) AS w, ${oos} AS oos, (flags & ${REGION_CAUSED_BIT}) <> 0 AS region_caused,
+            ${PRECONDITIONS.map((p) => `(flags & ${PRE_BIT[p]}) = 0 AS fail_${PRE_COLUMN[p]}`).join(', ')},
+            (${w} >= 0 AND NOT ${oos} AND (flags & ${mask}) = ${mask}) AS counted
+          FROM report_months
+          WHERE group_kind = 'municipality' AND month BETWEEN $3::date AND $4::date
+            AND coalesce($1::jsonb ->> grp, $2) = $5 AND ($8::text IS NULL OR grp = $8)) x
+    GROUP BY 1, 2`;
+}
+
+/**
+ * Aggregates of one rule-set version per municipality and month over a part of one month ($3 to $4:
+ * a version that begins or ends within the month), from the episodes' rows of report_episodes (an
+ * index on the discharge date: at most a month's rows). Parameters: $1 the rule-set map, $2 the
+ * default rule set, $5 the rule set, $6 the per-patient limit, $7 the grace days, $8 one municipality or null.
+ */
+function episodeAggregateSql(version: RuleVersion): string {
   const w = version.dayZero === 'readyAt' ? 'wait_ready' : 'wait_sent';
   const oos = version.scope === 'exclude-outpatient-only' ? 'outpatient_only' : 'false';
   const required = (version.preconditions ?? []).map((p) => PRE_COLUMN[p]);
-  // Failures of the preconditions this version requires, among episodes in scope with a day 0 (as aggregate() in libs/reports).
-  const failed = PRECONDITIONS.map((p) =>
-    version.preconditions?.includes(p) === true ? `count(*) FILTER (WHERE w IS NOT NULL AND NOT oos AND NOT ${PRE_COLUMN[p]})::int AS "${p}"` : `0 AS "${p}"`,
-  );
-  return `SELECT municipality, to_char(discharge_date, 'YYYY-MM') AS month, count(*)::int AS episodes,
-      count(*) FILTER (WHERE counted)::int AS counted, coalesce(sum(w) FILTER (WHERE counted), 0)::int AS counted_days,
-      count(*) FILTER (WHERE counted AND w > $6)::int AS long_stays, coalesce(sum(w) FILTER (WHERE counted AND w > $6), 0)::int AS long_stay_days,
-      coalesce(sum(greatest(w - $7, 0)) FILTER (WHERE counted AND NOT region_caused), 0)::int AS days_over_grace,
-      count(*) FILTER (WHERE w IS NOT NULL AND oos)::int AS out_of_scope, count(*) FILTER (WHERE w IS NULL)::int AS no_day_zero,
-      ${failed.join(', ')}
-    FROM (SELECT municipality, discharge_date, region_caused, ${PRECONDITIONS.map((p) => PRE_COLUMN[p]).join(', ')}, ${w} AS w, ${oos} AS oos,
-            (${w} IS NOT NULL AND NOT ${oos}${required.map((c) => ` AND ${c}`).join('')}) AS counted
+  return `SELECT municipality, to_char(discharge_date, 'YYYY-MM') AS month, ${aggregateColumns(version)}
+    FROM (SELECT municipality, discharge_date, region_caused, 1 AS n, ${PRECONDITIONS.map((p) => `NOT ${PRE_COLUMN[p]} AS fail_${PRE_COLUMN[p]}`).join(', ')},
+            ${w} AS w, ${oos} AS oos, (${w} IS NOT NULL AND NOT ${oos}${required.map((c) => ` AND ${c}`).join('')}) AS counted
           FROM report_episodes
           WHERE discharge_date BETWEEN $3::date AND $4::date AND municipality IS NOT NULL
             AND coalesce($1::jsonb ->> municipality, $2) = $5 AND ($8::text IS NULL OR municipality = $8)) x
     GROUP BY 1, 2`;
+}
+
+/** The period from `from` to `to` (dates) as whole months (first days of the first and last, or null) and parts of a month. */
+function monthSegments(from: string, to: string): { whole: { first: string; last: string } | null; parts: Array<{ from: string; to: string }> } {
+  const parts: Array<{ from: string; to: string }> = [];
+  let first: string | null = null;
+  let last: string | null = null;
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = nextMonth(m)) {
+    const start = maxDate(from, `${m}-01`);
+    const end = minDate(to, MONTH_END(m));
+    if (start === `${m}-01` && end === MONTH_END(m)) {
+      first ??= start;
+      last = start;
+    } else parts.push({ from: start, to: end });
+  }
+  return { whole: first === null ? null : { first, last: last! }, parts };
 }
 
 const MONTH_END = (month: string) => {
@@ -313,7 +366,14 @@ export interface MunicipalityLiability {
  * each of its versions in force during the month, the months it needs (a streak looks back at most
  * MAX_MONTHS months, never before the version's start).
  */
-export async function liabilityForMonth(query: Query, rules: ReportRules, month: string, municipalities: readonly string[]): Promise<Map<string, MunicipalityLiability>> {
+export async function liabilityForMonth(
+  query: Query,
+  rules: ReportRules,
+  month: string,
+  municipalities: readonly string[],
+  /** 'episodes': every month from report_episodes (the aggregate's check in the tests). */
+  source: 'months' | 'episodes' = 'months',
+): Promise<Map<string, MunicipalityLiability>> {
   const map = ruleMap(rules, municipalities);
   const start = `${month}-01`;
   const end = MONTH_END(month);
@@ -325,9 +385,13 @@ export async function liabilityForMonth(query: Query, rules: ReportRules, month:
       if (version.from > end || (version.to !== undefined && version.to < start)) continue;
       const from = maxDate(version.from, version.model === 'streak' ? `${monthsUpTo(month, MAX_MONTHS)[0]}-01` : start);
       const to = version.to === undefined ? end : minDate(version.to, end);
-      const rows = await query<Record<string, unknown> & { municipality: string; month: string }>(aggregateSql(version), [
-        JSON.stringify(map), rules.default, from, to, name, version.perPatientLimitDays ?? 2147483647, version.graceDays ?? 0, only,
-      ]);
+      const params = (a: string, b: string) => [JSON.stringify(map), rules.default, a, b, name, version.perPatientLimitDays ?? 2147483647, version.graceDays ?? 0, only];
+      type Row = Record<string, unknown> & { municipality: string; month: string };
+      // Whole months from the month aggregate; a month the version begins or ends within from its episodes.
+      const segments = source === 'months' ? monthSegments(from, to) : { whole: null, parts: [{ from, to }] };
+      const rows: Row[] = [];
+      if (segments.whole !== null) rows.push(...(await query<Row>(monthAggregateSql(version), params(segments.whole.first, segments.whole.last))));
+      for (const part of segments.parts) rows.push(...(await query<Row>(episodeAggregateSql(version), params(part.from, part.to))));
       const months = monthsBetween(from.slice(0, 7), month);
       for (const m of municipalities) {
         if (map[m] !== name) continue;
@@ -361,27 +425,33 @@ function toAggregate(r: Record<string, unknown>): MonthAggregate {
   };
 }
 
-const GENERAL = (key: 'municipality' | 'hospital_unit') => `SELECT ${key} AS grp,
-    count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND wait_sent IS NOT NULL)::int AS episodes,
-    avg(wait_sent) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date) AS average,
-    ${BUCKETS.map((b, i) => {
-      const cond = b === '4-7' ? 'wait_sent BETWEEN 4 AND 7' : b === '8+' ? 'wait_sent >= 8' : `wait_sent = ${i}`;
-      return `count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND ${cond})::int AS "w${b}"`;
-    }).join(', ')},
-    coalesce(sum(notifications) FILTER (WHERE admitted_date BETWEEN $1::date AND $2::date), 0)::int AS notifications,
-    coalesce(sum(notifications_on_time) FILTER (WHERE admitted_date BETWEEN $1::date AND $2::date), 0)::int AS on_time,
-    count(*) FILTER (WHERE discharge_date BETWEEN $1::date AND $2::date AND placing_municipality IS NOT NULL)::int AS placed
-  FROM report_episodes
-  WHERE (discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date) AND ${key} IS NOT NULL AND ($3::text IS NULL OR ${key} = $3)
-  GROUP BY 1 ORDER BY 1`;
+/**
+ * Per group (municipality or hospital unit) of the month, from the month aggregates (migration 023):
+ * episodes discharged with a day 0, their average waiting days and distribution, placed by another
+ * municipality; admission notifications of episodes admitted in the month and how many in time. A
+ * group is there when an episode of it was discharged or admitted in the month.
+ */
+const GENERAL = `WITH d AS (
+    SELECT grp, coalesce(sum(episodes) FILTER (WHERE wait_sent >= 0), 0)::int AS episodes,
+      sum(wait_sent::numeric * episodes) FILTER (WHERE wait_sent >= 0) / nullif(sum(episodes) FILTER (WHERE wait_sent >= 0), 0) AS average,
+      ${BUCKETS.map((b, i) => {
+        const cond = b === '4-7' ? 'wait_sent BETWEEN 4 AND 7' : b === '8+' ? 'wait_sent >= 8' : `wait_sent = ${i}`;
+        return `coalesce(sum(episodes) FILTER (WHERE ${cond}), 0)::int AS "w${b}"`;
+      }).join(', ')},
+      sum(placed)::int AS placed
+    FROM report_months WHERE month = $1::date AND group_kind = $2 AND ($3::text IS NULL OR grp = $3) GROUP BY grp),
+  n AS (SELECT grp, notifications, on_time FROM report_notification_months WHERE month = $1::date AND group_kind = $2 AND ($3::text IS NULL OR grp = $3))
+  SELECT coalesce(d.grp, n.grp) AS grp, coalesce(d.episodes, 0) AS episodes, d.average, ${BUCKETS.map((b) => `coalesce(d."w${b}", 0) AS "w${b}"`).join(', ')},
+    coalesce(n.notifications, 0) AS notifications, coalesce(n.on_time, 0) AS on_time, coalesce(d.placed, 0) AS placed
+  FROM d FULL JOIN n ON n.grp = d.grp ORDER BY 1`;
 
 /** Monthly reports for the month (from the summary as it stands: catchUpForReport first): each municipality and each hospital unit with data, or only the one asked for. */
 export async function loadMonthlyReports(query: Query, rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
   const start = `${month}-01`;
   const end = MONTH_END(month);
-  const general = async (key: 'municipality' | 'hospital_unit', one: string | undefined) => query<Record<string, unknown> & { grp: string }>(GENERAL(key), [start, end, one ?? null]);
+  const general = async (kind: 'municipality' | 'hospital-unit', one: string | undefined) => query<Record<string, unknown> & { grp: string }>(GENERAL, [start, kind, one ?? null]);
   const municipalityRows = only?.unit !== undefined ? [] : await general('municipality', only?.municipality);
-  const unitRows = only?.municipality !== undefined ? [] : await general('hospital_unit', only?.unit);
+  const unitRows = only?.municipality !== undefined ? [] : await general('hospital-unit', only?.unit);
   const municipalities = only?.municipality !== undefined ? [only.municipality] : municipalityRows.map((r) => r.grp);
   const liability = only?.unit !== undefined ? new Map<string, MunicipalityLiability>() : await liabilityForMonth(query, rules, month, municipalities);
   const deviations = await query<{ kind: string; municipality: string | null; unit: string | null; n: string }>(
@@ -444,16 +514,56 @@ export interface EpisodeReport extends EpisodeLiability {
   readonly reason: string;
 }
 
-/** Episodes discharged or admitted in the month (ids and facts only: no identity numbers or names), one municipality or all. */
+/** The most episodes one page of the episode report holds, and the default page. */
+export const EPISODE_PAGE_MAX = 5000;
+export const EPISODE_PAGE_DEFAULT = 1000;
+
+/** One page of the episode report: the episodes, how many the month has in all, and the id to continue after (null on the last page). */
+export interface EpisodeReportPage {
+  readonly episodes: EpisodeReport[];
+  readonly total: number;
+  readonly next: string | null;
+}
+
+const EPISODES_OF_MONTH = `(discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date) AND ($3::text IS NULL OR municipality = $3)`;
+/**
+ * One page: the month's episodes first (the indexes by date, or by municipality and date), then the
+ * page among them; materialized so that the plan never walks the primary key through the whole year
+ * looking for the month's episodes in id order.
+ */
+export const EPISODE_PAGE_SQL = `WITH month AS MATERIALIZED (SELECT * FROM report_episodes WHERE ${EPISODES_OF_MONTH})
+  SELECT * FROM month WHERE $4::text IS NULL OR episode_id > $4 ORDER BY episode_id LIMIT $5`;
+
+/**
+ * Episodes discharged or admitted in the month (ids and facts only: no identity numbers or names), one
+ * municipality or all, a page at a time in episode-id order: at most `limit` (EPISODE_PAGE_MAX) after
+ * the episode id `after`. One page reads one month's index entries (indexes of migration 023 by
+ * municipality and date), whatever the number of episodes in the year.
+ */
+export async function loadEpisodeReportPage(query: Query, rules: ReportRules, month: string, municipality?: string, page: { limit?: number; after?: string } = {}): Promise<EpisodeReportPage> {
+  const limit = Math.min(Math.max(1, page.limit ?? EPISODE_PAGE_DEFAULT), EPISODE_PAGE_MAX);
+  const params = [`${month}-01`, MONTH_END(month), municipality ?? null];
+  const rows = await query<Record<string, unknown>>(EPISODE_PAGE_SQL, [...params, page.after ?? null, limit + 1]);
+  const more = rows.length > limit;
+  if (more) rows.length = limit;
+  const [{ n } = { n: 0 }] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM report_episodes WHERE ${EPISODES_OF_MONTH}`, params);
+  const episodes = await episodeReports(query, rules, month, rows);
+  return { episodes, total: n, next: more ? (rows[rows.length - 1]!['episode_id'] as string) : null };
+}
+
+/** Every episode of the month, page after page (svu report --episodes). */
 export async function loadEpisodeReports(query: Query, rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
-  const start = `${month}-01`;
-  const end = MONTH_END(month);
-  const rows = await query<Record<string, unknown>>(
-    `SELECT * FROM report_episodes WHERE (discharge_date BETWEEN $1::date AND $2::date OR admitted_date BETWEEN $1::date AND $2::date)
-       AND ($3::text IS NULL OR municipality = $3) ORDER BY episode_id LIMIT 50001`,
-    [start, end, municipality ?? null],
-  );
-  if (rows.length > 50000) throw new RangeError('more than 50,000 episodes: ask for one municipality');
+  const out: EpisodeReport[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await loadEpisodeReportPage(query, rules, month, municipality, { limit: EPISODE_PAGE_MAX, ...(after === undefined ? {} : { after }) });
+    out.push(...page.episodes);
+    if (page.next === null) return out;
+    after = page.next;
+  }
+}
+
+async function episodeReports(query: Query, rules: ReportRules, month: string, rows: Array<Record<string, unknown>>): Promise<EpisodeReport[]> {
   const municipalities = [...new Set(rows.map((r) => r['municipality']).filter((m): m is string => typeof m === 'string'))];
   const liability = await liabilityForMonth(query, rules, month, municipalities);
   return rows.map((r) => {

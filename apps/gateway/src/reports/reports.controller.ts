@@ -123,25 +123,23 @@ export class ReportsController implements OnModuleInit {
     tag: 'reports',
     access: 'signed-in',
     summary: 'Episodes of a month: day 0, discharge date, waiting days, each precondition with its evidence, liable days, kronor and the reason (no identity data)',
+    description:
+      'A page at a time in episode-id order: at most `limit` (1-5000, default 1000) after the episode id `after`. The header X-Total-Count says how many episodes the month has, X-Next-After the id to ask for the next page with (absent on the last page).',
     query: 'EpisodesQuery',
-    answers: { 200: { description: 'Episodes', body: 'EpisodeReportList', content: CSV }, 400: refused('A query parameter is not valid (named), or more than 50,000 episodes') },
+    answers: { 200: { description: 'Episodes (one page)', body: 'EpisodeReportList', content: CSV }, 400: refused('A query parameter is not valid (named)') },
   })
   async episodes(@Query(queryOf<EpisodesQuery>('EpisodesQuery')) q: EpisodesQuery, @Res({ passthrough: true }) res: Response) {
     const { month, municipality } = q;
-    let rows;
     await this.catchUp(res);
-    try {
-      rows = await this.reports.episodes(this.ruleSets, month, municipality);
-    } catch (error) {
-      if (error instanceof RangeError) throw refusal('invalid', error.message);
-      throw error;
-    }
+    const page = await this.reports.episodes(this.ruleSets, month, municipality, { ...(q.limit === undefined ? {} : { limit: q.limit }), ...(q.after === undefined ? {} : { after: q.after }) });
+    res.setHeader('x-total-count', String(page.total));
+    if (page.next !== null) res.setHeader('x-next-after', page.next);
     if (q.format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="svu-episodes-${month}.csv"`);
-      return episodesCsv(rows, csvOptions(q));
+      return episodesCsv(page.episodes, csvOptions(q));
     }
-    return rows;
+    return page.episodes;
   }
 
   /**

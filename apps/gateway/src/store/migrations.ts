@@ -2,6 +2,42 @@
  * The store's schema, applied in order at start under an advisory lock (several processes may start
  * at once). A migration is never edited once released; a change is a new entry.
  */
+/**
+ * Migration 023: an episode's contribution to the month aggregates, from rows of report_episodes
+ * (`rows`, with a column `sign`: +1 for a row's new version, -1 for its old one). Report_months: per
+ * discharge month and group (payer municipality, hospital unit), per waiting days (both day-0
+ * sources; -1 none) and the facts a rule set may ask for (flags), the number of episodes and how many
+ * were placed by another municipality; report_notification_months: per admission month and group,
+ * the admission notifications and how many reached the recipient in time.
+ */
+const REPORT_MONTH_FLAGS = `(pre_admission::int + 2 * pre_estimate::int + 4 * pre_ready::int + 8 * pre_sip::int + 16 * outpatient_only::int + 32 * region_caused::int)`;
+const reportMonthsApply = (rows: string) => `
+  INSERT INTO report_months AS r (month, group_kind, grp, wait_sent, wait_ready, flags, episodes, placed)
+    SELECT month, group_kind, grp, ws, wr, flags, sum(n), sum(placed) FROM (
+      SELECT date_trunc('month', discharge_date)::date AS month, 'municipality' AS group_kind, municipality AS grp, coalesce(wait_sent, -1) AS ws,
+        coalesce(wait_ready, -1) AS wr, ${REPORT_MONTH_FLAGS} AS flags, sign AS n, CASE WHEN placing_municipality IS NOT NULL THEN sign ELSE 0 END AS placed
+      FROM ${rows} WHERE discharge_date IS NOT NULL AND municipality IS NOT NULL
+      UNION ALL
+      SELECT date_trunc('month', discharge_date)::date, 'hospital-unit', hospital_unit, coalesce(wait_sent, -1), -1, 0, sign,
+        CASE WHEN placing_municipality IS NOT NULL THEN sign ELSE 0 END
+      FROM ${rows} WHERE discharge_date IS NOT NULL AND hospital_unit IS NOT NULL) c
+    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0 OR sum(placed) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+  ON CONFLICT (month, group_kind, grp, wait_sent, wait_ready, flags)
+    DO UPDATE SET episodes = r.episodes + EXCLUDED.episodes, placed = r.placed + EXCLUDED.placed;
+  DELETE FROM report_months WHERE episodes = 0;
+  INSERT INTO report_notification_months AS r (month, group_kind, grp, episodes, notifications, on_time)
+    SELECT month, group_kind, grp, sum(n), sum(notifications), sum(on_time) FROM (
+      SELECT date_trunc('month', admitted_date)::date AS month, 'municipality' AS group_kind, municipality AS grp, sign AS n,
+        sign * notifications AS notifications, sign * notifications_on_time AS on_time
+      FROM ${rows} WHERE admitted_date IS NOT NULL AND municipality IS NOT NULL
+      UNION ALL
+      SELECT date_trunc('month', admitted_date)::date, 'hospital-unit', hospital_unit, sign, sign * notifications, sign * notifications_on_time
+      FROM ${rows} WHERE admitted_date IS NOT NULL AND hospital_unit IS NOT NULL) c
+    GROUP BY 1, 2, 3 HAVING sum(n) <> 0 OR sum(notifications) <> 0 OR sum(on_time) <> 0 ORDER BY 1, 2, 3
+  ON CONFLICT (month, group_kind, grp)
+    DO UPDATE SET episodes = r.episodes + EXCLUDED.episodes, notifications = r.notifications + EXCLUDED.notifications, on_time = r.on_time + EXCLUDED.on_time;
+  DELETE FROM report_notification_months WHERE episodes = 0;`;
+
 export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql: string }> = [
   {
     version: '001-messages-copies',
@@ -514,28 +550,6 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
-    version: '022-recipient-pause-reason',
-    sql: `
-      -- Why an operator paused a recipient, shown with it in the console and the API (docs/recovery.md).
-      ALTER TABLE recipient_health ADD COLUMN paused_reason text;
-    `,
-  },
-  {
-    version: '020-console-find',
-    sql: `
-      -- Failed delivery attempts keep where they went and what came back (docs/console.md): the
-      -- endpoint without credentials or query, the HTTP status, the first bytes of the answer.
-      ALTER TABLE copies ADD COLUMN last_attempt jsonb;
-      ALTER TABLE copy_events ADD COLUMN attempt jsonb;
-      -- The console finds a patient's messages by identity number without an index of numbers in
-      -- clear: a SHA-256 of the canonical patient.id (NULL once retention has stripped it).
-      ALTER TABLE messages ADD COLUMN patient_id_hash bytea
-        GENERATED ALWAYS AS (sha256(decode(replace(canonical -> 'patient' ->> 'id', '\\', '\\\\'), 'escape'))) STORED;
-      CREATE INDEX messages_patient_id_hash ON messages (patient_id_hash) WHERE patient_id_hash IS NOT NULL;
-      CREATE INDEX dead_letters_message_pk ON dead_letters (message_pk);
-    `,
-  },
-  {
     version: '019-dispatch-undo-and-due-notifications',
     sql: `
       -- When an operator marked a fallback document sent (its sent_at is the operator's word and may be
@@ -557,6 +571,21 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
     `,
   },
   {
+    version: '020-console-find',
+    sql: `
+      -- Failed delivery attempts keep where they went and what came back (docs/console.md): the
+      -- endpoint without credentials or query, the HTTP status, the first bytes of the answer.
+      ALTER TABLE copies ADD COLUMN last_attempt jsonb;
+      ALTER TABLE copy_events ADD COLUMN attempt jsonb;
+      -- The console finds a patient's messages by identity number without an index of numbers in
+      -- clear: a SHA-256 of the canonical patient.id (NULL once retention has stripped it).
+      ALTER TABLE messages ADD COLUMN patient_id_hash bytea
+        GENERATED ALWAYS AS (sha256(decode(replace(canonical -> 'patient' ->> 'id', '\\', '\\\\'), 'escape'))) STORED;
+      CREATE INDEX messages_patient_id_hash ON messages (patient_id_hash) WHERE patient_id_hash IS NOT NULL;
+      CREATE INDEX dead_letters_message_pk ON dead_letters (message_pk);
+    `,
+  },
+  {
     version: '021-console-bulk-jobs-audit',
     sql: `
       -- A bulk job counts the dead letters it found already resolved; who cancelled it; its runner marks it
@@ -566,6 +595,64 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: string; readonly sql:
       -- The audit log's entries of a bulk job's dead letters name the job (detail.bulkJob): grouped under it.
       CREATE INDEX audit_log_bulk_job ON audit_log ((detail->>'bulkJob')) WHERE detail ? 'bulkJob';
       CREATE INDEX audit_log_target ON audit_log (target text_pattern_ops);
+    `,
+  },
+  {
+    version: '022-recipient-pause-reason',
+    sql: `
+      -- Why an operator paused a recipient, shown with it in the console and the API (docs/recovery.md).
+      ALTER TABLE recipient_health ADD COLUMN paused_reason text;
+    `,
+  },
+  {
+    version: '023-report-months',
+    sql: `
+      -- Month aggregates of the payment-liability summary (docs/payment-liability.md, How it stays fast),
+      -- kept by statement triggers on report_episodes in the transaction that writes its rows (the
+      -- background job's batch, a report's catch-up): the old rows' contribution subtracted, the new
+      -- rows' added. A report reads a few hundred rows per month whatever the number of episodes.
+      -- wait_sent / wait_ready: -1 when there is no day 0 or no discharge (a key cannot be null).
+      -- flags: bit 0 pre_admission, 1 pre_estimate, 2 pre_ready, 3 pre_sip, 4 outpatient_only, 5 region_caused
+      -- (hospital-unit rows: 0, and wait_ready -1: those groups need only the waiting days from the send date).
+      CREATE TABLE report_months (
+        month date NOT NULL,
+        group_kind text NOT NULL CHECK (group_kind IN ('municipality', 'hospital-unit')),
+        grp text NOT NULL,
+        wait_sent integer NOT NULL,
+        wait_ready integer NOT NULL,
+        flags smallint NOT NULL,
+        episodes integer NOT NULL,
+        placed integer NOT NULL,
+        PRIMARY KEY (month, group_kind, grp, wait_sent, wait_ready, flags)
+      );
+      CREATE INDEX report_months_empty ON report_months (month) WHERE episodes = 0;
+      CREATE TABLE report_notification_months (
+        month date NOT NULL,
+        group_kind text NOT NULL CHECK (group_kind IN ('municipality', 'hospital-unit')),
+        grp text NOT NULL,
+        episodes integer NOT NULL,
+        notifications integer NOT NULL,
+        on_time integer NOT NULL,
+        PRIMARY KEY (month, group_kind, grp)
+      );
+      CREATE INDEX report_notification_months_empty ON report_notification_months (month) WHERE episodes = 0;
+      CREATE FUNCTION report_months_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN ${reportMonthsApply('(SELECT *, 1 AS sign FROM new_rows) x')} RETURN NULL; END $$;
+      CREATE FUNCTION report_months_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN ${reportMonthsApply('(SELECT *, 1 AS sign FROM new_rows UNION ALL SELECT *, -1 FROM old_rows) x')} RETURN NULL; END $$;
+      CREATE FUNCTION report_months_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN ${reportMonthsApply('(SELECT *, -1 AS sign FROM old_rows) x')} RETURN NULL; END $$;
+      CREATE TRIGGER report_episodes_months_insert AFTER INSERT ON report_episodes
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_months_insert();
+      CREATE TRIGGER report_episodes_months_update AFTER UPDATE ON report_episodes
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_months_update();
+      CREATE TRIGGER report_episodes_months_delete AFTER DELETE ON report_episodes
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_months_delete();
+      -- The summary as it stands (the background job keeps what is pending).
+      DO $$ BEGIN ${reportMonthsApply('(SELECT *, 1 AS sign FROM report_episodes) x')} END $$;
+      -- The episode report of one municipality's month, a page at a time.
+      CREATE INDEX report_episodes_municipality_discharge ON report_episodes (municipality, discharge_date, episode_id);
+      CREATE INDEX report_episodes_municipality_admitted ON report_episodes (municipality, admitted_date, episode_id);
     `,
   },
 ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { catchUpForReport, drainReportSummary, loadEpisodeReports, loadMonthlyReports, type DrainResult, type EpisodeReport, type ReportRules, type Transact } from '@svu/report-store';
+import { catchUpForReport, drainReportSummary, loadEpisodeReportPage, loadMonthlyReports, type DrainResult, type EpisodeReportPage, type ReportRules, type Transact } from '@svu/report-store';
 import { Database } from './database';
 
 /**
@@ -34,8 +34,8 @@ export class ReportsRepository {
   }
 
 
-  episodes(rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReport[]> {
-    return loadEpisodeReports(this.query, rules, month, municipality);
+  episodes(rules: ReportRules, month: string, municipality?: string, page: { limit?: number; after?: string } = {}): Promise<EpisodeReportPage> {
+    return loadEpisodeReportPage(this.query, rules, month, municipality, page);
   }
 
   /** The municipality an episode's patient is placed in (null clears it), with an optional note. */

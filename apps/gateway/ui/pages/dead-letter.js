@@ -22,7 +22,10 @@ async function deadLetterView(id) {
       d.replayable
         ? h('button', { id: 'replay', onclick: () => act(() => api(`/api/dead-letters/${id}/replay`, { method: 'POST' })) }, 'Replay')
         : d.payload !== null ? h('button', { id: 'correct-jump', onclick: () => editor.focus() }, 'Correct') : '',
-      h('button', { class: 'secondary', onclick: () => { const reason = prompt('Reason for discarding (required):'); if (reason) act(() => api(`/api/dead-letters/${id}/discard`, { method: 'POST', body: { reason } })); } }, 'Discard…')),
+      h('button', { class: 'secondary', id: 'discard', onclick: async (e) => {
+        const reason = await askReason(e.currentTarget, { label: 'Reason for discarding (required, audited)', submit: 'Discard' });
+        if (reason) act(() => api(`/api/dead-letters/${id}/discard`, { method: 'POST', body: { reason } }));
+      } }, 'Discard…')),
     d.replayable ? '' : h('p', { class: 'muted' }, 'This message does not pass validation as it is: a replay would fail again. Correct it below.'),
     d.payload !== null ? h('div', {}, h('h3', {}, 'Correct and replay'),
       h('label', { for: 'payload-editor' }, `Payload (${d.dialect}${d.dialect === 'webcare' ? ', ISO-8859-1' : ''})`),

@@ -8,10 +8,10 @@ const ageText = (s) => (s === null || s === undefined ? '' : s < 60 ? `${s} s` :
 async function recipientsView() {
   const box = h('div', {});
   const status = h('div', {});
-  const act = async (r, action) => {
+  const act = async (r, action, button) => {
     let body;
     if (action === 'pause') {
-      const reason = window.prompt(`Pause ${r.hsaId}: its copies wait until resumed (deadlines and fallback still run). Reason (audited):`, 'announced maintenance');
+      const reason = await askReason(button, { label: `Pause ${r.name || r.hsaId}: its copies wait until resumed (deadlines and fallback still run). Reason (audited):`, submit: 'Pause', value: 'announced maintenance' });
       if (reason === null) return;
       body = { reason };
     }
@@ -39,7 +39,7 @@ async function recipientsView() {
           h('td', {}, fmtTime(r.nextProbeAt)),
           h('td', { class: 'actions' }, isOperator() ? [
             r.state !== 'paused' ? h('button', { class: 'secondary', onclick: () => act(r, 'retry') }, 'Retry now') : '',
-            r.state === 'paused' ? h('button', { onclick: () => act(r, 'resume') }, 'Resume') : h('button', { class: 'secondary', onclick: () => act(r, 'pause') }, 'Pause'),
+            r.state === 'paused' ? h('button', { onclick: () => act(r, 'resume') }, 'Resume') : h('button', { class: 'secondary', onclick: (e) => act(r, 'pause', e.currentTarget) }, 'Pause'),
           ] : '')))),
       h('p', { class: 'muted' }, 'Backlog and oldest waiting are counted every few seconds. A failing recipient is probed with one copy at a time; the first success sends its whole backlog.'));
   };

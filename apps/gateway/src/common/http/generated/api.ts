@@ -1176,9 +1176,17 @@ export interface SeriesQuery {
   months?: number;
 }
 /**
- * Episodes of a month.
+ * Episodes of a month, a page at a time (X-Total-Count: all of the month; X-Next-After: the id to continue after, absent on the last page).
  */
 export interface EpisodesQuery {
+  /**
+   * Episodes per page (1-5000, default 1000); the next page: after=<X-Next-After>
+   */
+  limit?: number;
+  /**
+   * The page after this episode id (the X-Next-After header of the page before)
+   */
+  after?: string;
   month: Month;
   /**
    * kommunkod
