@@ -44,7 +44,7 @@ const documentOf = async (messageId: string) => {
   return eventually(async () => (await query<{ id: string }>(services.databaseUrl, 'SELECT id FROM fallback_documents WHERE message_id = $1', [messageId]))[0]);
 };
 const list = async (q = '') => (await call('GET', `/api/manual-dispatch${q}`, viewer)).body;
-const audit = async () => (await call('GET', '/api/audit?limit=500', viewer)).body as Array<{ action: string; target: string; username: string }>;
+const audit = async () => ((await call('GET', '/api/audit?limit=500', viewer)).body as { items: Array<{ action: string; target: string; username: string }> }).items;
 
 beforeAll(async () => {
   services = await createTestServices('console-dispatch');

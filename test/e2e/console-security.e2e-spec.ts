@@ -417,6 +417,8 @@ describe('security headers', () => {
 describe('what a viewer sees', () => {
   const pnrId = (suffix: string) => `ID-194107086995-${suffix}`;
   let deadLetterIds: string[];
+  let plainMessageId: string;
+  let identityMessageId: string;
   let documentId: string;
   let bulkJobId: string;
   let month: string;
@@ -433,6 +435,11 @@ describe('what a viewer sees', () => {
     const admission = onTimeAdmission([units[1]!], { messageId: pnrId(`adm-${stamp}`), episodeId: `EP-4107086995-${stamp}` });
     expect((await postIngress(base, 'canonical', bytesOf(admission, 'canonical'))).status).toBe(202);
     month = admission.sentAt.slice(0, 7);
+    identityMessageId = admission.messageId;
+    // A message whose ids hold no identity number: one a viewer may look up by its id.
+    const plain = exampleFor('message', [units[1]!]);
+    expect((await postIngress(base, 'canonical', bytesOf(plain, 'canonical'))).status).toBe(202);
+    plainMessageId = plain.messageId;
     await eventually(async () => {
       const rows = await query(services.databaseUrl, "SELECT 1 FROM dead_letters WHERE message_id = $1 AND reason = 'delivery-failed'", [undeliverable.messageId]);
       return rows.length > 0 ? true : undefined;
@@ -467,6 +474,8 @@ describe('what a viewer sees', () => {
       '/api/reports/series': [`/api/reports/series?municipality=1480&month=${month}&months=2`],
       '/api/reports/episodes': [`/api/reports/episodes?month=${month}`],
       '/api/recipients/{hsaId}': units.map((u) => `/api/recipients/${u.hsaId}`),
+      '/api/messages': [`/api/messages?q=${plainMessageId}`, `/api/messages?q=${month}`],
+      '/api/messages/{messageId}': [`/api/messages/${plainMessageId}`],
     };
     return (await documentedOperations(base))
       .filter((op) => op.method === 'GET' && op.path !== '/api/manual-dispatch/{id}/pdf')
@@ -490,8 +499,11 @@ describe('what a viewer sees', () => {
     for (const route of routes) {
       const res = await call('GET', route, { token: viewer });
       expect({ route, status: res.status }).toEqual({ route, status: 200 });
-      expect({ route, identity: res.text.match(IDENTITY)?.[0] }).toEqual({ route, identity: undefined });
-      expect({ route, name: res.text.match(NAMES)?.[0] }).toEqual({ route, name: undefined });
+      // A metric's sample value is a measurement (bytes of heap can look like a number of ten digits);
+      // names and labels are what could carry a patient's data.
+      const text = route === '/metrics' ? res.text.replace(/ [-+0-9.eE]+(?: \d+)?$/gm, '') : res.text;
+      expect({ route, identity: text.match(IDENTITY)?.[0] }).toEqual({ route, identity: undefined });
+      expect({ route, name: text.match(NAMES)?.[0] }).toEqual({ route, name: undefined });
     }
   }, 60_000);
 
@@ -532,6 +544,11 @@ describe('what a viewer sees', () => {
     expect(operator.status).toBe(200);
     expect(operator.body.items.length).toBeGreaterThan(0);
     expect((await call('GET', `/api/dead-letters?status=all&q=${encodeURIComponent(messageId)}`, { token: viewer })).status).toBe(403);
+    // Nor look up a message's timeline by an id holding one: a 200 or 404 would answer the guess.
+    const timeline = await call('GET', `/api/messages/${encodeURIComponent(identityMessageId)}`, { token: viewer });
+    expect([timeline.status, timeline.body.message]).toEqual([403, 'messageId: viewers may not look up a message by an id holding an identity number']);
+    expect((await call('GET', `/api/messages/${encodeURIComponent('ID-194107086995-no-such')}`, { token: viewer })).status).toBe(403);
+    expect((await call('GET', `/api/messages/${encodeURIComponent(identityMessageId)}`, { token: operatorToken })).status).toBe(200);
   });
 
   it('sees an operator’s discard reason hidden whole (it may name the patient of an invalid message)', async () => {

@@ -1,7 +1,8 @@
+import { maskIdentityNumbers } from '@svu/identity';
 import { Controller, Get, Param, Query, Req, UseInterceptors } from '@nestjs/common';
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { MessageSearchQuery } from '../common/http/generated/api';
-import { answer } from '../common/http/outcome';
+import { answer, refusal } from '../common/http/outcome';
 import { queryOf } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
@@ -37,9 +38,19 @@ export class MessagesController {
     access: 'signed-in',
     summary: 'A message’s timeline: sender, each copy with its recipient, state and attempts (endpoint, status, start of the answer), fallback documents, dead letters, cancellation, acknowledgements',
     params: { messageId: { description: 'The message id', schema: { type: 'string', maxLength: 200 } } },
-    answers: { 200: { description: 'Every message with this id (one per sender system that used it), and its refusals at ingress', body: 'MessageTimeline' }, 400: refused('The id is too long'), 404: refused('No message with this id') },
+    description: 'A viewer may not look up an id that holds an identity number: 403 (a 200 or 404 would confirm a guessed number).',
+    answers: {
+      200: { description: 'Every message with this id (one per sender system that used it), and its refusals at ingress', body: 'MessageTimeline' },
+      400: refused('The id is too long'),
+      403: refused('A viewer asked for an id holding an identity number'),
+      404: refused('No message with this id'),
+    },
   })
-  async timeline(@Param('messageId') messageId: string) {
+  async timeline(@Param('messageId') messageId: string, @Req() req: AuthedRequest) {
+    // Viewers see such ids masked, so they may not probe with one either (docs/console-security.md).
+    if (req.session?.role !== 'operator' && maskIdentityNumbers(messageId) !== messageId) {
+      throw refusal('forbidden', 'messageId: viewers may not look up a message by an id holding an identity number');
+    }
     return answer(await this.messages.timeline(messageId));
   }
 

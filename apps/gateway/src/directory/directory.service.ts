@@ -43,13 +43,13 @@ export class DirectoryService implements OnModuleDestroy {
     try {
       text = await readFile(this.config.directoryPath, 'utf8');
     } catch (error) {
-      this.logger.error({ path: this.config.directoryPath, err: (error as Error).message }, 'unit directory unreadable; previous one kept');
+      this.logger.error({ path: this.config.directoryPath, err: (error as Error).message }, this.current === undefined ? 'unit directory unreadable' : 'unit directory unreadable; previous one kept');
       return fileReadError(error);
     }
     const parsed = parseDirectory(text);
     if (!parsed.ok) {
       for (const problem of parsed.problems) {
-        this.logger.error({ path: this.config.directoryPath, problem: describeDirectoryProblem(problem) }, 'unit directory refused; previous one kept');
+        this.logger.error({ path: this.config.directoryPath, problem: describeDirectoryProblem(problem) }, this.current === undefined ? 'unit directory refused' : 'unit directory refused; previous one kept');
       }
       return problemsLine(parsed.problems.map(describeDirectoryProblem));
     }

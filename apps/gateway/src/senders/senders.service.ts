@@ -85,14 +85,14 @@ export class SendersService implements OnModuleDestroy {
     try {
       text = await readFile(this.config.sendersPath, 'utf8');
     } catch (error) {
-      this.logger.error({ path: this.config.sendersPath, err: (error as Error).message }, 'senders file unreadable; previous one kept');
+      this.logger.error({ path: this.config.sendersPath, err: (error as Error).message }, this.loaded ? 'senders file unreadable; previous one kept' : 'senders file unreadable');
       this.refusal = fileReadError(error);
       return this.refusal;
     }
     const parsed = parseSenders(text);
     if (!parsed.ok) {
       for (const problem of parsed.problems) {
-        this.logger.error({ path: this.config.sendersPath, problem: describeDirectoryProblem(problem) }, 'senders file refused; previous one kept');
+        this.logger.error({ path: this.config.sendersPath, problem: describeDirectoryProblem(problem) }, this.loaded ? 'senders file refused; previous one kept' : 'senders file refused');
       }
       this.refusal = problemsLine(parsed.problems.map(describeDirectoryProblem));
       return this.refusal;

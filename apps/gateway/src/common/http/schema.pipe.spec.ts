@@ -16,7 +16,7 @@ function refusalOf(run: () => unknown): Refused {
 describe('SchemaPipe', () => {
   it('coerces a query to its shape, with defaults, and leaves out empty values', () => {
     expect(new SchemaPipe('DeadLetterListQuery', 'query').transform({ limit: '7', status: '', q: 'M-1' })).toEqual({ limit: 7, q: 'M-1' });
-    expect(new SchemaPipe('ManualDispatchQuery', 'query').transform({})).toEqual({ status: 'waiting', limit: 100 });
+    expect(new SchemaPipe('ManualDispatchQuery', 'query').transform({})).toEqual({ status: 'waiting', limit: 100, offset: 0 });
   });
 
   it('refuses a bad value with 400 naming the field, in the text the schema gives', () => {
@@ -52,9 +52,9 @@ describe('SchemaPipe', () => {
   it.each([
     ['RetentionQuery', 'limit'],
     ['AtRiskQuery', 'limit'],
-    ['AuditQuery', 'before, limit'],
-    ['ManualDispatchQuery', 'status, limit'],
-    ['DeviationQuery', 'kind, unit, from, to, limit'],
+    ['AuditQuery', 'user, action, target, from, to, job, before, limit'],
+    ['ManualDispatchQuery', 'status, limit, unit, trigger, olderThanHours, offset'],
+    ['DeviationQuery', 'kind, unit, from, to, limit, offset'],
     ['DeadLetterListQuery', 'status, reason, dialect, recipient, type, from, to, q, cursor, limit'],
   ] as const)('refuses a parameter %s does not take, naming it and those it takes', (schema, known) => {
     expect(refusalOf(() => new SchemaPipe(schema, 'query').transform({ lmit: '5' })).refusal).toEqual({
