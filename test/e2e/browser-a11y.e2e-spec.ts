@@ -2,16 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { DESK, launchBrowser, PHONE, screenshot, scrollsSideways, seriousA11yViolations, signIn, type AxeViolation } from '../support/browser';
-import { OPERATOR, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 /**
  * The console for keyboard users, at phone width and for assistive technology: axe-core finds no
@@ -42,17 +41,18 @@ async function newPage(viewport: { width: number; height: number }): Promise<{ c
   return { context, page: await context.newPage() };
 }
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('browser-a11y');
-  const port = await freePort();
-  units = [
-    { hsaId: 'SE2321000016-1480', name: 'Hemsjukvården Alingsås', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
-    { hsaId: 'SE2321000016-NONE', name: 'Socialtjänst Alingsås', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '441 81 Alingsås'] },
-  ];
-  simulator = new RecipientSimulator({ units });
-  await simulator.start();
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT0.5S', SVU_BULK_PER_SECOND: '20' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  gateway = await startConsoleGateway({
+    name: 'browser-a11y',
+    units: (port) => [
+      { hsaId: 'SE2321000016-1480', name: 'Hemsjukvården Alingsås', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
+      { hsaId: 'SE2321000016-NONE', name: 'Socialtjänst Alingsås', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '441 81 Alingsås'] },
+    ],
+    settings: { SVU_RETRY_BUDGET: 'PT0.5S', SVU_BULK_PER_SECOND: '20' },
+    clock,
+  });
+  ({ services, simulator, app, base, units } = gateway);
   browser = await launchBrowser();
 
   // Something on every page: an invalid message, copies that could not be delivered, a fallback document.
@@ -71,9 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
+  await gateway?.close();
 }, 60_000);
 
 /** Presses Tab until the focused element matches `selector` (at most `max` times); only the keyboard. */

@@ -2,16 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { DESK, launchBrowser, PHONE, screenshot, scrollsSideways, seriousA11yViolations, signIn } from '../support/browser';
-import { OPERATOR, signIn as apiSignIn, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR, signIn as apiSignIn } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor, onTimeAdmission } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 // Issue #18 in the browser, at desk and phone size: a document whose copy was delivered meanwhile is
 // never offered for sending; mark sent → confirm → undo; the at-risk count true beyond the list's
@@ -34,16 +33,19 @@ const ingest = async (message: ReturnType<typeof exampleFor>) => expect((await p
 const stateOf = async (messageId: string) => (await query<{ state: string; delivered_at: Date | null }>(services.databaseUrl, 'SELECT state, delivered_at FROM copies WHERE message_id = $1', [messageId]))[0];
 const documentId = async (messageId: string) => (await query<{ id: string }>(services.databaseUrl, 'SELECT id FROM fallback_documents WHERE message_id = $1', [messageId]))[0]?.id;
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('browser-dispatch');
-  const port = await freePort();
-  failing = { hsaId: 'SE2120000008-FAIL', name: 'Hemsjukvården Eken', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/f`, allowInsecureHttp: true }, fax: '+46 31 555 80 00' };
-  none = { hsaId: 'SE2120000008-NONE', name: 'Socialtjänsten Aspen', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 8', '411 08 Göteborg'] };
-  simulator = new RecipientSimulator({ units: [failing] });
-  await simulator.start();
+  gateway = await startConsoleGateway({
+    name: 'browser-dispatch',
+    units: (port) => [
+      (failing = { hsaId: 'SE2120000008-FAIL', name: 'Hemsjukvården Eken', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/f`, allowInsecureHttp: true }, fax: '+46 31 555 80 00' }),
+      (none = { hsaId: 'SE2120000008-NONE', name: 'Socialtjänsten Aspen', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 8', '411 08 Göteborg'] }),
+    ],
+    settings: { SVU_RETRY_BUDGET: 'PT0.5S' },
+    clock,
+  });
+  ({ services, simulator, app, base } = gateway);
   simulator.behave(failing.hsaId, { mode: 'fail', status: 503 });
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory([failing, none]), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   token = await apiSignIn(base, OPERATOR);
 
   // A document for a copy that was then delivered electronically (a replay after the recipient came back).
@@ -74,9 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
+  await gateway?.close();
 }, 60_000);
 
 describe.each([

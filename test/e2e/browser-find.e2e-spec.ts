@@ -1,22 +1,19 @@
-import type { INestApplication } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
 import type { DirectoryUnit } from '@svu/directory';
 import { withCheckDigit } from '@svu/identity';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
 import { DESK, launchBrowser, PHONE, screenshot, scrollsSideways, seriousA11yViolations, signIn } from '../support/browser';
-import { OPERATOR, VIEWER, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR, VIEWER } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 /** The Find page (search, timeline) and correct-and-replay in the message's own dialect, in Chromium at desk and phone size. */
 let services: TestServices;
 let simulator: RecipientSimulator;
-let app: INestApplication;
 let base: string;
 let browser: Browser;
 let units: DirectoryUnit[];
@@ -25,26 +22,28 @@ const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
 
 const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then((r) => r.json() as Promise<any>);
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('browser-find');
-  port = await freePort();
-  const url = (path: string) => ({ kind: 'http' as const, url: `http://127.0.0.1:${port}${path}`, allowInsecureHttp: true });
-  units = [
-    { hsaId: 'SE2120000008-LIFE', name: 'Hemsjukvården Livet', role: 'municipal-health-care', dialect: 'lifecare', transport: url('/life') },
-    { hsaId: 'SE2120000008-SLOW', name: 'Hemtjänst Långsam', role: 'municipal-health-care', dialect: 'samsa', transport: url('/slow') },
-  ];
-  simulator = new RecipientSimulator({ units });
-  await simulator.start();
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT1H' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  gateway = await startConsoleGateway({
+    name: 'browser-find',
+    units: (simulatorPort) => {
+      port = simulatorPort;
+      const url = (path: string) => ({ kind: 'http' as const, url: `http://127.0.0.1:${port}${path}`, allowInsecureHttp: true });
+      return [
+        { hsaId: 'SE2120000008-LIFE', name: 'Hemsjukvården Livet', role: 'municipal-health-care', dialect: 'lifecare', transport: url('/life') },
+        { hsaId: 'SE2120000008-SLOW', name: 'Hemtjänst Långsam', role: 'municipal-health-care', dialect: 'samsa', transport: url('/slow') },
+      ];
+    },
+    settings: { SVU_RETRY_BUDGET: 'PT1H' },
+    clock,
+  });
+  ({ services, simulator, base, units } = gateway);
   browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
+  await gateway?.close();
 }, 60_000);
 
 async function pageAt(size: { width: number; height: number }, user = OPERATOR): Promise<Page> {

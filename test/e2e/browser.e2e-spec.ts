@@ -1,24 +1,20 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
-import { OPERATOR, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
+import { launchBrowser, SCREENS } from '../support/browser';
 
-/** The web console in headless Chromium (Debian's package, installed by .ci/run), driven by playwright-core. */
-// CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own (scripts/dev-services.sh installs it on Ubuntu).
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : chromium.executablePath());
-const SCREENS = join(tmpdir(), 'svu-console-screens');
+/** The web console in headless Chromium (test/support/browser.ts), driven by playwright-core. */
 
 let services: TestServices;
 let simulator: RecipientSimulator;
@@ -33,24 +29,19 @@ const cspViolations: string[] = [];
 const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then((r) => r.json() as Promise<any>);
 const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (the CI script does) or Playwright's (scripts/dev-services.sh on Ubuntu), or set CHROMIUM_PATH`);
-  mkdirSync(SCREENS, { recursive: true });
-  services = await createTestServices('browser');
-  const port = await freePort();
-  units = [
-    { hsaId: 'SE2120000005-HTTP', name: 'Hemsjukvården Webb', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
-    { hsaId: 'SE2120000005-NONE', name: 'Socialtjänst Webb', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '411 05 Göteborg'] },
-  ];
-  simulator = new RecipientSimulator({ units });
-  await simulator.start();
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  gateway = await startConsoleGateway({
+    name: 'browser',
+    units: (port) => [
+      { hsaId: 'SE2120000005-HTTP', name: 'Hemsjukvården Webb', role: 'municipal-health-care', dialect: 'lifecare', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
+      { hsaId: 'SE2120000005-NONE', name: 'Socialtjänst Webb', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 5', '411 05 Göteborg'] },
+    ],
+    settings: { SVU_RETRY_BUDGET: 'PT0.5S' },
+    clock,
   });
+  ({ services, simulator, app, base, units } = gateway);
+  browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true })).newPage();
   page.on('dialog', (dialog) => void (dialog.type() === 'prompt' ? dialog.accept('Felaktig testdata') : dialog.accept()));
   // Chromium reports on the console whatever the Content-Security-Policy blocked (scripts, styles).
@@ -61,9 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
+  await gateway?.close();
 }, 60_000);
 
 it('signs in, finds a dead-lettered message, corrects and replays it, and sees it delivered', async () => {

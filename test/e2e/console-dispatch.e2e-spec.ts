@@ -1,15 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
-import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor, onTimeAdmission } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { apiCall, startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 // Issue #18: manual dispatch that cannot notify twice (superseded documents, the check at the moment
 // of marking, confirm and undo), and counts that tell the truth (at risk beyond the list's cap,
@@ -27,15 +26,7 @@ let accepting: DirectoryUnit;
 const clock = new ManualClock(new Date());
 const H = 3_600_000;
 
-type Call = { status: number; body: any };
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<Call> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? await res.json() : null };
-}
+const call = (method: string, path: string, token?: string, body?: unknown) => apiCall(base, method, path, token, body);
 const ingest = async (message: ReturnType<typeof exampleFor>) => expect((await postIngress(base, 'samsa', bytesOf(message, 'samsa'))).status).toBe(202);
 const copyOf = async (messageId: string) =>
   (await query<{ id: string; state: string; manual_delivered_at: Date | null; delivered_at: Date | null }>(services.databaseUrl, 'SELECT id, state, manual_delivered_at, delivered_at FROM copies WHERE message_id = $1', [messageId]))[0];
@@ -46,26 +37,23 @@ const documentOf = async (messageId: string) => {
 const list = async (q = '') => (await call('GET', `/api/manual-dispatch${q}`, viewer)).body;
 const audit = async () => ((await call('GET', '/api/audit?limit=500', viewer)).body as { items: Array<{ action: string; target: string; username: string }> }).items;
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('console-dispatch');
-  const port = await freePort();
-  failing = { hsaId: 'SE2120000007-FAIL', name: 'Hemsjukvården Solrosen', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/f`, allowInsecureHttp: true }, fax: '+46 31 555 70 00' };
-  accepting = { hsaId: 'SE2120000007-OKAY', name: 'Hemtjänsten Lönnen', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/a`, allowInsecureHttp: true } };
-  none = { hsaId: 'SE2120000007-NONE', name: 'Socialtjänsten Björken', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 7', '411 07 Göteborg'] };
-  simulator = new RecipientSimulator({ units: [failing, accepting] });
-  await simulator.start();
+  gateway = await startConsoleGateway({
+    name: 'console-dispatch',
+    units: (port) => [
+      (failing = { hsaId: 'SE2120000007-FAIL', name: 'Hemsjukvården Solrosen', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/f`, allowInsecureHttp: true }, fax: '+46 31 555 70 00' }),
+      (accepting = { hsaId: 'SE2120000007-OKAY', name: 'Hemtjänsten Lönnen', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/a`, allowInsecureHttp: true } }),
+      (none = { hsaId: 'SE2120000007-NONE', name: 'Socialtjänsten Björken', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 7', '411 07 Göteborg'] }),
+    ],
+    settings: { SVU_RETRY_BUDGET: 'PT0.5S' },
+    clock,
+  });
+  ({ services, simulator, app, base, viewer, operator } = gateway);
   simulator.behave(failing.hsaId, { mode: 'fail', status: 503 });
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory([failing, accepting, none]), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  viewer = await signIn(base, VIEWER);
-  operator = await signIn(base, OPERATOR);
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
-}, 60_000);
+afterAll(() => gateway?.close(), 60_000);
 
 describe('manual dispatch cannot notify twice', () => {
   it('a document whose copy is delivered electronically between list and click is refused (409, audited), and leaves the waiting list marked why', async () => {

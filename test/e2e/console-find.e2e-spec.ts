@@ -1,21 +1,18 @@
-import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit } from '@svu/directory';
 import { withCheckDigit } from '@svu/identity';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
-import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { apiCall, startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 /** Finding a message (search, timeline, units' names, error detail) and correct-and-replay in the message's own dialect. */
 let services: TestServices;
 let simulator: RecipientSimulator;
-let app: INestApplication;
 let base: string;
 let units: DirectoryUnit[];
 let viewer: string;
@@ -23,15 +20,7 @@ let operator: string;
 let port: number;
 const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
 
-type Call = { status: number; body: any };
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<Call> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? await res.json() : null };
-}
+const call = (method: string, path: string, token?: string, body?: unknown) => apiCall(base, method, path, token, body);
 const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 let patientCounter = 100;
 /** A message of `type` to `to` whose patient has an identity number no other test uses. */
@@ -42,27 +31,25 @@ function withOwnPatient(type: 'message' | 'admission', to: DirectoryUnit[]): Can
   return message as unknown as CanonicalMessage;
 }
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('console-find');
-  port = await freePort();
-  const url = (path: string) => ({ kind: 'http' as const, url: `http://127.0.0.1:${port}${path}`, allowInsecureHttp: true });
-  units = [
-    { hsaId: 'SE2120000007-LIFE', name: 'Hemsjukvården Livet', role: 'municipal-health-care', dialect: 'lifecare', transport: url('/life') },
-    { hsaId: 'SE2120000007-SLOW', name: 'Hemtjänst Långsam', role: 'municipal-health-care', dialect: 'samsa', transport: url('/slow') },
-  ];
-  simulator = new RecipientSimulator({ units });
-  await simulator.start();
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_RETRY_BUDGET: 'PT1H' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  viewer = await signIn(base, VIEWER);
-  operator = await signIn(base, OPERATOR);
+  gateway = await startConsoleGateway({
+    name: 'console-find',
+    units: (simulatorPort) => {
+      port = simulatorPort;
+      const url = (path: string) => ({ kind: 'http' as const, url: `http://127.0.0.1:${port}${path}`, allowInsecureHttp: true });
+      return [
+        { hsaId: 'SE2120000007-LIFE', name: 'Hemsjukvården Livet', role: 'municipal-health-care', dialect: 'lifecare', transport: url('/life') },
+        { hsaId: 'SE2120000007-SLOW', name: 'Hemtjänst Långsam', role: 'municipal-health-care', dialect: 'samsa', transport: url('/slow') },
+      ];
+    },
+    settings: { SVU_RETRY_BUDGET: 'PT1H' },
+    clock,
+  });
+  ({ services, simulator, base, viewer, operator, units } = gateway);
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
-}, 60_000);
+afterAll(() => gateway?.close(), 60_000);
 
 describe('search and timeline', () => {
   it('finds a retrying copy by message id and episode id; its timeline shows each attempt with endpoint, status and the start of the answer', async () => {
@@ -189,7 +176,7 @@ describe('correct and replay in the message\'s own dialect', () => {
 
     simulator.behave(units[0]!.hsaId, { mode: 'accept' });
     const corrected = await call('POST', `/api/dead-letters/${id}/correct`, operator, { payload: detail.payload, dialect: detail.dialect });
-    expect(corrected).toEqual({ status: 201, body: { status: 'corrected', messageId: message.messageId } });
+    expect({ status: corrected.status, body: corrected.body }).toEqual({ status: 201, body: { status: 'corrected', messageId: message.messageId } });
     const got = await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId));
     expect(canonicalOf('lifecare', got.bytes).patient).toEqual(message.patient);
   }, 60_000);

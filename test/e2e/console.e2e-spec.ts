@@ -1,16 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DirectoryUnit } from '@svu/directory';
 import { ManualClock } from '../../apps/gateway/src/common/clock/clock';
-import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { DeadlineService } from '../../apps/gateway/src/deadlines/deadline.service';
-import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
-import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
-import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
+import { OPERATOR, VIEWER } from '../support/console-users';
+import { query } from '../support/gateway-harness';
 import { apiDocument, documentedOperations } from '../support/api-document';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, canonicalOf, exampleFor } from '../support/messages';
-import { createTestServices, eventually, freePort, type TestServices } from '../support/services';
+import { eventually, type TestServices } from '../support/services';
+import { apiCall, startConsoleGateway, type ConsoleGateway } from '../support/console-harness';
 
 let services: TestServices;
 let simulator: RecipientSimulator;
@@ -21,16 +20,7 @@ let viewer: string;
 let operator: string;
 const clock = new ManualClock(new Date('2026-03-28T13:10:00Z'));
 
-type Call = { status: number; body: any; headers: Headers };
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<Call> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, body: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) };
-}
+const call = (method: string, path: string, token?: string, body?: unknown) => apiCall(base, method, path, token, body);
 const ingest = (format: string, bytes: Buffer) => postIngress(base, format, bytes).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 /** Every documented console route (any signed-in user, or operators only), with its path parameters filled in. */
@@ -39,26 +29,21 @@ const consoleRoutes = async () =>
     .filter((op) => op.access === 'signed-in' || op.access === 'operator')
     .map((op) => ({ method: op.method, path: op.path.replace(/\{\w+\}/g, '1'), operatorOnly: op.access === 'operator' }));
 
+let gateway: ConsoleGateway;
 beforeAll(async () => {
-  services = await createTestServices('console');
-  const port = await freePort();
-  units = [
-    { hsaId: 'SE2120000004-HTTP', name: 'Hemsjukvården Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
-    { hsaId: 'SE2120000004-NONE', name: 'Socialtjänst Test', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 9', '411 09 Göteborg'] },
-  ];
-  simulator = new RecipientSimulator({ units });
-  await simulator.start();
-  app = await startGateway(loadConfig(gatewayEnv(services, writeDirectory(units), { SVU_USERS: writeUsers(), SVU_DEADLINE_EVERY: 'PT1H', SVU_BULK_PER_SECOND: '20', SVU_RETRY_BUDGET: 'PT0.5S' })), clock);
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  viewer = await signIn(base, VIEWER);
-  operator = await signIn(base, OPERATOR);
+  gateway = await startConsoleGateway({
+    name: 'console',
+    units: (port) => [
+      { hsaId: 'SE2120000004-HTTP', name: 'Hemsjukvården Test', role: 'municipal-health-care', dialect: 'samsa', transport: { kind: 'http', url: `http://127.0.0.1:${port}/u`, allowInsecureHttp: true } },
+      { hsaId: 'SE2120000004-NONE', name: 'Socialtjänst Test', role: 'social-services', dialect: 'webcare', transport: { kind: 'none' }, postalAddress: ['Box 9', '411 09 Göteborg'] },
+    ],
+    settings: { SVU_BULK_PER_SECOND: '20', SVU_RETRY_BUDGET: 'PT0.5S' },
+    clock,
+  });
+  ({ services, simulator, app, base, viewer, operator, units } = gateway);
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await simulator?.stop();
-  await services?.cleanup();
-}, 60_000);
+afterAll(() => gateway?.close(), 60_000);
 
 describe('authorization', () => {
   it('documents every route the app serves in the generated OpenAPI document, and no other, each with an operationId', async () => {
