@@ -82,6 +82,10 @@ for (const [label, size] of [['desk', DESK], ['phone', PHONE]] as const) {
     expect(await seriousA11yViolations(page)).toEqual([]);
     expect(await scrollsSideways(page)).toBe(false);
     await screenshot(page, `find-2-timeline-${label}`);
+    // The overview's last errors say where the attempt went and what came back, too.
+    await page.goto(`${base}/#/overview`);
+    await page.locator('main', { hasText: `/slow answered` }).waitFor();
+    expect(await page.textContent('main')).toContain(`HTTP 503 → http://127.0.0.1:${port}/slow answered`);
     simulator.behave(units[1]!.hsaId, { mode: 'accept' });
     await page.context().close();
   }, 60_000);

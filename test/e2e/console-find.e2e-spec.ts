@@ -208,6 +208,27 @@ describe('correct and replay in the message\'s own dialect', () => {
     expect(timeline.messages[0].deadLetters).toEqual([expect.objectContaining({ id, resolution: 'corrected' })]);
   }, 60_000);
 
+  it('resolves the dead letter of a copy its sender then cancels (nothing left to replay), in the cancellation\'s transaction', async () => {
+    simulator.behave(units[0]!.hsaId, { mode: 'fail', status: 400 });
+    const message = exampleFor('discharge-estimate', [units[0]!]);
+    expect((await ingest('canonical', bytesOf(message, 'canonical'))).status).toBe(202);
+    const [dead] = await eventually(async () => {
+      const rows = await query<{ id: string }>(services.databaseUrl, "SELECT id FROM dead_letters WHERE message_id = $1 AND reason = 'delivery-failed'", [message.messageId]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect((await call('GET', `/api/dead-letters/${dead!.id}`, operator)).body).toMatchObject({ resolvedAt: null, replayable: true });
+    const cancellation = exampleFor('cancellation', [units[0]!], { episodeId: message.episodeId });
+    (cancellation.body as { cancelsMessageId: string }).cancelsMessageId = message.messageId;
+    expect((await ingest('canonical', bytesOf(cancellation, 'canonical'))).status).toBe(202);
+    const detail = (await call('GET', `/api/dead-letters/${dead!.id}`, operator)).body;
+    expect(detail).toMatchObject({ resolution: 'cancelled', resolvedBy: 'sender', resolutionDetail: `cancelled by its sender (message ${cancellation.messageId})` });
+    expect(detail.resolvedAt).not.toBeNull();
+    const open = (await call('GET', `/api/dead-letters?q=${message.messageId}`, viewer)).body.items;
+    expect(open).toEqual([]);
+    expect((await call('POST', `/api/dead-letters/${dead!.id}/replay`, operator)).status).toBe(409);
+    simulator.behave(units[0]!.hsaId, { mode: 'accept' });
+  }, 60_000);
+
   it('offers no replay of an invalid message and refuses one with a 400 that points to correct', async () => {
     const message = exampleFor('admission', [units[0]!]);
     const broken = bytesOf(message, 'webcare').toString('latin1').replace('<VARDTYP>S</VARDTYP>', '<VARDTYP>Q</VARDTYP>');

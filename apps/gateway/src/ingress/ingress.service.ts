@@ -16,6 +16,7 @@ import { insertDeviation, insertDeviations } from '../store/deviations.repositor
 import { AuditRepository } from '../store/audit.repository';
 import { CopiesRepository } from '../store/copies.repository';
 import { DocumentsRepository } from '../store/documents.repository';
+import { DeadLettersRepository } from '../store/dead-letters.repository';
 import { MessagesRepository, type MessageToStore, type StoredMessage } from '../store/messages.repository';
 import {
   acknowledgementDetail,
@@ -76,6 +77,7 @@ export class IngressService implements OnApplicationBootstrap {
     private readonly audit: AuditRepository,
     private readonly messages: MessagesRepository,
     private readonly documents: DocumentsRepository,
+    private readonly deadLetters: DeadLettersRepository,
   ) {
     this.grouped = new GroupCommit<Incoming, AcceptResult>((items) => this.acceptMany(items), {
       maxBatch: 250,
@@ -394,6 +396,8 @@ export class IngressService implements OnApplicationBootstrap {
       // Fallback documents follow (README, Deadlines, fallback documents and day 0).
       const followed = await followCancellation(tx, { copies: this.copies, documents: this.documents, audit: this.audit }, { messageId: message.messageId, cancelsMessageId: message.body.cancelsMessageId, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, this.clock.now());
       for (const hsaId of withheldRecipients(cancelled.map((r) => r.recipient_hsa), followed.withdrawn, followed.informedByHand)) withheld.add(hsaId);
+      // Their open dead letters are resolved: a replay would send what the sender withdrew.
+      await this.deadLetters.resolveCancelled(tx, { messageId: target, recipients: message.recipients.map((r) => r.hsaId), senderSystem: sender.id, episodeId: message.episodeId }, message.messageId);
       // A cancelled ready-for-discharge notice no longer sets day 0 (kept, marked, as history).
       await this.messages.cancelDayZero(tx, target, message.episodeId, this.clock.now());
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from './database';
+import { Database, type Queryable } from './database';
 import type { DeadLetterReason } from './records';
 
 /** What the dead-letter list can be narrowed to (all optional). */
@@ -172,6 +172,27 @@ export class DeadLettersRepository {
    */
   async keepOriginal(id: string, payload: Buffer): Promise<void> {
     await this.db.query('UPDATE dead_letters SET payload = $2 WHERE id = $1 AND payload IS NULL', [id, payload]);
+  }
+
+  /**
+   * Ingress (`cancel` and `withdraw`, docs/rules.md, rule 5): the open dead letters of the copies a
+   * cancellation has just cancelled (the cancelled message `messageId` of `senderSystem` in
+   * `episodeId`, to these recipients) are resolved as `cancelled` in the cancellation's transaction:
+   * nothing is left to replay (a replay would deliver a message its sender withdrew). Returns how many.
+   */
+  async resolveCancelled(
+    tx: Queryable,
+    target: { messageId: string; recipients: readonly string[]; senderSystem: string; episodeId: string },
+    cancellationId: string,
+  ): Promise<number> {
+    const { rowCount } = await tx.query(
+      `UPDATE dead_letters d SET resolved_at = now(), resolution = 'cancelled', resolved_by = 'sender', resolution_detail = $5
+       FROM copies c JOIN messages m ON m.id = c.message_pk
+       WHERE d.copy_id = c.id AND d.resolved_at IS NULL AND c.state = 'cancelled'
+         AND c.message_id = $1 AND c.recipient_hsa = ANY($2) AND m.sender_system = $3 AND m.episode_id = $4`,
+      [target.messageId, target.recipients, target.senderSystem, target.episodeId, `cancelled by its sender (message ${cancellationId})`],
+    );
+    return rowCount ?? 0;
   }
 
   /** Resolves an open dead letter; false when it was resolved meanwhile. */

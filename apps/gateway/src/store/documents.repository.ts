@@ -186,7 +186,7 @@ export class DocumentsRepository {
     const statusParam = param(filter.status);
     const items = await this.db.query<DispatchEntry & Record<string, unknown>>(
       `SELECT ${COLUMNS} FROM (${filtered}) d WHERE (${statusParam} = 'all' OR effective_status = ${statusParam})
-       ORDER BY COALESCE(deadline, created_at), id LIMIT ${param(filter.limit)} OFFSET ${param(filter.offset)}`,
+       ORDER BY deadline NULLS LAST, created_at, id LIMIT ${param(filter.limit)} OFFSET ${param(filter.offset)}`,
       params,
     );
     return { total, offset: filter.offset, limit: filter.limit, counts, items };

@@ -1,5 +1,11 @@
 'use strict';
 
+/** A last error with where it went and what came back (endpoint, status, the start of the answer). */
+const errorDetail = (e) => h('span', {}, e.error,
+  e.endpoint ? ` → ${e.endpoint}` : '',
+  e.httpStatus !== undefined && e.httpStatus !== null && e.error !== `HTTP ${e.httpStatus}` ? ` HTTP ${e.httpStatus}` : '',
+  e.responseStart ? h('span', {}, ' answered ', h('q', { class: 'response' }, e.responseStart)) : '');
+
 // Overview (docs/console.md, Overview, counts and manual dispatch): every count is the store's true
 // total; a list that shows only some says how many of how many.
 
@@ -60,7 +66,7 @@ async function overviewView() {
       h('h3', {}, 'Last errors'),
       o.lastErrors.length === 0 ? h('p', { class: 'muted' }, 'None.') : scrollTable('Last errors', h('table', {},
         h('thead', {}, h('tr', {}, ['When', 'Message', 'Recipient', 'Error'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, o.lastErrors.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, messageLink(e.messageId)), h('td', {}, unitLink(e.recipientHsa)), h('td', {}, e.error)))))),
+        h('tbody', {}, o.lastErrors.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, messageLink(e.messageId)), h('td', {}, unitLink(e.recipientHsa)), h('td', {}, errorDetail(e))))))),
       h('p', { class: 'muted' }, `Refreshes every 10 s. Last: ${new Date().toLocaleTimeString('sv-SE')}`));
   };
   await load();

@@ -536,7 +536,7 @@ export interface DeadLetterRow {
   problemCount: number;
   resolvedAt: string | null;
   /**
-   * replayed, corrected or discarded
+   * replayed, corrected, discarded, or cancelled (its sender cancelled the message)
    */
   resolution: string | null;
   /**
@@ -699,7 +699,7 @@ export interface DiscardRequest {
  */
 export interface Replayed {
   /**
-   * replayed, corrected or discarded
+   * replayed, corrected, discarded, or cancelled (its sender cancelled the message)
    */
   status: 'replayed' | 'corrected' | 'discarded';
   /**
