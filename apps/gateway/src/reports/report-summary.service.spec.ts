@@ -16,9 +16,10 @@ describe('ReportSummaryService', () => {
     } as unknown as ReportsRepository;
     const service = new ReportSummaryService(reports);
     const rests: number[] = [];
-    service.rest = async (ms) => {
+    service.rest = (ms) => {
       rests.push(ms);
       calls.push('rest');
+      return Promise.resolve();
     };
     expect(await service.drain()).toBe(2 * SUMMARY_BATCH + 7);
     expect(calls).toEqual([`batch ${SUMMARY_BATCH}`, 'rest', `batch ${SUMMARY_BATCH}`, 'rest', `batch ${SUMMARY_BATCH}`]);
@@ -27,11 +28,9 @@ describe('ReportSummaryService', () => {
   });
 
   it('leaves the round when another process holds the job', async () => {
-    const reports = { drainSummary: async () => ({ done: false, picked: 0, refreshed: 0 }) } as unknown as ReportsRepository;
+    const reports = { drainSummary: () => Promise.resolve({ done: false, picked: 0, refreshed: 0 }) } as unknown as ReportsRepository;
     const service = new ReportSummaryService(reports);
-    service.rest = async () => {
-      throw new Error('no rest expected');
-    };
+    service.rest = () => Promise.reject(new Error('no rest expected'));
     expect(await service.drain()).toBe(0);
   });
 });
