@@ -1,4 +1,4 @@
-import { HIDDEN_NAME, HIDDEN_TEXT, maskForViewer } from './masking';
+import { HIDDEN_NAME, HIDDEN_TEXT, maskForViewer, viewerProbeRefusal } from './masking';
 
 describe('maskForViewer', () => {
   it('masks identity-number-shaped runs in every string, ids and problem texts included, and keeps the rest', () => {
@@ -51,5 +51,15 @@ describe('maskForViewer: operators’ free text', () => {
       audit: [{ action: 'discard', detail: { reason: HIDDEN_TEXT } }, { action: 'region-caused', detail: { note: HIDDEN_TEXT } }],
       deadLetters: [{ reason: 'sender-not-allowed' }, { reason: 'unknown-recipient' }],
     });
+  });
+});
+
+describe('viewerProbeRefusal', () => {
+  it('refuses a viewer a text holding an identity number, naming the field; lets operators and plain texts through', () => {
+    expect(viewerProbeRefusal('viewer', 'q', 'ID-194107086995-x', 'search by an identity number')).toBe('q: viewers may not search by an identity number');
+    expect(viewerProbeRefusal(undefined, 'q', '19410708-6995', 'search by an identity number')).toBe('q: viewers may not search by an identity number');
+    expect(viewerProbeRefusal('operator', 'q', '19410708-6995', 'search by an identity number')).toBeUndefined();
+    expect(viewerProbeRefusal('viewer', 'q', 'EP-2026-17', 'search by an identity number')).toBeUndefined();
+    expect(viewerProbeRefusal('viewer', 'q', undefined, 'search by an identity number')).toBeUndefined();
   });
 });

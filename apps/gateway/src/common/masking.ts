@@ -27,6 +27,16 @@ export function maskMessage(message: CanonicalMessage): CanonicalMessage {
   return { ...message, patient };
 }
 
+/**
+ * Whether a user of `role` may look things up by `text`: a viewer sees identity numbers masked, so it
+ * may not search or ask by one either (a hit or a miss would answer a guessed number;
+ * docs/console-security.md). Undefined when it may, else the refusal's text naming `field`.
+ */
+export function viewerProbeRefusal(role: string | undefined, field: string, text: string | undefined, what: string): string | undefined {
+  if (role === 'operator' || text === undefined || maskIdentityNumbers(text) === text) return undefined;
+  return `${field}: viewers may not ${what}`;
+}
+
 /** The original payload holds identity numbers in dialect forms, so a viewer does not get it at all. */
 export function maskPayload(): null {
   return null;

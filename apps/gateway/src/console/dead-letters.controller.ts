@@ -1,4 +1,3 @@
-import { maskIdentityNumbers } from '@svu/identity';
 import {
   Body,
   Controller,
@@ -26,6 +25,7 @@ import { BulkService } from './bulk.service';
 import { filterOf, withUnitNames, type DeadLetterFilter } from './dead-letter-filter';
 import { DeadLettersService } from './dead-letters.service';
 import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
+import { viewerProbeRefusal } from '../common/masking';
 
 const NO_DEAD_LETTER = refused('No such dead letter');
 const CHANGED = refused('The dead letter changed meanwhile (already resolved), or it was refused again');
@@ -63,11 +63,8 @@ export class DeadLettersController {
     answers: { 200: { description: 'A page', body: 'DeadLetterPage' }, 400: refused('A filter or the cursor is not valid (named)'), 403: refused('A viewer searched by an identity number') },
   })
   async list(@Query(queryOf<DeadLetterListQuery>('DeadLetterListQuery')) query: DeadLetterListQuery, @Req() req: AuthedRequest) {
-    // A viewer sees identity numbers masked, so it may not search by one either: a hit would tell
-    // it that a number it guessed is in an id (docs/console-security.md).
-    if (req.session?.role !== 'operator' && query.q !== undefined && maskIdentityNumbers(query.q) !== query.q) {
-      throw refusal('forbidden', 'q: viewers may not search by an identity number');
-    }
+    const refused = viewerProbeRefusal(req.session?.role, 'q', query.q, 'search by an identity number');
+    if (refused !== undefined) throw refusal('forbidden', refused);
     return answer(await this.deadLetters.list(this.filter(query), query.cursor, query.limit ?? 50));
   }
 

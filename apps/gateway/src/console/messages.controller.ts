@@ -1,4 +1,4 @@
-import { maskIdentityNumbers } from '@svu/identity';
+import { viewerProbeRefusal } from '../common/masking';
 import { Controller, Get, Param, Query, Req, UseInterceptors } from '@nestjs/common';
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { MessageSearchQuery } from '../common/http/generated/api';
@@ -47,10 +47,8 @@ export class MessagesController {
     },
   })
   async timeline(@Param('messageId') messageId: string, @Req() req: AuthedRequest) {
-    // Viewers see such ids masked, so they may not probe with one either (docs/console-security.md).
-    if (req.session?.role !== 'operator' && maskIdentityNumbers(messageId) !== messageId) {
-      throw refusal('forbidden', 'messageId: viewers may not look up a message by an id holding an identity number');
-    }
+    const refused = viewerProbeRefusal(req.session?.role, 'messageId', messageId, 'look up a message by an id holding an identity number');
+    if (refused !== undefined) throw refusal('forbidden', refused);
     return answer(await this.messages.timeline(messageId));
   }
 
