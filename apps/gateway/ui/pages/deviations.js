@@ -36,7 +36,7 @@ async function deviationsView(_id, params) {
   const last = page.offset + page.items.length;
   return h('div', {}, h('h2', {}, 'Deviations'), form,
     h('p', { id: 'deviations-total' }, page.total === 0 ? 'None.' : `Showing ${first}–${last} of ${page.total}, newest first (${page.limit} per page).`),
-    page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Deviations' }, stackOnPhone(h('table', { id: 'deviations' },
+    page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Deviations' }, (h('table', { id: 'deviations' },
       h('thead', {}, h('tr', {}, ['When', 'Kind', 'Message', 'Unit', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, page.items.map((d) => h('tr', {}, h('td', {}, fmtTime(d.at)), h('td', {}, d.kind), h('td', {}, messageLink(d.messageId)), h('td', {}, unitLink(d.unitHsa)),
         h('td', {}, typeof d.detail === 'string' ? d.detail : d.detail === null || d.detail === undefined ? '' : JSON.stringify(d.detail)))))))),

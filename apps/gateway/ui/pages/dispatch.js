@@ -113,7 +113,7 @@ async function dispatchView(_id, params) {
       page.counts.superseded > 0 && status === 'waiting'
         ? h('p', { class: 'muted' }, `${page.counts.superseded} more were superseded — their copy was delivered electronically or cancelled — and are not to be sent.`)
         : '',
-      page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Fallback documents' }, stackOnPhone(h('table', { id: 'dispatch' },
+      page.items.length === 0 ? '' : h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': 'Fallback documents' }, (h('table', { id: 'dispatch' },
         h('caption', { class: 'visually-hidden' }, 'Fallback documents'),
         h('thead', {}, h('tr', {}, ['Deadline', 'Message', 'Recipient', 'Kind', 'Trigger', 'Made', 'Copy now', 'Status', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, page.items.map((d) => h('tr', { 'data-id': d.id, class: `status-${d.status}` },

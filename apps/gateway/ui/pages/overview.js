@@ -11,18 +11,8 @@ const errorDetail = (e) => h('span', {}, e.error,
 
 const overviewAge = (s) => (s === null || s === undefined ? '–' : s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`);
 
-/**
- * A table that becomes one block per row on a phone (style.css, `table.stack`): each cell is labelled
- * with its column's heading. Used by the overview, dispatch and deviations pages.
- */
-function stackOnPhone(table) {
-  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
-  for (const tr of table.querySelectorAll('tbody tr')) [...tr.children].forEach((td, i) => td.setAttribute('data-label', heads[i] || ''));
-  table.classList.add('stack');
-  return table;
-}
-
-const scrollTable = (label, table) => h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': label }, stackOnPhone(table));
+const scrollTable = (label, table) => h('div', { class: 'scroll-x', tabindex: '0', role: 'region', 'aria-label': label }, table);
+// Tables stack into labelled rows at phone width for every page (core.js labels the cells, style.css).
 
 async function overviewView() {
   const box = h('div', {});
