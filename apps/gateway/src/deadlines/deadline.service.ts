@@ -12,15 +12,7 @@ import { Database, type Queryable } from '../store/database';
 import { CopiesRepository, type DueCopy } from '../store/copies.repository';
 import { DocumentsRepository } from '../store/documents.repository';
 import { insertDeviations } from '../store/deviations.repository';
-
-/** Why a copy went to fallback. */
-export type FallbackTrigger =
-  | 'deadline-near'
-  | 'delivery-overdue'
-  | 'retries-exhausted'
-  | 'no-electronic-route'
-  | 'unknown-recipient'
-  | 'follows-original';
+import type { FallbackTrigger } from '../common/http/generated/api';
 
 const BATCH = 20;
 

@@ -5,7 +5,9 @@
 // superseded: shown with why, never offered for sending. Marking sent asks for a confirmation in the
 // page, and can be undone for a short while (the API refuses after that).
 
+/** The API's ManualDispatchQuery statuses (schemas/api.schema.json; ui-lists.spec holds them equal). */
 const DISPATCH_STATUSES = ['waiting', 'superseded', 'sent', 'withdrawn', 'all'];
+/** The API's FallbackTrigger values (schemas/api.schema.json; ui-lists.spec holds them equal). */
 const DISPATCH_TRIGGERS = ['deadline-near', 'delivery-overdue', 'retries-exhausted', 'no-electronic-route', 'unknown-recipient', 'follows-original'];
 const DISPATCH_PAGE = 50;
 const UNDO_SECONDS = 60;

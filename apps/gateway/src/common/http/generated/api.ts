@@ -21,6 +21,16 @@ export type AtRiskList = AtRisk[];
  */
 export type BulkJobList = BulkJob[];
 /**
+ * Why a copy went to a fallback document (docs/rules.md)
+ */
+export type FallbackTrigger =
+  | 'deadline-near'
+  | 'delivery-overdue'
+  | 'retries-exhausted'
+  | 'no-electronic-route'
+  | 'unknown-recipient'
+  | 'follows-original';
+/**
  * Fallback documents, newest first.
  */
 export type DispatchList = DispatchEntry[];
@@ -132,6 +142,7 @@ export interface SvuApi {
   TimelineMessage?: TimelineMessage;
   MessageTimeline?: MessageTimeline;
   UnitList?: UnitList;
+  FallbackTrigger?: FallbackTrigger;
 }
 /**
  * A refusal: the status, what was wrong (a bad field is named first) and the status text.
@@ -839,16 +850,7 @@ export interface ManualDispatchQuery {
    * A part of the recipient's HSA id or unit name (any case)
    */
   unit?: string;
-  /**
-   * Why the document was made
-   */
-  trigger?:
-    | 'deadline-near'
-    | 'delivery-overdue'
-    | 'retries-exhausted'
-    | 'no-electronic-route'
-    | 'unknown-recipient'
-    | 'follows-original';
+  trigger?: FallbackTrigger;
   /**
    * Only documents made at least this many hours ago (0-8760)
    */
@@ -867,7 +869,7 @@ export interface DispatchEntry {
   messageId: string;
   recipientHsa: string;
   kind: 'letter' | 'fax';
-  trigger?: string;
+  trigger?: FallbackTrigger;
   reference: string;
   deadline?: string | null;
   createdAt: string;
