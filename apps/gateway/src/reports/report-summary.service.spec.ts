@@ -1,12 +1,13 @@
 import { SUMMARY_BATCH } from '@svu/report-store';
 import type { ReportsRepository } from '../store/reports.repository';
-import { ReportSummaryService, SUMMARY_REST_FACTOR } from './report-summary.service';
+import { ReportSummaryService, SUMMARY_BUSY_CHANGES_PER_S, SUMMARY_MAX_DEFER_MS, SUMMARY_REST_FACTOR } from './report-summary.service';
 
 describe('ReportSummaryService', () => {
   it('drains full batches until a short one, resting between batches in proportion to their time', async () => {
     const picked = [SUMMARY_BATCH, SUMMARY_BATCH, 7];
     const calls: string[] = [];
     const reports = {
+      summaryChanges: () => Promise.resolve(0),
       drainSummary: async (batch: number) => {
         calls.push(`batch ${batch}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -28,9 +29,53 @@ describe('ReportSummaryService', () => {
   });
 
   it('leaves the round when another process holds the job', async () => {
-    const reports = { drainSummary: () => Promise.resolve({ done: false, picked: 0, refreshed: 0 }) } as unknown as ReportsRepository;
+    const reports = { summaryChanges: () => Promise.resolve(0), drainSummary: () => Promise.resolve({ done: false, picked: 0, refreshed: 0 }) } as unknown as ReportsRepository;
     const service = new ReportSummaryService(reports);
     service.rest = () => Promise.reject(new Error('no rest expected'));
     expect(await service.drain()).toBe(0);
+  });
+
+  /** A job over a fake write path: `changes` is what the store has listed, `clock` the time in ms. */
+  function jobOverWritePath() {
+    const state = { changes: 0, clock: 0, batches: 0 };
+    const reports = {
+      summaryChanges: () => Promise.resolve(state.changes),
+      drainSummary: () => {
+        state.batches += 1;
+        return Promise.resolve({ done: true, picked: 1, refreshed: 1 });
+      },
+    } as unknown as ReportsRepository;
+    const service = new ReportSummaryService(reports);
+    service.now = () => state.clock;
+    /** One round of the job `seconds` after the last, the write path having listed `perSecond` changes a second meanwhile. */
+    const roundAfter = async (seconds: number, perSecond: number) => {
+      state.clock += seconds * 1000;
+      state.changes += seconds * perSecond;
+      return service.drain();
+    };
+    return { state, roundAfter };
+  }
+
+  it('leaves the database to a busy write path and computes again in its first quiet second', async () => {
+    const { state, roundAfter } = jobOverWritePath();
+    expect(await roundAfter(1, 0)).toBe(1); // first look: no rate known yet, computes
+    expect(await roundAfter(1, SUMMARY_BUSY_CHANGES_PER_S * 15)).toBe(0); // a burst of admissions
+    expect(await roundAfter(1, SUMMARY_BUSY_CHANGES_PER_S + 1)).toBe(0);
+    expect(state.batches).toBe(1);
+    expect(await roundAfter(1, SUMMARY_BUSY_CHANGES_PER_S)).toBe(1); // at the threshold: not busy
+    expect(await roundAfter(1, 2)).toBe(1); // a region's ordinary rate
+    expect(state.batches).toBe(3);
+  });
+
+  it('computes at its ordinary pace again when the write path stays busy longer than the longest wait', async () => {
+    const { state, roundAfter } = jobOverWritePath();
+    await roundAfter(1, 0);
+    const busyRounds = SUMMARY_MAX_DEFER_MS / 1000 - 1;
+    for (let i = 0; i < busyRounds; i++) expect(await roundAfter(1, 1500)).toBe(0);
+    expect(state.batches).toBe(1);
+    expect(await roundAfter(1, 1500)).toBe(1); // busy for SUMMARY_MAX_DEFER_MS: no longer waits
+    expect(await roundAfter(1, 1500)).toBe(1);
+    expect(await roundAfter(1, 0)).toBe(1); // quiet: the next busy stretch is waited out again
+    expect(await roundAfter(1, 1500)).toBe(0);
   });
 });

@@ -29,6 +29,15 @@ export class ReportsRepository {
     return drainReportSummary(this.transact, batch);
   }
 
+  /**
+   * How many changes the write path has listed for the summary since the store was made (the
+   * report_pending sequence, which the job's deletes do not lower): its growth is the write path's rate.
+   */
+  async summaryChanges(): Promise<number> {
+    const [row] = await this.db.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS n FROM report_pending_id_seq');
+    return Number(row?.n ?? 0);
+  }
+
   monthly(rules: ReportRules, month: string, only?: { municipality?: string; unit?: string }): Promise<MonthlyReport[]> {
     return loadMonthlyReports(this.query, rules, month, only);
   }
