@@ -11,6 +11,7 @@ import { json } from 'express';
 import { GatewayModule } from './gateway.module';
 import { mountConsole } from './console/mount-console';
 import { EdgeExceptionFilter } from './common/http/edge-exception.filter';
+import { AuditService } from './common/audit.service';
 import { systemClock, type Clock } from './common/clock/clock';
 
 /** Starts a gateway process with the services its configuration names. */
@@ -20,8 +21,9 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   const app = await NestFactory.create(GatewayModule.forConfig(config, clock, sessionClock), { bodyParser: false, bufferLogs: true, ...https });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  // One exception filter maps refusals (services' outcomes, bad fields) to HTTP status and body.
-  app.useGlobalFilters(new EdgeExceptionFilter(app.getHttpAdapter()));
+  // One exception filter maps refusals (services' outcomes, bad fields) to HTTP status and body, and
+  // audits a signed-in user's refused actions.
+  app.useGlobalFilters(new EdgeExceptionFilter(app.getHttpAdapter(), app.get(AuditService)));
   // No ETag over API answers (they are not cached, and hashing every answer costs on the ingress hot
   // path), no X-Powered-By. Static files of the console keep their own ETags.
   const express = app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void };

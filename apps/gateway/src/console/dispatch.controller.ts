@@ -16,7 +16,7 @@ import type { Response } from 'express';
 import { DispatchService, UNDO_WINDOW_MS } from '../deadlines';
 import { Endpoint, ID_PARAM, refused } from '../common/http/endpoint';
 import type { ManualDispatchQuery, MarkSentRequest } from '../common/http/generated/api';
-import { refusal } from '../common/http/outcome';
+import { auditedRefusal, refusal } from '../common/http/outcome';
 import { bodyOf, IdPipe, queryOf } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
@@ -95,7 +95,7 @@ export class DispatchController {
       // A refused attempt to send a superseded document is audited: it would have notified twice.
       await this.audit.record(req.session!, 'mark-sent-refused', `fallback-document:${id}`, { reason: outcome.refused });
     }
-    if (outcome.refused !== undefined) throw refusal(outcome.refused.startsWith('at:') ? 'invalid' : 'conflict', outcome.refused);
+    if (outcome.refused !== undefined) throw (outcome.superseded === true ? auditedRefusal : refusal)(outcome.refused.startsWith('at:') ? 'invalid' : 'conflict', outcome.refused);
     const entry = outcome.entry;
     await this.audit.record(req.session!, 'mark-sent', `fallback-document:${id}`, { via: body.via, at: entry.sentAt, messageId: entry.messageId });
     return entry;

@@ -4,7 +4,7 @@ import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress';
 import { Endpoint, refused } from '../common/http/endpoint';
 import type { PauseRequest } from '../common/http/generated/api';
-import { refusal } from '../common/http/outcome';
+import { auditedRefusal, refusal } from '../common/http/outcome';
 import { problemOf } from '../common/http/api-schemas';
 import { nulProblem } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
@@ -89,7 +89,7 @@ export class RecipientsController {
     const problem = problemOf('PauseRequest', body) ?? nulProblem(body);
     if (problem !== undefined) {
       await this.audit.record(req.session!, 'recipient-pause-refused', `recipient:${known}`, { refused: problem.message });
-      throw refusal('invalid', { statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field ?? 'reason' });
+      throw auditedRefusal('invalid', { statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field ?? 'reason' });
     }
     // Announced maintenance is paused with its reason: shown with the recipient and kept in the audit log.
     const reason = (body as PauseRequest).reason.trim().slice(0, 500);
@@ -114,7 +114,7 @@ export class RecipientsController {
     const decision = await this.health.apply(hsaId, event);
     if (decision.refused !== undefined) {
       await this.audit.record(req.session!, `${action}-refused`, `recipient:${hsaId}`, { ...detail, refused: decision.refused });
-      throw refusal('conflict', { statusCode: 409, error: 'Conflict', message: decision.refused, reason: decision.refused });
+      throw auditedRefusal('conflict', { statusCode: 409, error: 'Conflict', message: decision.refused, reason: decision.refused });
     }
     const released = decision.release ? await this.health.release(hsaId) : 0;
     await this.audit.record(req.session!, action, `recipient:${hsaId}`, { ...detail, released });

@@ -1,7 +1,10 @@
-import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
+import { Catch, HttpStatus, Logger, type ArgumentsHost, type HttpServer } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-import { Refused, type RefusalKind } from './outcome';
+import { maskIdentityNumbers } from '@svu/identity';
+import type { AuditService } from '../audit.service';
+import type { AuthedRequest } from '../auth/auth.guard';
+import { Refused, type Refusal, type RefusalKind } from './outcome';
 
 /** HTTP status of each kind of refusal. */
 export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
@@ -33,11 +36,23 @@ export function refusalBody(status: number, detail: string | Readonly<Record<str
 
 /**
  * The one exception filter of the HTTP edge: a refusal (a service's outcome, a pipe's bad field, a
- * guard's missing session) becomes its status, headers and body; anything else is answered as Nest
- * answers it (its own HTTP exceptions, and 500 for an error, which is logged).
+ * guard's missing session or role) becomes its status, headers and body; anything else is answered as
+ * Nest answers it (its own HTTP exceptions, and 500 for an error, which is logged).
+ *
+ * A signed-in user's refused action is audited before the answer (docs/console-security.md): every
+ * refusal of a request that changes something (not GET or HEAD), and every 403 (a role's limit
+ * tried); action `refused`, the method and path as target, the status, reason and field as detail,
+ * identity-number-shaped runs masked. A refusal its controller audited itself (`audited`) is not
+ * written twice; requests without a session (sign-in attempts, ingress) are not audited here.
  */
 @Catch()
 export class EdgeExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger(EdgeExceptionFilter.name);
+
+  constructor(applicationRef?: HttpServer, private readonly audit?: AuditService) {
+    super(applicationRef);
+  }
+
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http' || !(exception instanceof Refused)) {
       super.catch(exception, host);
@@ -46,7 +61,27 @@ export class EdgeExceptionFilter extends BaseExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const { refused, detail, headers } = exception.refusal;
     const status = REFUSAL_STATUS[refused];
-    if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.status(status).json(refusalBody(status, detail));
+    const answer = () => {
+      if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      res.status(status).json(refusalBody(status, detail));
+    };
+    const req = this.audit === undefined ? undefined : host.switchToHttp().getRequest<AuthedRequest>();
+    if (this.audit === undefined || req === undefined || !auditable(req, status, exception.refusal)) {
+      answer();
+      return;
+    }
+    const body = refusalBody(status, detail);
+    const reason = typeof body['message'] === 'string' ? body['message'] : refused;
+    const field = typeof body['field'] === 'string' ? { field: body['field'] } : {};
+    this.audit
+      .record(req.session!, 'refused', `${req.method} ${maskIdentityNumbers(req.path)}`.slice(0, 300), { status, reason: maskIdentityNumbers(reason).slice(0, 500), ...field })
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'a refusal could not be audited'))
+      .finally(answer);
   }
+}
+
+/** Whether a refusal is one the audit log keeps: a signed-in user's, of a change or of a role's limit, not audited already. */
+function auditable(req: AuthedRequest, status: number, refusal: Refusal): boolean {
+  if (req.session === undefined || refusal.audited === true) return false;
+  return (req.method !== 'GET' && req.method !== 'HEAD') || status === HttpStatus.FORBIDDEN;
 }

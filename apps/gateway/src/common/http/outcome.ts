@@ -11,6 +11,8 @@ export interface Refusal {
   readonly detail: string | Readonly<Record<string, unknown>>;
   /** Headers the answer carries (Retry-After). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The controller wrote its own audit entry for it (the edge's filter then writes none). */
+  readonly audited?: boolean;
 }
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & Refusal);
@@ -38,4 +40,9 @@ export function answer<T>(outcome: Outcome<T>): T {
 /** Throws a refusal from the edge. */
 export function refusal(refused: RefusalKind, detail: Refusal['detail'], headers?: Refusal['headers']): Refused {
   return new Refused(refuse(refused, detail, headers));
+}
+
+/** Throws a refusal that the controller has audited with an entry of its own. */
+export function auditedRefusal(refused: RefusalKind, detail: Refusal['detail']): Refused {
+  return new Refused({ ...refuse(refused, detail), audited: true });
 }

@@ -1,6 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { EdgeExceptionFilter, refusalBody } from './edge-exception.filter';
-import { answer, done, refuse, Refused } from './outcome';
+import { answer, auditedRefusal, done, refuse, Refused } from './outcome';
+import type { AuditService } from '../audit.service';
 import { IdPipe, SchemaPipe } from './schema.pipe';
 
 function refusalOf(run: () => unknown): Refused {
@@ -102,5 +103,48 @@ describe('EdgeExceptionFilter', () => {
   it('turns an outcome into its value, or a refusal', () => {
     expect(answer(done(5))).toBe(5);
     expect(() => answer(refuse('not-found', 'no dead letter 9'))).toThrow(Refused);
+  });
+
+  describe('audit of refused actions', () => {
+    async function refusedWith(error: Refused, req: { method: string; path: string; session?: { username: string; role: string } }) {
+      const entries: unknown[][] = [];
+      const audit = { record: (...args: unknown[]) => Promise.resolve(void entries.push(args)) } as unknown as AuditService;
+      let answered!: () => void;
+      const done = new Promise<void>((resolve) => (answered = resolve));
+      const out: { status?: number; auditedBefore?: number } = {};
+      const res = {
+        setHeader: () => undefined,
+        status(code: number) {
+          out.status = code;
+          return this;
+        },
+        json: () => {
+          out.auditedBefore = entries.length;
+          answered();
+        },
+      };
+      const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as unknown as ArgumentsHost;
+      new EdgeExceptionFilter(undefined, audit).catch(error, host);
+      await done;
+      return { ...out, entries };
+    }
+    const viewer = { username: 'vera', role: 'viewer' };
+
+    it("writes a signed-in user's refused change before answering: method and path, status, reason and field, identity numbers masked", async () => {
+      const bad = new Refused(refuse('invalid', { statusCode: 400, message: 'municipality must be a kommunkod, got 19121212-1212', field: 'municipality' }));
+      const r = await refusedWith(bad, { method: 'POST', path: '/api/reports/episodes/E-19121212-1212/placing-municipality', session: viewer });
+      expect(r.status).toBe(400);
+      expect(r.auditedBefore).toBe(1);
+      expect(r.entries).toEqual([[viewer, 'refused', 'POST /api/reports/episodes/E-********-****/placing-municipality', { status: 400, reason: 'municipality must be a kommunkod, got ********-****', field: 'municipality' }]]);
+    });
+
+    it('writes a 403 of a read too, but not a refused read otherwise, an audited refusal again, or a request without a session', async () => {
+      expect((await refusedWith(new Refused(refuse('forbidden', 'this needs the role operator')), { method: 'GET', path: '/api/audit', session: viewer })).entries).toEqual([
+        [viewer, 'refused', 'GET /api/audit', { status: 403, reason: 'this needs the role operator' }],
+      ]);
+      expect((await refusedWith(new Refused(refuse('invalid', 'month must be YYYY-MM')), { method: 'GET', path: '/api/reports/monthly', session: viewer })).entries).toEqual([]);
+      expect((await refusedWith(auditedRefusal('conflict', 'already sent'), { method: 'POST', path: '/api/dispatch/1/sent', session: viewer })).entries).toEqual([]);
+      expect((await refusedWith(new Refused(refuse('unauthenticated', 'sign in first')), { method: 'POST', path: '/api/dispatch/1/sent' })).entries).toEqual([]);
+    });
   });
 });
