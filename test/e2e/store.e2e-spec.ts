@@ -1,6 +1,8 @@
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
-import { CLAIM_SQL, FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL, PENDING } from '../../apps/gateway/src/store/copies.repository';
+import { CLAIM_SQL, CopiesRepository, FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL, PENDING, type CopyToStore } from '../../apps/gateway/src/store/copies.repository';
 import { Database } from '../../apps/gateway/src/store/database';
+import { MessagesRepository, type MessageToStore } from '../../apps/gateway/src/store/messages.repository';
+import type { CanonicalMessage } from '@svu/canonical';
 import { query } from '../support/gateway-harness';
 import { createTestServices, type TestServices } from '../support/services';
 
@@ -113,4 +115,53 @@ describe('the router with many copies routed since the last vacuum', () => {
     expect(plan).toMatch(/Index Cond: \(message_pk = ANY/);
     expect(plan).not.toMatch(/Seq Scan on copies|copies_stale/);
   }, 60_000);
+});
+
+describe('the write path lists the episodes whose payment-liability facts it changes', () => {
+  const pending = async (episodes: string[]) =>
+    (await db.query<{ episode_id: string; n: number }>('SELECT episode_id, count(*)::int AS n FROM report_pending WHERE episode_id = ANY($1) GROUP BY 1 ORDER BY 1', [episodes])).map((r) => [r.episode_id, r.n]);
+  const message = (id: string, episodeId: string): MessageToStore => ({
+    messageId: id,
+    type: 'admission',
+    episodeId,
+    senderHsa: 'SE2321000016-H1',
+    dialect: 'canonical',
+    ingress: 'http',
+    sentAt: '2026-05-01T08:00:00Z',
+    payload: Buffer.from('{}'),
+    canonical: {} as CanonicalMessage,
+    notifyBy: null,
+    lateOnArrival: false,
+    senderSystem: 'LIST-SYS',
+  });
+  const copy = (id: string): CopyToStore => ({ senderSystem: 'LIST-SYS', messageId: id, recipientHsa: 'SE2120000007-R1', role: 'municipal-health-care', withheld: false });
+
+  it('ingress in one statement, ingress in steps and a delivery each list their episodes once per statement, in their own transaction', async () => {
+    const messages = new MessagesRepository(db);
+    const copies = new CopiesRepository(db);
+    await messages.storeSimple([message('LIST-1', 'LIST-EP-A'), message('LIST-2', 'LIST-EP-A'), message('LIST-3', 'LIST-EP-B')], new Date(), [copy('LIST-1'), copy('LIST-2'), copy('LIST-3')]);
+    expect(await pending(['LIST-EP-A', 'LIST-EP-B'])).toEqual([['LIST-EP-A', 1], ['LIST-EP-B', 1]]);
+
+    await expect(
+      db.transaction(async (tx) => {
+        const stored = await messages.insert(tx, [message('LIST-4', 'LIST-EP-C')], new Date());
+        await copies.accept(tx, stored.map((m) => m.id), [copy('LIST-4')]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await pending(['LIST-EP-C'])).toEqual([]);
+    await db.transaction(async (tx) => {
+      const stored = await messages.insert(tx, [message('LIST-4', 'LIST-EP-C')], new Date());
+      await copies.accept(tx, stored.map((m) => m.id), [copy('LIST-4')]);
+    });
+    expect(await pending(['LIST-EP-C'])).toEqual([['LIST-EP-C', 2]]);
+
+    await db.query("DELETE FROM report_pending WHERE episode_id LIKE 'LIST-EP-%'");
+    const ids = (await db.query<{ id: string }>("UPDATE copies SET state = 'sending' WHERE message_id IN ('LIST-1', 'LIST-2', 'LIST-3') RETURNING id")).map((r) => r.id);
+    expect(await pending(['LIST-EP-A', 'LIST-EP-B'])).toEqual([]); // a state change alone changes no fact
+    await copies.delivered(ids, new Date());
+    expect(await pending(['LIST-EP-A', 'LIST-EP-B'])).toEqual([['LIST-EP-A', 1], ['LIST-EP-B', 1]]);
+    await copies.delivered(ids, new Date()); // recorded again: nothing changes, nothing listed
+    expect(await pending(['LIST-EP-A', 'LIST-EP-B'])).toEqual([['LIST-EP-A', 1], ['LIST-EP-B', 1]]);
+  });
 });

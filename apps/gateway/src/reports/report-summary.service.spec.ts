@@ -1,6 +1,6 @@
 import { SUMMARY_BATCH } from '@svu/report-store';
 import type { ReportsRepository } from '../store/reports.repository';
-import { ReportSummaryService, SUMMARY_BUSY_CHANGES_PER_S, SUMMARY_MAX_DEFER_MS, SUMMARY_REST_FACTOR } from './report-summary.service';
+import { ReportSummaryService, SUMMARY_BUSY_CHANGES_PER_S, SUMMARY_MAX_DEFER_MS, SUMMARY_REST_FACTOR, SUMMARY_VACUUM_AFTER_ROWS } from './report-summary.service';
 
 describe('ReportSummaryService', () => {
   it('drains full batches until a short one, resting between batches in proportion to their time', async () => {
@@ -77,5 +77,28 @@ describe('ReportSummaryService', () => {
     expect(await roundAfter(1, 1500)).toBe(1);
     expect(await roundAfter(1, 0)).toBe(1); // quiet: the next busy stretch is waited out again
     expect(await roundAfter(1, 1500)).toBe(0);
+  });
+
+  it('vacuums the list once it has emptied it after taking SUMMARY_VACUUM_AFTER_ROWS rows since the last vacuum', async () => {
+    const calls: string[] = [];
+    let left = SUMMARY_VACUUM_AFTER_ROWS + 30;
+    const reports = {
+      summaryChanges: () => Promise.resolve(0),
+      drainSummary: (batch: number) => {
+        const picked = Math.min(batch, left);
+        left -= picked;
+        calls.push('batch');
+        return Promise.resolve({ done: true, picked, refreshed: picked });
+      },
+      vacuumPending: () => Promise.resolve(void calls.push('vacuum')),
+    } as unknown as ReportsRepository;
+    const service = new ReportSummaryService(reports);
+    service.rest = () => Promise.resolve();
+    await service.drain();
+    expect(calls.filter((c) => c === 'vacuum')).toHaveLength(1);
+    expect(calls.at(-1)).toBe('vacuum'); // after the short batch that emptied it, not while rows were left
+    left = 5;
+    await service.drain(); // a few rows since: no vacuum
+    expect(calls.filter((c) => c === 'vacuum')).toHaveLength(1);
   });
 });

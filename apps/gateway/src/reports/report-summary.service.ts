@@ -32,6 +32,9 @@ export const SUMMARY_BUSY_CHANGES_PER_S = 100;
  */
 export const SUMMARY_MAX_DEFER_MS = 5 * 60_000;
 
+/** After the job has emptied the list, it vacuums report_pending when it took at least this many rows since the last vacuum. */
+export const SUMMARY_VACUUM_AFTER_ROWS = 10_000;
+
 /**
  * Keeps the payment-liability summary (report_episodes) up to date in the background: the write path
  * lists every episode whose facts may have changed in report_pending (migration 018); this job
@@ -48,6 +51,8 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
   private lastChanges: { readonly count: number; readonly at: number } | undefined;
   /** Since when the write path has been busy without a quiet second, if it is. */
   private busySince: number | undefined;
+  /** Rows taken from report_pending since its last vacuum. */
+  private pickedSinceVacuum = 0;
 
   /** Waits `ms` (replaced in tests). */
   rest: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,7 +81,15 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
       const started = this.now();
       const r = await this.reports.drainSummary(SUMMARY_BATCH);
       total += r.refreshed;
-      if (!r.done || r.picked < SUMMARY_BATCH) break;
+      this.pickedSinceVacuum += r.picked;
+      if (!r.done) break;
+      if (r.picked < SUMMARY_BATCH) {
+        if (this.pickedSinceVacuum >= SUMMARY_VACUUM_AFTER_ROWS) {
+          this.pickedSinceVacuum = 0;
+          await this.reports.vacuumPending();
+        }
+        break;
+      }
       await this.rest((this.now() - started) * SUMMARY_REST_FACTOR);
     }
     if (total > 0) this.logger.debug({ episodes: total }, 'report summary updated');

@@ -6,6 +6,7 @@ import type { DirectoryUnit } from '@svu/directory';
 import { checkTarget, eventOf, fromStates, sqlStates, movedState, targetOf, type CopyEvent, type TransitionName } from './copy-lifecycle';
 import { Database, prepared, type Queryable } from './database';
 import { SETTLED_STATES } from './records';
+import { listEpisodesSql } from './report-pending';
 
 /**
  * The copies of messages: every statement that reads copies for the pipeline or changes them. Each
@@ -77,7 +78,8 @@ export function copyParams(copies: readonly CopyToStore[]): unknown[] {
 }
 
 /** The copies of messages $1 (ids), with their first events, from newCopiesSql's parameters at $2…. */
-const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${newCopiesSql(2)} SELECT 1`;
+const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id, type, notify_by FROM messages WHERE id = ANY($1::bigint[])), ${newCopiesSql(2)},
+  ${listEpisodesSql('listed', 'stored')} SELECT 1`;
 
 /**
  * The copies of messages $1 still waiting to be routed, with the canonical message, locked. They are
@@ -159,6 +161,7 @@ const RECORD_DELIVERED = prepared(`WITH settled AS (
       attempts = attempts + 1, delivered_at = $2, lease_until = NULL, lease_owner = NULL, last_error = NULL, updated_at = now()
     WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL AND state IN (${from('deliver')}) RETURNING id, episode_id, recipient_hsa),
   events AS (INSERT INTO copy_events (copy_id, state) SELECT id, ${event('deliver')} FROM settled),
+  ${listEpisodesSql('listed', 'settled')},
   -- Each recipient's last success moves on only when it is more than a second old: a steady stream of
   -- deliveries writes the recipient's health row about once a second, not once per copy (a row whose
   -- last success is recent is neither written nor locked); a recipient without a row gets one.

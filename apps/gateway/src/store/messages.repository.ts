@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import { copyParams, newCopiesSql, type CopyToStore } from './copies.repository';
+import { listEpisodesSql } from './report-pending';
 import { Database, prepared, type Queryable } from './database';
 
 /** A valid message as ingress stores it. */
@@ -73,8 +74,12 @@ function episodesOf(messages: readonly MessageToStore[]): string[] {
 /** storeSimple's statement: `messageParams` ($1–$13), the episodes ($14), `copyParams` ($15–$19). */
 const STORE_SIMPLE = prepared(`WITH locks AS (${episodeLocksSql(14)}),
   stored AS (${insertMessagesSql('WHERE (SELECT count(*) FROM locks) >= 0')}),
-  ${newCopiesSql(15)}
+  ${newCopiesSql(15)},
+  ${listEpisodesSql('listed', 'stored')}
   SELECT id, message_id, sender_system FROM stored`);
+
+/** insert's statement: `messageParams` ($1–$13), the stored messages' episodes listed for the summary. */
+const INSERT = `WITH stored AS (${insertMessagesSql('')}), ${listEpisodesSql('listed', 'stored')} SELECT * FROM stored`;
 
 /**
  * The messages: what ingress stores (the messages of a batch, in one statement with their copies when
@@ -105,7 +110,7 @@ export class MessagesRepository {
 
   /** Ingress: stores `messages` in `tx` (after lockEpisodes); returns those stored now. Their copies: CopiesRepository.accept. */
   async insert(tx: Queryable, messages: readonly MessageToStore[], receivedAt: Date): Promise<StoredMessage[]> {
-    return (await tx.query<StoredMessage>(insertMessagesSql(''), messageParams(messages, receivedAt))).rows;
+    return (await tx.query<StoredMessage>(INSERT, messageParams(messages, receivedAt))).rows;
   }
 
   /** Ingress: a message refused after it was inserted in `tx` (nothing refers to it yet); it is kept only as a dead letter. */
