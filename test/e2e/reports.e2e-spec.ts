@@ -11,7 +11,7 @@ import { SUMMARY_LOCK } from '@svu/report-store';
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
 import { startGateway } from '../../apps/gateway/src/main';
 import { RecipientSimulator } from '../../apps/simulator/src/recipient-simulator';
-import { OPERATOR, signIn, writeUsers } from '../support/console-users';
+import { OPERATOR, signIn, VIEWER, writeUsers } from '../support/console-users';
 import { gatewayEnv, query, writeDirectory } from '../support/gateway-harness';
 import { postIngress } from '../support/ingress-client';
 import { bytesOf, exampleFor } from '../support/messages';
@@ -182,6 +182,46 @@ it('the placing municipality pays when recorded (operators, audited); a code tha
   expect(episodes).toEqual([expect.objectContaining({ episodeId: 'REP-J5', municipality: '1280', municipalityBasis: 'placing', registrationMunicipality: '0680', liableDays: 2 })]);
   const audit = await query(services.databaseUrl, "SELECT target FROM audit_log WHERE action = 'placing-municipality'");
   expect(audit).toEqual([{ target: 'episode:REP-J5' }]);
+});
+
+it('refuses bad report requests and notes naming the field; refused changes and role limits are audited; viewers read the computed reasons', async () => {
+  const refusal = async (res: { status: number; text: string } | Response) => {
+    const text = 'text' in res && typeof res.text === 'string' ? res.text : await (res as Response).text();
+    const body = JSON.parse(text) as { field?: string; message: string };
+    return [res.status, body.field, body.message];
+  };
+  expect(await refusal(await get('/api/reports/monthly?month=2026-05&municipality=0680&unit=SE2321000131-E000000000001'))).toEqual([400, 'unit', expect.stringContaining('unit cannot be given with municipality')]);
+  expect(await refusal(await get(`/api/reports/monthly?month=2026-05&municipality=${encodeURIComponent("0680' OR 1=1--")}`))).toEqual([400, 'municipality', 'municipality must be a kommunkod (four digits, e.g. 0680)']);
+  expect(await refusal(await get(`/api/reports/series?municipality=${'9'.repeat(5000)}`))).toEqual([400, 'municipality', 'municipality must be a kommunkod (four digits, e.g. 0680)']);
+  expect(await refusal(await get('/api/reports/episodes?month=2026-05&month=2026-06'))).toEqual([400, 'month', 'month must be given once']);
+  const before = Number((await query<{ n: number }>(services.databaseUrl, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'refused'"))[0]!.n);
+  expect(await refusal(await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0699' }))).toEqual([400, 'municipality', expect.stringContaining('kommunkoder')]);
+  expect(await refusal(await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0680', x: 1 }))).toEqual([400, 'x', expect.stringContaining('x is unknown')]);
+  expect(await refusal(await post('/api/reports/episodes/NOPE-1/placing-municipality', { municipality: '0680' }))).toEqual([404, 'episodeId', expect.stringContaining('no episode NOPE-1')]);
+  expect(await refusal(await post('/api/reports/episodes/NOPE-1/region-caused', { regionCaused: true }))).toEqual([404, 'episodeId', expect.stringContaining('no episode NOPE-1')]);
+  const viewer = await signIn(base, VIEWER);
+  const asViewer = (path: string, body?: unknown) =>
+    fetch(`${base}${path}`, body === undefined ? { headers: { authorization: `Bearer ${viewer}` } } : { method: 'POST', headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect((await asViewer('/api/reports/episodes/REP-J1/region-caused', { regionCaused: true })).status).toBe(403);
+  const refused = await query<{ username: string; target: string; detail: { status: number; field?: string } }>(
+    services.databaseUrl,
+    "SELECT username, target, detail FROM audit_log WHERE action = 'refused' ORDER BY id OFFSET $1",
+    [before],
+  );
+  expect(refused.map((r) => [r.username, r.target, r.detail.status, r.detail.field])).toEqual([
+    [OPERATOR.username, 'POST /api/reports/episodes/REP-J5/placing-municipality', 400, 'municipality'],
+    [OPERATOR.username, 'POST /api/reports/episodes/REP-J5/placing-municipality', 400, 'x'],
+    [OPERATOR.username, 'POST /api/reports/episodes/NOPE-1/placing-municipality', 404, 'episodeId'],
+    [OPERATOR.username, 'POST /api/reports/episodes/NOPE-1/region-caused', 404, 'episodeId'],
+    [VIEWER.username, 'POST /api/reports/episodes/REP-J1/region-caused', 403, undefined],
+  ]);
+  // The reasons are the gateway's words, not an operator's: a viewer reads them as an operator does.
+  const operatorView = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=0680')).text) as Array<{ episodeId: string; reason: string }>;
+  const viewerView = (await (await asViewer('/api/reports/episodes?month=2026-05&municipality=0680')).json()) as Array<{ episodeId: string; reason: string }>;
+  expect(viewerView.map((e) => [e.episodeId, e.reason])).toEqual(operatorView.map((e) => [e.episodeId, e.reason]));
+  expect(viewerView.find((e) => e.episodeId === 'REP-J3')?.reason).toContain('out of scope');
+  const [monthly] = (await (await asViewer('/api/reports/monthly?month=2026-05&municipality=0680')).json()) as Array<{ liability: Array<{ reason: string }> }>;
+  expect(monthly!.liability[0]!.reason).toContain('average 3.00 days');
 });
 
 it('Västerbotten counts from readyAt (the 9th, across midnight): 3 days, where the send date gives 2', async () => {

@@ -13,6 +13,16 @@ const NAME_KEYS = new Set(['givenName', 'familyName']);
  * there is one, not what it says. A `reason` that is a code (`invalid-message`) is kept.
  */
 const FREE_TEXT_KEYS = new Set(['reason', 'resolutionDetail', 'note']);
+/** The same where every `reason` is the product's own computed words (a report's liability reason). */
+const COMPUTED_REASON_FREE_TEXT_KEYS = new Set([...FREE_TEXT_KEYS].filter((k) => k !== 'reason'));
+
+export interface ViewerMaskOptions {
+  /**
+   * The answer's `reason`s are computed by the gateway (the follow-up reports' liability reasons), not
+   * an operator's words: a viewer sees them, with identity numbers and names masked as in any text.
+   */
+  readonly computedReasons?: boolean;
+}
 const CODE = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
 
 /** What a viewer sees instead of an operator's free text. */
@@ -56,7 +66,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * discard reason, a note) hidden whole. Dates, numbers and non-plain
  * objects (files) are left as they are.
  */
-export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
+export function maskForViewer<T>(value: T, names: readonly string[] = [], options: ViewerMaskOptions = {}): T {
+  const freeTextKeys = options.computedReasons === true ? COMPUTED_REASON_FREE_TEXT_KEYS : FREE_TEXT_KEYS;
   // Whole words only, so that a short name does not eat into other words.
   const patterns = names
     .filter((n) => n.trim().length >= 2)
@@ -65,7 +76,7 @@ export function maskForViewer<T>(value: T, names: readonly string[] = []): T {
   const walk = (v: unknown, key?: string): unknown => {
     if (typeof v === 'string') {
       if (key !== undefined && NAME_KEYS.has(key)) return HIDDEN_NAME;
-      if (key !== undefined && FREE_TEXT_KEYS.has(key) && !CODE.test(v)) return HIDDEN_TEXT;
+      if (key !== undefined && freeTextKeys.has(key) && !CODE.test(v)) return HIDDEN_TEXT;
       return text(v);
     }
     if (Array.isArray(v)) return v.map((item) => walk(item));

@@ -1,8 +1,13 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { MessagesRepository } from '../store/messages.repository';
 import type { AuthedRequest } from './auth/auth.guard';
-import { maskForViewer } from './masking';
+import { maskForViewer, type ViewerMaskOptions } from './masking';
+
+const COMPUTED_REASONS = 'svu:computed-reasons';
+/** On a controller whose answers' `reason`s are the gateway's computed words (reports), not operators' free text. */
+export const ComputedReasons = () => SetMetadata(COMPUTED_REASONS, true);
 
 /** Keys whose values name a message or an episode, whose patients' names are then hidden in every text. */
 const ID_KEYS = new Set(['messageId', 'episodeId']);
@@ -28,19 +33,23 @@ function idsIn(value: unknown, into: Set<string>): Set<string> {
  */
 @Injectable()
 export class ViewerMaskingInterceptor implements NestInterceptor {
-  constructor(private readonly messages: MessagesRepository) {}
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     if (req.session?.role === 'operator') return next.handle();
-    return next.handle().pipe(mergeMap((body: unknown) => from(this.mask(body))));
+    const computedReasons = this.reflector.getAllAndOverride<boolean | undefined>(COMPUTED_REASONS, [context.getHandler(), context.getClass()]) === true;
+    return next.handle().pipe(mergeMap((body: unknown) => from(this.mask(body, { computedReasons }))));
   }
 
-  private async mask(body: unknown): Promise<unknown> {
+  private async mask(body: unknown, options: ViewerMaskOptions): Promise<unknown> {
     const ids = [...idsIn(body, new Set())];
-    if (ids.length === 0) return maskForViewer(body);
+    if (ids.length === 0) return maskForViewer(body, [], options);
     const rows = await this.messages.patientNames(ids);
     const names = rows.flatMap((r) => [r.given, r.family]).filter((n): n is string => n !== null).flatMap((n) => n.split(/[\s-]+/));
-    return maskForViewer(body, [...new Set(names)]);
+    return maskForViewer(body, [...new Set(names)], options);
   }
 }

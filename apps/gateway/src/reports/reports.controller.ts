@@ -18,18 +18,22 @@ import { refusal } from '../common/http/outcome';
 import { bodyOf, queryOf } from '../common/http/schema.pipe';
 import { CLOCK, type Clock } from '../common/clock/clock';
 import { AuditService } from '../common/audit.service';
-import { ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
+import { ComputedReasons, ViewerMaskingInterceptor } from '../common/viewer-masking.interceptor';
 import { ReportsRepository } from '../store/reports.repository';
 import { csvOptions } from './report-query';
 import { loadReportRules, monthsUpTo, type ReportRules } from '@svu/report-store';
 import { epochToInstant, swedishDate } from '@svu/swedish-time';
 
-const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } } };
+const EPISODE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const EPISODE_PARAM = { episodeId: { description: 'The episode id', schema: { type: 'string', pattern: EPISODE_ID.source } } };
 const CSV = { 'text/csv': { type: 'string', description: 'The same as CSV (UTF-8; with format=csv)' } };
 
 /** Follow-up reports: notifications within 24 hours, days waiting after ready-for-discharge, liability per the region's rules. */
 @Controller('api/reports')
 @UseInterceptors(ViewerMaskingInterceptor)
+// The reports' reasons are the gateway's computed words (why an episode or a month is or is not
+// charged): a viewer sees them, with identity numbers and names masked as in any text.
+@ComputedReasons()
 export class ReportsController implements OnModuleInit {
   private rules: ReportRules | undefined;
 
@@ -77,10 +81,13 @@ export class ReportsController implements OnModuleInit {
     description:
       "Episodes, share of admission notifications within 24 hours, days waiting after ready-for-discharge, liable days and kronor under the municipality's rule set, with the reason (docs/payment-liability.md).",
     query: 'MonthlyReportQuery',
-    answers: { 200: { description: 'Reports', body: 'MonthlyReportList', content: CSV }, 400: refused('A query parameter is not valid (named)') },
+    answers: { 200: { description: 'Reports', body: 'MonthlyReportList', content: CSV }, 400: refused('A query parameter is not valid, or municipality and unit both given (named)') },
   })
   async monthly(@Query(queryOf<MonthlyReportQuery>('MonthlyReportQuery')) q: MonthlyReportQuery, @Res({ passthrough: true }) res: Response): Promise<MonthlyReport[] | string> {
     const month = q.month;
+    if (q.municipality !== undefined && q.unit !== undefined) {
+      throw invalidField('unit', 'unit cannot be given with municipality: a report is of one municipality or of one hospital unit (give one, or neither for all)');
+    }
     const only = { ...(q.municipality === undefined ? {} : { municipality: q.municipality }), ...(q.unit === undefined ? {} : { unit: q.unit }) };
     await this.catchUp(res);
     const reports = await this.reports.monthly(this.ruleSets, month, only);
@@ -155,15 +162,15 @@ export class ReportsController implements OnModuleInit {
     summary: 'Record the municipality that placed the patient in another municipality (it pays), or null to clear it',
     params: EPISODE_PARAM,
     body: 'PlacingMunicipalityRequest',
-    answers: { 201: { description: 'Recorded', body: 'PlacingMunicipality' }, 400: refused('Not a kommunkod, or not an episode id') },
+    answers: { 201: { description: 'Recorded', body: 'PlacingMunicipality' }, 400: refused('Not a kommunkod, or not an episode id (named)'), 404: refused('No message of the gateway has this episode id') },
   })
   async placingMunicipality(@Param('episodeId') episodeId: string, @Body(bodyOf<PlacingMunicipalityRequest>('PlacingMunicipalityRequest')) body: PlacingMunicipalityRequest, @Req() req: AuthedRequest): Promise<PlacingMunicipality> {
     const code = body.municipality;
-    if (code !== null && municipalityName(code) === undefined) throw refusal('invalid', 'municipality must be one of the 290 kommunkoder, or null to clear it');
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(episodeId)) throw refusal('invalid', 'episodeId is not an episode id');
+    if (code !== null && municipalityName(code) === undefined) throw invalidField('municipality', 'municipality must be one of the 290 kommunkoder, or null to clear it');
+    await this.knownEpisode(episodeId);
     const note = body.note?.slice(0, 2000) ?? null;
     await this.reports.notePlacingMunicipality(episodeId, code, note, req.session!.username);
-    await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code });
+    await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code, ...(note === null ? {} : { note }) });
     return { episodeId, placingMunicipality: code };
   }
 
@@ -176,12 +183,26 @@ export class ReportsController implements OnModuleInit {
     summary: "Record whether an episode's delay was caused by the region (no liability for it under Västerbotten's rule)",
     params: EPISODE_PARAM,
     body: 'RegionCausedRequest',
-    answers: { 201: { description: 'Recorded', body: 'RegionCaused' }, 400: refused('regionCaused is not true or false') },
+    answers: { 201: { description: 'Recorded', body: 'RegionCaused' }, 400: refused('regionCaused is not true or false, or not an episode id (named)'), 404: refused('No message of the gateway has this episode id') },
   })
   async regionCaused(@Param('episodeId') episodeId: string, @Body(bodyOf<RegionCausedRequest>('RegionCausedRequest')) body: RegionCausedRequest, @Req() req: AuthedRequest): Promise<RegionCaused> {
+    await this.knownEpisode(episodeId);
     const note = body.note?.slice(0, 2000) ?? null;
     await this.reports.noteRegionCaused(episodeId, body.regionCaused, note, req.session!.username);
-    await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused });
+    await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused, ...(note === null ? {} : { note }) });
     return { episodeId, regionCaused: body.regionCaused };
   }
+
+  /** Refuses a note on an episode the store has no message of (an id mistyped would otherwise be noted and audited as if it counted). */
+  private async knownEpisode(episodeId: string): Promise<void> {
+    if (!EPISODE_ID.test(episodeId)) throw invalidField('episodeId', 'episodeId is not an episode id (1-64 letters, digits or . _ : -)');
+    if (!(await this.reports.episodeExists(episodeId))) {
+      throw refusal('not-found', { statusCode: 404, error: 'Not Found', message: `no episode ${episodeId}: no message of the gateway has this episode id`, field: 'episodeId' });
+    }
+  }
+}
+
+/** A 400 naming the field. */
+function invalidField(field: string, message: string) {
+  return refusal('invalid', { statusCode: 400, error: 'Bad Request', message, field });
 }

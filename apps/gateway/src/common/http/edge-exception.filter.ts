@@ -83,5 +83,5 @@ export class EdgeExceptionFilter extends BaseExceptionFilter {
 /** Whether a refusal is one the audit log keeps: a signed-in user's, of a change or of a role's limit, not audited already. */
 function auditable(req: AuthedRequest, status: number, refusal: Refusal): boolean {
   if (req.session === undefined || refusal.audited === true) return false;
-  return (req.method !== 'GET' && req.method !== 'HEAD') || status === HttpStatus.FORBIDDEN;
+  return (req.method !== 'GET' && req.method !== 'HEAD') || status === REFUSAL_STATUS.forbidden;
 }
