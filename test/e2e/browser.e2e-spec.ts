@@ -130,6 +130,8 @@ it('downloads a fallback document and marks it sent', async () => {
   expect(await page.textContent('main')).toContain('Nothing pruned yet.');
   await page.goto(`${base}/#/reports?month=2026-03&municipality=1480`);
   await page.waitForSelector('#chart svg');
+  // The municipality's episodes of the month, each with its reason (or that there are none).
+  await page.waitForSelector('#report-episodes, #report-episodes-none');
   await shot('8-reports');
 }, 60_000);
 

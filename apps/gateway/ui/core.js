@@ -20,13 +20,14 @@ const h = (tag, attrs = {}, ...children) => {
 };
 
 async function api(path, options = {}) {
-  const { probe, ...init } = options;
+  const { probe, onHeaders, ...init } = options;
   const res = await fetch(path, {
     ...init,
     headers: { 'content-type': 'application/json', ...(options.headers || {}) },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   if (res.status === 401 && !options.probe) { state.me = null; render(); throw new Error('Signed out'); }
+  if (options.onHeaders) options.onHeaders(res.headers);
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     const err = new Error(body?.message?.message || body?.message || `HTTP ${res.status}`);
@@ -65,6 +66,8 @@ function loginView() {
 
 /** A link to a message's page (its timeline). */
 const messageLink = (id) => (id ? h('a', { href: `#/messages/${encodeURIComponent(id)}` }, id) : '–');
+/** An episode id as a link to Find, which lists the episode's messages. */
+const episodeLink = (id) => (id ? h('a', { href: `#/messages?q=${encodeURIComponent(id)}` }, id) : '–');
 
 /**
  * An audit target as a link to where it is shown: dead-letter:<id> → the dead letter, bulk-job:<id>
