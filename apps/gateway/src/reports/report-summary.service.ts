@@ -102,7 +102,10 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
     const at = this.now();
     const last = this.lastChanges;
     this.lastChanges = { count, at };
-    const busy = last !== undefined && at > last.at && ((count - last.count) * 1000) / (at - last.at) > SUMMARY_BUSY_CHANGES_PER_S;
+    // The first look only records the count: the rate is known from the second round on (a process
+    // started into a burst, as after an outage, would otherwise compute a batch in the middle of it).
+    if (last === undefined) return true;
+    const busy = at > last.at && ((count - last.count) * 1000) / (at - last.at) > SUMMARY_BUSY_CHANGES_PER_S;
     if (!busy) {
       if (this.busySince !== undefined) this.logger.debug('write path quiet again; report summary resumes');
       this.busySince = undefined;
