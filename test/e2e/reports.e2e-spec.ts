@@ -180,8 +180,8 @@ it('the placing municipality pays when recorded (operators, audited); a code tha
   expect(jkpg).toMatchObject({ episodes: 4, liableDays: 6 });
   const episodes = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=1280')).text) as any[];
   expect(episodes).toEqual([expect.objectContaining({ episodeId: 'REP-J5', municipality: '1280', municipalityBasis: 'placing', registrationMunicipality: '0680', liableDays: 2 })]);
-  const audit = await query(services.databaseUrl, "SELECT target FROM audit_log WHERE action = 'placing-municipality'");
-  expect(audit).toEqual([{ target: 'episode:REP-J5' }]);
+  const audit = await query<{ target: string; detail: { note?: string } }>(services.databaseUrl, "SELECT target, detail FROM audit_log WHERE action = 'placing-municipality'");
+  expect(audit).toEqual([{ target: 'episode:REP-J5', detail: { municipality: '1280', note: 'Placerad i Malmö' } }]);
 });
 
 it('refuses bad report requests and notes naming the field; refused changes and role limits are audited; viewers read the computed reasons', async () => {
@@ -194,6 +194,8 @@ it('refuses bad report requests and notes naming the field; refused changes and 
   expect(await refusal(await get(`/api/reports/monthly?month=2026-05&municipality=${encodeURIComponent("0680' OR 1=1--")}`))).toEqual([400, 'municipality', 'municipality must be a kommunkod (four digits, e.g. 0680)']);
   expect(await refusal(await get(`/api/reports/series?municipality=${'9'.repeat(5000)}`))).toEqual([400, 'municipality', 'municipality must be a kommunkod (four digits, e.g. 0680)']);
   expect(await refusal(await get('/api/reports/episodes?month=2026-05&month=2026-06'))).toEqual([400, 'month', 'month must be given once']);
+  expect(await refusal(await get(`/api/reports/monthly?month=2026-05&unit=${encodeURIComponent("' OR 1=1")}`))).toEqual([400, 'unit', expect.stringContaining('unit must be an HSA id')]);
+  expect(await refusal(await post('/api/reports/episodes/REP-J5/region-caused', { regionCaused: false, note: 'x'.repeat(2001) }))).toEqual([400, 'note', 'note must be a text of at most 2000 characters']);
   const before = Number((await query<{ n: number }>(services.databaseUrl, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'refused'"))[0]!.n);
   expect(await refusal(await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0699' }))).toEqual([400, 'municipality', expect.stringContaining('kommunkoder')]);
   expect(await refusal(await post('/api/reports/episodes/REP-J5/placing-municipality', { municipality: '0680', x: 1 }))).toEqual([400, 'x', expect.stringContaining('x is unknown')]);
@@ -215,6 +217,10 @@ it('refuses bad report requests and notes naming the field; refused changes and 
     [OPERATOR.username, 'POST /api/reports/episodes/NOPE-1/region-caused', 404, 'episodeId'],
     [VIEWER.username, 'POST /api/reports/episodes/REP-J1/region-caused', 403, undefined],
   ]);
+  // A note is kept in the audit entry (ten years) with identity numbers masked.
+  expect((await post('/api/reports/episodes/REP-J1/region-caused', { regionCaused: false, note: 'Ring om 19121212-1212' })).status).toBe(201);
+  const [noted] = await query<{ detail: { note: string } }>(services.databaseUrl, "SELECT detail FROM audit_log WHERE action = 'region-caused-delay' ORDER BY id DESC LIMIT 1");
+  expect(noted!.detail.note).toBe('Ring om ********-****');
   // The reasons are the gateway's words, not an operator's: a viewer reads them as an operator does.
   const operatorView = JSON.parse((await get('/api/reports/episodes?month=2026-05&municipality=0680')).text) as Array<{ episodeId: string; reason: string }>;
   const viewerView = (await (await asViewer('/api/reports/episodes?month=2026-05&municipality=0680')).json()) as Array<{ episodeId: string; reason: string }>;

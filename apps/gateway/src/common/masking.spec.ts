@@ -42,13 +42,22 @@ describe('maskForViewer: operators’ free text', () => {
     const masked = maskForViewer({
       reason: 'invalid-message',
       resolutionDetail: 'Greta Garboson called: sent by phone',
-      audit: [{ action: 'discard', detail: { reason: 'Greta Garboson called: sent by phone' } }, { action: 'region-caused', detail: { note: 'Väntade på läkare' } }],
+      audit: [
+        { action: 'discard', detail: { reason: 'Greta Garboson called: sent by phone' } },
+        { action: 'region-caused', detail: { note: 'Väntade på läkare' } },
+        // A one-word note looks like a code, but a note is never one: it may be a name.
+        { action: 'placing-municipality', detail: { note: 'karin-oberg' } },
+      ],
       deadLetters: [{ reason: 'sender-not-allowed' }, { reason: 'unknown-recipient' }],
     });
     expect(masked).toEqual({
       reason: 'invalid-message',
       resolutionDetail: HIDDEN_TEXT,
-      audit: [{ action: 'discard', detail: { reason: HIDDEN_TEXT } }, { action: 'region-caused', detail: { note: HIDDEN_TEXT } }],
+      audit: [
+        { action: 'discard', detail: { reason: HIDDEN_TEXT } },
+        { action: 'region-caused', detail: { note: HIDDEN_TEXT } },
+        { action: 'placing-municipality', detail: { note: HIDDEN_TEXT } },
+      ],
       deadLetters: [{ reason: 'sender-not-allowed' }, { reason: 'unknown-recipient' }],
     });
   });

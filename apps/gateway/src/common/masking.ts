@@ -76,7 +76,8 @@ export function maskForViewer<T>(value: T, names: readonly string[] = [], option
   const walk = (v: unknown, key?: string): unknown => {
     if (typeof v === 'string') {
       if (key !== undefined && NAME_KEYS.has(key)) return HIDDEN_NAME;
-      if (key !== undefined && freeTextKeys.has(key) && !CODE.test(v)) return HIDDEN_TEXT;
+      // A reason or a resolution may be a code (`invalid-message`), kept; a note never is (`karin-oberg` is a name).
+      if (key !== undefined && freeTextKeys.has(key) && (key === 'note' || !CODE.test(v))) return HIDDEN_TEXT;
       return text(v);
     }
     if (Array.isArray(v)) return v.map((item) => walk(item));

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseInterceptors, type OnModuleInit } from '@nestjs/common';
 import type { Response } from 'express';
+import { maskIdentityNumbers } from '@svu/identity';
 import { municipalityName } from '@svu/municipalities';
 import { episodesCsv, reportsCsv, type MonthlyReport } from '@svu/reports';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -168,9 +169,9 @@ export class ReportsController implements OnModuleInit {
     const code = body.municipality;
     if (code !== null && municipalityName(code) === undefined) throw invalidField('municipality', 'municipality must be one of the 290 kommunkoder, or null to clear it');
     await this.knownEpisode(episodeId);
-    const note = body.note?.slice(0, 2000) ?? null;
+    const note = body.note ?? null;
     await this.reports.notePlacingMunicipality(episodeId, code, note, req.session!.username);
-    await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code, ...(note === null ? {} : { note }) });
+    await this.audit.record(req.session!, 'placing-municipality', `episode:${episodeId}`, { municipality: code, ...auditedNote(note) });
     return { episodeId, placingMunicipality: code };
   }
 
@@ -187,9 +188,9 @@ export class ReportsController implements OnModuleInit {
   })
   async regionCaused(@Param('episodeId') episodeId: string, @Body(bodyOf<RegionCausedRequest>('RegionCausedRequest')) body: RegionCausedRequest, @Req() req: AuthedRequest): Promise<RegionCaused> {
     await this.knownEpisode(episodeId);
-    const note = body.note?.slice(0, 2000) ?? null;
+    const note = body.note ?? null;
     await this.reports.noteRegionCaused(episodeId, body.regionCaused, note, req.session!.username);
-    await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused, ...(note === null ? {} : { note }) });
+    await this.audit.record(req.session!, 'region-caused-delay', `episode:${episodeId}`, { regionCaused: body.regionCaused, ...auditedNote(note) });
     return { episodeId, regionCaused: body.regionCaused };
   }
 
@@ -200,6 +201,11 @@ export class ReportsController implements OnModuleInit {
       throw refusal('not-found', { statusCode: 404, error: 'Not Found', message: `no episode ${episodeId}: no message of the gateway has this episode id`, field: 'episodeId' });
     }
   }
+}
+
+/** An operator's note as the audit log keeps it (for ten years): identity-number-shaped runs masked. */
+function auditedNote(note: string | null): { note?: string } {
+  return note === null ? {} : { note: maskIdentityNumbers(note) };
 }
 
 /** A 400 naming the field. */

@@ -1293,7 +1293,7 @@ export interface RegionCausedRequest {
    */
   regionCaused: boolean;
   /**
-   * A note (at most 2000 characters are kept)
+   * A note (at most 2000 characters), kept in the audit entry
    */
   note?: string;
 }
@@ -1313,7 +1313,7 @@ export interface PlacingMunicipalityRequest {
    */
   municipality: string | null;
   /**
-   * A note (at most 2000 characters are kept)
+   * A note (at most 2000 characters), kept in the audit entry
    */
   note?: string;
 }
