@@ -143,12 +143,22 @@ describe('a fallback document for every type but acknowledgements', () => {
     clock.set(at(T0, 2 * H - 1000));
     await watcher.tick();
     expect(await failingDocs()).toEqual([]);
+    // A copy that egress holds at the instant of a round (its retry in flight, every second here) is
+    // skipped by that round and taken by a later one at the same time; never twice.
+    const roundsUntil = async (expected: string[], first: () => Promise<unknown>) => {
+      await first();
+      for (let round = 1; round < 5 && JSON.stringify(await failingDocs()) !== JSON.stringify(expected); round++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await watcher.tick();
+      }
+      expect(await failingDocs()).toEqual(expected);
+    };
     clock.set(at(T0, 2 * H));
-    await watcher.tick();
-    expect(await failingDocs()).toEqual(['discharged', 'ready-for-discharge', 'sip-invitation']);
+    await roundsUntil(['discharged', 'ready-for-discharge', 'sip-invitation'], () => watcher.tick());
     clock.set(at(T0, 4 * H));
-    await Promise.all([watcher.tick(), watcher.tick()]);
-    expect(await failingDocs()).toEqual(['cancellation', 'care-contact', 'discharge-estimate', 'discharged', 'message', 'ready-for-discharge', 'sip-invitation']);
+    await roundsUntil(['cancellation', 'care-contact', 'discharge-estimate', 'discharged', 'message', 'ready-for-discharge', 'sip-invitation'], () =>
+      Promise.all([watcher.tick(), watcher.tick()]),
+    );
     clock.set('2026-03-29T09:15:00Z'); // the admission's notifyBy 11:15 − 2 h
     await watcher.tick();
     await watcher.tick();
