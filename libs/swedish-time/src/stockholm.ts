@@ -35,7 +35,17 @@ function offsetAt(epochMs: number): number {
   const cached = offsetByUtcHour.get(hour);
   if (cached !== undefined) return cached;
   const zoned = Temporal.Instant.fromEpochMilliseconds(hour * HOUR_MS).toZonedDateTimeISO(SWEDISH_ZONE);
-  return remember(offsetByUtcHour, hour, zoned.offsetNanoseconds / 1e6);
+  return remember(offsetByUtcHour, hour, wholeMinutes(zoned.offsetNanoseconds / 1e6));
+}
+
+/**
+ * An offset to the whole minute. Before 1900 the zone's rules give local mean time (+00:53:28 until
+ * 1879), which an ISO offset (`+hh:mm`) cannot write: a message dated then (a typing error in a year)
+ * would otherwise be written with a fractional offset that no reader takes back. The wall clock and
+ * the written offset both use the rounded offset, so the instant they name is the same.
+ */
+function wholeMinutes(offsetMs: number): number {
+  return Math.round(offsetMs / 60_000) * 60_000;
 }
 
 /** Swedish wall clock of a canonical instant. */
@@ -80,7 +90,7 @@ export function fromSwedishWallClock(wall: WallClock): string | undefined {
       hour: wall.hour,
     }).toZonedDateTime(SWEDISH_ZONE, { disambiguation: 'compatible' });
     // In the spring gap "compatible" keeps the offset from before the change for the whole hour.
-    offset = remember(offsetByLocalHour, localHour, localHour * HOUR_MS - start.epochMilliseconds);
+    offset = remember(offsetByLocalHour, localHour, wholeMinutes(localHour * HOUR_MS - start.epochMilliseconds));
   }
   return epochToInstant(asUtc - offset);
 }

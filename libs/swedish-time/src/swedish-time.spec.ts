@@ -63,6 +63,15 @@ describe('Swedish wall clock', () => {
     expect(fromSwedishWallClock(wall(2026, 10, 25, 3, 0))).toBe('2026-10-25T02:00:00Z');
   });
 
+  it('writes an instant before 1900 (local mean time, +00:53:28) with a whole-minute offset that reads back as the same instant', () => {
+    const instant = '0026-07-01T07:30:00Z';
+    const written = toSwedishOffsetDateTime(instant);
+    expect(written).toBe('0026-07-01T08:23:00+00:53');
+    expect(fromOffsetDateTime(written)).toBe(instant);
+    const wall = toSwedishWallClock(instant);
+    expect(fromSwedishWallClock(wall)).toBe(instant);
+  });
+
   it('refuses wall-clock times that do not exist in the calendar', () => {
     expect(fromSwedishWallClock(wall(2026, 2, 29, 10, 0))).toBeUndefined();
     expect(fromSwedishWallClock(wall(2026, 1, 1, 24, 0))).toBeUndefined();
