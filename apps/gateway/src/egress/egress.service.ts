@@ -27,6 +27,12 @@ const RECLAIM_TRIES = 4;
 /** Copies claimed and sent at a time by one batch of deliver jobs. */
 const SEND_CHUNK = 250;
 
+/** A copy delivered, to be recorded before `recordBy` (its chunk's lease less a delivery timeout). */
+interface Delivered {
+  readonly copy: ClaimedCopy;
+  readonly recordBy: number;
+}
+
 /** How often an egress process checks whether recipients that refused connections accept them again. */
 const REACH_EVERY_MS = 2_000;
 
@@ -57,6 +63,13 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly amqpInFlight: KeyedLimiter;
   /** When this process last checked unreachable recipients for connections. */
   private reachCheckedAt = -Infinity;
+  /** Copies released by settled copies, waiting for the next claim (claimReleased). */
+  private readonly released = new GroupCommit<CopyRef, void>((refs) => this.claimReleased(refs), { maxBatch: 4 * SEND_CHUNK, concurrency: 1 });
+  /**
+   * Copies delivered, waiting to be recorded: the answers of all of this process's chunks that come
+   * while a recording runs are recorded together by the next one.
+   */
+  private readonly delivered = new GroupCommit<Delivered, void>((items) => this.recordDeliveredGroup(items, false), { maxBatch: 500, concurrency: 2 });
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
   private beatClient: Client | undefined;
 
@@ -193,6 +206,15 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async processChunk(refs: readonly CopyRef[], probe: boolean): Promise<void> {
+    const claim = await this.claimChunk(refs, probe);
+    await this.deliverClaimed(claim, probe);
+  }
+
+  /**
+   * Claims what of `refs` can go now. A copy the claim missed because its predecessor settled just
+   * after the claim began is claimed again (a few tries, then a deliver job takes it).
+   */
+  private async claimChunk(refs: readonly CopyRef[], probe: boolean): Promise<{ claimed: ClaimedCopy[]; claimedAt: number }> {
     // Durations within this process (the lease, how long to keep recording) go by the monotonic timer.
     const claimedAt = performance.now();
     const claimed: ClaimedCopy[] = [];
@@ -211,22 +233,28 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
       if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** tries));
       unique = claimable;
     }
+    return { claimed, claimedAt };
+  }
+
+  /**
+   * Delivers claimed copies and records their outcomes. What the recipients answered is known only
+   * here, so it is recorded as soon as each answer comes (answers arriving together share one
+   * transaction, with those of the process's other chunks: see `delivered`), not after the slowest
+   * copy of the batch, and even if the store is gone for a while (a database restart): retried until
+   * it lands or the lease is nearly over. Otherwise the copies would stay 'sending' until the sweeper
+   * opened them again when their lease ran out, and a recipient that had them would get them twice.
+   */
+  private async deliverClaimed({ claimed, claimedAt }: { claimed: readonly ClaimedCopy[]; claimedAt: number }, probe: boolean): Promise<void> {
     if (claimed.length === 0) return;
-    // What the recipients answered is known only here, so it is recorded as soon as each answer comes
-    // (answers arriving together share one transaction), not after the slowest copy of the batch, and
-    // even if the store is gone for a while (a database restart): retried until it lands or the lease
-    // is nearly over. Otherwise the copies would stay 'sending' until the sweeper opened them again
-    // when their lease ran out, and a recipient that had them would get them twice.
     const recordBy = claimedAt + this.leaseMs - this.config.deliveryTimeoutMs;
-    const delivered = new GroupCommit<ClaimedCopy, void>(async (copies) => {
-      await this.persistently('delivered', recordBy, () => this.recordDelivered(copies, probe));
-      return copies.map(() => undefined);
-    });
+    // A probe's chunk records on its own: its success is what makes a failing recipient healthy.
+    const probeDelivered = probe ? new GroupCommit<Delivered, void>((items) => this.recordDeliveredGroup(items, true)) : undefined;
+    const delivered = probeDelivered ?? this.delivered;
     await Promise.all(
       claimed.map(async (copy) => {
         const deliverAndRecord = async () => {
           const outcome = await this.attempt(copy, probe, recordBy);
-          if (outcome.kind === 'delivered') await delivered.add(copy);
+          if (outcome.kind === 'delivered') await delivered.add({ copy, recordBy });
           else if (outcome.kind === 'not-sent') await this.persistently('not sent', recordBy, () => this.recordNotSent(copy, outcome.reason));
           else await this.persistently('failure', recordBy, () => this.recordFailure(copy, outcome, probe));
         };
@@ -240,6 +268,13 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
         else await (kind === 'amqp' ? this.amqpInFlight : this.httpInFlight).run(copy.recipient_hsa, deliverAndRecord);
       }),
     );
+  }
+
+  /** Records delivered copies together, retried until the earliest of their chunks' deadlines. */
+  private async recordDeliveredGroup(items: readonly Delivered[], probe: boolean): Promise<void[]> {
+    const recordBy = Math.min(...items.map((i) => i.recordBy));
+    await this.persistently('delivered', recordBy, () => this.recordDelivered(items.map((i) => i.copy), probe));
+    return items.map(() => undefined);
   }
 
   /**
@@ -335,11 +370,33 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * should this process die first, the sweeper does.
    */
   private releaseWaiting(refs: readonly CopyRef[]): void {
-    if (refs.length === 0) return;
-    void this.processAll(refs).catch((error: Error) => {
-      this.logger.warn({ count: refs.length, err: error.message }, 'released copies not sent here; handing them to a deliver job');
-      this.handOver(refs);
-    });
+    // claimReleased hands over what it could not send; nothing is left to reject here.
+    for (const ref of refs) void this.released.add(ref).catch((error: Error) => this.logger.warn({ copyId: ref.copyId, err: error.message }, 'released copy not sent here; the sweeper sends it on'));
+  }
+
+  /**
+   * Claims released copies and sends them on. The copies released while a claim runs are claimed
+   * together by the next one, so that a steady stream of settled copies is claimed, sent and recorded
+   * in a few large statements rather than many small ones (each recording releases a handful; claimed
+   * on their own, every handful would be recorded on its own again, and so on down the chains). Only
+   * the claim is waited for; the copies then go while the next claim gathers.
+   */
+  private async claimReleased(refs: readonly CopyRef[]): Promise<void[]> {
+    const unique = [...new Map(refs.map((r) => [r.copyId, r])).values()];
+    for (let i = 0; i < unique.length; i += SEND_CHUNK) {
+      const chunk = unique.slice(i, i + SEND_CHUNK);
+      const handOver = (error: Error) => {
+        this.logger.warn({ count: chunk.length, err: error.message }, 'released copies not sent here; handing them to a deliver job');
+        this.handOver(chunk);
+      };
+      try {
+        const claim = await this.claimChunk(chunk, false);
+        void this.deliverClaimed(claim, false).catch(handOver);
+      } catch (error) {
+        handOver(error as Error);
+      }
+    }
+    return refs.map(() => undefined);
   }
 
   private async recordDelivered(copies: readonly ClaimedCopy[], probe: boolean): Promise<void> {
