@@ -75,7 +75,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly released = new GroupCommit<CopyRef, void>((refs) => this.claimReleased(refs), { maxBatch: 4 * SEND_CHUNK, concurrency: 1 });
   /**
    * Copies delivered, waiting to be recorded: the answers of all of this process's chunks that come
-   * while a recording runs are recorded together by the next one.
+   * within RECORD_LINGER_MS of each other, or while a recording runs, are recorded together.
    */
   private readonly delivered = new GroupCommit<Delivered, void>((items) => this.recordDeliveredGroup(items, false), { maxBatch: 500, concurrency: 2, lingerMs: RECORD_LINGER_MS });
   /** The heartbeat's own connection: a pool busy with a burst of failures must not make this process look dead. */
@@ -378,7 +378,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
    * should this process die first, the sweeper does.
    */
   private releaseWaiting(refs: readonly CopyRef[]): void {
-    // claimReleased hands over what it could not send; nothing is left to reject here.
+    // claimReleased hands what it could not send to a deliver job and does not throw; a rejection here would be a bug, logged.
     for (const ref of refs) void this.released.add(ref).catch((error: Error) => this.logger.warn({ copyId: ref.copyId, err: error.message }, 'released copy not sent here; the sweeper sends it on'));
   }
 

@@ -19,8 +19,8 @@ export const SUMMARY_REST_FACTOR = 8;
 
 /**
  * Above this many changes a second listed for the summary by the write path (a message makes up to
- * two: stored with its copies, then delivered; fewer when a batch holds several of an episode), the job leaves the database to the write path and
- * waits for a quiet second: a burst of admissions (bench:load at 500 a second, a backlog replayed
+ * two: stored with its copies, then delivered; fewer when a batch holds several of an episode), the
+ * job leaves the database to the write path and waits for a quiet second: a burst of admissions (bench:load at 500 a second, a backlog replayed
  * after an outage) then pays nothing for the summary, which catches up after it. A region's ordinary
  * rate is far below (some 3.6 million messages a year, a tenth of a message a second on average).
  */
