@@ -161,6 +161,19 @@ it('the episode report comes a page at a time: limit and after, the total and th
   expect(await page('&limit=2&after=REP-J4')).toEqual({ status: 200, ids: ['REP-J5'], total: '5', next: null });
   const csv = await page('&limit=1&format=csv');
   expect([csv.total, csv.next, (csv.ids as string).trim().split('\r\n').length]).toEqual(['5', 'REP-J1', 2]);
+  // all=true: the whole month in one CSV (the console's download), whatever the page size.
+  const whole = await page('&limit=2&format=csv&all=true');
+  const rows = (whole.ids as string).trim().split('\r\n');
+  expect([whole.status, whole.total, whole.next, rows.length]).toEqual([200, '5', null, 6]);
+  expect(rows.slice(1).map((r) => r.split(';')[0])).toEqual(['REP-J1', 'REP-J2', 'REP-J3', 'REP-J4', 'REP-J5']);
+  for (const [query, field, message] of [
+    ['&all=true', 'all', 'all applies to format=csv only'],
+    ['&format=csv&all=yes', 'all', 'all must be true or false'],
+    ['&format=csv&all=true&after=REP-J2', 'after', 'after cannot be given with all=true (all is every episode of the month, from the first)'],
+  ] as const) {
+    const refused = await page(query);
+    expect([refused.status, JSON.parse(refused.ids as string).field, JSON.parse(refused.ids as string).message]).toEqual([400, field, message]);
+  }
   for (const limit of ['0', '5001', '1.5']) {
     const refused = await page(`&limit=${limit}`);
     expect([refused.status, JSON.parse(refused.ids as string).field]).toEqual([400, 'limit']);

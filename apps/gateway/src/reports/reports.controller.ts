@@ -132,14 +132,18 @@ export class ReportsController implements OnModuleInit {
     access: 'signed-in',
     summary: 'Episodes of a month: day 0, discharge date, waiting days, each precondition with its evidence, liable days, kronor and the reason (no identity data)',
     description:
-      'A page at a time in episode-id order: at most `limit` (1-5000, default 1000) after the episode id `after`. The header X-Total-Count says how many episodes the month has, X-Next-After the id to ask for the next page with (absent on the last page).',
+      'A page at a time in episode-id order: at most `limit` (1-5000, default 1000) after the episode id `after`. The header X-Total-Count says how many episodes the month has, X-Next-After the id to ask for the next page with (absent on the last page). With format=csv, all=true gives every episode of the month in one CSV.',
     query: 'EpisodesQuery',
     answers: { 200: { description: 'Episodes (one page)', body: 'EpisodeReportList', content: CSV }, 400: refused('A query parameter is not valid (named)') },
   })
   async episodes(@Query(queryOf<EpisodesQuery>('EpisodesQuery')) q: EpisodesQuery, @Res({ passthrough: true }) res: Response) {
     const { month, municipality } = q;
+    const all = q.all === 'true';
+    if (all && q.after !== undefined) throw invalidField('after', 'after cannot be given with all=true (all is every episode of the month, from the first)');
     await this.catchUp(res);
-    const page = await this.reports.episodes(this.ruleSets, month, municipality, { ...(q.limit === undefined ? {} : { limit: q.limit }), ...(q.after === undefined ? {} : { after: q.after }) });
+    const page = all
+      ? await this.reports.allEpisodes(this.ruleSets, month, municipality)
+      : await this.reports.episodes(this.ruleSets, month, municipality, { ...(q.limit === undefined ? {} : { limit: q.limit }), ...(q.after === undefined ? {} : { after: q.after }) });
     res.setHeader('x-total-count', String(page.total));
     if (page.next !== null) res.setHeader('x-next-after', page.next);
     if (q.format === 'csv') {

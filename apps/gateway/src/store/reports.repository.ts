@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { MonthlyReport } from '@svu/reports';
-import { catchUpForReport, drainReportSummary, loadEpisodeReportPage, loadMonthlyReports, type DrainResult, type EpisodeReportPage, type ReportRules, type Transact } from '@svu/report-store';
+import { catchUpForReport, drainReportSummary, loadEpisodeReportPage, loadEpisodeReports, loadMonthlyReports, type DrainResult, type EpisodeReportPage, type ReportRules, type Transact } from '@svu/report-store';
 import { Database } from './database';
 
 /**
@@ -54,6 +54,12 @@ export class ReportsRepository {
 
   episodes(rules: ReportRules, month: string, municipality?: string, page: { limit?: number; after?: string } = {}): Promise<EpisodeReportPage> {
     return loadEpisodeReportPage(this.query, rules, month, municipality, page);
+  }
+
+  /** Every episode of the month, as one page (the CSV download of a month). */
+  async allEpisodes(rules: ReportRules, month: string, municipality?: string): Promise<EpisodeReportPage> {
+    const episodes = await loadEpisodeReports(this.query, rules, month, municipality);
+    return { episodes, total: episodes.length, next: null };
   }
 
   /** Whether the store holds a message of the episode. */

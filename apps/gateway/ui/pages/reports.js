@@ -84,7 +84,7 @@ async function episodesOfMunicipality(month, municipality, after) {
   const first = after ? h('a', { href: `#/reports?${query}` }, 'First page') : '';
   return h('section', {}, title,
     h('p', { class: 'muted' }, `${list.length} shown of ${seen.total ?? '?'} (episodes discharged or admitted in the month). `,
-      h('a', { href: `/api/reports/episodes?${query}&format=csv&limit=5000`, download: `svu-episodes-${municipality}-${month}.csv` }, 'Download CSV')),
+      h('a', { href: `/api/reports/episodes?${query}&format=csv&all=true`, download: `svu-episodes-${municipality}-${month}.csv` }, 'Download CSV')),
     table, h('p', {}, first, ' ', more));
 }
 

@@ -1206,6 +1206,10 @@ export interface EpisodesQuery {
    * true: the CSV starts with a UTF-8 byte order mark (for Excel)
    */
   bom?: 'true' | 'false';
+  /**
+   * true: every episode of the month in one CSV, not a page (format=csv only; limit and after do not apply)
+   */
+  all?: 'true' | 'false';
 }
 /**
  * The liability of one part of the month under one rule version.
