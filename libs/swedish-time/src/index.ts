@@ -1,4 +1,4 @@
-export { addHours, dateExists, epochToInstant, instantToEpoch, isDate, isInstant, timeExists, utcMs } from './calendar';
+export { addHours, civilTime, dateExists, epochToInstant, instantToEpoch, isDate, isInstant, timeExists, utcMs, type CivilTime } from './calendar';
 export {
   SWEDISH_ZONE,
   fromSwedishWallClock,
@@ -6,8 +6,9 @@ export {
   swedishDate,
   swedishOffset,
   swedishYear,
+  toSwedishOffsetDateTime,
   toSwedishWallClock,
   type WallClock,
 } from './stockholm';
-export { fromOffsetDateTime, toSwedishOffsetDateTime } from './offset-time';
+export { fromOffsetDateTime } from './offset-time';
 export { isoDurationMs } from './duration';

@@ -1,5 +1,5 @@
 import { Temporal } from '@js-temporal/polyfill';
-import { dateExists, epochToInstant, instantToEpoch, timeExists, utcMs } from './calendar';
+import { civilTime, dateExists, epochToInstant, instantToEpoch, timeExists, utcMs } from './calendar';
 
 /** Swedish time is always this IANA zone (docs/contract.md). */
 export const SWEDISH_ZONE = 'Europe/Stockholm';
@@ -51,23 +51,28 @@ function wholeMinutes(offsetMs: number): number {
 /** Swedish wall clock of a canonical instant. */
 export function toSwedishWallClock(instant: string): WallClock {
   const epoch = instantToEpoch(instant);
-  const local = new Date(epoch + offsetAt(epoch));
-  return {
-    year: local.getUTCFullYear(),
-    month: local.getUTCMonth() + 1,
-    day: local.getUTCDate(),
-    hour: local.getUTCHours(),
-    minute: local.getUTCMinutes(),
-    second: local.getUTCSeconds(),
-  };
+  return civilTime(epoch + offsetAt(epoch));
 }
 
 /** Offset of Swedish time at an instant, as `+01:00` or `+02:00`. */
 export function swedishOffset(instant: string): string {
-  const minutes = offsetAt(instantToEpoch(instant)) / 60_000;
+  return offsetText(offsetAt(instantToEpoch(instant)));
+}
+
+/** An offset in milliseconds (whole minutes) as `+hh:mm`. */
+function offsetText(offsetMs: number): string {
+  const minutes = offsetMs / 60_000;
   const sign = minutes < 0 ? '-' : '+';
   const abs = Math.abs(minutes);
   return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** Writes an instant as Swedish local time with its offset: `2026-03-28T14:05:00+01:00`. */
+export function toSwedishOffsetDateTime(instant: string): string {
+  const epoch = instantToEpoch(instant);
+  const offset = offsetAt(epoch);
+  const w = civilTime(epoch + offset);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${offsetText(offset)}`;
 }
 
 /**

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import {
   addHours,
+  civilTime,
+  dateExists,
+  epochToInstant,
   fromOffsetDateTime,
   fromSwedishWallClock,
   isDate,
@@ -8,6 +12,7 @@ import {
   swedishOffset,
   toSwedishOffsetDateTime,
   toSwedishWallClock,
+  utcMs,
 } from './index';
 
 const wall = (year: number, month: number, day: number, hour: number, minute: number, second = 0) => ({
@@ -96,4 +101,47 @@ describe('date-time with offset (lifecare)', () => {
     'refuses %s',
     (v) => expect(fromOffsetDateTime(v)).toBeUndefined(),
   );
+});
+
+/**
+ * The calendar arithmetic against the Date object it replaces (a Date's setters, getters and
+ * toISOString), over every year from 0000 to 9999 and around it.
+ */
+describe('calendar arithmetic agrees with Date', () => {
+  const dateUtcMs = (y: number, mo: number, d: number, h = 0, mi = 0, se = 0) => {
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo - 1, d);
+    date.setUTCHours(h, mi, se, 0);
+    return date.getTime();
+  };
+  const [FIRST, LAST] = [dateUtcMs(-1, 1, 1), dateUtcMs(10_001, 1, 1)];
+  // Edges: the span's ends, the epoch, the years 0 and 10000 (where the written form changes), a leap day.
+  const edges = [FIRST, LAST, 0, -1, -999, -1000, -1001, dateUtcMs(0, 1, 1), dateUtcMs(0, 3, 1) - 1, dateUtcMs(10_000, 1, 1), dateUtcMs(10_000, 1, 1) - 1, dateUtcMs(2024, 2, 29, 23, 59, 59)];
+  const epochs = fc.oneof(fc.integer({ min: FIRST, max: LAST }), fc.constantFrom(...edges));
+
+  it('epochToInstant is toISOString to the whole second', () => {
+    fc.assert(fc.property(epochs, (ms) => expect(epochToInstant(ms)).toBe(new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z')), { numRuns: 20_000 });
+  });
+
+  it('civilTime is what a Date reads in UTC', () => {
+    fc.assert(
+      fc.property(epochs, (ms) => {
+        const d = new Date(Math.floor(ms / 1000) * 1000);
+        expect(civilTime(ms)).toEqual({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() });
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('utcMs and dateExists agree with a Date set field by field, the years 0-99 included', () => {
+    const year = fc.oneof(fc.integer({ min: -2, max: 10_001 }), fc.integer({ min: 0, max: 99 }));
+    const fields = fc.tuple(year, fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }));
+    fc.assert(
+      fc.property(fields, ([y, mo, d, h, mi, se]) => {
+        expect(utcMs(y, mo, d, h, mi, se)).toBe(dateUtcMs(y, mo, d, h, mi, se));
+        expect(dateExists(y, mo, d)).toBe(mo >= 1 && mo <= 12 && d >= 1 && new Date(dateUtcMs(y, mo, d)).getUTCDate() === d);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
