@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import type { HealthEvent } from '@svu/delivery';
 import { DirectoryService } from '../directory/directory.service';
 import { healthyStatus, RecipientHealthStore, type RecipientStatus } from '../egress';
@@ -9,6 +9,7 @@ import { problemOf } from '../common/http/api-schemas';
 import { nulProblem } from '../common/http/schema.pipe';
 import type { AuthedRequest } from '../common/auth/auth.guard';
 import { AuditService } from '../common/audit.service';
+import { CLOCK, type Clock } from '../common/clock/clock';
 
 /** One recipient on the Recipients page: its health and backlog, and how the directory reaches it. */
 export interface RecipientView extends RecipientStatus {
@@ -35,6 +36,7 @@ export class RecipientsController {
     private readonly health: RecipientHealthStore,
     private readonly directory: DirectoryService,
     private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -136,7 +138,7 @@ export class RecipientsController {
       ...s,
       name: unit?.name ?? null,
       transport: unit?.transport.kind ?? null,
-      oldestWaitingSeconds: s.oldestWaitingAt === null ? null : Math.max(0, Math.round((Date.now() - s.oldestWaitingAt.getTime()) / 1000)),
+      oldestWaitingSeconds: s.oldestWaitingAt === null ? null : Math.max(0, Math.round((this.clock.now().getTime() - s.oldestWaitingAt.getTime()) / 1000)),
       inDirectory: unit !== undefined,
     };
   }

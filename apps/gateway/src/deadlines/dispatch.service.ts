@@ -50,7 +50,7 @@ export class DispatchService {
 
   /** Documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
   list(status: DispatchStatus | 'all' = 'waiting', limit = 100): Promise<DispatchEntry[]> {
-    return this.documents.list(status, limit);
+    return this.documents.list(status, this.clock.now(), limit);
   }
 
   /**

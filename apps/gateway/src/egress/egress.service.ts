@@ -36,8 +36,8 @@ interface Delivered {
 /**
  * How long a delivered copy may wait for others to be recorded with it. Answers come one by one as
  * the in-flight bounds let copies go; without the wait each recording took the few that had come
- * while the previous one ran (bench:pipeline, separate processes: 467 recordings per 20,000 copies,
- * with it 277; docs/benchmarks.md). The copy keeps its in-flight turn meanwhile.
+ * while the previous one ran (docs/benchmarks.md, bench:pipeline, counts the recordings with and
+ * without it). The copy keeps its in-flight turn meanwhile.
  */
 const RECORD_LINGER_MS = 3;
 

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import { formatPath } from '@svu/canonical';
 import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import type { SenderSystem } from '@svu/directory';
@@ -135,7 +136,9 @@ export class IngressController {
       answerAndClose(req, res, 413, { problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] });
       return;
     }
-    const limit = this.limiter.take(sender.id, this.senders.limitsOf(sender), body.length, Date.now());
+    // A sender's rate is measured in elapsed time on the monotonic clock, not on the gateway's clock
+    // (which dates records and deadlines, may be set in tests and may be stepped by NTP).
+    const limit = this.limiter.take(sender.id, this.senders.limitsOf(sender), body.length, performance.now());
     if (!limit.ok) {
       res
         .status(429)

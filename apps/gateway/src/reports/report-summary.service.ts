@@ -9,20 +9,20 @@ export const SUMMARY_EVERY_MS = 1000;
 /**
  * After each batch the job rests this many times as long as the batch took, so that it uses at most a
  * ninth of a connection's time: computing an episode costs PostgreSQL a few milliseconds, and a burst
- * of new episodes (hundreds a second) drained flat out took the database's CPU from ingress (bench:load
- * at 500 new episodes a second: ingress p50 210 ms, p99 549 ms, against 17 ms and 105 ms with the job
- * stopped). At about 3.6 ms an episode that still computes some 25 episodes a second, far above a
- * region's rate of change; the summary lags a burst and catches up after it, and a report computes
- * what it needs itself and says what is still pending (`svu report --catch-up` drains in the foreground).
+ * of new episodes drained flat out took the database's CPU from ingress (docs/benchmarks.md, bench:load,
+ * has the figures). That still computes tens of episodes a second, far above a region's rate of
+ * change; the summary lags a burst and catches up after it, and a report computes what it needs itself
+ * and says what is still pending (`svu report --catch-up` drains in the foreground).
  */
 export const SUMMARY_REST_FACTOR = 8;
 
 /**
  * Above this many changes a second listed for the summary by the write path (a message makes up to
  * two: stored with its copies, then delivered; fewer when a batch holds several of an episode), the
- * job leaves the database to the write path and waits for a quiet second: a burst of admissions (bench:load at 500 a second, a backlog replayed
- * after an outage) then pays nothing for the summary, which catches up after it. A region's ordinary
- * rate is far below (some 3.6 million messages a year, a tenth of a message a second on average).
+ * job leaves the database to the write path and waits for a quiet second: a burst of admissions (a
+ * backlog replayed after an outage; bench:load, docs/benchmarks.md) then pays nothing for the summary,
+ * which catches up after it. A region's ordinary rate is far below (some 3.6 million messages a
+ * year, a tenth of a message a second on average).
  */
 export const SUMMARY_BUSY_CHANGES_PER_S = 100;
 

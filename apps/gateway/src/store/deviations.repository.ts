@@ -32,11 +32,11 @@ export interface DeviationRow {
   readonly detail: string | null;
 }
 
-/** Records a deviation in the transaction `tx`. */
+/** Records a deviation in the transaction `tx`, at `fields.at` (the gateway's clock). */
 export async function insertDeviation(
   tx: Queryable,
   kind: DeviationKind,
-  fields: { messageId?: string | null; copyId?: number | string | null; unitHsa?: string | null; detail?: string | null; at?: Date },
+  fields: { messageId?: string | null; copyId?: number | string | null; unitHsa?: string | null; detail?: string | null; at: Date },
 ): Promise<void> {
   await tx.query('INSERT INTO deviations (kind, message_id, copy_id, unit_hsa, detail, at) VALUES ($1, $2, $3, $4, $5, $6)', [
     kind,
@@ -44,7 +44,7 @@ export async function insertDeviation(
     fields.copyId ?? null,
     fields.unitHsa ?? null,
     fields.detail ?? null,
-    fields.at ?? new Date(),
+    fields.at,
   ]);
 }
 

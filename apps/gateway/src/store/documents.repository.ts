@@ -155,9 +155,9 @@ export class DocumentsRepository {
     return rows[0];
   }
 
-  /** Console: documents by status, the most urgent first: by deadline (admissions), else by when they were made. */
-  async list(status: DispatchStatus | 'all', limit: number): Promise<DispatchEntry[]> {
-    return (await this.page({ status, now: new Date(), offset: 0, limit })).items;
+  /** Console: documents by status at `now`, the most urgent first: by deadline (admissions), else by when they were made. */
+  async list(status: DispatchStatus | 'all', now: Date, limit: number): Promise<DispatchEntry[]> {
+    return (await this.page({ status, now, offset: 0, limit })).items;
   }
 
   /**

@@ -32,7 +32,7 @@ export class ReportsRepository {
   /**
    * Vacuums report_pending: a queue every change passes through, whose deleted rows would otherwise
    * stay in its index until autovacuum comes by (with autovacuum off, for good), so that even an empty
-   * list is read slowly (an index scan over a million dead entries took 100 ms).
+   * list is read slowly (an index scan walks every dead entry).
    */
   async vacuumPending(): Promise<void> {
     await this.db.query('VACUUM report_pending');
