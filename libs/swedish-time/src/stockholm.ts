@@ -1,20 +1,13 @@
 import { Temporal } from '@js-temporal/polyfill';
-import { civilTime, dateExists, epochToInstant, instantToEpoch, timeExists, utcMs } from './calendar';
+import { civilTime, dateExists, epochToInstant, instantToEpoch, timeExists, utcMs, type CivilTime } from './calendar';
 
 /** Swedish time is always this IANA zone (docs/contract.md). */
 export const SWEDISH_ZONE = 'Europe/Stockholm';
 
 const HOUR_MS = 3_600_000;
 
-/** The parts of a wall-clock time. */
-export interface WallClock {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
-}
+/** The parts of a wall-clock time: a calendar date and time of day, as `civilTime` gives them. */
+export type WallClock = CivilTime;
 
 // Europe/Stockholm changes offset only on whole UTC hours, so the offset found by Temporal for one
 // hour holds for every instant in it; caching per hour keeps the zone rules in Temporal and the
