@@ -5,7 +5,7 @@
  * copies delivered — do it with this CTE in their own statement: one set-based insert of the
  * statement's episodes, each once. (Row triggers did it before, at a PL/pgSQL call and an insert per
  * copy delivered, and statement triggers whose transition tables copied every stored message and copy
- * with its payload: together they took a fifth of the ingress rate's PostgreSQL time; migration 024.)
+ * with its payload; migration 024, docs/benchmarks.md has what they cost.)
  * The rarer writes (a copy delivered by hand, cancelled or judged late, day 0, notes, cancellations,
  * fallback documents sent) stay listed by triggers. A store test holds every statement that stores
  * messages, makes copies or sets delivered_at to this CTE.
