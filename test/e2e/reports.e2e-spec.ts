@@ -382,3 +382,45 @@ it('the summary follows the write path: changes reach it without a report, and a
   expect(res.headers.get('x-summary-pending-episodes')).toBe('0');
   expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0617', episodes: 1, placedByOtherMunicipality: 0 });
 }, 60_000);
+
+it("counts a notification not delivered as due once its deadline has passed on the gateway's clock, not before", async () => {
+  const counts = async () =>
+    (await query(services.databaseUrl, 'SELECT notifications, notifications_on_time FROM report_episodes WHERE episode_id = $1', ['REP-N1']))[0] as
+      | { notifications: number; notifications_on_time: number }
+      | undefined;
+  const pending = async () => Number(((await query(services.databaseUrl, 'SELECT count(*)::int AS n FROM report_pending')) as [{ n: number }])[0].n);
+  // The municipality's system answers 503: the admission's copy waits, undelivered.
+  simulator.behave(municipal.hsaId, { mode: 'fail', status: 503 });
+  try {
+    const admission = episode('REP-N1', '0604').admission('2026-07-01T08:00:00Z', { estimatedDischargeDate: '2026-07-10' });
+    clock.set('2026-07-01T08:00:00Z');
+    expect((await postIngress(base, 'canonical', bytesOf(admission, 'canonical'))).status).toBe(202);
+    await eventually(async () => ((await query(services.databaseUrl, "SELECT 1 FROM copies WHERE message_id = $1 AND attempts > 0 AND state <> 'delivered'", [admission.messageId])).length > 0 ? true : undefined), 20_000, 'the copy tried and not delivered');
+    // Its 24 hours are still ahead on the gateway's clock (the database's clock is months later): not due.
+    await eventually(async () => ((await pending()) === 0 && (await counts()) !== undefined ? true : undefined), 20_000, 'the episode in the summary');
+    expect(await counts()).toEqual({ notifications: 0, notifications_on_time: 0 });
+    // A day and an hour later on the gateway's clock, the episode computed again (an operator's note): due, and late.
+    clock.set('2026-07-02T09:00:00Z');
+    expect((await post('/api/reports/episodes/REP-N1/placing-municipality', { municipality: '0617' })).status).toBe(201);
+    await eventually(async () => ((await pending()) === 0 && (await counts())?.notifications === 1 ? true : undefined), 20_000, 'the notification counted as due');
+    expect(await counts()).toEqual({ notifications: 1, notifications_on_time: 0 });
+  } finally {
+    simulator.behave(municipal.hsaId, { mode: 'accept' });
+  }
+}, 60_000);
+
+it("dates an acknowledgement by the gateway's clock", async () => {
+  const admission = episode('REP-A1', '0604').admission('2026-08-03T08:00:00Z', { estimatedDischargeDate: '2026-08-10' });
+  await send(admission, '2026-08-03T08:00:00Z');
+  const ack = exampleFor('acknowledgement', [outpatient], { episodeId: 'REP-A1' }) as any;
+  ack.sender = { hsaId: municipal.hsaId, name: municipal.name };
+  ack.sentAt = '2026-08-03T08:30:00Z';
+  ack.body = { acknowledgesMessageId: admission.messageId, status: 'received' };
+  clock.set('2026-08-03T08:30:00Z');
+  expect((await postIngress(base, 'canonical', bytesOf(ack, 'canonical'))).status).toBe(202);
+  const acknowledged = await eventually(async () => {
+    const [copy] = await query<{ acknowledged_at: Date | null }>(services.databaseUrl, 'SELECT acknowledged_at FROM copies WHERE message_id = $1 AND recipient_hsa = $2', [admission.messageId, municipal.hsaId]);
+    return copy?.acknowledged_at ?? undefined;
+  }, 20_000, 'the copy acknowledged');
+  expect(acknowledged.toISOString()).toBe('2026-08-03T08:30:00.000Z');
+}, 60_000);

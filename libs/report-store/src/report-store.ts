@@ -94,14 +94,15 @@ export const DRAIN_SQL = `WITH picked AS (DELETE FROM report_pending WHERE episo
   roles AS (SELECT m.episode_id, bool_or(r ->> 'role' IN ('primary-care', 'psychiatric-outpatient')) AS outpatient, bool_or(r ->> 'role' IN ${MUNICIPAL_ROLES}) AS municipal
     FROM msgs m, jsonb_array_elements(m.canonical -> 'recipients') r GROUP BY m.episode_id),
   -- Only notifications that were due count (docs/payment-liability.md): delivered, or their deadline
-  -- passed (judged by the deadline watcher, which puts the episode here again, or past by now). One
-  -- not delivered whose deadline is still ahead is neither on time nor late.
+  -- passed (judged by the deadline watcher, which puts the episode here again, or past at $2, the
+  -- gateway's time; the database's when none is given). One not delivered whose deadline is still
+  -- ahead is neither on time nor late.
   notified AS (SELECT m.episode_id, sum(n.total)::int AS total, sum(n.on_time)::int AS on_time
     FROM msgs m, LATERAL (SELECT count(*) AS total,
         count(*) FILTER (WHERE least(c.delivered_at, c.manual_delivered_at) IS NOT NULL
           AND (m.notify_by IS NULL OR least(c.delivered_at, c.manual_delivered_at) <= m.notify_by)) AS on_time
       FROM copies c WHERE c.message_id = m.message_id AND c.state <> 'cancelled'
-        AND (least(c.delivered_at, c.manual_delivered_at) IS NOT NULL OR c.deadline_checked_at IS NOT NULL OR m.notify_by <= now())) n
+        AND (least(c.delivered_at, c.manual_delivered_at) IS NOT NULL OR c.deadline_checked_at IS NOT NULL OR m.notify_by <= coalesce($2::timestamptz, now()))) n
     WHERE m.type = 'admission' GROUP BY m.episode_id),
   ready AS (SELECT z.* FROM episodes t, LATERAL (SELECT z.episode_id, z.message_id, z.sent_at, z.day_zero FROM day_zero z
     WHERE z.episode_id = t.episode_id AND z.cancelled_at IS NULL ORDER BY z.sent_at, z.id LIMIT 1) z), -- day 0: the first ready notice not cancelled
@@ -171,6 +172,8 @@ export interface DrainOptions {
   readonly waitMs?: number;
   /** The most the batch may take (ms; statement_timeout): beyond it, it is rolled back and its rows stay pending. */
   readonly timeoutMs?: number;
+  /** The time a notification's deadline is judged at (the gateway's clock); the database's clock when not given. */
+  readonly now?: Date;
 }
 
 /** lock_timeout and statement_timeout: the transaction was rolled back, its rows stay pending. */
@@ -193,7 +196,7 @@ export async function drainReportSummary(transact: Transact, limit: number, opti
       await tx('SET LOCAL lock_timeout = 0');
     }
     if (options.timeoutMs !== undefined) await tx(`SET LOCAL statement_timeout = ${Math.ceil(options.timeoutMs)}`);
-    const [row] = await tx<{ picked: number; refreshed: number }>(DRAIN_SQL, [limit]);
+    const [row] = await tx<{ picked: number; refreshed: number }>(DRAIN_SQL, [limit, options.now ?? null]);
     return { picked: row?.picked ?? 0, refreshed: row?.refreshed ?? 0, done: true };
   }).catch((error: { code?: string }) => {
     if (error.code !== undefined && GAVE_UP.has(error.code)) return { picked: 0, refreshed: 0, done: false };
@@ -227,8 +230,8 @@ export const REPORT_CATCH_UP_MS = 500;
  * never more; what is left is the background job's, and the number of episodes still waiting is
  * returned (said with the report). At most REPORT_LOCK_WAIT_MS + REPORT_CATCH_UP_MS before the report.
  */
-export async function catchUpForReport(transact: Transact, query: Query): Promise<number> {
-  await drainReportSummary(transact, REPORT_CATCH_UP, { waitMs: REPORT_LOCK_WAIT_MS, timeoutMs: REPORT_CATCH_UP_MS });
+export async function catchUpForReport(transact: Transact, query: Query, now?: Date): Promise<number> {
+  await drainReportSummary(transact, REPORT_CATCH_UP, { waitMs: REPORT_LOCK_WAIT_MS, timeoutMs: REPORT_CATCH_UP_MS, ...(now === undefined ? {} : { now }) });
   return pendingEpisodes(query);
 }
 

@@ -417,6 +417,7 @@ export class IngressService implements OnApplicationBootstrap {
       tx,
       { messageId: ack.body.acknowledgesMessageId, recipientHsa: ack.sender.hsaId, episodeId: ack.episodeId },
       acknowledgementDetail(ack),
+      this.clock.now(),
     );
     const outcome = judgeAcknowledgement(ack, marked);
     if (outcome.refusal !== undefined) return outcome.refusal;

@@ -1,5 +1,6 @@
 import { SUMMARY_BATCH } from '@svu/report-store';
 import type { ReportsRepository } from '../store/reports.repository';
+import { systemClock } from '../common/clock/clock';
 import { ReportSummaryService, SUMMARY_BUSY_CHANGES_PER_S, SUMMARY_MAX_DEFER_MS, SUMMARY_REST_FACTOR, SUMMARY_VACUUM_AFTER_ROWS } from './report-summary.service';
 
 describe('ReportSummaryService', () => {
@@ -15,7 +16,7 @@ describe('ReportSummaryService', () => {
         return { done: true, picked: n, refreshed: n };
       },
     } as unknown as ReportsRepository;
-    const service = new ReportSummaryService(reports);
+    const service = new ReportSummaryService(reports, systemClock);
     const rests: number[] = [];
     service.rest = (ms) => {
       rests.push(ms);
@@ -31,7 +32,7 @@ describe('ReportSummaryService', () => {
 
   it('leaves the round when another process holds the job', async () => {
     const reports = { summaryChanges: () => Promise.resolve(0), drainSummary: () => Promise.resolve({ done: false, picked: 0, refreshed: 0 }) } as unknown as ReportsRepository;
-    const service = new ReportSummaryService(reports);
+    const service = new ReportSummaryService(reports, systemClock);
     service.rest = () => Promise.reject(new Error('no rest expected'));
     expect(await service.drain()).toBe(0);
   });
@@ -46,7 +47,7 @@ describe('ReportSummaryService', () => {
         return Promise.resolve({ done: true, picked: 1, refreshed: 1 });
       },
     } as unknown as ReportsRepository;
-    const service = new ReportSummaryService(reports);
+    const service = new ReportSummaryService(reports, systemClock);
     service.now = () => state.clock;
     /** One round of the job `seconds` after the last, the write path having listed `perSecond` changes a second meanwhile. */
     const roundAfter = async (seconds: number, perSecond: number) => {
@@ -95,7 +96,7 @@ describe('ReportSummaryService', () => {
       },
       vacuumPending: () => Promise.resolve(void calls.push('vacuum')),
     } as unknown as ReportsRepository;
-    const service = new ReportSummaryService(reports);
+    const service = new ReportSummaryService(reports, systemClock);
     service.rest = () => Promise.resolve();
     await service.drain(); // the first look only records the write path's count
     await service.drain();

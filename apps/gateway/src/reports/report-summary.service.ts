@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CLOCK, type Clock } from '../common/clock/clock';
 import { Periodic } from '../common/clock/periodic';
 import { ReportsRepository } from '../store/reports.repository';
 import { SUMMARY_BATCH } from '@svu/report-store';
@@ -59,7 +60,11 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
   /** A monotonic time in ms (replaced in tests). */
   now: () => number = () => performance.now();
 
-  constructor(private readonly reports: ReportsRepository) {}
+  constructor(
+    private readonly reports: ReportsRepository,
+    /** The gateway's clock: deadlines in the summary are judged by it. */
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.periodic.start();
@@ -79,7 +84,7 @@ export class ReportSummaryService implements OnApplicationBootstrap, OnApplicati
     let total = 0;
     while (!this.stopped && !(await this.yieldsToWrites())) {
       const started = this.now();
-      const r = await this.reports.drainSummary(SUMMARY_BATCH);
+      const r = await this.reports.drainSummary(SUMMARY_BATCH, this.clock.now());
       total += r.refreshed;
       this.pickedSinceVacuum += r.picked;
       if (!r.done) break;

@@ -69,7 +69,7 @@ export class ReportsController implements OnModuleInit {
    * the background job's); the episodes still waiting are said in the header X-Summary-Pending-Episodes.
    */
   private async catchUp(res: Response): Promise<void> {
-    res.setHeader('x-summary-pending-episodes', String(await this.reports.catchUp()));
+    res.setHeader('x-summary-pending-episodes', String(await this.reports.catchUp(this.clock.now())));
   }
 
 

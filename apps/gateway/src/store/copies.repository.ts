@@ -520,13 +520,14 @@ export class CopiesRepository {
 
   /**
    * Ingress (`acknowledge`, docs/rules.md, rule 6): marks the copies of `messageId` addressed to
-   * `recipientHsa` in `episodeId` acknowledged; a delivered one becomes acknowledged. Returns them.
+   * `recipientHsa` in `episodeId` acknowledged at `at` (the gateway's clock); a delivered one becomes
+   * acknowledged. Returns them.
    */
-  async acknowledge(tx: Queryable, target: { messageId: string; recipientHsa: string; episodeId: string }, detail: string): Promise<string[]> {
+  async acknowledge(tx: Queryable, target: { messageId: string; recipientHsa: string; episodeId: string }, detail: string, at: Date): Promise<string[]> {
     const { rows } = await tx.query<{ id: string }>(
-      `UPDATE copies SET acknowledged_at = now(), updated_at = now(), state = ${movedState('acknowledge')}
+      `UPDATE copies SET acknowledged_at = $4, updated_at = now(), state = ${movedState('acknowledge')}
        WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 AND state IN (${from('acknowledge')}) RETURNING id`,
-      [target.messageId, target.recipientHsa, target.episodeId],
+      [target.messageId, target.recipientHsa, target.episodeId, at],
     );
     const ids = rows.map((r) => r.id);
     await record(tx, 'acknowledge', ids, detail);

@@ -16,17 +16,21 @@ export class ReportsRepository {
 
   private readonly transact: Transact = (work) => this.db.transaction((tx) => work(async (sql, params = []) => (await tx.query(sql, params)).rows));
 
-  /** The last few changes computed into the summary before a report; how many episodes are still waiting. */
-  catchUp(): Promise<number> {
-    return catchUpForReport(this.transact, this.query);
+  /**
+   * The last few changes computed into the summary before a report, deadlines judged at `now` (the
+   * gateway's clock); how many episodes are still waiting.
+   */
+  catchUp(now: Date): Promise<number> {
+    return catchUpForReport(this.transact, this.query, now);
   }
 
   /**
    * One batch of the background job: the summary of up to `batch` changed episodes computed again,
-   * in one transaction, unless another process holds the job's lock (@svu/report-store).
+   * in one transaction, unless another process holds the job's lock (@svu/report-store); deadlines
+   * judged at `now` (the gateway's clock).
    */
-  drainSummary(batch: number): Promise<DrainResult> {
-    return drainReportSummary(this.transact, batch);
+  drainSummary(batch: number, now: Date): Promise<DrainResult> {
+    return drainReportSummary(this.transact, batch, { now });
   }
 
   /**
