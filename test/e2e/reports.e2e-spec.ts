@@ -383,6 +383,22 @@ it('the summary follows the write path: changes reach it without a report, and a
   expect((JSON.parse(await res.text()) as any[])[0]).toMatchObject({ group: '0617', episodes: 1, placedByOtherMunicipality: 0 });
 }, 60_000);
 
+it("dates an acknowledgement by the gateway's clock", async () => {
+  const admission = episode('REP-A1', '0604').admission('2026-08-03T08:00:00Z', { estimatedDischargeDate: '2026-08-10' });
+  await send(admission, '2026-08-03T08:00:00Z');
+  const ack = exampleFor('acknowledgement', [outpatient], { episodeId: 'REP-A1' }) as any;
+  ack.sender = { hsaId: municipal.hsaId, name: municipal.name };
+  ack.sentAt = '2026-08-03T08:30:00Z';
+  ack.body = { acknowledgesMessageId: admission.messageId, status: 'received' };
+  clock.set('2026-08-03T08:30:00Z');
+  expect((await postIngress(base, 'canonical', bytesOf(ack, 'canonical'))).status).toBe(202);
+  const acknowledged = await eventually(async () => {
+    const [copy] = await query<{ acknowledged_at: Date | null }>(services.databaseUrl, 'SELECT acknowledged_at FROM copies WHERE message_id = $1 AND recipient_hsa = $2', [admission.messageId, municipal.hsaId]);
+    return copy?.acknowledged_at ?? undefined;
+  }, 20_000, 'the copy acknowledged');
+  expect(acknowledged.toISOString()).toBe('2026-08-03T08:30:00.000Z');
+}, 60_000);
+
 it("counts a notification not delivered as due once its deadline has passed on the gateway's clock, not before", async () => {
   const counts = async () =>
     (await query(services.databaseUrl, 'SELECT notifications, notifications_on_time FROM report_episodes WHERE episode_id = $1', ['REP-N1']))[0] as
@@ -407,20 +423,4 @@ it("counts a notification not delivered as due once its deadline has passed on t
   } finally {
     simulator.behave(municipal.hsaId, { mode: 'accept' });
   }
-}, 60_000);
-
-it("dates an acknowledgement by the gateway's clock", async () => {
-  const admission = episode('REP-A1', '0604').admission('2026-08-03T08:00:00Z', { estimatedDischargeDate: '2026-08-10' });
-  await send(admission, '2026-08-03T08:00:00Z');
-  const ack = exampleFor('acknowledgement', [outpatient], { episodeId: 'REP-A1' }) as any;
-  ack.sender = { hsaId: municipal.hsaId, name: municipal.name };
-  ack.sentAt = '2026-08-03T08:30:00Z';
-  ack.body = { acknowledgesMessageId: admission.messageId, status: 'received' };
-  clock.set('2026-08-03T08:30:00Z');
-  expect((await postIngress(base, 'canonical', bytesOf(ack, 'canonical'))).status).toBe(202);
-  const acknowledged = await eventually(async () => {
-    const [copy] = await query<{ acknowledged_at: Date | null }>(services.databaseUrl, 'SELECT acknowledged_at FROM copies WHERE message_id = $1 AND recipient_hsa = $2', [admission.messageId, municipal.hsaId]);
-    return copy?.acknowledged_at ?? undefined;
-  }, 20_000, 'the copy acknowledged');
-  expect(acknowledged.toISOString()).toBe('2026-08-03T08:30:00.000Z');
 }, 60_000);

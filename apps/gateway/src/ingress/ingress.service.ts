@@ -413,17 +413,18 @@ export class IngressService implements OnApplicationBootstrap {
    * only on a copy addressed to the unit that acknowledges, in the acknowledgement's episode; false when there is none.
    */
   private async acknowledge(tx: Queryable, ack: Extract<CanonicalMessage, { type: 'acknowledgement' }>): Promise<Refusal | undefined> {
+    const at = this.clock.now();
     const marked = await this.copies.acknowledge(
       tx,
       { messageId: ack.body.acknowledgesMessageId, recipientHsa: ack.sender.hsaId, episodeId: ack.episodeId },
       acknowledgementDetail(ack),
-      this.clock.now(),
+      at,
     );
     const outcome = judgeAcknowledgement(ack, marked);
     if (outcome.refusal !== undefined) return outcome.refusal;
     if (outcome.rejection !== undefined) {
       const { messageId, copyId, unitHsa, detail } = outcome.rejection;
-      await insertDeviation(tx, 'rejected-by-recipient', { at: this.clock.now(), messageId, copyId, unitHsa, detail });
+      await insertDeviation(tx, 'rejected-by-recipient', { at, messageId, copyId, unitHsa, detail });
     }
     return undefined;
   }
