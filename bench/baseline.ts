@@ -77,6 +77,43 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * How a figure's rounds of this version (`current`) lie beside the baseline's, beyond the ratio of
+ * their medians: the lowest and highest ratio of two rounds that ran next to each other (round i of
+ * each; `alternate` runs them back to back), and whether the two sets of rounds overlap at all. A round
+ * varies by 10-20 % on a small machine, so a ratio of medians a few per cent from 1 is read with the
+ * spread beside it; rounds that do not overlap are a difference no single slow round explains.
+ */
+export function spreadOf(
+  baseline: readonly number[],
+  current: readonly number[],
+): { low: number; high: number; apart: 'current higher' | 'current lower' | 'overlapping' | 'one round each' } {
+  if (baseline.length === 0 || baseline.length !== current.length) throw new Error('spreadOf needs as many rounds of each version, at least one');
+  const ratios = current.map((c, i) => c / baseline[i]!);
+  // One round of each always lies apart; that says nothing.
+  const apart =
+    baseline.length === 1
+      ? 'one round each'
+      : Math.min(...current) > Math.max(...baseline)
+        ? 'current higher'
+        : Math.max(...current) < Math.min(...baseline)
+          ? 'current lower'
+          : 'overlapping';
+  return { low: Math.min(...ratios), high: Math.max(...ratios), apart };
+}
+
+/** spreadOf as a line's clause: "rounds next to each other 0.780-1.133, the rounds overlap". */
+export function describeSpread(baseline: readonly number[], current: readonly number[]): string {
+  const { low, high, apart } = spreadOf(baseline, current);
+  const sets =
+    apart === 'one round each'
+      ? 'one round each'
+      : apart === 'overlapping'
+        ? 'the rounds overlap'
+        : `every round of this version ${apart === 'current higher' ? 'above' : 'below'} every round of the baseline`;
+  return `ratios of rounds next to each other ${low.toFixed(3)}-${high.toFixed(3)}, ${sets}`;
+}
+
 /** Rounds per version in a side-by-side run (BENCH_ROUNDS). */
 export function roundsFromEnv(fallback: number): number {
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? fallback);

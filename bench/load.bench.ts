@@ -18,7 +18,7 @@ import { onTimeAdmission } from '../test/support/messages';
 import { createTestServices, eventually } from '../test/support/services';
 import { connect } from 'amqplib';
 import { countUntil, sinkQueue } from './amqp-util';
-import { alternate, baselineFromEnv, CURRENT, mainOf, median, roundsFromEnv, type Version } from './baseline';
+import { alternate, baselineFromEnv, CURRENT, describeSpread, mainOf, median, roundsFromEnv, type Version } from './baseline';
 import { CpuAccount, fmt, machine, mib, RSS_TARGET, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 import { steadyLoad, type LoadResult } from './steady-load';
@@ -123,6 +123,9 @@ async function sideBySide(baseline: Version): Promise<void> {
   const p99 = med(CURRENT, (m) => m.ingress.p99) / med(baseline, (m) => m.ingress.p99);
   const failed = [...results.values()].flat().reduce((n, m) => n + m.ingress.failed, 0);
   const ok = p50 <= 1.05 && p99 <= 1.05 && failed === 0;
+  const each = (version: Version, pick: (m: Measured) => number) => results.get(version)!.map(pick);
+  console.log(`\np50: ${describeSpread(each(baseline, (m) => m.ingress.p50), each(CURRENT, (m) => m.ingress.p50))}`);
+  console.log(`p99: ${describeSpread(each(baseline, (m) => m.ingress.p99), each(CURRENT, (m) => m.ingress.p99))}`);
   console.log(`\np50 ratio ${fmt(p50, 3)}, p99 ratio ${fmt(p99, 3)}, ${fmt(failed)} not 2xx (target: ratios ≤ 1.05, none refused: ${ok ? 'ok' : 'MISSED'})`);
   if (!ok) process.exitCode = 1;
 }

@@ -21,7 +21,7 @@ import { countUntil, publishAll, rawTwoHop, sinkQueue, WINDOW } from './amqp-uti
 import { CpuAccount, fmt, machine, mib, RssPeaks } from './bench-util';
 import { ServiceProcesses } from './service-processes';
 import { writeTestSenders } from '../test/support/senders';
-import { alternate, baselineFromEnv, CURRENT, mainOf, median, roundsFromEnv, type Version } from './baseline';
+import { alternate, baselineFromEnv, CURRENT, describeSpread, mainOf, median, roundsFromEnv, type Version } from './baseline';
 
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 20_000);
 const TARGET_RATIO = 0.5;
@@ -145,6 +145,7 @@ async function sideBySide(baseline: Version): Promise<void> {
     const ratio = rate(CURRENT) / rate(baseline);
     worst = Math.min(worst, ratio);
     console.log(`  median: ${baseline.name} ${fmt(rate(baseline))} msg/s, this version ${fmt(rate(CURRENT))} msg/s, ratio ${fmt(ratio, 3)}; gateway CPU per message ${fmt(cpu(baseline))} → ${fmt(cpu(CURRENT))} µs (ratio ${fmt(cpu(CURRENT) / cpu(baseline), 3)})`);
+    console.log(`  msg/s: ${describeSpread(results.get(baseline)!.map((r) => r.rate), results.get(CURRENT)!.map((r) => r.rate))}`);
   }
   console.log(`worst ratio of medians ${fmt(worst, 3)} (target ≥ 0.95: ${worst >= 0.95 ? 'ok' : 'MISSED'})`);
   if (worst < 0.95) process.exitCode = 1;
