@@ -87,7 +87,7 @@ export function median(values: readonly number[]): number {
 export function spreadOf(
   baseline: readonly number[],
   current: readonly number[],
-): { low: number; high: number; apart: 'current higher' | 'current lower' | 'overlapping' | 'one round each' } {
+): { low: number; high: number; apart: keyof typeof APART_READS } {
   if (baseline.length === 0 || baseline.length !== current.length) throw new Error('spreadOf needs as many rounds of each version, at least one');
   const ratios = current.map((c, i) => c / baseline[i]!);
   // One round of each always lies apart; that says nothing.
@@ -102,16 +102,18 @@ export function spreadOf(
   return { low: Math.min(...ratios), high: Math.max(...ratios), apart };
 }
 
-/** spreadOf as a line's clause: "rounds next to each other 0.780-1.133, the rounds overlap". */
+/** How each answer of spreadOf's `apart` reads in the printed line. */
+const APART_READS = {
+  'one round each': 'one round each',
+  overlapping: 'the rounds overlap',
+  'current higher': 'every round of this version above every round of the baseline',
+  'current lower': 'every round of this version below every round of the baseline',
+} as const;
+
+/** spreadOf as a line's clause: "ratios of rounds next to each other 0.780-1.133, the rounds overlap". */
 export function describeSpread(baseline: readonly number[], current: readonly number[]): string {
   const { low, high, apart } = spreadOf(baseline, current);
-  const sets =
-    apart === 'one round each'
-      ? 'one round each'
-      : apart === 'overlapping'
-        ? 'the rounds overlap'
-        : `every round of this version ${apart === 'current higher' ? 'above' : 'below'} every round of the baseline`;
-  return `ratios of rounds next to each other ${low.toFixed(3)}-${high.toFixed(3)}, ${sets}`;
+  return `ratios of rounds next to each other ${low.toFixed(3)}-${high.toFixed(3)}, ${APART_READS[apart]}`;
 }
 
 /** Rounds per version in a side-by-side run (BENCH_ROUNDS). */
