@@ -19,6 +19,16 @@ import { listEpisodesSql } from './report-pending';
 
 /** `'a', 'b'`: the states `name` may find a copy in. */
 const from = (name: TransitionName) => sqlStates(fromStates(name));
+/**
+ * `(state IN ('a', 'b')) IS TRUE`: the guard of a statement that finds its copies by key (copy ids, a
+ * message), over `column`: the states `name` may find a copy in. Written as `IS TRUE`, which no index
+ * serves: with a plain `state IN (…)` the planner may AND in the partial index copies_stale, whose
+ * entries for a state include every copy that passed through it since the last vacuum, so that under
+ * load each statement reads thousands of entries where it wanted a few rows, more with every copy
+ * (the recording of delivered copies took 2.5 times as long so; docs/benchmarks.md). The scans that
+ * look for copies by state (the sweeper's, the deadline watcher's) test it plainly, for that index.
+ */
+const foundIn = (name: TransitionName, column = 'state') => `(${column} IN (${from(name)})) IS TRUE`;
 /** `'a'`: the one state `name` moves a copy to. */
 const to = (name: TransitionName) => sqlStates([targetOf(name)]);
 /** `'a'`: the history row `name` writes when it moves a copy to `state`. */
@@ -82,15 +92,13 @@ const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id
   ${listEpisodesSql('listed', 'stored')} SELECT 1`;
 
 /**
- * The copies of messages $1 still waiting to be routed, with the canonical message, locked. They are
- * found by key; the state is tested as `(…) IS TRUE`, which no index serves. Otherwise the generic
- * plan ANDs in the partial index copies_stale, whose entries for 'received' include every copy
- * routed since the last vacuum (many thousands of entries read per batch under load, where a few were
- * wanted; docs/benchmarks.md).
+ * The copies of messages $1 still waiting to be routed, with the canonical message, locked, found by
+ * key (`foundIn`: with a plain state test the generic plan ANDs in copies_stale's entries for
+ * 'received', one for every copy routed since the last vacuum).
  */
 export const PENDING = prepared(`SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
   FROM copies c JOIN messages m ON m.id = c.message_pk
-  WHERE c.message_pk = ANY($1::bigint[]) AND (c.state = ${from('route')}) IS TRUE
+  WHERE c.message_pk = ANY($1::bigint[]) AND ${foundIn('route', 'c.state')}
   ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`);
 
 /**
@@ -110,14 +118,13 @@ const ROUTED = prepared(`WITH updated AS (
  * recipient in the episode are settled, and whose recipient is neither paused nor failing (a probe
  * may go to a failing one) — and writes their 'sending' event, in one statement. The order check
  * reads the partial index copies_open_by_episode (test/e2e/store checks the plan), so it costs the
- * same however many settled copies an episode has. The batch is found by key (`c.id = ANY`); the
- * state is tested as `(…) IS TRUE`, which no index serves, so that the planner cannot prefer the
- * index of open copies when its statistics have not yet seen a growing backlog (it would read the
- * whole backlog for every batch).
+ * same however many settled copies an episode has. The batch is found by key (`c.id = ANY`, `foundIn`), so
+ * that the planner cannot prefer an index of open copies when its statistics have not yet seen a
+ * growing backlog (it would read the whole backlog for every batch).
  */
 export const CLAIM_SQL = `WITH candidates AS (
     SELECT c.id FROM copies c JOIN unnest($1::bigint[], $2::int[]) AS j(id, attempt) ON c.id = j.id AND c.attempts = j.attempt
-    WHERE c.id = ANY($1::bigint[]) AND (c.state IN (${from('claim')})) IS TRUE
+    WHERE c.id = ANY($1::bigint[]) AND ${foundIn('claim', 'c.state')}
       AND NOT EXISTS (
         SELECT 1 FROM copies e
         WHERE e.episode_id = c.episode_id AND e.recipient_hsa = c.recipient_hsa AND e.id < c.id AND e.state NOT IN (${SETTLED_SQL}))
@@ -156,10 +163,10 @@ for (const state of [DELIVERED, ACKNOWLEDGED]) checkTarget('deliver', state);
  * still being sent and not recorded delivered before (recording again after a commit whose answer
  * was lost neither counts the attempt twice nor repeats the event).
  */
-const RECORD_DELIVERED = prepared(`WITH settled AS (
+export const RECORD_DELIVERED = prepared(`WITH settled AS (
     UPDATE copies SET state = CASE WHEN acknowledged_at IS NULL THEN '${DELIVERED}' ELSE '${ACKNOWLEDGED}' END,
       attempts = attempts + 1, delivered_at = $2, lease_until = NULL, lease_owner = NULL, last_error = NULL, updated_at = now()
-    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL AND state IN (${from('deliver')}) RETURNING id, episode_id, recipient_hsa),
+    WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL AND ${foundIn('deliver')} RETURNING id, episode_id, recipient_hsa),
   events AS (INSERT INTO copy_events (copy_id, state) SELECT id, ${event('deliver')} FROM settled),
   ${listEpisodesSql('listed', 'settled')},
   -- Each recipient's last success moves on only when it is more than a second old: a steady stream of
@@ -190,8 +197,8 @@ export const NEXT_AFTER_SETTLED = prepared(`WITH settled AS (SELECT id, episode_
  * the row for a moment (a release racing with that process's own look at the copy). The update waits
  * for such a lock instead of skipping it, and this statement begins after the claim ended.
  */
-const NOTE_HELD_BACK = prepared(`WITH held AS (
-    UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND state IN (${from('claim')})
+export const NOTE_HELD_BACK = prepared(`WITH held AS (
+    UPDATE copies SET updated_at = now() WHERE id = ANY($1::bigint[]) AND ${foundIn('claim')}
     RETURNING id, attempts, episode_id, recipient_hsa)
   SELECT h.id, h.attempts FROM held h
   WHERE NOT EXISTS (
@@ -354,7 +361,7 @@ export class CopiesRepository {
   /** Router (`unknown-recipient`): a copy whose recipient is not in the directory. False when it was no longer received. */
   async unknownRecipient(tx: Queryable, copyId: string): Promise<boolean> {
     const { rows } = await tx.query(
-      `UPDATE copies SET state = ${to('unknown-recipient')}, last_error = 'unknown-recipient', updated_at = now() WHERE id = $1 AND state IN (${from('unknown-recipient')}) RETURNING id`,
+      `UPDATE copies SET state = ${to('unknown-recipient')}, last_error = 'unknown-recipient', updated_at = now() WHERE id = $1 AND ${foundIn('unknown-recipient')} RETURNING id`,
       [copyId],
     );
     await record(tx, 'unknown-recipient', rows.length > 0 ? [copyId] : [], 'unknown-recipient');
@@ -386,7 +393,7 @@ export class CopiesRepository {
     const { rows } = await tx.query(
       `UPDATE copies SET state = ${to('retry')}, attempts = $2, last_error = $3, last_attempt = $4, lease_until = NULL, lease_owner = NULL,
          next_attempt_at = now(), updated_at = now()
-       WHERE id = $1 AND state IN (${from('retry')}) RETURNING id`,
+       WHERE id = $1 AND ${foundIn('retry')} RETURNING id`,
       [copyId, attempts, error, attempt === undefined ? null : JSON.stringify(attempt)],
     );
     await record(tx, 'retry', rows.length > 0 ? [copyId] : [], error, undefined, attempt);
@@ -397,7 +404,7 @@ export class CopiesRepository {
   async fail(tx: Queryable, copyId: string, attempts: number, error: string, attempt?: AttemptDetail): Promise<boolean> {
     const { rows } = await tx.query(
       `UPDATE copies SET state = ${to('fail')}, attempts = $2, last_error = $3, last_attempt = $4, lease_until = NULL, lease_owner = NULL, updated_at = now()
-       WHERE id = $1 AND state IN (${from('fail')}) RETURNING id`,
+       WHERE id = $1 AND ${foundIn('fail')} RETURNING id`,
       [copyId, attempts, error, attempt === undefined ? null : JSON.stringify(attempt)],
     );
     await record(tx, 'fail', rows.length > 0 ? [copyId] : [], error, undefined, attempt);
@@ -484,7 +491,7 @@ export class CopiesRepository {
       `UPDATE copies c SET state = ${to('cancel')}, updated_at = now()
        FROM messages m
        WHERE m.id = c.message_pk AND m.sender_system = $3 AND m.episode_id = $4
-         AND c.message_id = $1 AND c.recipient_hsa = ANY($2) AND c.state IN (${from('cancel')})
+         AND c.message_id = $1 AND c.recipient_hsa = ANY($2) AND ${foundIn('cancel', 'c.state')}
        RETURNING c.id, c.recipient_hsa`,
       [target.messageId, target.recipients, target.senderSystem, target.episodeId],
     );
@@ -504,7 +511,7 @@ export class CopiesRepository {
   ): Promise<Array<{ id: string; recipient_hsa: string }>> {
     const { rows } = await tx.query<{ id: string; recipient_hsa: string }>(
       `UPDATE copies SET state = ${to('withdraw')}, updated_at = now()
-       WHERE message_id = $1 AND recipient_hsa = ANY($2) AND state IN (${from('withdraw')}) AND manual_delivered_at IS NULL
+       WHERE message_id = $1 AND recipient_hsa = ANY($2) AND ${foundIn('withdraw')} AND manual_delivered_at IS NULL
          AND id IN (SELECT c.id FROM copies c JOIN messages m ON m.id = c.message_pk WHERE m.message_id = $1 AND m.sender_system = $3 AND m.episode_id = $4)
        RETURNING id, recipient_hsa`,
       [target.messageId, target.recipients, target.senderSystem, target.episodeId],
@@ -526,7 +533,7 @@ export class CopiesRepository {
   async acknowledge(tx: Queryable, target: { messageId: string; recipientHsa: string; episodeId: string }, detail: string, at: Date): Promise<string[]> {
     const { rows } = await tx.query<{ id: string }>(
       `UPDATE copies SET acknowledged_at = $4, updated_at = now(), state = ${movedState('acknowledge')}
-       WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 AND state IN (${from('acknowledge')}) RETURNING id`,
+       WHERE message_id = $1 AND recipient_hsa = $2 AND episode_id = $3 AND ${foundIn('acknowledge')} RETURNING id`,
       [target.messageId, target.recipientHsa, target.episodeId, at],
     );
     const ids = rows.map((r) => r.id);
@@ -539,7 +546,7 @@ export class CopiesRepository {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string; message_pk: string }>(
         `UPDATE copies SET state = ${to('replay')}, first_attempt_at = NULL, last_error = NULL, next_attempt_at = NULL, updated_at = now()
-         WHERE id = $1 AND state IN (${from('replay')}) RETURNING id, message_pk`,
+         WHERE id = $1 AND ${foundIn('replay')} RETURNING id, message_pk`,
         [copyId],
       );
       await record(tx, 'replay', rows.length > 0 ? [copyId] : [], `replayed by ${by}`);
