@@ -100,6 +100,11 @@ function gatewayCpuPercent(m: Measured): number {
   return (ours.reduce((total, [, seconds]) => total + seconds, 0) / m.ingress.seconds) * 100;
 }
 
+/** Each process's CPU during the measured load, % of one core. */
+function cpuBreakdown(m: Pick<Measured, 'cpuSeconds' | 'ingress'>): string {
+  return [...m.cpuSeconds].map(([name, seconds]) => `${name} ${fmt((seconds / m.ingress.seconds) * 100)}`).join(', ');
+}
+
 async function sideBySide(baseline: Version): Promise<void> {
   const rounds = roundsFromEnv(3);
   console.log(`# bench:load, ${baseline.name} beside this version — ${machine()}`);
@@ -108,6 +113,7 @@ async function sideBySide(baseline: Version): Promise<void> {
     const m = await measure(version, false);
     const r = m.ingress;
     console.log(`round ${i + 1}, ${version.name}: ${fmt(r.sent / r.seconds)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max, 1)} ms, not 2xx ${fmt(r.failed)}; gateway CPU ${fmt(gatewayCpuPercent(m))} % of a core; peak RSS ${mib(Math.max(...m.peaks.values()))}`);
+    console.log(`  CPU, % of a core: ${cpuBreakdown(m)}`);
     return m;
   });
   const med = (version: Version, pick: (m: Measured) => number) => median(results.get(version)!.map(pick));
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
   console.log(row('baseline: GET /health/live', health!));
   console.log(row('POST /ingress/lifecare (admission)', ingress));
   if (ingress.failed > 0) console.log(`\nnot 2xx: ${[...ingress.failures].map(([why, n]) => `${n} × ${why}`).join(', ')}`);
-  console.log(`\nCPU during the measured load, % of one core: ${[...cpuSeconds].map(([name, seconds]) => `${name} ${fmt((seconds / ingress.seconds) * 100)}`).join(', ')}`);
+  console.log(`\nCPU during the measured load, % of one core: ${cpuBreakdown({ cpuSeconds, ingress })}`);
   console.log(`ingress p99 ${fmt(ingress.p99, 1)} ms (target < ${P99_TARGET_MS} ms: ${ingress.p99 < P99_TARGET_MS ? 'ok' : 'MISSED'}); ${fmt(accepted)} accepted and delivered`);
   const worst = Math.max(...peaks.values());
   console.log(`peak RSS per process: ${[...peaks].map(([name, rss]) => `${name} ${mib(rss)}`).join(', ')} (target < 300 MiB: ${worst < RSS_TARGET ? 'ok' : 'MISSED'})`);
