@@ -11,10 +11,11 @@ import { listEpisodesSql } from './report-pending';
 /**
  * The copies of messages: every statement that reads copies for the pipeline or changes them. Each
  * statement that changes a copy's state is built from its entry in the transition table
- * (copy-lifecycle.ts): its `state IN (…)` guard from the states the transition may find a copy in,
- * its new state from those it moves to, and its history row from the event it writes. The states are
- * written into the statements as literals (never parameters), as the partial indexes' predicates
- * are, so the hot statements keep their plans (test/e2e/store checks them).
+ * (copy-lifecycle.ts): its state guard from the states the transition may find a copy in (`foundIn`
+ * where the statement finds its copies by key), its new state from those it moves to, and its history
+ * row from the event it writes. The states are written into the statements as literals (never
+ * parameters), as the partial indexes' predicates are, so the hot statements keep their plans
+ * (test/e2e/store checks them).
  */
 
 /** `'a', 'b'`: the states `name` may find a copy in. */
