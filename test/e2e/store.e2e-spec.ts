@@ -1,8 +1,9 @@
 import { loadConfig } from '../../apps/gateway/src/config/gateway-config';
-import { CLAIM_SQL, CopiesRepository, FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL, NOTE_HELD_BACK, PENDING, RECORD_DELIVERED, type CopyToStore } from '../../apps/gateway/src/store/copies.repository';
+import { CLAIM_SQL, CopiesRepository, FALLBACK_DUE_SQL, JUDGE_DEADLINES_SQL, NOTE_HELD_BACK, PENDING_SQL, RECORD_DELIVERED, type CopyToStore } from '../../apps/gateway/src/store/copies.repository';
 import { Database } from '../../apps/gateway/src/store/database';
 import { MessagesRepository, type MessageToStore } from '../../apps/gateway/src/store/messages.repository';
 import type { CanonicalMessage } from '@svu/canonical';
+import { Client } from 'pg';
 import { query } from '../support/gateway-harness';
 import { createTestServices, type TestServices } from '../support/services';
 
@@ -111,40 +112,71 @@ describe('the router with many copies routed since the last vacuum', () => {
   it('looks the pending copies up by message key in its generic plan', async () => {
     await messagesWithCopies('ROUTED', 20_000, "CASE WHEN id % 1000 = 0 THEN 'received' ELSE 'delivered' END");
     await db.query('ANALYZE copies');
-    const plan = await genericPlan(PENDING.text, ["'{1,2,3,4,5,6,7,8,9,10}'"]);
+    const plan = await genericPlan(PENDING_SQL, ["'{1,2,3,4,5,6,7,8,9,10}'"]);
     expect(plan).toMatch(/Index Cond: \(message_pk = ANY/);
     expect(plan).not.toMatch(/Seq Scan on copies|copies_stale/);
   }, 60_000);
 });
 
-describe('egress in a store whose copies were never analyzed, with many copies sent since the last vacuum', () => {
-  // A store under its first load (before autovacuum's first ANALYZE of copies): every delivered copy
-  // passed 'sending', and copies_stale keeps an entry for each until vacuum. Without statistics the
-  // planner guesses few copies in that state and ANDs that index into a lookup by key, so that each
-  // recording read every such entry, more with every copy delivered before it (bench:load,
-  // docs/benchmarks.md). Recording delivered copies and the look at copies a claim held back must find
-  // their copies by key alone.
+describe('router and egress in a store whose copies were never analyzed', () => {
+  // A store under its first load (before autovacuum's first ANALYZE of copies, or with autovacuum
+  // off). The router's first lookups ran while copies was nearly empty. Every delivered copy passed
+  // 'sending', and copies_stale keeps an entry for each until vacuum; without statistics the planner
+  // guesses few copies in that state and ANDs that index into a lookup by key, so that each recording
+  // read every such entry, more with every copy delivered before it (bench:load, docs/benchmarks.md).
+  // Each of these statements must find its copies by key alone.
   let fresh: TestServices;
   let store: Database;
+  // One connection, as the router's pool keeps one: its first lookups run while the store is small.
+  let router: Client;
+  const storeMessages = async (from: number, to: number) => {
+    await store.query(
+      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
+       SELECT 'SENT-' || g, 'message', 'SENT-EP-' || (g % 5000), 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
+       FROM generate_series(${from}, ${to}) AS g`,
+    );
+    await store.query(
+      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state)
+       SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', 'received' FROM messages m
+       WHERE NOT EXISTS (SELECT 1 FROM copies c WHERE c.message_pk = m.id)`,
+    );
+  };
   beforeAll(async () => {
     fresh = await createTestServices('store_unanalyzed');
     store = new Database(loadConfig({ DATABASE_URL: fresh.databaseUrl }));
     await store.migrate();
-    await store.query(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-       SELECT 'SENT-' || g, 'message', 'SENT-EP-' || (g % 5000), 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
-       FROM generate_series(1, 30000) AS g`,
-    );
-    await store.query(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state)
-       SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', 'sending' FROM messages`,
-    );
-    await store.query(`UPDATE copies SET state = 'delivered' WHERE id % 100 <> 0`);
+    router = new Client({ connectionString: fresh.databaseUrl });
+    await router.connect();
+    await storeMessages(1, 20);
+    const copies = new CopiesRepository(store);
+    for (let i = 0; i < 8; i++) await copies.pending(router, ['1', '2', '3']);
+    await storeMessages(21, 30_000);
+    await store.query(`UPDATE copies SET state = CASE WHEN id % 100 = 0 THEN 'sending' ELSE 'delivered' END WHERE message_pk > 100`);
   }, 60_000);
 
   afterAll(async () => {
+    await router?.end();
     await store?.onApplicationShutdown();
     await fresh?.cleanup();
+  });
+
+  it("the router finds a job's pending copies by key on a connection whose first lookups ran while the store was small", async () => {
+    // The connection's scans of copies not yet reported to the shared statistics (earlier ones included).
+    const scans = async () => {
+      const { rows } = await router.query<{ seq_scan: string; idx_scan: string }>("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'copies'");
+      return { seq: Number(rows[0]!.seq_scan), index: Number(rows[0]!.idx_scan) };
+    };
+    await router.query('BEGIN');
+    try {
+      const before = await scans();
+      const found = await new CopiesRepository(store).pending(router, ['50', '60', '70']);
+      const after = await scans();
+      expect(found.map((c) => c.message_pk)).toEqual(['50', '60', '70']);
+      expect(after.seq - before.seq).toBe(0);
+      expect(after.index - before.index).toBeGreaterThan(0);
+    } finally {
+      await router.query('ROLLBACK');
+    }
   });
 
   it.each([

@@ -94,17 +94,18 @@ const ACCEPT = `WITH stored AS (SELECT id, message_id, sender_system, episode_id
 
 /**
  * The copies of messages $1 still waiting to be routed, with the canonical message, locked, found by
- * key (`foundIn`: with a plain state test the generic plan ANDs in copies_stale's entries for
- * 'received', one for every copy routed since the last vacuum).
+ * key (`foundIn`: with a plain state test a generic plan ANDs in copies_stale's entries for
+ * 'received', one for every copy routed since the last vacuum). Planned at each call, not prepared:
+ * see CopiesRepository.pending.
  */
-export const PENDING = prepared(`SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
+export const PENDING_SQL = `SELECT c.id, c.attempts, c.message_pk, c.recipient_hsa, m.canonical
   FROM copies c JOIN messages m ON m.id = c.message_pk
   WHERE c.message_pk = ANY($1::bigint[]) AND ${foundIn('route', 'c.state')}
-  ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`);
+  ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`;
 
 /**
  * Records routed copies ($1 ids, $2 states, $3 dialects, $4 transports, $5 payloads) and their events:
- * copies PENDING locked (received); each state is one `route` moves to (checked before).
+ * copies PENDING_SQL locked (received); each state is one `route` moves to (checked before).
  */
 const ROUTED = prepared(`WITH updated AS (
     UPDATE copies c SET state = u.state, dialect = u.dialect, transport = u.transport, payload = u.payload, updated_at = now()
@@ -344,12 +345,20 @@ export class CopiesRepository {
     await tx.query(ACCEPT, [messagePks, ...copyParams(copies)]);
   }
 
-  /** Router: the copies of these messages still waiting to be routed, locked (PENDING). */
+  /**
+   * Router: the copies of these messages still waiting to be routed, locked (PENDING_SQL). Planned at
+   * each call, not prepared: a prepared statement's generic plan is fixed by what the planner knows
+   * when it is built, and a store's first lookups run while copies is nearly empty, where reading the
+   * whole table is cheapest. Until the next ANALYZE of copies (never, with autovacuum off) every later
+   * lookup on that connection then read every copy: 6 ms a lookup at 30,000 copies against 0.7 ms
+   * planned each time (docs/benchmarks.md). Found by message, the lookup has no unique key to keep a
+   * generic plan on an index, as the statements that find copies by id have in the primary key.
+   */
   async pending(tx: Queryable, messagePks: readonly string[]): Promise<PendingCopy[]> {
-    return (await tx.query<PendingCopy>({ ...PENDING, values: [messagePks] })).rows;
+    return (await tx.query<PendingCopy>(PENDING_SQL, [messagePks])).rows;
   }
 
-  /** Router (`route`): copies PENDING locked, routed or manual, with their translations and events, in one statement. */
+  /** Router (`route`): copies PENDING_SQL locked, routed or manual, with their translations and events, in one statement. */
   async route(tx: Queryable, routed: readonly RoutedCopy[]): Promise<void> {
     if (routed.length === 0) return;
     for (const r of routed) checkTarget('route', r.state);
