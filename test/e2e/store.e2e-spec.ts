@@ -33,13 +33,13 @@ async function genericPlan(sql: string, params: string[], on: Database = db): Pr
 }
 
 /** `count` messages with ids `<prefix>-1`… (each its own episode), and one copy each in `state` (an SQL expression over the message's `id`). */
-async function messagesWithCopies(prefix: string, count: number, state: string, extra: { columns: string; values: string } = { columns: '', values: '' }): Promise<void> {
-  await db.query(
+async function messagesWithCopies(prefix: string, count: number, state: string, extra: { columns: string; values: string } = { columns: '', values: '' }, on: Database = db): Promise<void> {
+  await on.query(
     `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
      SELECT '${prefix}-' || g, 'message', '${prefix}-EP-' || g, 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
      FROM generate_series(1, ${count}) AS g`,
   );
-  await db.query(
+  await on.query(
     `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state${extra.columns})
      SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', ${state}${extra.values}
      FROM messages WHERE message_id LIKE '${prefix}-%'`,
@@ -129,28 +129,16 @@ describe('router and egress in a store whose copies were never analyzed', () => 
   let store: Database;
   // One connection, as the router's pool keeps one: its first lookups run while the store is small.
   let router: Client;
-  const storeMessages = async (from: number, to: number) => {
-    await store.query(
-      `INSERT INTO messages (message_id, type, episode_id, sender_hsa, dialect, ingress, sent_at, payload, canonical, notify_by, late_on_arrival, received_at)
-       SELECT 'SENT-' || g, 'message', 'SENT-EP-' || (g % 5000), 'SE2321000016-H1', 'lifecare', 'amqp', now(), '\\x00', '{}', NULL, false, now()
-       FROM generate_series(${from}, ${to}) AS g`,
-    );
-    await store.query(
-      `INSERT INTO copies (message_pk, message_id, episode_id, type, recipient_hsa, recipient_role, state)
-       SELECT id, message_id, episode_id, 'message', 'SE2120000007-R1', 'primary-care', 'received' FROM messages m
-       WHERE NOT EXISTS (SELECT 1 FROM copies c WHERE c.message_pk = m.id)`,
-    );
-  };
   beforeAll(async () => {
     fresh = await createTestServices('store_unanalyzed');
     store = new Database(loadConfig({ DATABASE_URL: fresh.databaseUrl }));
     await store.migrate();
     router = new Client({ connectionString: fresh.databaseUrl });
     await router.connect();
-    await storeMessages(1, 20);
+    await messagesWithCopies('SMALL', 20, "'received'", undefined, store);
     const copies = new CopiesRepository(store);
     for (let i = 0; i < 8; i++) await copies.pending(router, ['1', '2', '3']);
-    await storeMessages(21, 30_000);
+    await messagesWithCopies('GROWN', 29_980, "'received'", undefined, store);
     await store.query(`UPDATE copies SET state = CASE WHEN id % 100 = 0 THEN 'sending' ELSE 'delivered' END WHERE message_pk > 100`);
   }, 60_000);
 
