@@ -127,6 +127,10 @@ describe('invalid input', () => {
     try {
       const channel = await connection.createConfirmChannel();
       for (const key of ['route', 'deliver']) channel.publish('svu.work', key, Buffer.from('{"not":"a job"}'), { persistent: true, messageId: `NOT-A-JOB-${key}` });
+      // Jobs whose keys are not store keys: once they failed the statement of their whole batch, which
+      // was handed back again and again (with the jobs beside them) until the delivery limit.
+      channel.publish('svu.work', 'route', Buffer.from('{"messagePks":["abc"]}'), { persistent: true, messageId: 'NOT-A-JOB-route-key' });
+      channel.publish('svu.work', 'deliver', Buffer.from('{"copies":[{"copyId":"x","attempt":"y"}]}'), { persistent: true, messageId: 'NOT-A-JOB-deliver-key' });
       await channel.waitForConfirms();
       const message = exampleFor('admission', [units[0]!]);
       await publisher.publish('samsa', bytesOf(message, 'samsa'));
@@ -135,11 +139,18 @@ describe('invalid input', () => {
           services.databaseUrl,
           `SELECT message_id, reason, last_error FROM dead_letters WHERE message_id LIKE 'NOT-A-JOB-%' ORDER BY message_id`,
         );
-        return r.length === 2 ? r : undefined;
+        return r.length === 4 ? r : undefined;
       });
+      const storeKey = "must be a store key: a row's primary key (a positive bigint) in decimal digits";
       expect(rows).toEqual([
-        { message_id: 'NOT-A-JOB-deliver', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.deliver' },
-        { message_id: 'NOT-A-JOB-route', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.route' },
+        { message_id: 'NOT-A-JOB-deliver', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.deliver: not a deliver job: copies: is required' },
+        {
+          message_id: 'NOT-A-JOB-deliver-key',
+          reason: 'unprocessable',
+          last_error: `refused as unprocessable in queue svu.deliver: not a deliver job: copies[0].copyId: ${storeKey}; copies[0].attempt: must be an integer`,
+        },
+        { message_id: 'NOT-A-JOB-route', reason: 'unprocessable', last_error: 'refused as unprocessable in queue svu.route: not a route job: messagePks: is required' },
+        { message_id: 'NOT-A-JOB-route-key', reason: 'unprocessable', last_error: `refused as unprocessable in queue svu.route: not a route job: messagePks[0]: ${storeKey}` },
       ]);
       await eventually(() => simulator.receivedBy(units[0]!.hsaId).find((r) => r.messageId === message.messageId), 20_000, 'the message beside the broken jobs');
     } finally {

@@ -70,7 +70,7 @@ class RouteLike {
 @MessageController()
 class IngressLike {
   @EventPattern(['ingress.lifecare', 'ingress.samsa'], { consume: { concurrency: 1, batchSize: 7 } })
-  async handle(@Payload(new JobsPipe<RouteJob>('messagePks')) jobs: Array<RouteJob | undefined>, @Ctx() context: BrokerContext): Promise<Disposition[]> {
+  async handle(@Payload(new JobsPipe('route')) jobs: Array<RouteJob | undefined>, @Ctx() context: BrokerContext): Promise<Disposition[]> {
     seen.push({ queue: context.getQueue(), pattern: context.getPattern(), count: jobs.length });
     return Promise.resolve(jobs.map((job) => (job === undefined ? 'dead-letter' : 'ack')));
   }

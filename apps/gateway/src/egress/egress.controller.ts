@@ -16,7 +16,7 @@ export class EgressController {
   constructor(private readonly egress: EgressService) {}
 
   @EventPattern(QUEUE_PATTERNS.deliver)
-  async deliver(@Payload(new JobsPipe<DeliverJob>('copies')) jobs: ReadonlyArray<DeliverJob | undefined>): Promise<Disposition[]> {
+  async deliver(@Payload(new JobsPipe('deliver')) jobs: ReadonlyArray<DeliverJob | undefined>): Promise<Disposition[]> {
     await this.egress.processAll(jobs.flatMap((job) => job?.copies ?? []));
     return jobs.map((job) => (job === undefined ? 'dead-letter' : 'ack'));
   }

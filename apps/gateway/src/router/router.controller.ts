@@ -16,7 +16,7 @@ export class RouterController {
   constructor(private readonly router: RouterService) {}
 
   @EventPattern(QUEUE_PATTERNS.route)
-  async route(@Payload(new JobsPipe<RouteJob>('messagePks')) jobs: ReadonlyArray<RouteJob | undefined>): Promise<Disposition[]> {
+  async route(@Payload(new JobsPipe('route')) jobs: ReadonlyArray<RouteJob | undefined>): Promise<Disposition[]> {
     await this.router.route([...new Set(jobs.flatMap((job) => job?.messagePks ?? []))]);
     return jobs.map((job) => (job === undefined ? 'dead-letter' : 'ack'));
   }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { isFormat } from '@svu/dialects';
 import { MessageController, type MessageBatch, type MessageHandlerExtras } from '../broker/broker.transport';
+import { checkJob, type JobKind } from '../broker/jobs';
 import { QUEUE_PATTERNS } from '../broker/topology';
 import { Database } from '../store/database';
 import { insertDeadLetter } from '../store/records';
@@ -31,11 +32,26 @@ export class PoisonController {
           reason: 'unprocessable',
           messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : null,
           dialect: isFormat(dialect) ? dialect : null,
-          lastError: headers['x-first-death-reason'] === 'rejected' ? `refused as unprocessable in queue ${queue}` : `failed repeatedly in queue ${queue}`,
+          lastError: headers['x-first-death-reason'] === 'rejected' ? `refused as unprocessable in queue ${queue}${whyNotAJob(queue, message.content)}` : `failed repeatedly in queue ${queue}`,
           payload: message.content,
         });
         this.logger.error({ queue, messageId: message.properties.messageId as unknown }, 'poison message kept as dead letter');
       }
     });
   }
+}
+
+/** The job kind a work queue carries (`<prefix>.route`; `<prefix>.deliver` and the retry queues leading back to it). */
+function jobKindOf(queue: string): JobKind | undefined {
+  if (/\.route$/.test(queue)) return 'route';
+  if (/\.(deliver|retry\.\d+)$/.test(queue)) return 'deliver';
+  return undefined;
+}
+
+/** For a message a work queue's handler refused: why it is not that queue's job, naming the field (`: not a route job: messagePks[0]: …`). */
+function whyNotAJob(queue: string, content: Buffer): string {
+  const kind = jobKindOf(queue);
+  if (kind === undefined) return '';
+  const checked = checkJob(content, kind);
+  return checked.ok ? '' : `: ${checked.problem}`;
 }
