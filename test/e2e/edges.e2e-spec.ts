@@ -295,18 +295,44 @@ describe('limits and sizes', () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
-  it('answers 413 over 256 KiB and closes the connection, so nothing waits on it', async () => {
-    const size = 300_000;
+  /** Writes `head` and `body` on a new connection; what came back once the server closed it (fails after 10 s open). */
+  async function rawExchange(head: string, body: Buffer | string): Promise<string> {
     const socket = connectTcp(new URL(gateway.url).port === '' ? 80 : Number(new URL(gateway.url).port), '127.0.0.1');
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => undefined);
-    socket.write(`POST /ingress/canonical HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${systemA.key}\r\nContent-Length: ${size}\r\n\r\n`);
-    socket.write(Buffer.alloc(size, 'a'));
+    socket.write(head);
+    socket.write(body);
     // A second request on the same connection: it must not be left hanging.
     socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
-    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`connection left open; got: ${text.slice(0, 200)}`)), 10_000))]);
+    try {
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`connection left open; got: ${text.slice(0, 200)}`)), 10_000))]);
+    } finally {
+      socket.destroy();
+    }
+    return text;
+  }
+
+  it('answers 413 over 256 KiB and closes the connection, so nothing waits on it', async () => {
+    const size = 300_000;
+    const text = await rawExchange(`POST /ingress/canonical HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${systemA.key}\r\nContent-Length: ${size}\r\n\r\n`, Buffer.alloc(size, 'a'));
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+  }, 30_000);
+
+  it('answers 413 at once to a body declared over 256 KiB, without waiting for bytes that may never come', async () => {
+    const text = await rawExchange(`POST /ingress/canonical HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${systemA.key}\r\nContent-Length: 999999999\r\n\r\n`, '{');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).toContain('is larger than 262144 bytes');
+    expect(text.toLowerCase()).toContain('connection: close');
+  }, 30_000);
+
+  it('answers 413 to a chunked body once it passes 256 KiB, and closes the connection', async () => {
+    const chunk = Buffer.alloc(100_000, 'a');
+    const chunked = Buffer.concat([0, 1, 2].map(() => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])));
+    const text = await rawExchange(`POST /ingress/canonical HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${systemA.key}\r\nTransfer-Encoding: chunked\r\n\r\n`, chunked);
     expect(text).toMatch(/^HTTP\/1\.1 413 /);
     expect(text.toLowerCase()).toContain('connection: close');
     expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);

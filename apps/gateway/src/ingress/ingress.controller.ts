@@ -1,12 +1,14 @@
-import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Controller, HttpCode, Logger, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { formatPath } from '@svu/canonical';
 import { isFormat, MAX_MESSAGE_BYTES } from '@svu/dialects';
 import type { SenderSystem } from '@svu/directory';
 import { problemsJson } from '../store/records';
-import { IngressService } from './ingress.service';
+import { IngressService, type AcceptResult } from './ingress.service';
+import type { IngressAccepted } from '../common/http/generated/api';
+import { refusal, unreadRefusal } from '../common/http/outcome';
 import { Endpoint, retryAfter } from '../common/http/endpoint';
 import { SendersService } from '../senders/senders.service';
 import { SenderLimiter } from '../senders/token-bucket';
@@ -31,32 +33,22 @@ function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
   });
 }
 
-/**
- * Answers and closes the connection: for a request whose body is not read (refused before, or too
- * large), so that the rest of that body is not taken for the next request and the client is not left
- * waiting on a connection the server no longer reads. The server half-closes after the answer, drops
- * what still arrives, and ends the connection a moment later (closing at once with unread data would
- * reset it, and the client could lose the answer).
- */
-function answerAndClose(req: Request, res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.on('finish', () => {
-    req.socket.end();
-    req.resume();
-    setTimeout(() => req.socket.destroy(), 2_000).unref();
-  });
-  res.status(status).set({ ...headers, connection: 'close' }).json(body);
-}
-
 /** Who sent a request, or why that is not known (docs/senders.md). */
 type Caller = { readonly ok: true; readonly sender: SenderSystem } | { readonly ok: false; readonly status: 401 | 429; readonly reason: string };
 
-/** HTTP status of each refusal of a message from a known sender system. */
-const REFUSAL_STATUS = {
-  'sender-not-allowed': 403,
-  'cancellation-not-owner': 403,
-  'acknowledgement-not-addressed': 403,
-  'message-id-conflict': 409,
+/** The kind (and so the HTTP status) of each refusal of a message from a known sender system. */
+const REFUSAL_KIND = {
+  'sender-not-allowed': 'forbidden',
+  'cancellation-not-owner': 'forbidden',
+  'acknowledgement-not-addressed': 'forbidden',
+  'message-id-conflict': 'conflict',
 } as const;
+
+/** The answer to a body over the limit, whether its length was declared or counted. */
+const TOO_LARGE = { problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] };
+
+/** The answer while the broker or the store cannot take a message. */
+const UNAVAILABLE = { error: 'the gateway cannot store messages right now; try again later' };
 
 /**
  * HTTP ingress: `POST /ingress/<dialect>` with the message as the dialect writes it, from a sender
@@ -112,61 +104,53 @@ export class IngressController {
       503: retryAfter('The broker or the store cannot take it now', 'IngressRefusal'),
     },
   })
-  async post(@Param('dialect') dialect: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    if (!isFormat(dialect)) {
-      answerAndClose(req, res, 404, { error: `unknown dialect ${JSON.stringify(dialect)}; use lifecare, webcare, samsa or canonical` });
-      return;
-    }
+  async post(@Param('dialect') dialect: string, @Req() req: Request): Promise<IngressAccepted> {
+    // Every answer but 202 is a refusal, mapped to HTTP by the edge's exception filter; one given
+    // before the body is read closes the connection (unreadRefusal).
+    if (!isFormat(dialect)) throw unreadRefusal('not-found', { error: `unknown dialect ${JSON.stringify(dialect)}; use lifecare, webcare, samsa or canonical` });
     // Sender systems are programs, not browsers: a request a browser made (it names its origin) is
     // refused, so that no web page can post here with credentials the browser holds (a client certificate).
     if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) {
-      answerAndClose(req, res, 403, { error: 'ingress does not take requests from browsers', reason: 'browser-request' });
-      return;
+      throw unreadRefusal('forbidden', { error: 'ingress does not take requests from browsers', reason: 'browser-request' });
     }
     const caller = await this.identify(req);
     if (!caller.ok) {
       this.logger.warn({ dialect, reason: caller.reason, status: caller.status }, 'ingress request refused');
-      if (caller.status === 429) answerAndClose(req, res, 429, { error: caller.reason, reason: 'busy' }, { 'retry-after': '1' });
-      else answerAndClose(req, res, 401, { error: caller.reason, reason: 'unauthenticated' }, { 'www-authenticate': 'Bearer realm="svu-ingress"' });
-      return;
+      if (caller.status === 429) throw unreadRefusal('too-many', { error: caller.reason, reason: 'busy' }, { 'retry-after': '1' });
+      throw unreadRefusal('unauthenticated', { error: caller.reason, reason: 'unauthenticated' }, { 'www-authenticate': 'Bearer realm="svu-ingress"' });
     }
     const { sender } = caller;
+    // A body declared larger than the limit is refused before any of it is read, rather than after
+    // waiting for bytes that may never come.
+    if (Number(req.headers['content-length']) > MAX_MESSAGE_BYTES) throw unreadRefusal('too-large', TOO_LARGE);
     const body = await readBody(req, MAX_MESSAGE_BYTES);
-    if (body === 'too-large') {
-      answerAndClose(req, res, 413, { problems: [{ path: formatPath([]), message: `is larger than ${MAX_MESSAGE_BYTES} bytes` }] });
-      return;
-    }
+    if (body === 'too-large') throw unreadRefusal('too-large', TOO_LARGE);
     // A sender's rate is measured in elapsed time on the monotonic clock, not on the gateway's clock
     // (which dates records and deadlines, may be set in tests and may be stepped by NTP).
     const limit = this.limiter.take(sender.id, this.senders.limitsOf(sender), body.length, performance.now());
     if (!limit.ok) {
-      res
-        .status(429)
-        .setHeader('retry-after', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1_000))))
-        .json({ error: `sender system ${sender.id} is over its limit of ${limit.limit} a second; try again later`, reason: 'rate-limited' });
-      return;
+      throw refusal(
+        'too-many',
+        { error: `sender system ${sender.id} is over its limit of ${limit.limit} a second; try again later`, reason: 'rate-limited' },
+        { 'retry-after': String(Math.max(1, Math.ceil(limit.retryAfterMs / 1_000))) },
+      );
     }
-    if (!this.ingress.canAccept()) {
-      res.status(503).setHeader('retry-after', '5').json({ error: 'the gateway cannot store messages right now; try again later' });
-      return;
-    }
+    if (!this.ingress.canAccept()) throw refusal('unavailable', UNAVAILABLE, { 'retry-after': '5' });
+    let result: AcceptResult;
     try {
-      const result = await this.ingress.accept({ format: dialect, bytes: body, via: 'http', sender });
-      switch (result.status) {
-        case 'invalid':
-          res.status(400).json({ problems: problemsJson(result.problems), deadLetterId: result.deadLetterId });
-          return;
-        case 'refused':
-          res.status(REFUSAL_STATUS[result.reason]).json({ error: result.detail, reason: result.reason, messageId: result.messageId, deadLetterId: result.deadLetterId });
-          return;
-        case 'accepted':
-        case 'duplicate':
-          res.status(202).json({ messageId: result.messageId, ...(result.status === 'duplicate' ? { duplicate: true } : {}) });
-          return;
-      }
+      result = await this.ingress.accept({ format: dialect, bytes: body, via: 'http', sender });
     } catch (error) {
       this.logger.error({ dialect, err: (error as Error).message }, 'message not stored; answered 503');
-      res.status(503).setHeader('retry-after', '5').json({ error: 'the gateway cannot store messages right now; try again later' });
+      throw refusal('unavailable', UNAVAILABLE, { 'retry-after': '5' });
+    }
+    switch (result.status) {
+      case 'invalid':
+        throw refusal('invalid', { problems: problemsJson(result.problems), deadLetterId: result.deadLetterId });
+      case 'refused':
+        throw refusal(REFUSAL_KIND[result.reason], { error: result.detail, reason: result.reason, messageId: result.messageId, deadLetterId: result.deadLetterId });
+      case 'accepted':
+      case 'duplicate':
+        return { messageId: result.messageId, ...(result.status === 'duplicate' ? { duplicate: true } : {}) };
     }
   }
 

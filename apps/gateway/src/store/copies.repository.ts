@@ -26,7 +26,7 @@ const from = (name: TransitionName) => sqlStates(fromStates(name));
  * serves: with a plain `state IN (…)` the planner may AND in the partial index copies_stale, whose
  * entries for a state include every copy that passed through it since the last vacuum, so that under
  * load each statement reads thousands of entries where it wanted a few rows, more with every copy
- * (the recording of delivered copies took 2.5 times as long so; docs/benchmarks.md). The scans that
+ * (docs/benchmarks.md, issue 15, has what that cost the recording of delivered copies). The scans that
  * look for copies by state (the sweeper's, the deadline watcher's) test it plainly, for that index.
  */
 const foundIn = (name: TransitionName, column = 'state') => `(${column} IN (${from(name)})) IS TRUE`;
@@ -350,8 +350,8 @@ export class CopiesRepository {
    * each call, not prepared: a prepared statement's generic plan is fixed by what the planner knows
    * when it is built, and a store's first lookups run while copies is nearly empty, where reading the
    * whole table is cheapest. Until the next ANALYZE of copies (never, with autovacuum off) every later
-   * lookup on that connection then read every copy: 6 ms a lookup at 30,000 copies against 0.7 ms
-   * planned each time (docs/benchmarks.md). Found by message, the lookup has no unique key to keep a
+   * lookup on that connection then read every copy, at a cost that grows with the table
+   * (docs/benchmarks.md, issue 15). Found by message, the lookup has no unique key to keep a
    * generic plan on an index, as the statements that find copies by id have in the primary key.
    */
   async pending(tx: Queryable, messagePks: readonly string[]): Promise<PendingCopy[]> {

@@ -1,6 +1,6 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost, type HttpServer } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { maskIdentityNumbers } from '@svu/identity';
 import type { AuditService } from '../audit.service';
 import type { AuthedRequest } from '../auth/auth.guard';
@@ -14,6 +14,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
   'not-found': HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
   gone: HttpStatus.GONE,
+  'too-large': HttpStatus.PAYLOAD_TOO_LARGE,
   'too-many': HttpStatus.TOO_MANY_REQUESTS,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
@@ -25,6 +26,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   404: 'Not Found',
   409: 'Conflict',
   410: 'Gone',
+  413: 'Content Too Large',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -59,10 +61,11 @@ export class EdgeExceptionFilter extends BaseExceptionFilter {
       return;
     }
     const res = host.switchToHttp().getResponse<Response>();
-    const { refused, detail, headers } = exception.refusal;
+    const { refused, detail, headers, unreadBody } = exception.refusal;
     const status = REFUSAL_STATUS[refused];
     const answer = () => {
       if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      if (unreadBody === true) closeAfter(host.switchToHttp().getRequest<Request>(), res);
       res.status(status).json(refusalBody(status, detail));
     };
     const req = this.audit === undefined ? undefined : host.switchToHttp().getRequest<AuthedRequest>();
@@ -84,4 +87,20 @@ export class EdgeExceptionFilter extends BaseExceptionFilter {
 function auditable(req: AuthedRequest, status: number, refusal: Refusal): boolean {
   if (req.session === undefined || refusal.audited === true) return false;
   return (req.method !== 'GET' && req.method !== 'HEAD') || status === REFUSAL_STATUS.forbidden;
+}
+
+/**
+ * For an answer to a request whose body is not read (refused before, or too large): the connection
+ * closes after it, so that the rest of that body is not taken for the next request and the client is
+ * not left waiting on a connection the server no longer reads. The server half-closes after the
+ * answer, drops what still arrives, and ends the connection a moment later (closing at once with
+ * unread data would reset it, and the client could lose the answer).
+ */
+function closeAfter(req: Request, res: Response): void {
+  res.setHeader('connection', 'close');
+  res.on('finish', () => {
+    req.socket.end();
+    req.resume();
+    setTimeout(() => req.socket.destroy(), 2_000).unref();
+  });
 }

@@ -3,7 +3,7 @@
  * and why. Services return them instead of throwing HTTP exceptions; the edge's one exception filter
  * (EdgeExceptionFilter) turns a refusal into the HTTP status and body (docs/api.md).
  */
-export type RefusalKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'gone' | 'too-many' | 'unavailable';
+export type RefusalKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'gone' | 'too-large' | 'too-many' | 'unavailable';
 
 export interface Refusal {
   readonly refused: RefusalKind;
@@ -13,6 +13,11 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
   /** The controller wrote its own audit entry for it (the edge's filter then writes none). */
   readonly audited?: boolean;
+  /**
+   * The request's body was not read (refused before it, or too large): the answer closes the
+   * connection, so that the rest of that body is not taken for the next request.
+   */
+  readonly unreadBody?: boolean;
 }
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & Refusal);
@@ -45,4 +50,9 @@ export function refusal(refused: RefusalKind, detail: Refusal['detail'], headers
 /** Throws a refusal that the controller has audited with an entry of its own. */
 export function auditedRefusal(refused: RefusalKind, detail: Refusal['detail']): Refused {
   return new Refused({ ...refuse(refused, detail), audited: true });
+}
+
+/** Throws a refusal of a request whose body was not read: the answer closes the connection (Refusal.unreadBody). */
+export function unreadRefusal(refused: RefusalKind, detail: Refusal['detail'], headers?: Refusal['headers']): Refused {
+  return new Refused({ ...refuse(refused, detail, headers), unreadBody: true });
 }
