@@ -177,7 +177,9 @@ describe('dead-letter queue', () => {
     const { status, body } = await ingest('webcare', original);
     expect(status).toBe(400);
     const id = body.deadLetterId as string;
-    const shown = (await call('GET', `/api/dead-letters/${id}`, operator)).body.payload as string;
+    const dead = (await call('GET', `/api/dead-letters/${id}`, operator)).body;
+    expect(dead.payloadCharset).toBe('iso-8859-1');
+    const shown = dead.payload as string;
     expect(shown).toContain('Hej! Avgift 50 €, ’ok’.');
     expect(shown).toContain('läkemedelslista');
 

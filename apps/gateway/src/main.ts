@@ -7,10 +7,10 @@ import { consumeOptions, loadConfig, type GatewayConfig } from './config/gateway
 import { readTlsFiles } from './config/tls-files';
 import { Broker } from './broker/broker';
 import { BrokerTransport } from './broker/broker.transport';
-import { json } from 'express';
 import { GatewayModule } from './gateway.module';
 import { mountConsole } from './console/mount-console';
 import { EdgeExceptionFilter } from './common/http/edge-exception.filter';
+import { jsonBody } from './common/http/json-body';
 import { AuditService } from './common/audit.service';
 import { systemClock, type Clock } from './common/clock/clock';
 
@@ -33,7 +33,7 @@ export async function startGateway(config: GatewayConfig = loadConfig(), clock: 
   // every answer, a refused JSON body's too.
   if (config.services.has('console')) mountConsole(app, config);
   // Ingress reads message bodies as raw bytes itself; only the console API takes JSON.
-  app.use('/api', json({ limit: '1mb' }));
+  app.use('/api', ...jsonBody());
   // Queue messages reach their @EventPattern handlers through Nest's microservices layer over the
   // broker. The store, the broker and the directory come up in init (Lifecycle), the consumers after
   // them, then the HTTP server.

@@ -1,6 +1,6 @@
 import { exampleBytes, exampleCanonical } from '../../../test/fixtures/contract-examples';
 import { readValid } from '../../../test/fixtures/read-helpers';
-import { decodeDocument, encodeDocument, showDocument } from './charset';
+import { decodeDocument, documentCharset, encodeDocument, showDocument } from './charset';
 
 const admission = decodeDocument('webcare', exampleBytes('admission', 'webcare'))!;
 /** The admission example with the patient's given name (Karin) replaced. */
@@ -29,6 +29,9 @@ describe('webcare text and bytes (docs/contract.md section 5)', () => {
   it('keeps a document that declares UTF-8 in UTF-8, both ways', () => {
     const text = named('€ ł å').replace('encoding="ISO-8859-1"', 'encoding="UTF-8"');
     const bytes = encodeDocument('webcare', text);
+    expect(documentCharset('webcare', bytes)).toBe('utf-8');
+    expect(documentCharset('webcare', encodeDocument('webcare', named('å')))).toBe('iso-8859-1');
+    expect(documentCharset('lifecare', Buffer.from('<x/>'))).toBe('utf-8');
     expect(bytes).toEqual(Buffer.from(text, 'utf8'));
     expect(decodeDocument('webcare', bytes)).toBe(text);
     expect(readValid('webcare', bytes).patient).toMatchObject({ givenName: '€ ł å' });

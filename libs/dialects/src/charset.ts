@@ -1,6 +1,6 @@
 import type { Format } from './shared/code-tables';
 import { decodeUtf8, showUtf8 } from './shared/document';
-import { decodeWebcare, encodeWebcare, showWebcare } from './webcare/encoding';
+import { decodeWebcare, encodeWebcare, showWebcare, webcareCharset } from './webcare/encoding';
 
 /**
  * The character set of each form's documents on the wire (docs/contract.md), as content types name
@@ -16,19 +16,25 @@ export const CHARSETS: Readonly<Record<Format, 'utf-8' | 'iso-8859-1'>> = {
 };
 
 interface TextCodec {
+  readonly charset: (bytes: Uint8Array) => 'utf-8' | 'iso-8859-1';
   readonly decode: (bytes: Uint8Array) => string | undefined;
   readonly show: (bytes: Uint8Array) => string;
   readonly encode: (text: string) => Buffer;
 }
 
-const UTF8: TextCodec = { decode: decodeUtf8, show: showUtf8, encode: (text) => Buffer.from(text, 'utf8') };
+const UTF8: TextCodec = { charset: () => 'utf-8', decode: decodeUtf8, show: showUtf8, encode: (text) => Buffer.from(text, 'utf8') };
 
 const CODECS: Readonly<Record<Format, TextCodec>> = {
   lifecare: UTF8,
-  webcare: { decode: decodeWebcare, show: showWebcare, encode: encodeWebcare },
+  webcare: { charset: webcareCharset, decode: decodeWebcare, show: showWebcare, encode: encodeWebcare },
   samsa: UTF8,
   canonical: UTF8,
 };
+
+/** The character set this document of a form is read in (a webcare document's XML declaration may say UTF-8). */
+export function documentCharset(format: Format, bytes: Uint8Array): 'utf-8' | 'iso-8859-1' {
+  return CODECS[format].charset(bytes);
+}
 
 /** The text of a form's document as its reader reads it; undefined when the bytes are not characters in its encoding. */
 export function decodeDocument(format: Format, bytes: Uint8Array): string | undefined {

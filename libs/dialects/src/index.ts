@@ -4,4 +4,4 @@ export { FORMATS, canonicalCodes, codeFromWire, codeToWire, wireCodes, type Code
 export { BODY_LAYOUT, type BodyField } from './shared/body-fields';
 export { MAX_MESSAGE_BYTES } from './shared/document';
 export { orderCanonical } from './canonical/write-canonical';
-export { CHARSETS, decodeDocument, encodeDocument, showDocument } from './charset';
+export { CHARSETS, decodeDocument, documentCharset, encodeDocument, showDocument } from './charset';

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Injectable } from '@nestjs/common';
 import { formatProblem, type CanonicalMessage } from '@svu/canonical';
-import { encodeDocument, isFormat, readMessage, showDocument, type Format } from '@svu/dialects';
+import { documentCharset, encodeDocument, isFormat, readMessage, showDocument, type Format } from '@svu/dialects';
 import { Broker } from '../broker/broker';
 import { encodeJob } from '../broker/jobs';
 import { IngressService } from '../ingress';
@@ -134,6 +134,7 @@ export class DeadLettersService {
       resolutionDetail: row['resolution_detail'],
       canonical: canonical === undefined ? null : operator ? canonical : maskMessage(canonical),
       payload: payload === null ? null : operator ? this.shown(dialect, payload) : maskPayload(),
+      payloadCharset: payload === null ? null : documentCharset(this.formatOf(dialect), payload),
       payloadHidden: !operator,
     };
     if (operator) return done(detail);
@@ -155,7 +156,12 @@ export class DeadLettersService {
 
   /** A payload as its dialect's reader reads it (a payload of no known dialect as UTF-8), for the editor. */
   private shown(dialect: string | null, payload: Buffer): string {
-    return showDocument(dialect !== null && isFormat(dialect) ? dialect : 'canonical', payload);
+    return showDocument(this.formatOf(dialect), payload);
+  }
+
+  /** The form a payload is read as: its dialect's, or UTF-8 JSON (canonical) for one of no known dialect. */
+  private formatOf(dialect: string | null): Format {
+    return dialect !== null && isFormat(dialect) ? dialect : 'canonical';
   }
 
   private readable(dialect: string | null, payload: Buffer | null): CanonicalMessage | undefined {

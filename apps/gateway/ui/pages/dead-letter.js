@@ -28,7 +28,7 @@ async function deadLetterView(id) {
       } }, 'Discard…')),
     d.replayable ? '' : h('p', { class: 'muted' }, 'This message does not pass validation as it is: a replay would fail again. Correct it below.'),
     d.payload !== null ? h('div', {}, h('h3', {}, 'Correct and replay'),
-      h('label', { for: 'payload-editor' }, `Payload (${d.dialect}${d.dialect === 'webcare' ? ', ISO-8859-1' : ''})`),
+      h('label', { for: 'payload-editor' }, `Payload (${d.dialect}${d.payloadCharset === 'iso-8859-1' ? ', ISO-8859-1' : ''})`),
       h('p', { id: 'payload-editor-help', class: 'muted' }, d.recipientDialect && d.recipientDialect !== d.dialect
         ? `Edit the message as its sender wrote it, in ${d.dialect}. It is validated in ${d.dialect}, then routed and translated to ${d.recipientDialect} for the recipient.`
         : `Edit the message as its sender wrote it, in ${d.dialect}. It is validated in ${d.dialect}, then routed to its recipients.`),

@@ -9,6 +9,11 @@ function declaresUtf8(head: string): boolean {
   return declared === 'utf-8' || declared === 'utf8';
 }
 
+/** The character set webcare bytes are read in: UTF-8 when their XML declaration says so, else ISO-8859-1. */
+export function webcareCharset(bytes: Uint8Array): 'utf-8' | 'iso-8859-1' {
+  return declaresUtf8(Buffer.from(bytes.subarray(0, 200)).toString('latin1')) ? 'utf-8' : 'iso-8859-1';
+}
+
 function windows1252(bytes: Uint8Array): string {
   return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'windows-1252');
 }
@@ -20,7 +25,7 @@ function windows1252(bytes: Uint8Array): string {
  * characters in that encoding.
  */
 export function decodeWebcare(bytes: Uint8Array): string | undefined {
-  if (declaresUtf8(Buffer.from(bytes.subarray(0, 200)).toString('latin1'))) return decodeUtf8(bytes);
+  if (webcareCharset(bytes) === 'utf-8') return decodeUtf8(bytes);
   const text = windows1252(bytes);
   // The five bytes Windows-1252 leaves undefined come out as U+FFFD, which no ISO-8859-1 byte can mean.
   return text.includes('\uFFFD') ? undefined : text;
@@ -31,7 +36,7 @@ export function decodeWebcare(bytes: Uint8Array): string | undefined {
  * character in the document's encoding (which the reader refuses) come out as U+FFFD instead.
  */
 export function showWebcare(bytes: Uint8Array): string {
-  return declaresUtf8(Buffer.from(bytes.subarray(0, 200)).toString('latin1')) ? showUtf8(bytes) : windows1252(bytes);
+  return webcareCharset(bytes) === 'utf-8' ? showUtf8(bytes) : windows1252(bytes);
 }
 
 /**

@@ -108,6 +108,8 @@ export function describeError(error: ErrorObject): string {
   }
   let custom = fieldSchemaOf(error)?.['x-message'];
   if (custom !== null && typeof custom === 'object') custom = (custom as Record<string, unknown>)[error.keyword] ?? (custom as Record<string, unknown>)['*'];
+  // Only a body can be other than an object as a whole (a query string always is one).
+  if (field === undefined && error.keyword === 'type') return 'the request body must be a JSON object';
   const what = typeof custom === 'string' ? custom : error.keyword === 'required' ? 'is required' : (error.message ?? 'is not valid');
   return field === undefined ? `the request ${what}` : `${field} ${what}`;
 }
@@ -117,6 +119,6 @@ export function problemOf(schema: ApiSchemaName, value: unknown): { readonly mes
   const validate = validatorOf(schema);
   if (validate(value)) return undefined;
   const error = validate.errors![0]!;
-  const field = fieldOf(error);
+  const field = fieldOf(error) ?? (error.keyword === 'type' ? 'body' : undefined);
   return { message: describeError(error), ...(field === undefined ? {} : { field }) };
 }

@@ -29,6 +29,38 @@ describe('SchemaPipe', () => {
     expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(undefined)).message).toBe('username is required');
   });
 
+  it('says a field of the wrong type is of the wrong type, and refuses a body field its shape does not name', () => {
+    expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform({ username: 1, password: 'p' })).refusal.detail).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'username must be a text',
+      field: 'username',
+    });
+    expect(refusalOf(() => new SchemaPipe('DiscardRequest', 'body').transform({ reason: 5 })).message).toBe('reason must be a text');
+    expect(refusalOf(() => new SchemaPipe('CorrectRequest', 'body').transform({ payload: 12 })).message).toBe('payload must be a text (the corrected message as its dialect writes it)');
+    expect(refusalOf(() => new SchemaPipe('DiscardRequest', 'body').transform({ reason: ' ' })).message).toBe('reason is required to discard');
+    const unknown = [
+      ['LoginRequest', { username: 'a', password: 'p', remember: true }, 'remember is unknown (this request takes username, password)'],
+      ['CorrectRequest', { payload: 'x', dialekt: 'samsa' }, 'dialekt is unknown (this request takes payload, dialect)'],
+      ['DiscardRequest', { reason: 'r', force: true }, 'force is unknown (this request takes reason)'],
+      ['BulkPreviewRequest', { filters: {} }, 'filters is unknown (this request takes filter)'],
+      ['BulkRequest', { action: 'replay', confirm: 1, dryRun: true }, 'dryRun is unknown (this request takes filter, action, reason, confirm)'],
+      ['MarkSentRequest', { via: 'fax', when: 'now' }, 'when is unknown (this request takes via, at)'],
+    ] as const;
+    for (const [schema, body, message] of unknown) expect(refusalOf(() => new SchemaPipe(schema, 'body').transform(body)).message).toBe(message);
+  });
+
+  it('refuses a body that is not an object as a whole, naming the body', () => {
+    for (const body of [[1], 'text', 3, true]) {
+      expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(body)).refusal.detail).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'the request body must be a JSON object',
+        field: 'body',
+      });
+    }
+  });
+
   it('refuses the NUL character in any text of a request, naming the field (PostgreSQL cannot store it)', () => {
     const nul = refusalOf(() => new SchemaPipe('PauseRequest', 'body').transform({ reason: 'a\u0000b' })).refusal;
     expect(nul).toMatchObject({ refused: 'invalid', detail: { statusCode: 400, message: 'reason must not contain the NUL character (U+0000)', field: 'reason' } });

@@ -647,6 +647,10 @@ export interface DeadLetterDetail {
    */
   payload: string | null;
   /**
+   * The character set the payload is read in, and a correction of it written in: utf-8, or iso-8859-1 for a webcare document whose XML declaration does not say UTF-8 (null without a payload)
+   */
+  payloadCharset: 'utf-8' | 'iso-8859-1' | null;
+  /**
    * The payload is hidden (a viewer)
    */
   payloadHidden: boolean;
