@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Broker } from './broker/broker';
-import { CLOCK, SESSION_CLOCK, type Clock } from './common/clock/clock';
+import { CLOCK, SESSION_CLOCK, systemClock, WALL_CLOCK, type Clock } from './common/clock/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryService } from './directory/directory.service';
 import { Lifecycle } from './lifecycle';
@@ -29,7 +29,7 @@ const REPOSITORIES = [MessagesRepository, CopiesRepository, DeadLettersRepositor
 @Module({})
 export class CoreModule {
   static forRoot(config: GatewayConfig, clock: Clock, sessionClock: Clock): DynamicModule {
-    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, Database, ...REPOSITORIES, Broker, DirectoryService];
-    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, Database, ...REPOSITORIES, Broker, DirectoryService] };
+    const shared = [{ provide: GATEWAY_CONFIG, useValue: config }, { provide: CLOCK, useValue: clock }, { provide: SESSION_CLOCK, useValue: sessionClock }, { provide: WALL_CLOCK, useValue: systemClock }, Database, ...REPOSITORIES, Broker, DirectoryService];
+    return { module: CoreModule, global: true, providers: [...shared, Lifecycle], exports: [GATEWAY_CONFIG, CLOCK, SESSION_CLOCK, WALL_CLOCK, Database, ...REPOSITORIES, Broker, DirectoryService] };
   }
 }

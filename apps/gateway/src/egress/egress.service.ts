@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { AttemptOutcome } from '@svu/delivery';
 import type { DirectoryUnit } from '@svu/directory';
 import { Broker } from '../broker/broker';
-import { CLOCK, systemClock, type Clock } from '../common/clock/clock';
+import { CLOCK, WALL_CLOCK, type Clock } from '../common/clock/clock';
 import { Periodic } from '../common/clock/periodic';
 import { MetricsService } from '../common/metrics.service';
 import { encodeJob, type CopyRef } from '../broker/jobs';
@@ -87,6 +87,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly transports: Transports,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(WALL_CLOCK) private readonly wallClock: Clock,
     private readonly metrics: MetricsService,
     private readonly health: RecipientHealthStore,
     private readonly directory: DirectoryService,
@@ -452,7 +453,7 @@ export class EgressService implements OnApplicationBootstrap, OnModuleDestroy {
     // Retried (by the recipient's probe, or with its backlog when it recovers) until the budget is spent.
     // first_attempt_at is the store's wall time (PostgreSQL's now() at the claim), so the budget is read
     // on the wall clock, not on the message clock that tests move through days of deadlines.
-    const retry = outcome.kind === 'retry' && systemClock.now().getTime() < copy.first_attempt_at.getTime() + this.config.retry.budgetMs;
+    const retry = outcome.kind === 'retry' && this.wallClock.now().getTime() < copy.first_attempt_at.getTime() + this.config.retry.budgetMs;
     if (retry) {
       // The recipient is failing now (or still): this copy waits with the rest of its backlog for the
       // probe, instead of trying again on its own timer.

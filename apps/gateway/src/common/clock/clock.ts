@@ -11,6 +11,13 @@ export const CLOCK = Symbol('CLOCK');
  */
 export const SESSION_CLOCK = Symbol('SESSION_CLOCK');
 
+/**
+ * Wall time, for comparing with the store's own timestamps (PostgreSQL's `now()`: a copy's first
+ * attempt, leases), which the message clock (CLOCK) that tests move must not be compared with
+ * (docs/architecture.md, Time).
+ */
+export const WALL_CLOCK = Symbol('WALL_CLOCK');
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock that stands still until moved (tests). */
