@@ -6,7 +6,7 @@
  * BENCH_LOAD_SECONDS change the load; BENCH_TRACE=1 prints the p99 of every second.
  *
  * With BENCH_BASELINE=<git ref> (e.g. `baseline-v1`) it runs that version of the gateway and this one
- * side by side instead (without the /health/live runs), BENCH_ROUNDS rounds each (default 3),
+ * side by side instead (without the /health/live runs), BENCH_ROUNDS rounds each (default 5),
  * alternating which goes first, each round on its own vhost and database, and prints every round, the
  * medians and their ratios (target: this version's p50 and p99 within 5 % of the baseline's).
  */
@@ -70,6 +70,9 @@ async function measure(version: Version, withHealth: boolean): Promise<Measured>
         headers: { 'content-type': 'application/xml', authorization: `Bearer ${TEST_SENDER_KEY}` },
         body: (i) => bodies[first + i]!,
       });
+    // Every round starts its load right after a checkpoint, so that no timed checkpoint (its flush,
+    // and the full-page writes after it) falls into one version's round and not the other's.
+    await query(services.databaseUrl, 'CHECKPOINT');
     let health: LoadResult | undefined;
     if (withHealth) {
       await steadyLoad(`http://127.0.0.1:${port}/health/live`, { rate: RATE, seconds: WARM_UP_SECONDS });
@@ -106,7 +109,7 @@ function cpuBreakdown(m: Pick<Measured, 'cpuSeconds' | 'ingress'>): string {
 }
 
 async function sideBySide(baseline: Version): Promise<void> {
-  const rounds = roundsFromEnv(3);
+  const rounds = roundsFromEnv(5);
   console.log(`# bench:load, ${baseline.name} beside this version — ${machine()}`);
   console.log(`${fmt(RATE)} requests/s, evenly spaced, for ${SECONDS} s after ${WARM_UP_SECONDS} s of warm-up; ${LAYOUT}; ${rounds} rounds each, alternating which version goes first\n`);
   const results = await alternate([baseline, CURRENT], rounds, async (version, i) => {
