@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
 import type { CanonicalMessage } from '@svu/canonical';
 import type { DirectoryUnit, SenderSystem } from '@svu/directory';
 import amqp from 'amqplib';
@@ -24,7 +24,7 @@ const HOSPITAL_SLOW = 'SE2120000002-HOSPS';
 
 let services: TestServices;
 let simulator: RecipientSimulator;
-let gateway: { app: INestApplication; url: string };
+let gateway: Awaited<ReturnType<typeof startInProcess>>;
 let municipality: DirectoryUnit;
 let healthCentre: DirectoryUnit;
 let amqpUsers: string[] = [];
@@ -327,6 +327,23 @@ describe('limits and sizes', () => {
     expect(text).toMatch(/^HTTP\/1\.1 413 /);
     expect(text).toContain('is larger than 262144 bytes');
     expect(text.toLowerCase()).toContain('connection: close');
+  }, 30_000);
+
+  it('takes a sender hanging up before its body is whole as nothing sent: no error logged, nothing kept', async () => {
+    const socket = connectTcp(new URL(gateway.url).port === '' ? 80 : Number(new URL(gateway.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(`POST /ingress/canonical HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${systemA.key}\r\nContent-Length: 100\r\n\r\n{"me`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    const log = await eventually(() => {
+      const text = readFileSync(gateway.config.logFile!, 'utf8');
+      return text.includes('ingress request ended before its body was whole') ? text : undefined;
+    }, 10_000, 'the hang-up logged');
+    // Anyone on the network can hang up: that must not fill the error log (it was an error with a stack).
+    const errors = log.split('\n').filter((line) => /"level":(50|60)/.test(line) && /aborted/.test(line));
+    expect(errors).toEqual([]);
+    expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
   }, 30_000);
 
   it('answers 413 to a chunked body once it passes 256 KiB, and closes the connection', async () => {

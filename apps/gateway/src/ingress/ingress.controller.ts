@@ -13,15 +13,19 @@ import { Endpoint, retryAfter } from '../common/http/endpoint';
 import { SendersService } from '../senders/senders.service';
 import { SenderLimiter } from '../senders/token-bucket';
 
-/** Reads a request body, stopping (and pausing the request) one byte past the limit. */
-function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
+/**
+ * Reads a request body, stopping (and pausing the request) one byte past the limit; `aborted` when the
+ * sender closed the connection before the body was whole (nothing to answer or keep, and no error:
+ * anyone can hang up).
+ */
+function readBody(req: Request, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let total = 0;
     const onData = (chunk: Buffer) => {
       total += chunk.length;
       if (total > limit) {
-        req.off('data', onData).off('end', onEnd).off('error', reject);
+        req.off('data', onData).off('end', onEnd).off('error', onError);
         req.pause();
         resolve('too-large');
         return;
@@ -29,7 +33,8 @@ function readBody(req: Request, limit: number): Promise<Buffer | 'too-large'> {
       chunks.push(chunk);
     };
     const onEnd = () => resolve(Buffer.concat(chunks));
-    req.on('data', onData).on('end', onEnd).on('error', reject);
+    const onError = () => resolve('aborted');
+    req.on('data', onData).on('end', onEnd).on('error', onError);
   });
 }
 
@@ -125,6 +130,10 @@ export class IngressController {
     if (Number(req.headers['content-length']) > MAX_MESSAGE_BYTES) throw unreadRefusal('too-large', TOO_LARGE);
     const body = await readBody(req, MAX_MESSAGE_BYTES);
     if (body === 'too-large') throw unreadRefusal('too-large', TOO_LARGE);
+    if (body === 'aborted') {
+      this.logger.log({ dialect, senderSystem: sender.id }, 'ingress request ended before its body was whole; nothing stored');
+      throw unreadRefusal('invalid', { problems: [{ path: formatPath([]), message: 'ended before its declared length' }] });
+    }
     // A sender's rate is measured in elapsed time on the monotonic clock, not on the gateway's clock
     // (which dates records and deadlines, may be set in tests and may be stepped by NTP).
     const limit = this.limiter.take(sender.id, this.senders.limitsOf(sender), body.length, performance.now());

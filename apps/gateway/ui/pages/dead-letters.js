@@ -65,8 +65,11 @@ async function deadLettersView() {
         jobPanel(job, (j) => { if (finished(j)) load().catch(() => undefined); })));
       panel.querySelector('h3').focus();
     };
+    // A bulk action takes the open dead letters of the filter: the list's status is not part of it
+    // (the API refuses any status but open).
+    const { status: _status, ...openFilter } = filter;
     const preview = async (action) => {
-      const p = await api('/api/dead-letters/bulk/preview', { method: 'POST', body: { filter } });
+      const p = await api('/api/dead-letters/bulk/preview', { method: 'POST', body: { filter: openFilter } });
       if (p.count === 0) { panel.replaceChildren(message('Nothing to do: the filter selects no open dead letters.', 'muted')); return; }
       const reason = action === 'discard' ? h('input', { name: 'bulk-reason', id: 'bulk-reason', required: true }) : undefined;
       const out = h('div', {});
@@ -75,7 +78,7 @@ async function deadLettersView() {
         e.preventDefault();
         if (reason && !reason.value.trim()) { out.replaceChildren(message('A reason is required to discard.', 'error')); reason.focus(); return; }
         try {
-          started(await api('/api/dead-letters/bulk', { method: 'POST', body: { filter, action, reason: reason?.value.trim(), confirm: p.count } }));
+          started(await api('/api/dead-letters/bulk', { method: 'POST', body: { filter: openFilter, action, reason: reason?.value.trim(), confirm: p.count } }));
         } catch (err) { out.replaceChildren(message(err.message, 'error')); }
       } },
         reason ? h('p', {}, h('label', { for: 'bulk-reason' }, 'Reason for discarding (required, audited) '), reason) : '',

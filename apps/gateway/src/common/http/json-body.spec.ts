@@ -1,4 +1,5 @@
 import express from 'express';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { JSON_BODY_LIMIT, jsonBody } from './json-body';
@@ -18,8 +19,8 @@ describe('jsonBody: the console API’s JSON bodies', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const post = async (body: string | Buffer) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = async (body: string | Buffer | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) => {
+    const res = await fetch(url, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
     return [res.status, await res.json()] as const;
   };
 
@@ -43,5 +44,19 @@ describe('jsonBody: the console API’s JSON bodies', () => {
   it('refuses a body over the limit with 413 naming it', async () => {
     const big = Buffer.from(`{"reason":"${'x'.repeat(JSON_BODY_LIMIT.bytes)}"}`);
     expect(await post(big)).toEqual([413, { statusCode: 413, error: 'Content Too Large', message: 'the request body is larger than 1 MiB', field: 'body' }]);
+  });
+
+  it('refuses a body sent as another content type instead of reading it as no body; a request without a body passes', async () => {
+    const notJson = { statusCode: 415, error: 'Unsupported Media Type', message: 'the request body must be JSON, sent as Content-Type: application/json', field: 'body' };
+    expect(await post('{"reason":"x"}', { 'content-type': 'text/plain' })).toEqual([415, notJson]);
+    expect(await post('reason=x', { 'content-type': 'application/x-www-form-urlencoded' })).toEqual([415, notJson]);
+    expect(await post(undefined, {})).toEqual([200, {}]); // no body: req.body stays undefined
+  });
+
+  it('refuses a compressed body (nothing is inflated) with 415 naming the body', async () => {
+    expect(await post(gzipSync('{"reason":"x"}'), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).toEqual([
+      415,
+      { statusCode: 415, error: 'Unsupported Media Type', message: 'the request body must not be compressed (no Content-Encoding)', field: 'body' },
+    ]);
   });
 });

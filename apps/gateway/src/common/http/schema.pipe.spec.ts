@@ -50,6 +50,23 @@ describe('SchemaPipe', () => {
     for (const [schema, body, message] of unknown) expect(refusalOf(() => new SchemaPipe(schema, 'body').transform(body)).message).toBe(message);
   });
 
+  it('refuses a bulk filter key it does not name, and any status but open (a misspelt key widened the selection to every open dead letter)', () => {
+    const known = 'status, reason, dialect, recipient, type, from, to, q';
+    expect(refusalOf(() => new SchemaPipe('BulkPreviewRequest', 'body').transform({ filter: { reasn: 'invalid-message' } })).refusal.detail).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `filter.reasn is unknown (this request takes ${known})`,
+      field: 'filter.reasn',
+    });
+    expect(refusalOf(() => new SchemaPipe('BulkRequest', 'body').transform({ filter: { status: 'resolved' }, action: 'replay', confirm: 1 })).message).toBe(
+      'filter.status must be open (a bulk action takes open dead letters only)',
+    );
+    expect(refusalOf(() => new SchemaPipe('BulkPreviewRequest', 'body').transform({ filter: 'x' })).message).toBe(`filter must be an object of filter keys (${known})`);
+    expect(refusalOf(() => new SchemaPipe('BulkRequest', 'body').transform({ action: 'replay', confirm: 1, reason: 5 })).message).toBe('reason must be a text');
+    expect(refusalOf(() => new SchemaPipe('PauseRequest', 'body').transform({ reason: 5 })).message).toBe('reason must be a text');
+    expect(new SchemaPipe('BulkPreviewRequest', 'body').transform({ filter: { status: 'open', reason: 'invalid-message' } })).toEqual({ filter: { status: 'open', reason: 'invalid-message' } });
+  });
+
   it('refuses a body that is not an object as a whole, naming the body', () => {
     for (const body of [[1], 'text', 3, true]) {
       expect(refusalOf(() => new SchemaPipe('LoginRequest', 'body').transform(body)).refusal.detail).toEqual({

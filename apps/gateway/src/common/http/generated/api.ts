@@ -17,6 +17,10 @@ export type Role = 'viewer' | 'operator';
  */
 export type AtRiskList = AtRisk[];
 /**
+ * The open dead letters a bulk action is narrowed to: a DeadLetterFilter whose status, if given, is open.
+ */
+export type BulkFilter = DeadLetterFilter;
+/**
  * Bulk jobs, newest first.
  */
 export type BulkJobList = BulkJob[];
@@ -90,6 +94,7 @@ export interface SvuApi {
   AtRiskList?: AtRiskList;
   Overview?: Overview;
   DeadLetterFilter?: DeadLetterFilter;
+  BulkFilter?: BulkFilter;
   DeadLetterListQuery?: DeadLetterListQuery;
   DeadLetterRow?: DeadLetterRow;
   DeadLetterPage?: DeadLetterPage;
@@ -438,7 +443,7 @@ export interface Overview {
   }[];
 }
 /**
- * What a dead-letter list or bulk action is narrowed to (all optional; unknown keys are ignored).
+ * What a dead-letter list or bulk action is narrowed to (all optional; a key it does not name is refused).
  */
 export interface DeadLetterFilter {
   /**
@@ -726,7 +731,7 @@ export interface Replayed {
  * The selection to count.
  */
 export interface BulkPreviewRequest {
-  filter?: DeadLetterFilter;
+  filter?: BulkFilter;
 }
 /**
  * How many open dead letters the selection holds now.
@@ -763,7 +768,7 @@ export interface BulkPreview {
  * A bulk replay or discard of the open dead letters of a filter.
  */
 export interface BulkRequest {
-  filter?: DeadLetterFilter;
+  filter?: BulkFilter;
   /**
    * What to do with each
    */
