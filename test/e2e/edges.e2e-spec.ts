@@ -338,7 +338,7 @@ describe('limits and sizes', () => {
     socket.destroy();
     const log = await eventually(() => {
       const text = readFileSync(gateway.config.logFile!, 'utf8');
-      return text.includes('ingress request ended before its body was whole') ? text : undefined;
+      return text.includes('ingress request ended before it was whole') ? text : undefined;
     }, 10_000, 'the hang-up logged');
     // Anyone on the network can hang up: that must not fill the error log (it was an error with a stack).
     const errors = log.split('\n').filter((line) => /"level":(50|60)/.test(line) && /aborted/.test(line));

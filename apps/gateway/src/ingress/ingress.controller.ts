@@ -131,7 +131,7 @@ export class IngressController {
     const body = await readBody(req, MAX_MESSAGE_BYTES);
     if (body === 'too-large') throw unreadRefusal('too-large', TOO_LARGE);
     if (body === 'aborted') {
-      this.logger.log({ dialect, senderSystem: sender.id }, 'ingress request ended before its body was whole; nothing stored');
+      this.logger.log({ dialect, senderSystem: sender.id }, 'ingress request ended before it was whole; nothing stored');
       throw unreadRefusal('invalid', { problems: [{ path: formatPath([]), message: 'ended before its declared length' }] });
     }
     // A sender's rate is measured in elapsed time on the monotonic clock, not on the gateway's clock

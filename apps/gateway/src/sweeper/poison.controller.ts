@@ -41,10 +41,10 @@ export class PoisonController {
   }
 }
 
-/** The job kind a work queue carries (`<prefix>.route`; `<prefix>.deliver` and the retry queues leading back to it). */
+/** The job kind of a work queue whose handler refuses messages (`<prefix>.route`, `<prefix>.deliver`; the retry queues have no handler). */
 function jobKindOf(queue: string): JobKind | undefined {
-  if (/\.route$/.test(queue)) return 'route';
-  if (/\.(deliver|retry\.\d+)$/.test(queue)) return 'deliver';
+  if (queue.endsWith(`.${QUEUE_PATTERNS.route}`)) return 'route';
+  if (queue.endsWith(`.${QUEUE_PATTERNS.deliver}`)) return 'deliver';
   return undefined;
 }
 

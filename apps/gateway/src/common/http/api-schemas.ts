@@ -99,6 +99,9 @@ function fieldSchemaOf(error: ErrorObject): JsonSchema | undefined {
   return error.parentSchema;
 }
 
+/** The refusal of a request body that is not a JSON object as a whole (the pipe's, and the JSON parser's for `null`, a text, a number). */
+export const BODY_NOT_AN_OBJECT = 'the request body must be a JSON object';
+
 /** What was wrong with a value, naming the field first: "limit must be a whole number from 1 to 500", "lmit is unknown (this request takes limit)". */
 export function describeError(error: ErrorObject): string {
   const field = fieldOf(error);
@@ -109,7 +112,7 @@ export function describeError(error: ErrorObject): string {
   let custom = fieldSchemaOf(error)?.['x-message'];
   if (custom !== null && typeof custom === 'object') custom = (custom as Record<string, unknown>)[error.keyword] ?? (custom as Record<string, unknown>)['*'];
   // Only a body can be other than an object as a whole (a query string always is one).
-  if (field === undefined && error.keyword === 'type') return 'the request body must be a JSON object';
+  if (field === undefined && error.keyword === 'type') return BODY_NOT_AN_OBJECT;
   const what = typeof custom === 'string' ? custom : error.keyword === 'required' ? 'is required' : (error.message ?? 'is not valid');
   return field === undefined ? `the request ${what}` : `${field} ${what}`;
 }

@@ -1,5 +1,6 @@
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { jsonSyntaxError } from '@svu/canonical';
+import { BODY_NOT_AN_OBJECT } from './api-schemas';
 import { refusalBody } from './edge-exception.filter';
 
 /** The largest JSON body the console API takes. */
@@ -9,9 +10,7 @@ export const JSON_BODY_LIMIT = { bytes: 1_048_576, text: '1 MiB' } as const;
 interface BodyParserError {
   readonly type?: string;
   readonly status?: number;
-  readonly expose?: boolean;
   readonly body?: unknown;
-  readonly message?: string;
 }
 
 /** Whether a request carries a body at all (a declared length above zero, or chunks). */
@@ -38,7 +37,7 @@ const BODY_PROBLEMS: Readonly<Record<string, string>> = {
 function bodyProblem(error: BodyParserError): string {
   if (error.type === 'entity.parse.failed') {
     const text = typeof error.body === 'string' ? error.body : '';
-    return /^\s*[^\s{[]/.test(text) ? 'the request body must be a JSON object' : `the request body is ${jsonSyntaxError(text, error)}`;
+    return /^\s*[^\s{[]/.test(text) ? BODY_NOT_AN_OBJECT : `the request body is ${jsonSyntaxError(text, error)}`;
   }
   return BODY_PROBLEMS[error.type ?? ''] ?? 'the request body cannot be read';
 }
